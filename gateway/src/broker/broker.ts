@@ -1,0 +1,71 @@
+// The broker: what the gateway needs from whatever carries messages between pods.
+// memory.ts is the embedded one-process broker; redis.ts spans pods. Both keep, per channel,
+// a monotonically increasing offset, an epoch, and a bounded history for `since` recovery.
+
+/** One published message as the broker carries it. `data` is serialized JSON text. */
+export interface BrokerMessage {
+  channel: string;
+  offset: number;
+  epoch: string;
+  data: string;
+  /** Wall-clock ms when the broker accepted the publish (delivery latency is measured from here). */
+  publishedAt: number;
+}
+
+export interface Position {
+  /** Latest offset on the channel (0 when nothing was ever published). */
+  offset: number;
+  /** Changes whenever the channel's offsets/history restart (e.g. Redis restarted empty). */
+  epoch: string;
+}
+
+export interface HistoryResult extends Position {
+  /** Messages with offset > since, oldest first, at most the history size. */
+  messages: BrokerMessage[];
+  /** True when history reached back to since + 1 (no gap) and the epoch matched. */
+  complete: boolean;
+}
+
+export interface PresenceEntry {
+  connectionId: string;
+  sub?: string;
+  node: string;
+}
+
+export type PresenceEvent = { channel: string; kind: "join" | "leave"; member: PresenceEntry };
+
+/** Thrown by broker calls that cannot be served right now (e.g. Redis down). Maps to error `unavailable`. */
+export class BrokerUnavailableError extends Error {
+  override name = "BrokerUnavailableError";
+}
+
+export interface BrokerEvents {
+  /** Messages for channels this node subscribed to, in offset order per channel, possibly batched. */
+  message(batch: readonly BrokerMessage[]): void;
+  /** Connectivity changed. On `true` after `false`, subscriptions have been restored. */
+  health(healthy: boolean): void;
+  presence(event: PresenceEvent): void;
+}
+
+export interface Broker {
+  readonly kind: "memory" | "redis";
+  start(events: BrokerEvents): Promise<void>;
+  close(): Promise<void>;
+  /** Connected and (for Redis) the canary round trip is fresh. Drives readiness. */
+  healthy(): boolean;
+  /** Atomically assign the next offset, append to history, fan out to every node subscribed. */
+  publish(channel: string, data: string): Promise<Position>;
+  /**
+   * Start receiving the channel's messages on this node. Called when the first local subscriber joins;
+   * resolves once delivery is live (so a history read after it leaves no gap).
+   */
+  subscribe(channel: string): Promise<void>;
+  /** Called when the last local subscriber leaves. */
+  unsubscribe(channel: string): Promise<void>;
+  /** History after `since` (exclusive), checked against `epoch` when the client sent one. */
+  history(channel: string, since: number, epoch?: string): Promise<HistoryResult>;
+  position(channel: string): Promise<Position>;
+  presenceJoin(channel: string, member: PresenceEntry): Promise<void>;
+  presenceLeave(channel: string, member: PresenceEntry): Promise<void>;
+  presenceList(channel: string): Promise<PresenceEntry[]>;
+}
