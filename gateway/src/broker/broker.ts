@@ -45,6 +45,11 @@ export interface BrokerEvents {
   /** Connectivity changed. On `true` after `false`, subscriptions have been restored. */
   health(healthy: boolean): void;
   presence(event: PresenceEvent): void;
+  /**
+   * The broker found a hole in a channel's stream it could not fill from history (e.g. Redis lost its data
+   * while this node was cut off). Subscribers get a `resync` frame; delivery continues after `position.offset`.
+   */
+  resync(channel: string, position: Position): void;
 }
 
 export interface Broker {
