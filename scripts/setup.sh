@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing node modules (npm ci)"
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (biome's) out of the lock it
+  # writes, and `npm ci` then refuses the lock as out of sync. The lock still pins every version installed here.
+  echo "setup: installing node modules"
+  npm install --no-audit --no-fund
 fi
 
 [ "${1:-}" = "test" ] || exit 0
