@@ -1,0 +1,38 @@
+// The non-secret gateway configuration as RTGW_* variables. Secrets are referenced from the pod (secretKeyRef),
+// never copied here.
+import type { RealtimeGateway } from "../api/realtimegateway.js";
+import { commonLabels, names, ownerReference } from "./labels.js";
+
+export const GATEWAY_PORT = 8080;
+export const METRICS_PORT = 9090;
+
+export function gatewayConfig(gw: RealtimeGateway): Record<string, string> {
+  const { spec } = gw;
+  const data: Record<string, string> = {
+    RTGW_PORT: String(GATEWAY_PORT),
+    RTGW_METRICS_PORT: String(METRICS_PORT),
+    RTGW_BROKER: "redis",
+    RTGW_AUTH: spec.auth ? "jwt" : "none",
+    RTGW_DRAIN_SECONDS: String(spec.drain.seconds),
+    RTGW_MAX_CONNECTIONS: String(spec.limits.maxConnectionsPerPod),
+    RTGW_MAX_MESSAGE_BYTES: String(spec.limits.maxMessageBytes),
+  };
+  // A URL in the spec is by contract credential-free (credentials go through redis.secretRef).
+  if (spec.redis.url !== undefined) data.RTGW_REDIS_URL = spec.redis.url;
+  return data;
+}
+
+export function renderConfigMap(input: { gateway: RealtimeGateway }) {
+  const gw = input.gateway;
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: names.configMap(gw),
+      namespace: gw.metadata.namespace,
+      labels: commonLabels(gw),
+      ownerReferences: [ownerReference(gw)],
+    },
+    data: gatewayConfig(gw),
+  };
+}

@@ -1,0 +1,133 @@
+// The gateway Deployment. Lifecycle: on scale-down or rollout the pod leaves the endpoints, sleeps PRE_STOP_SECONDS
+// so every proxy notices, then gets SIGTERM and drains its clients over spec.drain.seconds; the grace period covers
+// both plus headroom, so the kubelet never SIGKILLs a pod mid-drain.
+import { createHash } from "node:crypto";
+import type { RealtimeGateway, SecretKeyRef } from "../api/realtimegateway.js";
+import { GATEWAY_PORT, gatewayConfig, METRICS_PORT } from "./configmap.js";
+import { commonLabels, names, ownerReference, selectorLabels } from "./labels.js";
+
+export const PRE_STOP_SECONDS = 5;
+export const GRACE_HEADROOM_SECONDS = 10;
+export const CONFIG_HASH_ANNOTATION = "rtgw.dev/config-hash";
+export const CONTAINER_NAME = "gateway";
+
+const DEFAULT_RESOURCES = {
+  requests: { cpu: "250m", memory: "256Mi" },
+  limits: { memory: "1Gi" },
+};
+
+export function terminationGracePeriodSeconds(gw: RealtimeGateway): number {
+  return PRE_STOP_SECONDS + gw.spec.drain.seconds + GRACE_HEADROOM_SECONDS;
+}
+
+/** Changes whenever the ConfigMap's data does, so pods roll (envFrom is read only at container start). */
+export function configHash(gw: RealtimeGateway): string {
+  const data = gatewayConfig(gw);
+  const canonical = JSON.stringify(
+    Object.keys(data)
+      .sort()
+      .map((k) => [k, data[k]]),
+  );
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+}
+
+function secretEnv(name: string, ref: SecretKeyRef) {
+  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
+}
+
+function env(gw: RealtimeGateway) {
+  const out: object[] = [{ name: "RTGW_NODE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }];
+  if (gw.spec.redis.secretRef) out.push(secretEnv("RTGW_REDIS_URL", gw.spec.redis.secretRef));
+  if (gw.spec.auth) out.push(secretEnv("RTGW_JWT_SECRET", gw.spec.auth.jwtSecretRef));
+  return out;
+}
+
+function topologySpread(gw: RealtimeGateway) {
+  return ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    // Spread is a preference: a one-node dev cluster must still schedule every replica.
+    whenUnsatisfiable: "ScheduleAnyway",
+    labelSelector: { matchLabels: selectorLabels(gw) },
+    matchLabelKeys: ["pod-template-hash"],
+  }));
+}
+
+export function renderDeployment(input: { gateway: RealtimeGateway }) {
+  const gw = input.gateway;
+  const labels = commonLabels(gw);
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: names.deployment(gw),
+      namespace: gw.metadata.namespace,
+      labels,
+      ownerReferences: [ownerReference(gw)],
+    },
+    spec: {
+      replicas: gw.spec.replicas,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(gw) },
+      // Never drop below the current capacity during a rollout: new pods come up before old ones drain.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+      template: {
+        metadata: {
+          labels,
+          annotations: {
+            [CONFIG_HASH_ANNOTATION]: configHash(gw),
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": String(METRICS_PORT),
+            "prometheus.io/path": "/metrics",
+          },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: terminationGracePeriodSeconds(gw),
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          topologySpreadConstraints: topologySpread(gw),
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              image: gw.spec.image,
+              args: ["gateway"],
+              ports: [
+                { name: "http", containerPort: GATEWAY_PORT, protocol: "TCP" },
+                { name: "metrics", containerPort: METRICS_PORT, protocol: "TCP" },
+              ],
+              envFrom: [{ configMapRef: { name: names.configMap(gw) } }],
+              env: env(gw),
+              resources: gw.spec.resources ?? DEFAULT_RESOURCES,
+              readinessProbe: {
+                httpGet: { path: "/readyz", port: "http" },
+                periodSeconds: 2,
+                failureThreshold: 1,
+                timeoutSeconds: 1,
+              },
+              livenessProbe: {
+                httpGet: { path: "/healthz", port: "http" },
+                periodSeconds: 10,
+                failureThreshold: 3,
+                timeoutSeconds: 2,
+              },
+              lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+              },
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            },
+          ],
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// Every object a RealtimeGateway owns, rendered purely from the parsed CR. The reconciler applies them in this order
+// (config before the pods that read it).
+import type { RealtimeGateway } from "../api/realtimegateway.js";
+import { renderConfigMap } from "./configmap.js";
+import { renderDeployment } from "./deployment.js";
+import { renderPodDisruptionBudget } from "./pdb.js";
+import { renderHeadlessService, renderService } from "./service.js";
+
+export interface RenderedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; ownerReferences?: object[] };
+  [field: string]: unknown;
+}
+
+export interface RenderInput {
+  gateway: RealtimeGateway;
+}
+
+export function renderAll(input: RenderInput): RenderedObject[] {
+  return [
+    renderConfigMap(input),
+    renderService(input),
+    renderHeadlessService(input),
+    renderPodDisruptionBudget(input),
+    renderDeployment(input),
+  ];
+}
+
+export { renderConfigMap, renderDeployment, renderHeadlessService, renderPodDisruptionBudget, renderService };

@@ -1,0 +1,23 @@
+import type { RealtimeGateway } from "../api/realtimegateway.js";
+import { commonLabels, names, ownerReference, selectorLabels } from "./labels.js";
+
+/** At most one gateway pod voluntarily disrupted at a time, so a node drain moves clients gradually. */
+export function renderPodDisruptionBudget(input: { gateway: RealtimeGateway }) {
+  const gw = input.gateway;
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: {
+      name: names.podDisruptionBudget(gw),
+      namespace: gw.metadata.namespace,
+      labels: commonLabels(gw),
+      ownerReferences: [ownerReference(gw)],
+    },
+    spec: {
+      maxUnavailable: 1,
+      selector: { matchLabels: selectorLabels(gw) },
+      // Crash-looping pods must not block node drains.
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { RealtimeGateway } from "../api/realtimegateway.js";
+import { GATEWAY_PORT, METRICS_PORT } from "./configmap.js";
+import { commonLabels, names, ownerReference, selectorLabels } from "./labels.js";
+
+/** The client-facing Service: WebSocket + HTTP API on spec.service.port, metrics for scrapers. */
+export function renderService(input: { gateway: RealtimeGateway }) {
+  const gw = input.gateway;
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: names.service(gw),
+      namespace: gw.metadata.namespace,
+      labels: commonLabels(gw),
+      ownerReferences: [ownerReference(gw)],
+    },
+    spec: {
+      type: gw.spec.service.type,
+      selector: selectorLabels(gw),
+      ports: [
+        { name: "http", port: gw.spec.service.port, targetPort: "http", protocol: "TCP" },
+        { name: "metrics", port: METRICS_PORT, targetPort: "metrics", protocol: "TCP" },
+      ],
+    },
+  };
+}
+
+/**
+ * A headless Service over every pod, ready or not: the autoscaler finds pods to scrape and shed through it, and
+ * draining pods stay addressable while they finish.
+ */
+export function renderHeadlessService(input: { gateway: RealtimeGateway }) {
+  const gw = input.gateway;
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: names.headlessService(gw),
+      namespace: gw.metadata.namespace,
+      labels: commonLabels(gw),
+      ownerReferences: [ownerReference(gw)],
+    },
+    spec: {
+      type: "ClusterIP",
+      clusterIP: "None",
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(gw),
+      ports: [
+        { name: "http", port: GATEWAY_PORT, targetPort: "http", protocol: "TCP" },
+        { name: "metrics", port: METRICS_PORT, targetPort: "metrics", protocol: "TCP" },
+      ],
+    },
+  };
+}
