@@ -1,0 +1,152 @@
+{{/* Names, labels and derived values shared by every template. */}}
+
+{{/* The chart name, or nameOverride. */}}
+{{- define "rtgw.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The full name prefix of every object: fullnameOverride, else <release>-<name> (just <release> when it already
+contains the name). Truncated to leave room for suffixes such as "-operator" within DNS label limits.
+*/}}
+{{- define "rtgw.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* helm.sh/chart value: <name>-<version>, with "+" made label-safe. */}}
+{{- define "rtgw.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every object. */}}
+{{- define "rtgw.labels" -}}
+helm.sh/chart: {{ include "rtgw.chart" . }}
+app.kubernetes.io/name: {{ include "rtgw.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: realtime-gateway
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels of the operator (stable across upgrades: never add version labels here). */}}
+{{- define "rtgw.operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rtgw.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{/* Selector labels of the quick-start Redis. */}}
+{{- define "rtgw.redis.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rtgw.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: redis
+{{- end }}
+
+{{- define "rtgw.operator.fullname" -}}
+{{- printf "%s-operator" (include "rtgw.fullname" .) }}
+{{- end }}
+
+{{- define "rtgw.redis.fullname" -}}
+{{- printf "%s-redis" (include "rtgw.fullname" .) }}
+{{- end }}
+
+{{/* The operator's ServiceAccount name. */}}
+{{- define "rtgw.operator.serviceAccountName" -}}
+{{- if .Values.operator.serviceAccount.create }}
+{{- default (include "rtgw.operator.fullname" .) .Values.operator.serviceAccount.name }}
+{{- else }}
+{{- required "operator.serviceAccount.name is required when operator.serviceAccount.create is false" .Values.operator.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* image reference: repository:tag, the tag defaulting to the chart's appVersion. */}}
+{{- define "rtgw.image" -}}
+{{- $image := index . 0 }}
+{{- $root := index . 1 }}
+{{- printf "%s:%s" $image.repository (default $root.Chart.AppVersion $image.tag) }}
+{{- end }}
+
+{{/* Leader election is on whenever more than one operator replica runs. */}}
+{{- define "rtgw.operator.leaderElection" -}}
+{{- if gt (int .Values.operator.replicas) 1 }}true{{ else }}false{{ end }}
+{{- end }}
+
+{{/* The URL of the quick-start Redis Service. */}}
+{{- define "rtgw.redis.url" -}}
+{{- printf "redis://%s.%s.svc:6379" (include "rtgw.redis.fullname" .) .Release.Namespace }}
+{{- end }}
+
+{{/*
+At most one Redis source: the quick-start (redis.enabled), redis.url, or redis.existingSecret.name; the example
+needs exactly one. Fails the render with a message naming the values otherwise.
+*/}}
+{{- define "rtgw.redis.validate" -}}
+{{- $sources := 0 }}
+{{- if .Values.redis.enabled }}{{ $sources = add1 $sources }}{{ end }}
+{{- if .Values.redis.url }}{{ $sources = add1 $sources }}{{ end }}
+{{- if .Values.redis.existingSecret.name }}{{ $sources = add1 $sources }}{{ end }}
+{{- if gt (int $sources) 1 }}
+{{- fail "redis: set only one of redis.enabled (quick-start Redis), redis.url, or redis.existingSecret.name" }}
+{{- end }}
+{{- if and .Values.example.enabled (eq (int $sources) 0) }}
+{{- fail "example.enabled needs a Redis: set redis.enabled=true, redis.url, or redis.existingSecret.name" }}
+{{- end }}
+{{- end }}
+
+{{/* The example's JWT Secret name. */}}
+{{- define "rtgw.example.jwtSecretName" -}}
+{{- default (printf "%s-%s-jwt" (include "rtgw.fullname" .) .Values.example.name) .Values.example.jwt.existingSecret }}
+{{- end }}
+
+{{/*
+The operator's permissions on the resources it manages, in whatever namespaces it watches. Keep equal to
+operator/src/rbac.ts (test/chart checks both directions).
+*/}}
+{{- define "rtgw.operator.rules" -}}
+- apiGroups: ["rtgw.dev"]
+  resources: ["realtimegateways"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["rtgw.dev"]
+  resources: ["realtimegateways/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["rtgw.dev"]
+  resources: ["realtimegateways/scale"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["services", "configmaps"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
+
+{{/* Leader election: the operator's Lease in the release namespace. */}}
+{{- define "rtgw.operator.leaseRules" -}}
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "list", "watch", "create", "update", "patch"]
+{{- end }}
