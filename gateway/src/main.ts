@@ -1,4 +1,73 @@
-// Placeholder until the gateway lands (issue 2).
-export async function main(): Promise<void> {
-  throw new Error("gateway not implemented yet");
+// The gateway process: config → broker → server → signals; nothing else.
+import { pathToFileURL } from "node:url";
+import pino from "pino";
+import { createAuthenticator } from "./auth.js";
+import { createBroker } from "./broker/index.js";
+import { parseConfig } from "./config.js";
+import { effectiveMaxConnections, readOpenFileLimit } from "./limits.js";
+import * as metrics from "./metrics.js";
+import { uwsIsNative } from "./native.js";
+import { createGatewayServer } from "./server.js";
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const parsed = parseConfig(env);
+  if (!parsed.ok) {
+    for (const error of parsed.errors) process.stderr.write(`rtgw gateway: ${error}\n`);
+    process.exit(2);
+  }
+  const config = parsed.config;
+  const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
+  if (!uwsIsNative()) {
+    logger.fatal(
+      "uWebSockets.js fell back to its JS shim (native binary not loaded for this Node/platform); refusing to run",
+    );
+    process.exit(3);
+  }
+  const openFiles = readOpenFileLimit();
+  const maxConnections = effectiveMaxConnections(config.maxConnections, openFiles);
+  if (maxConnections < config.maxConnections)
+    logger.warn(
+      { configured: config.maxConnections, openFiles, maxConnections },
+      "RTGW_MAX_CONNECTIONS capped by the open-file limit",
+    );
+
+  let stopping = false;
+  const exit = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await server.close();
+    await broker.close().catch(() => {});
+    logger.info({ code }, "gateway stopped");
+    process.exit(code);
+  };
+  const broker = await createBroker(config, { logger, registry: metrics.registry });
+  const server = createGatewayServer({
+    config,
+    broker,
+    auth: createAuthenticator(config),
+    logger,
+    maxConnections,
+    // A drain (SIGTERM or POST /admin/drain) ends the process once no connection is left or the window ended.
+    onDrained: () => void exit(0),
+  });
+  await broker.start({
+    message: (batch) => server.hub.deliver(batch),
+    presence: (event) => server.hub.presence(event),
+    resync: (channel, position) => server.hub.resync(channel, position),
+    health: (healthy) => {
+      metrics.brokerConnected.set(healthy ? 1 : 0);
+      logger.info({ healthy }, "broker health");
+    },
+  });
+  const { port, metricsPort } = await server.listen();
+  logger.info(
+    { port, metricsPort, host: config.host, broker: broker.kind, maxConnections },
+    "gateway listening",
+  );
+
+  process.once("SIGTERM", () => void server.drain());
+  process.once("SIGINT", () => void exit(0));
 }
+
+// Run directly (`node --import tsx gateway/src/main.ts`) as well as through `rtgw gateway`.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

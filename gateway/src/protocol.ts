@@ -222,5 +222,7 @@ export function encodeFrame(frame: ServerFrame | ClientFrame): string {
 }
 
 export function encodeError(id: number | undefined, code: ErrorCode, message: string): string {
-  return JSON.stringify(id === undefined ? { type: "error", code, message } : { type: "error", id, code, message });
+  return JSON.stringify(
+    id === undefined ? { type: "error", code, message } : { type: "error", id, code, message },
+  );
 }

@@ -1,0 +1,104 @@
+// JWT verification (jose) and the per-connection permissions it yields.
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { errors as joseErrors, jwtVerify } from "jose";
+import { z } from "zod";
+import { ALLOW_ALL, type ChannelPatterns, compilePatterns } from "./channel-patterns.js";
+import type { GatewayConfig } from "./config.js";
+
+export interface Permissions {
+  sub: string | undefined;
+  subscribe: ChannelPatterns;
+  publish: ChannelPatterns;
+}
+
+export const ANONYMOUS: Permissions = { sub: undefined, subscribe: ALLOW_ALL, publish: ALLOW_ALL };
+
+const claimsSchema = z.object({
+  sub: z.string().max(256).optional(),
+  exp: z.number(),
+  channels: z
+    .object({
+      subscribe: z.array(z.string().max(256)).max(1000).default([]),
+      publish: z.array(z.string().max(256)).max(1000).default([]),
+    })
+    .default({ subscribe: [], publish: [] }),
+});
+
+export type AuthResult = { ok: true; permissions: Permissions } | { ok: false; reason: string };
+
+export interface Authenticator {
+  /** Verify a token (undefined when the request carried none). Never throws. */
+  verify(token: string | undefined): Promise<AuthResult>;
+}
+
+/** Many connections share the same claims: compile each distinct set of patterns once (bounded cache). */
+function patternCache(limit: number): (patterns: readonly string[]) => ChannelPatterns {
+  const cache = new Map<string, ChannelPatterns>();
+  return (patterns) => {
+    const key = patterns.join("\n");
+    let compiled = cache.get(key);
+    if (!compiled) {
+      compiled = compilePatterns(patterns);
+      if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+      cache.set(key, compiled);
+    }
+    return compiled;
+  };
+}
+
+export function createAuthenticator(config: GatewayConfig): Authenticator {
+  if (config.auth === "none") return { verify: async () => ({ ok: true, permissions: ANONYMOUS }) };
+
+  const keys: { key: Uint8Array | KeyObject; algorithms: string[] }[] = [];
+  if (config.jwtSecret) keys.push({ key: new TextEncoder().encode(config.jwtSecret), algorithms: ["HS256"] });
+  if (config.jwtPublicKey) {
+    const key = createPublicKey(config.jwtPublicKey);
+    const algorithm =
+      key.asymmetricKeyType === "rsa" ? "RS256" : key.asymmetricKeyType === "ec" ? "ES256" : "";
+    if (!algorithm) throw new Error(`RTGW_JWT_PUBLIC_KEY: unsupported key type ${key.asymmetricKeyType}`);
+    keys.push({ key, algorithms: [algorithm] });
+  }
+  const compile = patternCache(1000);
+
+  return {
+    async verify(token) {
+      if (!token) return { ok: false, reason: "missing token" };
+      let lastReason = "invalid token";
+      for (const { key, algorithms } of keys) {
+        try {
+          // An explicit algorithm list: `alg: none` and algorithm confusion are refused by jose.
+          const { payload } = await jwtVerify(token, key, { algorithms, requiredClaims: ["exp"] });
+          const claims = claimsSchema.safeParse(payload);
+          if (!claims.success) return { ok: false, reason: "invalid claims" };
+          return {
+            ok: true,
+            permissions: {
+              sub: claims.data.sub,
+              subscribe: compile(claims.data.channels.subscribe),
+              publish: compile(claims.data.channels.publish),
+            },
+          };
+        } catch (err) {
+          lastReason =
+            err instanceof joseErrors.JWTExpired
+              ? "token expired"
+              : err instanceof joseErrors.JWTClaimValidationFailed
+                ? `claim ${err.claim} invalid: ${err.reason}`
+                : err instanceof joseErrors.JOSEAlgNotAllowed
+                  ? "algorithm not allowed"
+                  : err instanceof joseErrors.JWSSignatureVerificationFailed
+                    ? "bad signature"
+                    : "invalid token";
+        }
+      }
+      return { ok: false, reason: lastReason };
+    },
+  };
+}
+
+/** The token from `Authorization: Bearer x` or `?token=x`. */
+export function tokenFrom(authorization: string, queryToken: string): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization);
+  if (m) return m[1];
+  return queryToken || undefined;
+}

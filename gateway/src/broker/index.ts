@@ -1,0 +1,28 @@
+// Picks the broker the config asks for. The Redis one is loaded lazily so `memory` never touches ioredis.
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { GatewayConfig } from "../config.js";
+import type { Broker } from "./broker.js";
+import { createMemoryBroker } from "./memory.js";
+
+export interface BrokerDeps {
+  logger: Logger;
+  registry: Registry;
+}
+
+export async function createBroker(config: GatewayConfig, deps: BrokerDeps): Promise<Broker> {
+  if (config.broker === "memory")
+    return createMemoryBroker({
+      historySize: config.historySize,
+      historyTtlSeconds: config.historyTtlSeconds,
+    });
+  const { createRedisBroker } = await import("./redis.js");
+  return createRedisBroker({
+    url: config.redisUrl as string,
+    nodeId: config.nodeId,
+    historySize: config.historySize,
+    historyTtlSeconds: config.historyTtlSeconds,
+    logger: deps.logger,
+    registry: deps.registry,
+  });
+}

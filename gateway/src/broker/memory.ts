@@ -1,0 +1,124 @@
+// The embedded broker: one process, per-channel offsets and bounded history, local presence.
+import { randomBytes } from "node:crypto";
+import type {
+  Broker,
+  BrokerEvents,
+  BrokerMessage,
+  HistoryResult,
+  Position,
+  PresenceEntry,
+} from "./broker.js";
+
+interface ChannelState {
+  offset: number;
+  /** Ring of the latest messages, oldest first (bounded by historySize). */
+  history: BrokerMessage[];
+}
+
+export interface MemoryBrokerOptions {
+  historySize: number;
+  historyTtlSeconds: number;
+  now?: () => number;
+}
+
+export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
+  const now = options.now ?? Date.now;
+  // A fresh epoch per process: offsets from an earlier process are not comparable.
+  const epoch = randomBytes(6).toString("hex");
+  const channels = new Map<string, ChannelState>();
+  const subscribed = new Set<string>();
+  const presence = new Map<string, Map<string, PresenceEntry>>();
+  let events: BrokerEvents | undefined;
+  let pending: BrokerMessage[] = [];
+  let flushScheduled = false;
+
+  // Deliver publishes in batches once per tick, as a network broker would.
+  const flush = () => {
+    flushScheduled = false;
+    const batch = pending;
+    pending = [];
+    if (batch.length > 0) events?.message(batch);
+  };
+
+  const trim = (state: ChannelState) => {
+    const minTime = now() - options.historyTtlSeconds * 1000;
+    const h = state.history;
+    let drop = Math.max(0, h.length - options.historySize);
+    while (drop < h.length && (h[drop] as BrokerMessage).publishedAt < minTime) drop++;
+    if (drop > 0) h.splice(0, drop);
+  };
+
+  return {
+    kind: "memory",
+    async start(e) {
+      events = e;
+      e.health(true);
+    },
+    async close() {
+      flush();
+      events = undefined;
+    },
+    healthy: () => true,
+    async publish(channel, data) {
+      let state = channels.get(channel);
+      if (!state) {
+        state = { offset: 0, history: [] };
+        channels.set(channel, state);
+      }
+      state.offset += 1;
+      const message: BrokerMessage = { channel, offset: state.offset, epoch, data, publishedAt: now() };
+      if (options.historySize > 0) {
+        state.history.push(message);
+        if (state.history.length > options.historySize) trim(state);
+      }
+      if (subscribed.has(channel)) {
+        pending.push(message);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
+      }
+      return { offset: state.offset, epoch };
+    },
+    async subscribe(channel) {
+      subscribed.add(channel);
+    },
+    async unsubscribe(channel) {
+      subscribed.delete(channel);
+    },
+    async history(channel, since, clientEpoch): Promise<HistoryResult> {
+      const state = channels.get(channel);
+      const offset = state?.offset ?? 0;
+      if (clientEpoch !== undefined && clientEpoch !== epoch) {
+        // Offsets from another epoch mean nothing here: nothing to replay, and the client must know.
+        return { offset, epoch, messages: [], complete: false };
+      }
+      if (!state || since >= offset) return { offset, epoch, messages: [], complete: since <= offset };
+      trim(state);
+      const messages = state.history.filter((m) => m.offset > since);
+      const first = messages[0];
+      return { offset, epoch, messages, complete: first !== undefined && first.offset === since + 1 };
+    },
+    async position(channel): Promise<Position> {
+      return { offset: channels.get(channel)?.offset ?? 0, epoch };
+    },
+    async presenceJoin(channel, member) {
+      let members = presence.get(channel);
+      if (!members) {
+        members = new Map();
+        presence.set(channel, members);
+      }
+      members.set(member.connectionId, member);
+      events?.presence({ channel, kind: "join", member });
+    },
+    async presenceLeave(channel, member) {
+      const members = presence.get(channel);
+      if (!members?.delete(member.connectionId)) return;
+      if (members.size === 0) presence.delete(channel);
+      events?.presence({ channel, kind: "leave", member });
+    },
+    async presenceList(channel) {
+      return [...(presence.get(channel)?.values() ?? [])];
+    },
+  };
+}

@@ -1,0 +1,105 @@
+// Lua scripts, run with EVALSHA (ioredis defineCommand falls back to EVAL on NOSCRIPT, which also loads them).
+// Each touches only keys of one channel (one hash tag, so one cluster slot), and runs atomically.
+
+/**
+ * publish: epoch (created with the caller's random candidate when the channel's keys are gone; the old offset and
+ * history go with it), INCR offset, XADD to the capped stream with id `<offset>-0`, refresh TTLs, then
+ * PUBLISH/SPUBLISH the compact payload (redis-payload.ts) in the same atomic step.
+ * KEYS: offset, epoch, history. ARGV: pubsub channel, data, publishedAt, candidate epoch, history size, ttl
+ * seconds, "1" for SPUBLISH. Returns {offset, epoch}.
+ */
+export const PUBLISH_SCRIPT = `
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('DEL', KEYS[1], KEYS[3])
+  redis.call('SET', KEYS[2], epoch)
+end
+local offset = redis.call('INCR', KEYS[1])
+local id = string.format('%d', offset)
+local size = tonumber(ARGV[5])
+if size > 0 then
+  redis.call('XADD', KEYS[3], 'MAXLEN', size, id .. '-0', 'd', ARGV[2], 't', ARGV[3])
+  redis.call('EXPIRE', KEYS[3], ARGV[6])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+local payload = 'm' .. id .. '|' .. epoch .. '|' .. ARGV[3] .. '|' .. ARGV[2]
+if ARGV[7] == '1' then
+  redis.call('SPUBLISH', ARGV[1], payload)
+else
+  redis.call('PUBLISH', ARGV[1], payload)
+end
+return {offset, epoch}
+`;
+
+/**
+ * history: one consistent snapshot of {offset, epoch, entries after since}. A channel without keys gets its epoch
+ * now (with the TTL), so the epoch a subscriber is acked stays the one later publishes use.
+ * KEYS: offset, epoch, history. ARGV: since, max entries (0: position only), candidate epoch, ttl seconds.
+ * Returns {offset, epoch, [[id, [field, value, ...]], ...]}.
+ */
+export const HISTORY_SCRIPT = `
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('DEL', KEYS[1], KEYS[3])
+  redis.call('SET', KEYS[2], epoch, 'EX', ARGV[4])
+  return {0, epoch, {}}
+end
+local offset = tonumber(redis.call('GET', KEYS[1]) or '0')
+local since = tonumber(ARGV[1])
+local count = tonumber(ARGV[2])
+local entries = {}
+if count > 0 and since < offset then
+  entries = redis.call('XRANGE', KEYS[3], string.format('%d', since + 1) .. '-0', '+', 'COUNT', count)
+end
+return {offset, epoch, entries}
+`;
+
+/**
+ * presence join/refresh: add members to this node's hash for the channel, push the node's expiry in the node set,
+ * and announce each join on the channel's pub/sub channel.
+ * KEYS: node set, node hash. ARGV: node, expiry ms (absolute), ttl ms, pubsub channel, "1" for SPUBLISH,
+ * then pairs of (connectionId, member JSON, join payload or "").
+ */
+export const PRESENCE_JOIN_SCRIPT = `
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+for i = 6, #ARGV, 3 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  if ARGV[i + 2] ~= '' then
+    if ARGV[5] == '1' then redis.call('SPUBLISH', ARGV[4], ARGV[i + 2]) else redis.call('PUBLISH', ARGV[4], ARGV[i + 2]) end
+  end
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+return 1
+`;
+
+/**
+ * presence leave: remove a member from this node's hash and announce it.
+ * KEYS: node hash. ARGV: connectionId, pubsub channel, "1" for SPUBLISH, leave payload.
+ */
+export const PRESENCE_LEAVE_SCRIPT = `
+local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+if removed == 1 then
+  if ARGV[3] == '1' then redis.call('SPUBLISH', ARGV[2], ARGV[4]) else redis.call('PUBLISH', ARGV[2], ARGV[4]) end
+end
+return removed
+`;
+
+/**
+ * presence list: the members of every node whose expiry has not passed; expired nodes are dropped from the set.
+ * KEYS: node set. ARGV: now ms, node hash key prefix (the node id is appended; same hash tag, same slot).
+ * Returns a flat list of member JSON.
+ */
+export const PRESENCE_LIST_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+local nodes = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, node in ipairs(nodes) do
+  local values = redis.call('HVALS', ARGV[2] .. node)
+  for _, v in ipairs(values) do out[#out + 1] = v end
+end
+return out
+`;

@@ -1,0 +1,107 @@
+// The pure core of gap-free delivery on one node: given where a channel's stream stands (the cursor: last offset
+// handed to the hub, and its epoch), decide what to do with a live message, and how to merge a history read
+// with live messages held back while that read was in flight. No I/O here; redis.ts runs the effects.
+import type { BrokerMessage, HistoryResult, Position } from "./broker.js";
+
+export interface Cursor {
+  offset: number;
+  epoch: string;
+}
+
+export type Verdict =
+  /** The next message: hand it on. */
+  | "deliver"
+  /** At or behind the cursor: already handed on (or covered by the position the hub acked). */
+  | "duplicate"
+  /** Ahead of cursor + 1 in the same epoch: something was missed; read history to fill the hole. */
+  | "gap"
+  /** A new epoch: the channel's keys were recreated (flush, restart, expiry). */
+  | "new-epoch";
+
+export function judge(cursor: Cursor, message: BrokerMessage): Verdict {
+  if (message.epoch !== cursor.epoch) return "new-epoch";
+  if (message.offset <= cursor.offset) return "duplicate";
+  return message.offset === cursor.offset + 1 ? "deliver" : "gap";
+}
+
+/** One thing to hand the hub, in order: a message, or a resync (the stream restarts after `position`). */
+export type Emission = { message: BrokerMessage } | { resync: Position };
+
+export interface Step {
+  emit: Emission[];
+  cursor: Cursor;
+}
+
+/**
+ * Apply messages in order. A new epoch becomes a resync to just before the message (nothing of the new epoch
+ * before it was seen here), then the message. A gap stops the walk: `rest` holds the message that revealed it
+ * and everything after, for the caller to hold while it reads history.
+ */
+export function applyLive(
+  cursor: Cursor,
+  messages: readonly BrokerMessage[],
+): Step & { rest: BrokerMessage[] } {
+  const emit: Emission[] = [];
+  let current = cursor;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as BrokerMessage;
+    const verdict = judge(current, message);
+    if (verdict === "duplicate") continue;
+    if (verdict === "gap") return { emit, cursor: current, rest: messages.slice(i) };
+    if (verdict === "new-epoch") emit.push({ resync: { offset: message.offset - 1, epoch: message.epoch } });
+    emit.push({ message });
+    current = { offset: message.offset, epoch: message.epoch };
+  }
+  return { emit, cursor: current, rest: [] };
+}
+
+/**
+ * Merge a history read (made after the live subscription was restored) with the live messages held meanwhile.
+ * Complete history in the same epoch: deliver what followed the cursor, then the held messages past it.
+ * Otherwise the hole cannot be filled: resync at the history's position and continue live from there.
+ */
+export function mergeRecovery(cursor: Cursor, history: HistoryResult, held: readonly BrokerMessage[]): Step {
+  const filled = history.complete && history.epoch === cursor.epoch;
+  if (!filled) {
+    const position = { offset: history.offset, epoch: history.epoch };
+    const live = resyncThrough(position, held);
+    return { emit: [{ resync: position }, ...live.emit], cursor: live.cursor };
+  }
+  const fromHistory = history.messages.filter((m) => m.offset > cursor.offset);
+  const live = resyncThrough(cursor, [...fromHistory, ...held]);
+  return live;
+}
+
+/**
+ * applyLive, but a hole becomes a resync instead of a stop. Used where history was already read up to the
+ * present, so a hole can only mean Redis dropped pub/sub output: resync rather than guess.
+ */
+function resyncThrough(cursor: Cursor, messages: readonly BrokerMessage[]): Step {
+  const emit: Emission[] = [];
+  let step = applyLive(cursor, messages);
+  emit.push(...step.emit);
+  while (step.rest.length > 0) {
+    const first = step.rest[0] as BrokerMessage;
+    const position = { offset: first.offset - 1, epoch: first.epoch };
+    emit.push({ resync: position });
+    step = applyLive(position, step.rest);
+    emit.push(...step.emit);
+  }
+  return { emit, cursor: step.cursor };
+}
+
+/**
+ * Completeness of a history read: nothing missing between `since` and the first message returned, and the
+ * client's epoch (when it sent one) is the channel's. `since` 0 means the client saw nothing, so any epoch is fine.
+ */
+export function historyComplete(
+  since: number,
+  clientEpoch: string | undefined,
+  position: Position,
+  firstOffset: number | undefined,
+): boolean {
+  if (since > 0 && clientEpoch !== undefined && clientEpoch !== position.epoch) return false;
+  if (since > position.offset) return false;
+  if (since === position.offset) return true;
+  return firstOffset === since + 1;
+}

@@ -1,0 +1,39 @@
+// What the gateway keeps per WebSocket. Kept minimal: most sockets are idle, and this is paid per socket.
+import type { WebSocket } from "uWebSockets.js";
+import type { Permissions } from "./auth.js";
+import type { TokenBucket } from "./rate-limit.js";
+
+export interface Connection {
+  readonly id: string;
+  readonly permissions: Permissions;
+  readonly openedAt: number;
+  /** Channels subscribed (or being subscribed); created on first subscribe. */
+  channels: Set<string> | undefined;
+  /** Publish token bucket; created on first publish. */
+  bucket: TokenBucket | undefined;
+  /** rate_limited answers in a row; reset by an allowed publish. */
+  strikes: number;
+  /** Set by the close handler: async work that finishes later must not touch the socket. */
+  closed: boolean;
+  /** Picked by a drain or shed: it will be closed with 1012. */
+  leaving: boolean;
+}
+
+export type Socket = WebSocket<Connection>;
+
+let counter = 0;
+const boot = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
+
+export function newConnection(permissions: Permissions, now: number): Connection {
+  counter += 1;
+  return {
+    id: `${boot}-${counter.toString(36)}`,
+    permissions,
+    openedAt: now,
+    channels: undefined,
+    bucket: undefined,
+    strikes: 0,
+    closed: false,
+    leaving: false,
+  };
+}

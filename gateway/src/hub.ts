@@ -1,0 +1,221 @@
+// The hub: local fan-out of broker messages through uWS native topics, per-channel refcounts towards the
+// broker, and gap- and duplicate-free `since` recovery even when the broker is asynchronous.
+import type { TemplatedApp } from "uWebSockets.js";
+import type { Broker, BrokerMessage, Position, PresenceEntry, PresenceEvent } from "./broker/broker.js";
+import type { Connection, Socket } from "./connection.js";
+import { deliveryLatency, messagesDelivered } from "./metrics.js";
+import { encodeFrame, encodeMessage, encodeMessageBatch } from "./protocol.js";
+
+/** Topic carrying a channel's message frames. */
+export const messageTopic = (channel: string) => `m:${channel}`;
+/** Topic carrying a channel's join/leave frames (only sockets that asked for presence). */
+export const presenceTopic = (channel: string) => `p:${channel}`;
+
+interface LocalChannel {
+  /** Local sockets subscribed or subscribing. */
+  refs: number;
+  /** Resolves when the broker delivers this channel live. */
+  live: Promise<void>;
+  /** Sockets between "subscribe received" and "caught up": live messages wait here for them. */
+  recovering: Map<Socket, BrokerMessage[]> | undefined;
+}
+
+export interface SubscribeResult {
+  position: Position;
+  recovered: boolean;
+}
+
+export interface HubOptions {
+  app: TemplatedApp;
+  broker: Broker;
+  nodeId: string;
+  compress: boolean;
+  /** Called for a socket whose send buffer passed its bound during a direct send. */
+  onSlowConsumer: (ws: Socket) => void;
+  maxBackpressureBytes: number;
+}
+
+export class Hub {
+  private readonly channels = new Map<string, LocalChannel>();
+
+  constructor(private readonly o: HubOptions) {}
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** Broker → local sockets. One encode and one uWS publish per channel per batch. */
+  deliver(batch: readonly BrokerMessage[]): void {
+    const byChannel = new Map<string, BrokerMessage[]>();
+    for (const m of batch) {
+      const list = byChannel.get(m.channel);
+      if (list) list.push(m);
+      else byChannel.set(m.channel, [m]);
+    }
+    const now = Date.now();
+    for (const [channel, messages] of byChannel) {
+      const local = this.channels.get(channel);
+      if (!local) continue;
+      if (local.recovering) for (const buffer of local.recovering.values()) buffer.push(...messages);
+      const topic = messageTopic(channel);
+      const subscribers = this.o.app.numSubscribers(topic);
+      if (subscribers === 0) continue;
+      const payload = encodeMessageBatch(messages.map((m) => encodeMessage(m.channel, m.offset, m.data)));
+      this.o.app.publish(topic, payload, false, this.o.compress);
+      messagesDelivered.inc(subscribers * messages.length);
+      for (const m of messages) deliveryLatency.observe(Math.max(0, now - m.publishedAt) / 1000);
+    }
+  }
+
+  presence(event: PresenceEvent): void {
+    if (!this.channels.has(event.channel)) return;
+    const topic = presenceTopic(event.channel);
+    if (this.o.app.numSubscribers(topic) === 0) return;
+    this.o.app.publish(
+      topic,
+      encodeFrame({ type: event.kind, channel: event.channel, member: event.member }),
+      false,
+      this.o.compress,
+    );
+  }
+
+  resync(channel: string, position: Position): void {
+    if (!this.channels.has(channel)) return;
+    const frame = encodeFrame({
+      type: "resync",
+      channel,
+      epoch: position.epoch,
+      offset: position.offset,
+      recovered: false,
+    });
+    this.o.app.publish(messageTopic(channel), frame, false, this.o.compress);
+  }
+
+  member(ws: Socket): PresenceEntry {
+    const c = ws.getUserData();
+    return c.permissions.sub === undefined
+      ? { connectionId: c.id, node: this.o.nodeId }
+      : { connectionId: c.id, sub: c.permissions.sub, node: this.o.nodeId };
+  }
+
+  /**
+   * Subscribe a socket. Registers it as recovering at once (so no live message is lost), waits for the
+   * broker to be live, reads history, then hands `send` the ack and replays history merged with buffered
+   * live messages by offset, and joins the uWS topic, all in one synchronous step.
+   * Returns undefined when the socket left (closed or unsubscribed) before it finished.
+   */
+  async subscribe(
+    ws: Socket,
+    channel: string,
+    opts: { since: number | undefined; epoch: string | undefined; presence: boolean },
+    sendAck: (result: SubscribeResult) => void,
+  ): Promise<SubscribeResult | undefined> {
+    const conn = ws.getUserData();
+    if (!conn.channels) conn.channels = new Set();
+    conn.channels.add(channel);
+    const local = this.acquire(channel);
+    const buffer: BrokerMessage[] = [];
+    if (!local.recovering) local.recovering = new Map();
+    local.recovering.set(ws, buffer);
+    const stillHere = () => !conn.closed && local.recovering?.get(ws) === buffer;
+    try {
+      await local.live;
+      let position: Position;
+      let replay: BrokerMessage[] = [];
+      let recovered = false;
+      if (opts.since !== undefined) {
+        const h = await this.o.broker.history(channel, opts.since, opts.epoch);
+        position = { offset: h.offset, epoch: h.epoch };
+        replay = h.messages;
+        recovered = h.complete;
+      } else {
+        position = await this.o.broker.position(channel);
+      }
+      if (!stillHere()) return undefined;
+      const result = { position, recovered };
+      // Replay after `since` only when it belongs to this epoch and is not ahead of the channel;
+      // otherwise the client starts from the current position (and `recovered:false` told it so).
+      const sameEpoch = opts.epoch === undefined || opts.epoch === position.epoch;
+      let last =
+        opts.since !== undefined && sameEpoch && opts.since <= position.offset ? opts.since : position.offset;
+      ws.cork(() => {
+        sendAck(result);
+        const frames: string[] = [];
+        for (const list of [replay, buffer]) {
+          for (const m of list) {
+            if (m.offset <= last || m.epoch !== position.epoch) continue;
+            frames.push(encodeMessage(m.channel, m.offset, m.data));
+            last = m.offset;
+          }
+        }
+        if (frames.length > 0) {
+          this.send(ws, encodeMessageBatch(frames));
+          messagesDelivered.inc(frames.length);
+        }
+        local.recovering?.delete(ws);
+        if (local.recovering?.size === 0) local.recovering = undefined;
+        ws.subscribe(messageTopic(channel));
+        if (opts.presence) ws.subscribe(presenceTopic(channel));
+      });
+      void this.o.broker.presenceJoin(channel, this.member(ws)).catch(() => {});
+      return result;
+    } catch (err) {
+      // Broker failure: undo, unless the socket already left (then leave() has undone it).
+      if (stillHere()) this.leave(ws, channel);
+      throw err;
+    }
+  }
+
+  /** Unsubscribe one channel. Returns false if the socket was not subscribed to it. */
+  unsubscribe(ws: Socket, channel: string): boolean {
+    const conn = ws.getUserData();
+    if (!conn.channels?.has(channel)) return false;
+    ws.unsubscribe(messageTopic(channel));
+    ws.unsubscribe(presenceTopic(channel));
+    this.leave(ws, channel);
+    return true;
+  }
+
+  /** The socket closed: release every channel it held (uWS drops its topics itself). */
+  closed(ws: Socket): void {
+    const conn = ws.getUserData();
+    if (!conn.channels) return;
+    for (const channel of conn.channels) this.leave(ws, channel);
+  }
+
+  subscribed(ws: Socket, channel: string): boolean {
+    return ws.getUserData().channels?.has(channel) ?? false;
+  }
+
+  /** A direct send (not through a topic) that enforces the backpressure bound itself. */
+  send(ws: Socket, frame: string): void {
+    const status = ws.send(frame, false, this.o.compress);
+    if (status === 2 || ws.getBufferedAmount() > this.o.maxBackpressureBytes) this.o.onSlowConsumer(ws);
+  }
+
+  private acquire(channel: string): LocalChannel {
+    let local = this.channels.get(channel);
+    if (!local) {
+      local = { refs: 0, live: this.o.broker.subscribe(channel), recovering: undefined };
+      // A failed broker subscribe is reported to the subscribers awaiting it; don't leave it unhandled.
+      local.live.catch(() => {});
+      this.channels.set(channel, local);
+    }
+    local.refs += 1;
+    return local;
+  }
+
+  private leave(ws: Socket, channel: string): void {
+    const conn: Connection = ws.getUserData();
+    conn.channels?.delete(channel);
+    const local = this.channels.get(channel);
+    if (!local) return;
+    if (local.recovering?.delete(ws) && local.recovering.size === 0) local.recovering = undefined;
+    void this.o.broker.presenceLeave(channel, this.member(ws)).catch(() => {});
+    local.refs -= 1;
+    if (local.refs <= 0) {
+      this.channels.delete(channel);
+      void this.o.broker.unsubscribe(channel).catch(() => {});
+    }
+  }
+}

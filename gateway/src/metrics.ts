@@ -1,0 +1,56 @@
+// Every gateway metric, in one place. The Redis broker registers its own metrics into `registry` too.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+export const connections = new Gauge({
+  name: "rtgw_connections",
+  help: "Open WebSocket connections on this pod (the autoscaling signal)",
+  registers: [registry],
+});
+export const connectionsOpened = new Counter({
+  name: "rtgw_connections_opened_total",
+  help: "WebSocket connections accepted",
+  registers: [registry],
+});
+export const connectionsRejected = new Counter({
+  name: "rtgw_connections_rejected_total",
+  help: "WebSocket upgrades refused, by reason (full, draining, unauthorized)",
+  labelNames: ["reason"] as const,
+  registers: [registry],
+});
+export const messagesReceived = new Counter({
+  name: "rtgw_messages_received_total",
+  help: "Messages published through this pod (WebSocket and HTTP)",
+  registers: [registry],
+});
+export const messagesDelivered = new Counter({
+  name: "rtgw_messages_delivered_total",
+  help: "Message deliveries to local sockets (one per message per subscriber)",
+  registers: [registry],
+});
+export const deliveryLatency = new Histogram({
+  name: "rtgw_delivery_latency_seconds",
+  help: "Time from the broker accepting a publish to this pod sending it to its subscribers",
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
+export const slowConsumerDisconnects = new Counter({
+  name: "rtgw_slow_consumer_disconnects_total",
+  help: "Sockets closed because their send buffer passed the backpressure bound",
+  registers: [registry],
+});
+export const brokerConnected = new Gauge({
+  name: "rtgw_broker_connected",
+  help: "1 when the broker is connected and healthy",
+  registers: [registry],
+});
+export const draining = new Gauge({
+  name: "rtgw_draining",
+  help: "1 while this pod drains",
+  registers: [registry],
+});
+
+// Expose the rejection reasons at 0 from the start, so rate() and alerts see them before the first one.
+for (const reason of ["full", "draining", "unauthorized"]) connectionsRejected.inc({ reason }, 0);

@@ -1,0 +1,313 @@
+// The gateway's HTTP routes and WebSocket handlers: a readable table; the work lives in named modules.
+
+import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
+import { timingSafeEqual } from "node:crypto";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { type Authenticator, tokenFrom } from "./auth.js";
+import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
+import type { GatewayConfig } from "./config.js";
+import { type Connection, newConnection, type Socket } from "./connection.js";
+import { drainSchedule, pickForShed, reconnectJitterMs, runDrainSchedule } from "./drain.js";
+import { readBody, reply, sendJson, sendText } from "./http.js";
+import { Hub } from "./hub.js";
+import * as metrics from "./metrics.js";
+import { PAGE_HTML } from "./page.js";
+import { CloseCode, channelName, encodeFrame } from "./protocol.js";
+import { createSession } from "./session.js";
+
+export interface ServerDeps {
+  config: GatewayConfig;
+  broker: Broker;
+  auth: Authenticator;
+  logger: Logger;
+  /** RTGW_MAX_CONNECTIONS capped by the open-file limit. */
+  maxConnections: number;
+  onDrained: () => void;
+}
+
+export interface GatewayServer {
+  readonly hub: Hub;
+  listen(): Promise<{ port: number; metricsPort: number }>;
+  /** Drain everything (SIGTERM, POST /admin/drain); resolves when no connection is left or the window ended. */
+  drain(): Promise<void>;
+  /** Move `count` connections elsewhere, jittered over `seconds`; returns how many were picked. */
+  shed(count: number, seconds: number): number;
+  /** Stop listening and close every socket now (1001). */
+  close(): Promise<void>;
+}
+
+const publishBody = z.strictObject({ channel: channelName, data: z.json() });
+const shedBody = z.strictObject({
+  count: z.number().int().positive(),
+  seconds: z.number().min(0).max(3600).optional(),
+});
+
+const COMPRESSION = {
+  off: uWS.DISABLED,
+  shared: uWS.SHARED_COMPRESSOR | uWS.SHARED_DECOMPRESSOR,
+  dedicated: uWS.DEDICATED_COMPRESSOR_256KB | uWS.SHARED_DECOMPRESSOR, // = uWS.DEDICATED_COMPRESSOR
+} as const;
+
+export function createGatewayServer(d: ServerDeps): GatewayServer {
+  const { config, broker, logger } = d;
+  const app: TemplatedApp = uWS.App();
+  const sockets = new Set<Socket>();
+  let pendingUpgrades = 0;
+  let draining = false;
+  let drainDone: Promise<void> | undefined;
+  let listenSocket: us_listen_socket | undefined;
+  let metricsServer: HttpServer | undefined;
+
+  const closeSlowConsumer = (ws: Socket) => {
+    const conn = ws.getUserData();
+    if (conn.closed) return;
+    metrics.slowConsumerDisconnects.inc();
+    conn.closed = true;
+    ws.end(CloseCode.SlowConsumer, "send buffer full");
+  };
+  const hub = new Hub({
+    app,
+    broker,
+    nodeId: config.nodeId,
+    compress: config.compression !== "off",
+    maxBackpressureBytes: config.maxBackpressureBytes,
+    onSlowConsumer: closeSlowConsumer,
+  });
+  const onMessage = createSession({ config, broker, hub, now: Date.now });
+
+  const full = () => sockets.size + pendingUpgrades >= d.maxConnections;
+  const ready = () => !draining && !full() && broker.healthy();
+  const stats = () => ({
+    connections: sockets.size,
+    channels: hub.channelCount,
+    draining,
+    node: config.nodeId,
+    broker: broker.kind,
+    brokerHealthy: broker.healthy(),
+    maxConnections: d.maxConnections,
+  });
+
+  /** Bearer RTGW_API_KEY: 403 when none is configured, 401 when wrong. Returns true when allowed. */
+  const apiKeyOk = (res: HttpResponse, authorization: string): boolean => {
+    if (!config.apiKey) {
+      sendJson(res, 403, { error: "forbidden", message: "RTGW_API_KEY is not configured" });
+      return false;
+    }
+    const given = Buffer.from(tokenFrom(authorization, "") ?? "");
+    const want = Buffer.from(config.apiKey);
+    if (given.length !== want.length || !timingSafeEqual(given, want)) {
+      sendJson(res, 401, { error: "unauthorized", message: "wrong or missing bearer API key" });
+      return false;
+    }
+    return true;
+  };
+
+  /** Parse a JSON body with a zod schema; answers 400/413 itself and resolves undefined on failure. */
+  async function jsonBody<T>(
+    res: HttpResponse,
+    schema: z.ZodType<T>,
+  ): Promise<{ r: ReturnType<typeof reply>; body?: T }> {
+    const r = reply(res);
+    const raw = await readBody(r, config.maxMessageBytes + 1024);
+    if (raw === undefined) return { r };
+    if (raw === "too_large") {
+      sendJson(r, 413, { error: "too_large", message: `body larger than ${config.maxMessageBytes} bytes` });
+      return { r };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString("utf8"));
+    } catch {
+      sendJson(r, 400, { error: "bad_request", message: "body is not valid JSON" });
+      return { r };
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+      sendJson(r, 400, { error: "bad_request", message: `${where}${issue?.message ?? "invalid body"}` });
+      return { r };
+    }
+    return { r, body: parsed.data };
+  }
+
+  /** Send `reconnect` then close 1012, for each picked socket at its moment in the window. */
+  const leave = (targets: Socket[], windowMs: number, reason: string): Promise<void> =>
+    new Promise((resolve) => {
+      for (const ws of targets) ws.getUserData().leaving = true;
+      const plan = drainSchedule({
+        targets,
+        windowMs,
+        maxAfterMs: reconnectJitterMs(windowMs),
+        rng: Math.random,
+      });
+      runDrainSchedule(
+        plan,
+        ({ target: ws, afterMs }) => {
+          if (ws.getUserData().closed) return;
+          ws.cork(() => {
+            hub.send(ws, encodeFrame({ type: "reconnect", afterMs, reason }));
+            if (!ws.getUserData().closed) ws.end(CloseCode.ServiceRestart, reason);
+          });
+        },
+        resolve,
+      );
+    });
+
+  app
+    // ---- HTTP -----------------------------------------------------------------------------------
+    .get("/", (res) => sendText(res, 200, "text/html; charset=utf-8", PAGE_HTML))
+    .get("/healthz", (res) => sendJson(res, 200, { ok: true }))
+    .get("/readyz", (res) => sendJson(res, ready() ? 200 : 503, { ready: ready(), ...stats() }))
+    .get("/api/stats", (res) => sendJson(res, 200, stats()))
+    .post("/api/publish", async (res, req) => {
+      const authorization = req.getHeader("authorization");
+      if (!apiKeyOk(res, authorization)) return;
+      const { r, body } = await jsonBody(res, publishBody);
+      if (!body) return;
+      try {
+        const position = await broker.publish(body.channel, JSON.stringify(body.data));
+        metrics.messagesReceived.inc();
+        sendJson(r, 200, { offset: position.offset, epoch: position.epoch });
+      } catch (err) {
+        if (!(err instanceof BrokerUnavailableError)) logger.error({ err }, "publish failed");
+        sendJson(r, 503, { error: "unavailable", message: "the broker is unavailable" });
+      }
+    })
+    .post("/admin/drain", (res, req) => {
+      if (!apiKeyOk(res, req.getHeader("authorization"))) return;
+      void gateway.drain();
+      sendJson(res, 200, { draining: true, connections: sockets.size, seconds: config.drainSeconds });
+    })
+    .post("/admin/shed", async (res, req) => {
+      if (!apiKeyOk(res, req.getHeader("authorization"))) return;
+      const { r, body } = await jsonBody(res, shedBody);
+      if (!body) return;
+      const shed = gateway.shed(body.count, body.seconds ?? config.drainSeconds);
+      sendJson(r, 200, { shed, connections: sockets.size });
+    })
+    .any("/*", (res) => sendJson(res, 404, { error: "not_found" }))
+    // ---- WebSocket ------------------------------------------------------------------------------
+    .ws<Connection>("/ws", {
+      compression: COMPRESSION[config.compression],
+      // Well above the frame limit so the session can answer an oversized frame with 1009 itself;
+      // past maxPayloadLength uWS cuts the socket without a close frame.
+      maxPayloadLength: config.maxMessageBytes * 4 + 4096,
+      maxBackpressure: config.maxBackpressureBytes,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: config.idleTimeoutSeconds,
+      sendPingsAutomatically: true,
+
+      upgrade(res, req, context) {
+        const reject = (status: number, reason: string, message: string) => {
+          metrics.connectionsRejected.inc({ reason });
+          sendJson(res, status, { error: reason, message });
+        };
+        if (draining) return reject(503, "draining", "this gateway is draining; connect to another");
+        if (full()) return reject(503, "full", "this gateway is full; connect to another");
+        const key = req.getHeader("sec-websocket-key");
+        const protocol = req.getHeader("sec-websocket-protocol");
+        const extensions = req.getHeader("sec-websocket-extensions");
+        const token = tokenFrom(req.getHeader("authorization"), req.getQuery("token") ?? "");
+        const r = reply(res);
+        pendingUpgrades += 1;
+        d.auth.verify(token).then((result) => {
+          pendingUpgrades -= 1;
+          if (r.aborted) return;
+          if (!result.ok) return reject(401, "unauthorized", result.reason);
+          if (draining) return reject(503, "draining", "this gateway is draining; connect to another");
+          res.cork(() =>
+            res.upgrade(newConnection(result.permissions, Date.now()), key, protocol, extensions, context),
+          );
+        });
+      },
+      open(ws) {
+        sockets.add(ws);
+        metrics.connections.set(sockets.size);
+        metrics.connectionsOpened.inc();
+        hub.send(
+          ws,
+          encodeFrame({ type: "welcome", connectionId: ws.getUserData().id, node: config.nodeId }),
+        );
+      },
+      message: (ws, message, isBinary) => onMessage(ws, message, isBinary),
+      close(ws, code) {
+        const conn = ws.getUserData();
+        // uWS closes a socket past maxBackpressure on its own (code 1006); count it as a slow consumer.
+        if (!conn.closed && code === 1006 && ws.getBufferedAmount() > config.maxBackpressureBytes)
+          metrics.slowConsumerDisconnects.inc();
+        conn.closed = true;
+        sockets.delete(ws);
+        metrics.connections.set(sockets.size);
+        hub.closed(ws);
+      },
+    });
+
+  const gateway: GatewayServer = {
+    hub,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        app.listen(config.host, config.port, (socket) => {
+          if (!socket) return reject(new Error(`cannot listen on ${config.host}:${config.port}`));
+          listenSocket = socket;
+          const port = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
+          metricsServer = createHttpServer((req, res) => {
+            if (req.method === "GET" && req.url?.split("?")[0] === "/metrics") {
+              registryText().then(
+                (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
+                () => res.writeHead(500).end(),
+              );
+            } else res.writeHead(404).end("not found\n");
+          });
+          metricsServer.once("error", reject);
+          metricsServer.listen(config.metricsPort, config.host, () => {
+            const address = metricsServer?.address();
+            const metricsPort = typeof address === "object" && address ? address.port : config.metricsPort;
+            resolve({ port, metricsPort });
+          });
+        });
+      }),
+
+    drain() {
+      if (drainDone) return drainDone;
+      draining = true;
+      metrics.draining.set(1);
+      const targets = [...sockets].filter((ws) => !ws.getUserData().leaving);
+      logger.info({ connections: targets.length, seconds: config.drainSeconds }, "draining");
+      drainDone = leave(targets, config.drainSeconds * 1000, "draining").then(() => {
+        logger.info("drained");
+        d.onDrained();
+      });
+      return drainDone;
+    },
+
+    shed(count, seconds) {
+      const candidates = [...sockets].filter((ws) => !ws.getUserData().leaving);
+      const picked = pickForShed(
+        candidates.map((ws) => ({ ws, openedAt: ws.getUserData().openedAt })),
+        count,
+      ).map((c) => c.ws);
+      logger.info({ count: picked.length, seconds }, "shedding connections");
+      void leave(picked, seconds * 1000, "shed");
+      return picked.length;
+    },
+
+    async close() {
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = undefined;
+      for (const ws of [...sockets]) ws.end(CloseCode.GoingAway, "server stopping");
+      await new Promise<void>((resolve) =>
+        metricsServer ? metricsServer.close(() => resolve()) : resolve(),
+      );
+    },
+  };
+
+  const registryText = () => {
+    metrics.brokerConnected.set(broker.healthy() ? 1 : 0);
+    return metrics.registry.metrics();
+  };
+
+  return gateway;
+}

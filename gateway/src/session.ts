@@ -1,0 +1,148 @@
+// What the gateway does with each client frame. server.ts routes WebSocket messages here.
+import type { Broker } from "./broker/broker.js";
+import { BrokerUnavailableError } from "./broker/broker.js";
+import { matches } from "./channel-patterns.js";
+import type { GatewayConfig } from "./config.js";
+import type { Socket } from "./connection.js";
+import type { Hub } from "./hub.js";
+import { messagesReceived } from "./metrics.js";
+import {
+  type ClientFrame,
+  CloseCode,
+  decodeClientFrame,
+  ErrorCode,
+  encodeError,
+  encodeFrame,
+} from "./protocol.js";
+import { newBucket, take } from "./rate-limit.js";
+
+export interface SessionDeps {
+  config: GatewayConfig;
+  broker: Broker;
+  hub: Hub;
+  now: () => number;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function createSession(d: SessionDeps) {
+  const policy = { rate: d.config.publishRate, burst: d.config.publishBurst };
+  const send = (ws: Socket, frame: string) => {
+    if (!ws.getUserData().closed) d.hub.send(ws, frame);
+  };
+  const fail = (ws: Socket, id: number | undefined, code: ErrorCode, message: string) =>
+    send(ws, encodeError(id, code, message));
+  const corked = (ws: Socket, fn: () => void) => {
+    if (!ws.getUserData().closed) ws.cork(fn);
+  };
+  const brokerError = (ws: Socket, id: number, err: unknown) =>
+    corked(ws, () =>
+      fail(
+        ws,
+        id,
+        ErrorCode.Unavailable,
+        err instanceof BrokerUnavailableError ? err.message : "broker error",
+      ),
+    );
+
+  const handlers: { [K in ClientFrame["type"]]: (ws: Socket, f: Extract<ClientFrame, { type: K }>) => void } =
+    {
+      ping(ws, f) {
+        send(ws, encodeFrame({ type: "pong", id: f.id }));
+      },
+
+      subscribe(ws, f) {
+        const conn = ws.getUserData();
+        if (!matches(conn.permissions.subscribe, f.channel))
+          return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to subscribe to ${f.channel}`);
+        if (d.hub.subscribed(ws, f.channel))
+          return fail(ws, f.id, ErrorCode.BadRequest, `already subscribed to ${f.channel}`);
+        if ((conn.channels?.size ?? 0) >= d.config.maxSubscriptions)
+          return fail(
+            ws,
+            f.id,
+            ErrorCode.BadRequest,
+            `at most ${d.config.maxSubscriptions} subscriptions per connection`,
+          );
+        const withSince = f.since !== undefined;
+        d.hub
+          .subscribe(ws, f.channel, { since: f.since, epoch: f.epoch, presence: f.presence ?? false }, (r) =>
+            send(
+              ws,
+              encodeFrame({
+                type: "ack",
+                id: f.id,
+                offset: r.position.offset,
+                epoch: r.position.epoch,
+                recovered: withSince ? r.recovered : false,
+              }),
+            ),
+          )
+          .catch((err: unknown) => brokerError(ws, f.id, err));
+      },
+
+      unsubscribe(ws, f) {
+        if (!d.hub.unsubscribe(ws, f.channel))
+          return fail(ws, f.id, ErrorCode.NotFound, `not subscribed to ${f.channel}`);
+        send(ws, encodeFrame({ type: "ack", id: f.id }));
+      },
+
+      publish(ws, f) {
+        const conn = ws.getUserData();
+        if (!matches(conn.permissions.publish, f.channel))
+          return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to publish to ${f.channel}`);
+        const now = d.now();
+        if (!conn.bucket) conn.bucket = newBucket(policy, now);
+        if (!take(conn.bucket, policy, now)) {
+          conn.strikes += 1;
+          if (conn.strikes >= d.config.rateLimitStrikes)
+            return ws.end(CloseCode.Policy, "publish rate limit abused");
+          return fail(ws, f.id, ErrorCode.RateLimited, `at most ${policy.rate} publishes per second`);
+        }
+        conn.strikes = 0;
+        messagesReceived.inc();
+        d.broker.publish(f.channel, JSON.stringify(f.data)).then(
+          (p) =>
+            corked(ws, () =>
+              send(ws, encodeFrame({ type: "ack", id: f.id, offset: p.offset, epoch: p.epoch })),
+            ),
+          (err: unknown) => brokerError(ws, f.id, err),
+        );
+      },
+
+      presence(ws, f) {
+        if (!matches(ws.getUserData().permissions.subscribe, f.channel))
+          return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to see presence on ${f.channel}`);
+        d.broker.presenceList(f.channel).then(
+          (members) => corked(ws, () => send(ws, encodeFrame({ type: "ack", id: f.id, members }))),
+          (err: unknown) => brokerError(ws, f.id, err),
+        );
+      },
+    };
+
+  /** One WebSocket message. Never throws: anything malformed gets `bad_request`. */
+  return function onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
+    if (message.byteLength > d.config.maxMessageBytes) {
+      ws.end(CloseCode.TooBig, `frame larger than ${d.config.maxMessageBytes} bytes`);
+      return;
+    }
+    if (isBinary) {
+      fail(ws, undefined, ErrorCode.BadRequest, "binary frames are not supported");
+      return;
+    }
+    let text: string;
+    try {
+      text = decoder.decode(message);
+    } catch {
+      fail(ws, undefined, ErrorCode.BadRequest, "frame is not valid UTF-8");
+      return;
+    }
+    const decoded = decodeClientFrame(text);
+    if (!decoded.ok) {
+      fail(ws, decoded.id, ErrorCode.BadRequest, decoded.message);
+      return;
+    }
+    const frame = decoded.frame;
+    (handlers[frame.type] as (ws: Socket, f: ClientFrame) => void)(ws, frame);
+  };
+}
