@@ -1,0 +1,719 @@
+// The client shell: one WebSocket at a time, reconnected with full-jitter backoff (or after the gateway's
+// afterMs on a drain), every channel re-subscribed with since/epoch, each message handed over once and in
+// order. The decisions live in the pure cores: backoff.ts, channel-stream.ts, requests.ts.
+import {
+  type AckFrame,
+  type ClientFrame,
+  decodeServerFrames,
+  encodeFrame,
+  isValidChannel,
+  type PresenceMember,
+  type PublishFrame,
+  type ServerFrame,
+  TERMINAL_CLOSE_CODES,
+} from "../../gateway/src/protocol.js";
+import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF, type RandomSource } from "./backoff.js";
+import { ChannelStream, type ResyncReason, type StreamOutput } from "./channel-stream.js";
+import { RtgwError } from "./errors.js";
+import { Emitter } from "./events.js";
+import { PendingRequests } from "./requests.js";
+import {
+  messageText,
+  OPEN,
+  resolveWebSocket,
+  socketUrl,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./transport.js";
+
+export type JsonValue = PublishFrame["data"];
+
+export type ClientState = "connecting" | "connected" | "disconnected" | "reconnecting" | "closed";
+
+export interface StateChange {
+  state: ClientState;
+  previous: ClientState;
+  /** disconnected/closed: the close code and reason the socket ended with. */
+  closeCode?: number;
+  closeReason?: string;
+  /** reconnecting: how long the client waits before the next attempt. */
+  retryInMs?: number;
+}
+
+export interface MessageMeta {
+  channel: string;
+  offset: number;
+  epoch: string | undefined;
+}
+export type MessageHandler = (data: JsonValue, meta: MessageMeta) => void;
+
+export interface ResyncEvent {
+  channel: string;
+  reason: ResyncReason;
+  /** Delivery continues after this offset. */
+  offset: number;
+  epoch: string | undefined;
+  /** The last offset delivered before the break. */
+  previousOffset: number | undefined;
+}
+
+export interface PresenceEvent {
+  channel: string;
+  kind: "join" | "leave";
+  member: PresenceMember;
+}
+
+export interface ClientEvents {
+  state: [StateChange];
+  welcome: [{ connectionId: string; node: string }];
+  /** The gateway asked this client to move (drain or shed); it reconnects no sooner than afterMs from now. */
+  reconnect: [{ afterMs: number; reason: string }];
+  /** Continuity broke on a channel (recovered:false, a resync frame, or a hole that never filled): refetch. */
+  resync: [ResyncEvent];
+  presence: [PresenceEvent];
+  error: [RtgwError];
+}
+
+export interface ConnectOptions {
+  /** JWT sent as `?token=`; a function is called before every connection attempt (to refresh it). */
+  token?: string | (() => string | Promise<string>);
+  /** A WebSocket constructor; required in Node 20 (e.g. `WebSocket` from the `ws` package). */
+  WebSocket?: WebSocketConstructor;
+  backoff?: BackoffPolicy;
+  /** A connection that stays up this long resets the backoff. */
+  stableAfterMs?: number;
+  /** How long publish, presence and subscribe wait for their answer. */
+  requestTimeoutMs?: number;
+  /** Application-level ping so a silently dead socket is noticed; 0 disables. */
+  pingIntervalMs?: number;
+  /** Publishes held while disconnected; more are rejected with `queue_full`. 0 rejects at once. */
+  maxQueuedPublishes?: number;
+  /** Frames larger than this are rejected locally (the gateway would close the socket with 1009). */
+  maxMessageBytes?: number;
+  /** How long a hole in a channel's stream may stay open before it is reported and skipped. */
+  gapTimeoutMs?: number;
+  random?: RandomSource;
+}
+
+export interface SubscribeOptions {
+  /** Also receive join/leave events for this channel (fixed by the channel's first subscription). */
+  presence?: boolean;
+  /** Resume after an offset the application kept (e.g. across page loads). */
+  since?: number;
+  epoch?: string;
+}
+
+export interface SubscribeResult {
+  /** The channel's offset when the subscription began (later messages are delivered). */
+  offset: number | undefined;
+  epoch: string | undefined;
+  recovered: boolean | undefined;
+}
+
+export interface Subscription {
+  readonly channel: string;
+  /** Settles with the first ack; rejects if the gateway refuses (e.g. `forbidden`). */
+  readonly ready: Promise<SubscribeResult>;
+  unsubscribe(): void;
+}
+
+const DEFAULTS = {
+  stableAfterMs: 5_000,
+  requestTimeoutMs: 10_000,
+  pingIntervalMs: 25_000,
+  maxQueuedPublishes: 1_000,
+  maxMessageBytes: 65_536,
+  gapTimeoutMs: 5_000,
+};
+
+type RequestKind = "subscribe" | "unsubscribe" | "publish" | "presence" | "ping";
+interface RequestContext {
+  frame: (id: number) => ClientFrame;
+  sent: boolean;
+  resolve: (ack: AckFrame) => void;
+  reject: (error: RtgwError) => void;
+}
+
+interface SubscriptionHandle {
+  handler: MessageHandler;
+  settle?: { resolve: (result: SubscribeResult) => void; reject: (error: RtgwError) => void };
+}
+
+interface ChannelEntry {
+  channel: string;
+  stream: ChannelStream<JsonValue>;
+  presence: boolean;
+  handles: Set<SubscriptionHandle>;
+  acked: SubscribeResult | undefined;
+  gapTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+const encoder = new TextEncoder();
+
+export function connect(url: string, options: ConnectOptions = {}): Client {
+  return new Client(url, options);
+}
+
+export class Client extends Emitter<ClientEvents> {
+  #state: ClientState = "connecting";
+  #socket: WebSocketLike | undefined;
+  #generation = 0;
+  #userClosed = false;
+  #connectionId: string | undefined;
+  #node: string | undefined;
+  readonly #Socket: WebSocketConstructor;
+  readonly #backoff: Backoff;
+  readonly #settings: typeof DEFAULTS;
+  readonly #channels = new Map<string, ChannelEntry>();
+  readonly #requests = new PendingRequests<RequestKind, RequestContext>();
+  #queuedPublishes = 0;
+  #drainNotice: { at: number; afterMs: number } | undefined;
+  #requestTimer: ReturnType<typeof setTimeout> | undefined;
+  #requestTimerAt = Number.POSITIVE_INFINITY;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #stableTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    readonly url: string,
+    private readonly options: ConnectOptions = {},
+  ) {
+    super();
+    this.#Socket = resolveWebSocket(options.WebSocket);
+    this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random ?? Math.random);
+    this.#settings = {
+      stableAfterMs: options.stableAfterMs ?? DEFAULTS.stableAfterMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
+      maxQueuedPublishes: options.maxQueuedPublishes ?? DEFAULTS.maxQueuedPublishes,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULTS.maxMessageBytes,
+      gapTimeoutMs: options.gapTimeoutMs ?? DEFAULTS.gapTimeoutMs,
+    };
+    socketUrl(url, undefined); // a bad URL throws here, not inside a reconnect loop
+    void this.#open();
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+  /** The gateway's id for the current connection (from its welcome frame). */
+  get connectionId(): string | undefined {
+    return this.#connectionId;
+  }
+  /** The gateway node serving the current connection. */
+  get node(): string | undefined {
+    return this.#node;
+  }
+
+  /** Receive a channel's messages, each exactly once and in offset order, across reconnects. */
+  subscribe(channel: string, handler: MessageHandler, options: SubscribeOptions = {}): Subscription {
+    if (this.#userClosed || this.#state === "closed")
+      throw new RtgwError("closed", "client is closed", "client");
+    if (!isValidChannel(channel)) {
+      throw new RtgwError("bad_request", `invalid channel name: ${JSON.stringify(channel)}`, "client", {
+        channel,
+      });
+    }
+    let entry = this.#channels.get(channel);
+    if (entry && options.presence && !entry.presence) {
+      throw new RtgwError(
+        "bad_request",
+        `channel ${channel} is already subscribed without presence; unsubscribe first`,
+        "client",
+        { channel },
+      );
+    }
+    const handle: SubscriptionHandle = { handler };
+    const ready = new Promise<SubscribeResult>((resolve, reject) => {
+      handle.settle = { resolve, reject };
+    });
+    ready.catch(() => {}); // callers that never await `ready` must not see an unhandled rejection
+    if (!entry) {
+      entry = {
+        channel,
+        stream: new ChannelStream<JsonValue>({ since: options.since, epoch: options.epoch }),
+        presence: options.presence ?? false,
+        handles: new Set([handle]),
+        acked: undefined,
+        gapTimer: undefined,
+      };
+      this.#channels.set(channel, entry);
+      if (this.#isOpen()) this.#sendSubscribe(entry);
+    } else {
+      entry.handles.add(handle);
+      if (entry.acked) {
+        handle.settle?.resolve(entry.acked);
+        handle.settle = undefined;
+      }
+    }
+    const owner = entry;
+    return { channel, ready, unsubscribe: () => this.#unsubscribe(owner, handle) };
+  }
+
+  /**
+   * Publish through the gateway; resolves with the message's offset. While disconnected the publish waits in a
+   * bounded queue (maxQueuedPublishes) and is sent on reconnect; it times out requestTimeoutMs after this call.
+   * Rejections: the gateway's code (forbidden, bad_request, rate_limited, unavailable, ...), or `queue_full`,
+   * `timeout`, `disconnected` (sent, then the socket dropped: outcome unknown), `closed`.
+   */
+  publish(channel: string, data: JsonValue): Promise<{ offset: number }> {
+    if (this.#userClosed || this.#state === "closed") {
+      return Promise.reject(new RtgwError("closed", "client is closed", "client", { channel }));
+    }
+    if (!isValidChannel(channel)) {
+      return Promise.reject(
+        new RtgwError("bad_request", `invalid channel name: ${JSON.stringify(channel)}`, "client", {
+          channel,
+        }),
+      );
+    }
+    const size = encoder.encode(JSON.stringify(data) ?? "").length;
+    if (size > this.#settings.maxMessageBytes) {
+      return Promise.reject(
+        new RtgwError(
+          "bad_request",
+          `message is ${size} bytes, above ${this.#settings.maxMessageBytes}`,
+          "client",
+          {
+            channel,
+          },
+        ),
+      );
+    }
+    if (!this.#isOpen()) {
+      if (this.#queuedPublishes >= this.#settings.maxQueuedPublishes) {
+        return Promise.reject(
+          new RtgwError(
+            "queue_full",
+            `${this.#queuedPublishes} publishes already wait for a connection`,
+            "client",
+            {
+              channel,
+            },
+          ),
+        );
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.#request("publish", (id) => ({ type: "publish", id, channel, data }), {
+        resolve: (ack) => {
+          if (ack.offset === undefined)
+            reject(new RtgwError("protocol", "publish ack without offset", "client"));
+          else resolve({ offset: ack.offset });
+        },
+        reject,
+      });
+    });
+  }
+
+  /** Who is subscribed to a channel, across all gateway pods. */
+  presence(channel: string): Promise<PresenceMember[]> {
+    if (this.#userClosed || this.#state === "closed") {
+      return Promise.reject(new RtgwError("closed", "client is closed", "client", { channel }));
+    }
+    return new Promise((resolve, reject) => {
+      this.#request("presence", (id) => ({ type: "presence", id, channel }), {
+        resolve: (ack) => resolve(ack.members ?? []),
+        reject,
+      });
+    });
+  }
+
+  /** Close for good: pending requests reject with `closed`; no reconnect. */
+  close(): void {
+    if (this.#userClosed) return;
+    this.#userClosed = true;
+    const socket = this.#socket;
+    this.#detach();
+    if (socket) socket.close(1000, "client closed");
+    this.#shutdown(undefined, 1000, "client closed");
+  }
+
+  // ---- connection lifecycle ----------------------------------------------------------------------
+
+  async #open(): Promise<void> {
+    const generation = ++this.#generation;
+    let token: string | undefined;
+    try {
+      const source = this.options.token;
+      token = typeof source === "function" ? await source() : source;
+    } catch (cause) {
+      if (generation !== this.#generation || this.#userClosed) return;
+      this.emit("error", new RtgwError("closed", "token provider failed", "client", { cause }));
+      this.#scheduleReconnect(1006, "token provider failed");
+      return;
+    }
+    if (generation !== this.#generation || this.#userClosed) return;
+    let socket: WebSocketLike;
+    try {
+      socket = new this.#Socket(socketUrl(this.url, token));
+    } catch (cause) {
+      this.emit("error", new RtgwError("disconnected", "could not create a WebSocket", "client", { cause }));
+      this.#scheduleReconnect(1006, "could not create a WebSocket");
+      return;
+    }
+    this.#socket = socket;
+    socket.onopen = () => {
+      if (socket === this.#socket) this.#onOpen();
+    };
+    socket.onmessage = (event) => {
+      if (socket === this.#socket) this.#onData(event.data);
+    };
+    socket.onclose = (event) => {
+      if (socket === this.#socket) this.#onClose(event.code, event.reason);
+    };
+    socket.onerror = () => {}; // a close event always follows and carries what we act on
+  }
+
+  #onOpen(): void {
+    this.#setState({ state: "connected", previous: this.#state });
+    this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#settings.stableAfterMs);
+    if (this.#settings.pingIntervalMs > 0) {
+      this.#pingTimer = setInterval(() => this.#ping(), this.#settings.pingIntervalMs);
+    }
+    for (const entry of this.#channels.values()) this.#sendSubscribe(entry);
+    this.#flushUnsent();
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#detach();
+    this.#failInFlight();
+    if (this.#userClosed) return;
+    if (TERMINAL_CLOSE_CODES.has(code)) {
+      const error = new RtgwError(
+        "terminal_close",
+        `gateway closed the connection with ${code}${reason ? ` (${reason})` : ""}; not reconnecting`,
+        "server",
+        { closeCode: code },
+      );
+      this.#shutdown(error, code, reason);
+      return;
+    }
+    this.#setState({ state: "disconnected", previous: this.#state, closeCode: code, closeReason: reason });
+    this.#scheduleReconnect(code, reason);
+  }
+
+  #scheduleReconnect(code: number, reason: string): void {
+    const notice = this.#drainNotice;
+    this.#drainNotice = undefined;
+    // A drain names when to come back; otherwise back off with full jitter.
+    const delay = notice ? Math.max(0, notice.at + notice.afterMs - Date.now()) : this.#backoff.next();
+    this.#setState({
+      state: "reconnecting",
+      previous: this.#state,
+      retryInMs: delay,
+      closeCode: code,
+      closeReason: reason,
+    });
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      void this.#open();
+    }, delay);
+  }
+
+  /** Stop listening to the current socket and every per-connection timer. */
+  #detach(): void {
+    const socket = this.#socket;
+    if (socket) {
+      socket.onopen = null;
+      socket.onmessage = null;
+      socket.onclose = null;
+      socket.onerror = null;
+    }
+    this.#socket = undefined;
+    this.#connectionId = undefined;
+    this.#node = undefined;
+    clearTimeout(this.#stableTimer);
+    clearInterval(this.#pingTimer);
+    this.#stableTimer = undefined;
+    this.#pingTimer = undefined;
+    for (const entry of this.#channels.values()) {
+      clearTimeout(entry.gapTimer);
+      entry.gapTimer = undefined;
+    }
+  }
+
+  /** The socket looks dead (a ping or subscribe went unanswered): drop it and reconnect. */
+  #abandonSocket(reason: string): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    this.#detach();
+    try {
+      socket.close(4000, reason);
+    } catch {
+      // already closing
+    }
+    this.#onClose(4000, reason);
+  }
+
+  /** Requests sent on the socket that just ended: subscribes are redone on reconnect; the rest cannot be known. */
+  #failInFlight(): void {
+    for (const request of this.#requests.takeAll((r) => r.context.sent)) {
+      if (request.kind === "subscribe" || request.kind === "ping" || request.kind === "unsubscribe") continue;
+      request.context.reject(
+        new RtgwError("disconnected", `connection dropped before the ${request.kind} was answered`, "client"),
+      );
+    }
+    this.#armRequestTimer();
+  }
+
+  #shutdown(error: RtgwError | undefined, code: number, reason: string): void {
+    this.#userClosed = true;
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#requestTimer);
+    this.#reconnectTimer = undefined;
+    this.#requestTimer = undefined;
+    const closed = error ?? new RtgwError("closed", "client is closed", "client");
+    for (const request of this.#requests.takeAll()) {
+      if (request.kind === "publish" && !request.context.sent) this.#queuedPublishes -= 1;
+      request.context.reject(closed);
+    }
+    for (const entry of this.#channels.values()) {
+      clearTimeout(entry.gapTimer);
+      for (const handle of entry.handles) handle.settle?.reject(closed);
+    }
+    this.#channels.clear();
+    if (error) this.emit("error", error);
+    this.#setState({ state: "closed", previous: this.#state, closeCode: code, closeReason: reason });
+  }
+
+  #setState(change: StateChange): void {
+    this.#state = change.state;
+    this.emit("state", change);
+  }
+
+  #isOpen(): boolean {
+    return this.#socket !== undefined && this.#socket.readyState === OPEN && this.#state === "connected";
+  }
+
+  // ---- requests ----------------------------------------------------------------------------------
+
+  #request(
+    kind: RequestKind,
+    frame: (id: number) => ClientFrame,
+    callbacks: { resolve: (ack: AckFrame) => void; reject: (error: RtgwError) => void },
+  ): number {
+    const context: RequestContext = { frame, sent: false, ...callbacks };
+    const id = this.#requests.add(kind, Date.now() + this.#settings.requestTimeoutMs, context);
+    if (this.#isOpen()) this.#send(id, context);
+    else if (kind === "publish") this.#queuedPublishes += 1;
+    this.#armRequestTimer();
+    return id;
+  }
+
+  #send(id: number, context: RequestContext): void {
+    context.sent = true;
+    this.#socket?.send(encodeFrame(context.frame(id)));
+  }
+
+  #flushUnsent(): void {
+    // Id order is call order: queued publishes go out in the order they were made.
+    for (const request of this.#requests.filter((r) => !r.context.sent)) {
+      if (request.kind === "publish") this.#queuedPublishes -= 1;
+      this.#send(request.id, request.context);
+    }
+  }
+
+  #armRequestTimer(): void {
+    const next = this.#requests.nextDeadline();
+    if (next === undefined) {
+      clearTimeout(this.#requestTimer);
+      this.#requestTimer = undefined;
+      this.#requestTimerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.#requestTimer !== undefined && this.#requestTimerAt <= next) return;
+    clearTimeout(this.#requestTimer);
+    this.#requestTimerAt = next;
+    this.#requestTimer = setTimeout(
+      () => {
+        this.#requestTimer = undefined;
+        this.#requestTimerAt = Number.POSITIVE_INFINITY;
+        this.#expireRequests();
+      },
+      Math.max(0, next - Date.now()),
+    );
+  }
+
+  #expireRequests(): void {
+    let socketSuspect = false;
+    for (const request of this.#requests.expire(Date.now())) {
+      if (request.kind === "publish" && !request.context.sent) this.#queuedPublishes -= 1;
+      if ((request.kind === "subscribe" || request.kind === "ping") && request.context.sent)
+        socketSuspect = true;
+      const what = request.context.sent ? "sent, then no answer" : "never sent: no connection";
+      request.context.reject(
+        new RtgwError(
+          "timeout",
+          `${request.kind} timed out after ${this.#settings.requestTimeoutMs} ms (${what})`,
+          "client",
+        ),
+      );
+    }
+    if (socketSuspect) this.#abandonSocket("request timed out");
+    this.#armRequestTimer();
+  }
+
+  #ping(): void {
+    if (!this.#isOpen()) return;
+    this.#request("ping", (id) => ({ type: "ping", id }), { resolve: () => {}, reject: () => {} });
+  }
+
+  // ---- channels ----------------------------------------------------------------------------------
+
+  #sendSubscribe(entry: ChannelEntry): void {
+    entry.stream.resubscribing();
+    const point = entry.stream.resumePoint();
+    const channel = entry.channel;
+    this.#request(
+      "subscribe",
+      (id) => ({ type: "subscribe", id, channel, ...point, ...(entry.presence ? { presence: true } : {}) }),
+      {
+        resolve: (ack) => {
+          if (this.#channels.get(channel) !== entry) return;
+          const outputs = entry.stream.onAck(ack);
+          entry.acked = { offset: ack.offset, epoch: ack.epoch, recovered: ack.recovered };
+          for (const handle of entry.handles) {
+            handle.settle?.resolve(entry.acked);
+            handle.settle = undefined;
+          }
+          this.#dispatch(entry, outputs);
+        },
+        reject: (error) => {
+          if (this.#channels.get(channel) !== entry) return;
+          if (error.code === "timeout" || error.code === "disconnected") return; // redone on reconnect
+          this.#channels.delete(channel);
+          clearTimeout(entry.gapTimer);
+          const refused = new RtgwError(error.code, error.message, error.source, { channel });
+          for (const handle of entry.handles) handle.settle?.reject(refused);
+          this.emit("error", refused);
+        },
+      },
+    );
+  }
+
+  #unsubscribe(entry: ChannelEntry, handle: SubscriptionHandle): void {
+    if (!entry.handles.delete(handle)) return;
+    handle.settle?.reject(new RtgwError("closed", "unsubscribed before the gateway answered", "client"));
+    handle.settle = undefined;
+    if (entry.handles.size > 0 || this.#channels.get(entry.channel) !== entry) return;
+    this.#channels.delete(entry.channel);
+    clearTimeout(entry.gapTimer);
+    if (this.#isOpen()) {
+      const channel = entry.channel;
+      this.#request("unsubscribe", (id) => ({ type: "unsubscribe", id, channel }), {
+        resolve: () => {},
+        reject: () => {},
+      });
+    }
+  }
+
+  #dispatch(entry: ChannelEntry, outputs: StreamOutput<JsonValue>[]): void {
+    for (const output of outputs) {
+      if (output.kind === "resync") {
+        this.emit("resync", {
+          channel: entry.channel,
+          reason: output.reason,
+          offset: output.offset,
+          epoch: output.epoch,
+          previousOffset: output.previousOffset,
+        });
+        continue;
+      }
+      const meta: MessageMeta = { channel: entry.channel, offset: output.offset, epoch: entry.stream.epoch };
+      for (const handle of [...entry.handles]) {
+        try {
+          handle.handler(output.data, meta);
+        } catch (cause) {
+          this.emit(
+            "error",
+            new RtgwError("handler", "a message handler threw", "client", { channel: entry.channel, cause }),
+          );
+        }
+      }
+    }
+    if (entry.stream.hasGap && entry.gapTimer === undefined) {
+      entry.gapTimer = setTimeout(() => {
+        entry.gapTimer = undefined;
+        if (this.#channels.get(entry.channel) === entry) this.#dispatch(entry, entry.stream.skipGap());
+      }, this.#settings.gapTimeoutMs);
+    } else if (!entry.stream.hasGap && entry.gapTimer !== undefined) {
+      clearTimeout(entry.gapTimer);
+      entry.gapTimer = undefined;
+    }
+  }
+
+  // ---- inbound frames ----------------------------------------------------------------------------
+
+  #onData(data: unknown): void {
+    const text = messageText(data);
+    let frames: ServerFrame[];
+    try {
+      if (text === undefined) throw new TypeError("binary frame");
+      frames = decodeServerFrames(text);
+    } catch (cause) {
+      this.emit(
+        "error",
+        new RtgwError("protocol", "the gateway sent a frame this client cannot read", "client", { cause }),
+      );
+      return;
+    }
+    for (const frame of frames) this.#onFrame(frame);
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "message": {
+        const entry = this.#channels.get(frame.channel);
+        if (entry) this.#dispatch(entry, entry.stream.onMessage(frame.offset, frame.data));
+        return;
+      }
+      case "ack":
+      case "pong": {
+        const request = this.#requests.settle(frame.id);
+        if (!request) return;
+        this.#armRequestTimer();
+        if (frame.type === "ack") request.context.resolve(frame);
+        else request.context.resolve({ type: "ack", id: frame.id });
+        return;
+      }
+      case "error": {
+        const error = new RtgwError(frame.code, frame.message, "server");
+        const request = frame.id === undefined ? undefined : this.#requests.settle(frame.id);
+        if (request) {
+          this.#armRequestTimer();
+          request.context.reject(error);
+        } else {
+          this.emit("error", error);
+        }
+        return;
+      }
+      case "welcome":
+        this.#connectionId = frame.connectionId;
+        this.#node = frame.node;
+        this.emit("welcome", { connectionId: frame.connectionId, node: frame.node });
+        return;
+      case "reconnect":
+        this.#drainNotice = { at: Date.now(), afterMs: frame.afterMs };
+        this.emit("reconnect", { afterMs: frame.afterMs, reason: frame.reason });
+        return;
+      case "resync": {
+        const entry = this.#channels.get(frame.channel);
+        if (entry) this.#dispatch(entry, entry.stream.onResync(frame.offset, frame.epoch));
+        return;
+      }
+      case "join":
+      case "leave":
+        this.emit("presence", { channel: frame.channel, kind: frame.type, member: frame.member });
+        return;
+    }
+  }
+
+  protected override onListenerError(event: keyof ClientEvents, error: unknown): void {
+    if (event === "error") return; // an error listener that throws has nowhere left to report to
+    this.emit(
+      "error",
+      new RtgwError("handler", `a ${String(event)} listener threw`, "client", { cause: error }),
+    );
+  }
+}

@@ -1,0 +1,24 @@
+// realtime-gateway client SDK: connect, subscribe, publish, presence, state events.
+// ESM, no Node-only imports: runs in browsers and, with an injected WebSocket (e.g. `ws`), in Node 20.
+export type { ErrorCode, PresenceMember } from "../../gateway/src/protocol.js";
+export { CloseCode } from "../../gateway/src/protocol.js";
+export { type BackoffPolicy, backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
+export type { ResyncReason } from "./channel-stream.js";
+export {
+  Client,
+  type ClientEvents,
+  type ClientState,
+  type ConnectOptions,
+  connect,
+  type JsonValue,
+  type MessageHandler,
+  type MessageMeta,
+  type PresenceEvent,
+  type ResyncEvent,
+  type StateChange,
+  type SubscribeOptions,
+  type SubscribeResult,
+  type Subscription,
+} from "./client.js";
+export { type ClientErrorCode, RtgwError, type RtgwErrorCode } from "./errors.js";
+export type { WebSocketConstructor, WebSocketLike } from "./transport.js";
