@@ -1,0 +1,432 @@
+// The autoscaling policy: history + observations + spec + now → a decision. Pure, no I/O, no clock.
+//
+// It follows the Kubernetes HPA controller (pkg/controller/podautoscaler, autoscaling/v2 with `behavior`)
+// applied to one AverageValue pods metric: connections per pod.
+//   1. metric replicas (replica_calculator.go calcPlainMetricReplicas): desired = ceil(total / target) over
+//      ready pods with a metric; a tolerance band; pods with a missing metric count as `target` when scaling
+//      down and 0 when scaling up; not-ready pods are left out, and count as 0 if they would push a scale-up;
+//      deleting pods are ignored.
+//   2. stabilization (stabilizeRecommendationWithBehaviors): the recommendation history; scale up to the
+//      LOWEST recommendation of the up window, down to the HIGHEST of the down window.
+//   3. rate (convertDesiredReplicasWithBehaviorRate): Pods/Percent policies per period, counted from the
+//      scale events of that period; `Max` picks the policy allowing the most change, `Min` the least.
+//   4. bounds: minReplicas/maxReplicas.
+
+export type ScalingPolicyType = "Pods" | "Percent";
+export interface ScalingPolicy {
+  type: ScalingPolicyType;
+  value: number;
+  periodSeconds: number;
+}
+export type SelectPolicy = "Max" | "Min" | "Disabled";
+export interface ScalingRules {
+  stabilizationWindowSeconds: number;
+  selectPolicy: SelectPolicy;
+  policies: readonly ScalingPolicy[];
+}
+
+export interface AutoscalerSpec {
+  minReplicas: number;
+  maxReplicas: number;
+  targetConnectionsPerPod: number;
+  /** No change while |usageRatio - 1| <= tolerance. */
+  tolerance: number;
+  scaleUp: ScalingRules;
+  scaleDown: ScalingRules;
+}
+
+/** HPA's default scale-up behavior: double or add 4 pods every 15 s, whichever is more. */
+export const DEFAULT_SCALE_UP_POLICIES: readonly ScalingPolicy[] = [
+  { type: "Percent", value: 100, periodSeconds: 15 },
+  { type: "Pods", value: 4, periodSeconds: 15 },
+];
+/**
+ * Our default scale-down is gentler than HPA's (100 % per 15 s): every removed pod sends all its clients to the
+ * others, so remove at most 1 pod or 10 % of the fleet (HPA rounding) per minute and let each drain land first.
+ */
+export const DEFAULT_SCALE_DOWN_POLICIES: readonly ScalingPolicy[] = [
+  { type: "Pods", value: 1, periodSeconds: 60 },
+  { type: "Percent", value: 10, periodSeconds: 60 },
+];
+
+/** One gateway pod as the autoscaler sees it. */
+export interface PodObservation {
+  name: string;
+  ready: boolean;
+  /** Has a deletionTimestamp, or failed: its clients are leaving, it is not part of the fleet. */
+  deleting: boolean;
+  /** `rtgw_connections` scraped from the pod; undefined when the scrape failed. */
+  connections: number | undefined;
+}
+
+export interface Recommendation {
+  at: number;
+  replicas: number;
+}
+export interface ScaleEvent {
+  at: number;
+  /** Pods added (scale-up) or removed (scale-down); always positive. */
+  pods: number;
+}
+/** What the autoscaler remembers between decisions (the HPA controller keeps the same in memory). */
+export interface ScalingHistory {
+  recommendations: readonly Recommendation[];
+  scaleUps: readonly ScaleEvent[];
+  scaleDowns: readonly ScaleEvent[];
+}
+export const EMPTY_HISTORY: ScalingHistory = { recommendations: [], scaleUps: [], scaleDowns: [] };
+
+/** Why the decided count differs from the metric's recommendation (HPA's AbleToScale/ScalingLimited reasons). */
+export type ScalingLimit =
+  | "ScaleUpStabilized"
+  | "ScaleDownStabilized"
+  | "ScaleUpLimit"
+  | "ScaleDownLimit"
+  | "TooManyReplicas"
+  | "TooFewReplicas";
+
+export type DecisionReason =
+  /** desiredReplicas > currentReplicas */
+  | "ScaleUp"
+  | "ScaleDown"
+  /** the metric asks for no change (within tolerance, or a limit holds the count) */
+  | "Steady"
+  /** no ready pod reported a metric: keep the current count */
+  | "NoMetrics"
+  /** spec.replicas is 0 while minReplicas > 0: the fleet is parked, autoscaling stands aside (as HPA) */
+  | "ScalingDisabled";
+
+export interface MetricSummary {
+  totalConnections: number;
+  /** Ready pods with a metric. */
+  readyPods: number;
+  missingPods: number;
+  unreadyPods: number;
+  deletingPods: number;
+  /** Mean connections per reporting pod over the target; NaN without metrics. */
+  usageRatio: number;
+}
+
+export interface ScalingDecision {
+  currentReplicas: number;
+  desiredReplicas: number;
+  /** What the metric alone asks for (before stabilization, rate and bounds). */
+  recommendation: number;
+  /** After the stabilization window, before rate limits and bounds. */
+  stabilized: number;
+  reason: DecisionReason;
+  limitedBy: ScalingLimit | undefined;
+  metrics: MetricSummary;
+  /** A sentence with the numbers behind the decision, for the Event and the Scaling condition. */
+  message: string;
+  newHistory: ScalingHistory;
+}
+
+export interface DecideInput {
+  history: ScalingHistory;
+  pods: readonly PodObservation[];
+  /** spec.replicas now. */
+  currentReplicas: number;
+  spec: AutoscalerSpec;
+  /** Milliseconds since the epoch. */
+  now: number;
+}
+
+// ---- 1. metric replicas -------------------------------------------------------------------------
+
+export function summarizeMetrics(pods: readonly PodObservation[], target: number): MetricSummary {
+  let total = 0;
+  let ready = 0;
+  let missing = 0;
+  let unready = 0;
+  let deleting = 0;
+  for (const pod of pods) {
+    if (pod.deleting) deleting++;
+    else if (!pod.ready) unready++;
+    else if (pod.connections === undefined) missing++;
+    else {
+      ready++;
+      total += pod.connections;
+    }
+  }
+  const usageRatio = ready > 0 ? total / ready / target : Number.NaN;
+  return {
+    totalConnections: total,
+    readyPods: ready,
+    missingPods: missing,
+    unreadyPods: unready,
+    deletingPods: deleting,
+    usageRatio,
+  };
+}
+
+/**
+ * HPA's calcPlainMetricReplicas for connections per pod. Returns undefined without any metric.
+ * With every pod ready and reporting, this is ceil(total / target) outside the tolerance band.
+ */
+export function metricReplicas(
+  m: MetricSummary,
+  currentReplicas: number,
+  target: number,
+  tolerance: number,
+): number | undefined {
+  if (m.readyPods === 0) return undefined;
+  const ratio = m.usageRatio;
+  const withinTolerance = (r: number) => Math.abs(1 - r) <= tolerance;
+  const scaleUpWithUnready = m.unreadyPods > 0 && ratio > 1;
+  if (!scaleUpWithUnready && m.missingPods === 0) {
+    if (withinTolerance(ratio)) return currentReplicas;
+    // ceil(ratio * pods) = ceil(total / target), computed without the float detour
+    return Math.ceil(m.totalConnections / target);
+  }
+  // Fill in the gaps conservatively: a missing pod is at target when we would scale down (so it does not
+  // drive a scale-down) and empty when we would scale up; a not-ready pod is empty on a scale-up.
+  let total = m.totalConnections;
+  let counted = m.readyPods;
+  if (m.missingPods > 0) {
+    if (ratio < 1) total += m.missingPods * target;
+    counted += m.missingPods;
+  }
+  if (scaleUpWithUnready) counted += m.unreadyPods;
+  const newRatio = total / counted / target;
+  // Filling in must not flip the direction or land inside the band.
+  if (withinTolerance(newRatio) || (ratio < 1 && newRatio > 1) || (ratio > 1 && newRatio < 1)) {
+    return currentReplicas;
+  }
+  const replicas = Math.ceil(total / target);
+  if ((newRatio < 1 && replicas > currentReplicas) || (newRatio > 1 && replicas < currentReplicas)) {
+    return currentReplicas;
+  }
+  return replicas;
+}
+
+// ---- 2. stabilization ---------------------------------------------------------------------------
+
+interface Stabilized {
+  replicas: number;
+  recommendations: Recommendation[];
+}
+
+function stabilize(
+  history: readonly Recommendation[],
+  recommendation: number,
+  currentReplicas: number,
+  spec: AutoscalerSpec,
+  now: number,
+): Stabilized {
+  const upCutoff = now - spec.scaleUp.stabilizationWindowSeconds * 1000;
+  const downCutoff = now - spec.scaleDown.stabilizationWindowSeconds * 1000;
+  // Like HPA's maybeInitScaleDownStabilizationWindow: a fresh controller (e.g. after a failover) behaves as if
+  // it had recommended the current count just now, so it does not scale down before a whole window passed.
+  const past =
+    history.length === 0 && spec.scaleDown.stabilizationWindowSeconds > 0
+      ? [{ at: now, replicas: currentReplicas }]
+      : history;
+  let up = recommendation;
+  let down = recommendation;
+  for (const rec of past) {
+    if (rec.at > upCutoff) up = Math.min(up, rec.replicas);
+    if (rec.at > downCutoff) down = Math.max(down, rec.replicas);
+  }
+  let replicas = currentReplicas;
+  if (replicas < up) replicas = up;
+  if (replicas > down) replicas = down;
+  const keepAfter = Math.min(upCutoff, downCutoff);
+  const recommendations = past.filter((r) => r.at > keepAfter);
+  recommendations.push({ at: now, replicas: recommendation });
+  return { replicas, recommendations };
+}
+
+// ---- 3. rate policies and 4. bounds ----------------------------------------------------------------
+
+function changedWithin(events: readonly ScaleEvent[], periodSeconds: number, now: number): number {
+  const cutoff = now - periodSeconds * 1000;
+  let pods = 0;
+  for (const e of events) if (e.at > cutoff) pods += e.pods;
+  return pods;
+}
+
+/** The most replicas the scale-up policies allow now (HPA calculateScaleUpLimitWithScalingRules). */
+export function scaleUpLimit(
+  currentReplicas: number,
+  history: ScalingHistory,
+  rules: ScalingRules,
+  now: number,
+) {
+  if (rules.selectPolicy === "Disabled" || rules.policies.length === 0) return currentReplicas;
+  const pick = rules.selectPolicy === "Min" ? Math.min : Math.max;
+  let result = rules.selectPolicy === "Min" ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  for (const p of rules.policies) {
+    const periodStart =
+      currentReplicas -
+      changedWithin(history.scaleUps, p.periodSeconds, now) +
+      changedWithin(history.scaleDowns, p.periodSeconds, now);
+    const proposed =
+      p.type === "Pods" ? periodStart + p.value : Math.ceil((periodStart * (100 + p.value)) / 100);
+    result = pick(result, proposed);
+  }
+  return Math.max(result, currentReplicas);
+}
+
+/** The fewest replicas the scale-down policies allow now (HPA calculateScaleDownLimitWithBehaviors). */
+export function scaleDownLimit(
+  currentReplicas: number,
+  history: ScalingHistory,
+  rules: ScalingRules,
+  now: number,
+) {
+  if (rules.selectPolicy === "Disabled" || rules.policies.length === 0) return currentReplicas;
+  // "Max" = the policy allowing the biggest change = the lowest count.
+  const pick = rules.selectPolicy === "Min" ? Math.max : Math.min;
+  let result = rules.selectPolicy === "Min" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  for (const p of rules.policies) {
+    const periodStart =
+      currentReplicas -
+      changedWithin(history.scaleUps, p.periodSeconds, now) +
+      changedWithin(history.scaleDowns, p.periodSeconds, now);
+    const proposed =
+      p.type === "Pods" ? periodStart - p.value : Math.floor((periodStart * (100 - p.value)) / 100);
+    result = pick(result, proposed);
+  }
+  return Math.min(result, currentReplicas);
+}
+
+function limitRate(
+  desired: number,
+  currentReplicas: number,
+  history: ScalingHistory,
+  spec: AutoscalerSpec,
+  now: number,
+): { replicas: number; limitedBy: ScalingLimit | undefined } {
+  if (desired > currentReplicas) {
+    const upLimit = scaleUpLimit(currentReplicas, history, spec.scaleUp, now);
+    const [max, why]: [number, ScalingLimit] =
+      spec.maxReplicas > upLimit ? [upLimit, "ScaleUpLimit"] : [spec.maxReplicas, "TooManyReplicas"];
+    if (desired > max) return { replicas: max, limitedBy: why };
+  } else if (desired < currentReplicas) {
+    const downLimit = scaleDownLimit(currentReplicas, history, spec.scaleDown, now);
+    const [min, why]: [number, ScalingLimit] =
+      spec.minReplicas < downLimit ? [downLimit, "ScaleDownLimit"] : [spec.minReplicas, "TooFewReplicas"];
+    if (desired < min) return { replicas: min, limitedBy: why };
+  }
+  return { replicas: desired, limitedBy: undefined };
+}
+
+function longestPeriod(rules: ScalingRules): number {
+  return rules.policies.reduce((m, p) => Math.max(m, p.periodSeconds), 0);
+}
+
+/** Record a scale from `from` to `to` at `now`, forgetting events older than any policy period. */
+export function recordScale(
+  history: ScalingHistory,
+  spec: AutoscalerSpec,
+  from: number,
+  to: number,
+  now: number,
+) {
+  const upCutoff = now - longestPeriod(spec.scaleUp) * 1000;
+  const downCutoff = now - longestPeriod(spec.scaleDown) * 1000;
+  const scaleUps = history.scaleUps.filter((e) => e.at > upCutoff);
+  const scaleDowns = history.scaleDowns.filter((e) => e.at > downCutoff);
+  if (to > from) scaleUps.push({ at: now, pods: to - from });
+  if (to < from) scaleDowns.push({ at: now, pods: from - to });
+  return { ...history, scaleUps, scaleDowns };
+}
+
+// ---- the decision -------------------------------------------------------------------------------
+
+function describe(d: Omit<ScalingDecision, "message" | "newHistory">, target: number): string {
+  const m = d.metrics;
+  const seen =
+    m.readyPods === 0
+      ? "no ready pod reported rtgw_connections"
+      : `${m.totalConnections} connections on ${m.readyPods} reporting pod(s) (target ${target}/pod, ratio ${m.usageRatio.toFixed(3)})`;
+  const gaps = [
+    m.missingPods > 0 ? `${m.missingPods} missing metric` : "",
+    m.unreadyPods > 0 ? `${m.unreadyPods} not ready` : "",
+    m.deletingPods > 0 ? `${m.deletingPods} deleting` : "",
+  ].filter((s) => s !== "");
+  const limit = d.limitedBy ? ` (limited: ${d.limitedBy})` : "";
+  return `${seen}${gaps.length > 0 ? `; ${gaps.join(", ")}` : ""}; recommendation ${d.recommendation}, stabilized ${d.stabilized}; replicas ${d.currentReplicas} -> ${d.desiredReplicas}${limit}`;
+}
+
+function finish(
+  d: Omit<ScalingDecision, "message" | "newHistory">,
+  history: ScalingHistory,
+  spec: AutoscalerSpec,
+) {
+  return { ...d, message: describe(d, spec.targetConnectionsPerPod), newHistory: history };
+}
+
+export function decide(input: DecideInput): ScalingDecision {
+  const { spec, now, currentReplicas } = input;
+  const metrics = summarizeMetrics(input.pods, spec.targetConnectionsPerPod);
+  const base = { currentReplicas, metrics, limitedBy: undefined };
+
+  if (currentReplicas === 0 && spec.minReplicas !== 0) {
+    return finish(
+      { ...base, desiredReplicas: 0, recommendation: 0, stabilized: 0, reason: "ScalingDisabled" },
+      input.history,
+      spec,
+    );
+  }
+  // Outside the bounds (e.g. someone edited them): move into them first, as HPA does.
+  if (currentReplicas > spec.maxReplicas || currentReplicas < spec.minReplicas) {
+    const to = currentReplicas > spec.maxReplicas ? spec.maxReplicas : spec.minReplicas;
+    return finish(
+      {
+        ...base,
+        desiredReplicas: to,
+        recommendation: to,
+        stabilized: to,
+        reason: to > currentReplicas ? "ScaleUp" : "ScaleDown",
+        limitedBy: to > currentReplicas ? "TooFewReplicas" : "TooManyReplicas",
+      },
+      recordScale(input.history, spec, currentReplicas, to, now),
+      spec,
+    );
+  }
+
+  const recommendation = metricReplicas(
+    metrics,
+    currentReplicas,
+    spec.targetConnectionsPerPod,
+    spec.tolerance,
+  );
+  if (recommendation === undefined) {
+    return finish(
+      {
+        ...base,
+        desiredReplicas: currentReplicas,
+        recommendation: currentReplicas,
+        stabilized: currentReplicas,
+        reason: "NoMetrics",
+      },
+      input.history,
+      spec,
+    );
+  }
+
+  const stable = stabilize(input.history.recommendations, recommendation, currentReplicas, spec, now);
+  let limitedBy: ScalingLimit | undefined;
+  if (stable.replicas !== recommendation) {
+    limitedBy = recommendation >= currentReplicas ? "ScaleUpStabilized" : "ScaleDownStabilized";
+  }
+  const rated = limitRate(stable.replicas, currentReplicas, input.history, spec, now);
+  if (rated.limitedBy) limitedBy = rated.limitedBy;
+  const desiredReplicas = rated.replicas;
+
+  let history: ScalingHistory = { ...input.history, recommendations: stable.recommendations };
+  history = recordScale(history, spec, currentReplicas, desiredReplicas, now);
+  const reason: DecisionReason =
+    desiredReplicas > currentReplicas
+      ? "ScaleUp"
+      : desiredReplicas < currentReplicas
+        ? "ScaleDown"
+        : "Steady";
+  return finish(
+    { ...base, desiredReplicas, recommendation, stabilized: stable.replicas, reason, limitedBy },
+    history,
+    spec,
+  );
+}
