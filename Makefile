@@ -44,3 +44,52 @@ test: setup-test typecheck lint
 
 clean:
 	rm -rf dist .cache
+
+# ---- Container images, the chart's CRD, local clusters -------------------------------------------------------
+# `images`, `kind-up` and `minikube-up` need a Docker engine plus kind or minikube, and helm and kubectl (from PATH,
+# else .cache/tools/bin, which scripts/tools.sh fills on Linux x86-64). CI has no Docker engine; the chart is
+# tested with real helm by test/chart instead.
+IMAGE_TAG ?= $(shell node -p "require('./package.json').version")
+GATEWAY_IMAGE ?= rtgw/gateway:$(IMAGE_TAG)
+OPERATOR_IMAGE ?= rtgw/operator:$(IMAGE_TAG)
+RELEASE ?= rtgw
+NAMESPACE ?= rtgw-system
+KIND_CLUSTER ?= rtgw
+MINIKUBE_PROFILE ?= rtgw
+HELM ?= $(shell command -v helm 2>/dev/null || echo $(CURDIR)/.cache/tools/bin/helm)
+KUBECTL ?= $(shell command -v kubectl 2>/dev/null || echo $(CURDIR)/.cache/tools/bin/kubectl)
+# Everything the quickstart installs: the chart with the quick-start Redis and the example RealtimeGateway, on the
+# images just built (pullPolicy IfNotPresent, so the cluster uses the loaded copies).
+CHART_SET = --set operator.image.repository=$(word 1,$(subst :, ,$(OPERATOR_IMAGE))) \
+	--set-string operator.image.tag=$(IMAGE_TAG) \
+	--set gateway.image.repository=$(word 1,$(subst :, ,$(GATEWAY_IMAGE))) \
+	--set-string gateway.image.tag=$(IMAGE_TAG) \
+	--set example.enabled=true
+
+.PHONY: images crd kind-up minikube-up
+
+images:
+	docker build --target gateway -t $(GATEWAY_IMAGE) .
+	docker build --target operator -t $(OPERATOR_IMAGE) .
+
+# Regenerates the chart's CRD from the schema in operator/src/api (test/chart checks they are equal).
+crd: setup
+	node --import tsx src/cli.ts crd > charts/realtime-gateway/crds/realtimegateways.rtgw.dev.yaml.tmp
+	mv charts/realtime-gateway/crds/realtimegateways.rtgw.dev.yaml.tmp charts/realtime-gateway/crds/realtimegateways.rtgw.dev.yaml
+
+kind-up: images
+	kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || kind create cluster --name $(KIND_CLUSTER) --wait 120s
+	kind load docker-image --name $(KIND_CLUSTER) $(GATEWAY_IMAGE) $(OPERATOR_IMAGE)
+	$(HELM) upgrade --install $(RELEASE) charts/realtime-gateway --kube-context kind-$(KIND_CLUSTER) \
+		--namespace $(NAMESPACE) --create-namespace $(CHART_SET) --wait --timeout 5m
+	$(KUBECTL) --context kind-$(KIND_CLUSTER) -n $(NAMESPACE) wait realtimegateway/example --for=condition=Ready --timeout 5m
+	$(KUBECTL) --context kind-$(KIND_CLUSTER) -n $(NAMESPACE) get rtgw,deployments,pods
+
+minikube-up: images
+	minikube status -p $(MINIKUBE_PROFILE) >/dev/null 2>&1 || minikube start -p $(MINIKUBE_PROFILE)
+	minikube -p $(MINIKUBE_PROFILE) image load $(GATEWAY_IMAGE)
+	minikube -p $(MINIKUBE_PROFILE) image load $(OPERATOR_IMAGE)
+	$(HELM) upgrade --install $(RELEASE) charts/realtime-gateway --kube-context $(MINIKUBE_PROFILE) \
+		--namespace $(NAMESPACE) --create-namespace $(CHART_SET) --wait --timeout 5m
+	$(KUBECTL) --context $(MINIKUBE_PROFILE) -n $(NAMESPACE) wait realtimegateway/example --for=condition=Ready --timeout 5m
+	$(KUBECTL) --context $(MINIKUBE_PROFILE) -n $(NAMESPACE) get rtgw,deployments,pods

@@ -27,31 +27,31 @@ contains the name). Truncated to leave room for suffixes such as "-operator" wit
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Labels on every object. */}}
+{{/*
+Labels of an object of one component (operator, redis, example): include "rtgw.labels" (list . "operator").
+app.kubernetes.io/name carries the component ("realtime-gateway-operator"): the gateway pods the operator creates
+are selected by name=realtime-gateway plus instance=<RealtimeGateway name>, and a RealtimeGateway named like the
+release must not select the operator's or Redis's pods.
+*/}}
 {{- define "rtgw.labels" -}}
-helm.sh/chart: {{ include "rtgw.chart" . }}
-app.kubernetes.io/name: {{ include "rtgw.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- $root := index . 0 -}}
+helm.sh/chart: {{ include "rtgw.chart" $root }}
+{{ include "rtgw.selectorLabels" . }}
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
 app.kubernetes.io/part-of: realtime-gateway
-{{- with .Values.commonLabels }}
+{{- with $root.Values.commonLabels }}
 {{ toYaml . }}
 {{- end }}
 {{- end }}
 
-{{/* Selector labels of the operator (stable across upgrades: never add version labels here). */}}
-{{- define "rtgw.operator.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "rtgw.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/component: operator
-{{- end }}
-
-{{/* Selector labels of the quick-start Redis. */}}
-{{- define "rtgw.redis.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "rtgw.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/component: redis
+{{/* Selector labels of a component (stable across upgrades: never add version labels here). */}}
+{{- define "rtgw.selectorLabels" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+app.kubernetes.io/name: {{ printf "%s-%s" (include "rtgw.name" $root) $component | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ $component }}
 {{- end }}
 
 {{- define "rtgw.operator.fullname" -}}
