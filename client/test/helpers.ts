@@ -1,0 +1,59 @@
+// Shared pieces of the client's integration tests: a `ws` constructor that records what it sends, polling
+// with a deadline, and HTTP publishing.
+import { WebSocket } from "ws";
+import type { Client, StateChange } from "../src/index.js";
+
+export interface SocketLog {
+  /** How many sockets the client created. */
+  opened: number;
+  /** Every frame the client sent, parsed. */
+  sent: Array<Record<string, unknown>>;
+}
+
+/** A `ws` WebSocket that records every connection attempt and frame sent. */
+export function recordingWebSocket(): { WebSocket: typeof WebSocket; log: SocketLog } {
+  const log: SocketLog = { opened: 0, sent: [] };
+  class Recording extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      log.opened += 1;
+    }
+    override send(data: string): void {
+      log.sent.push(JSON.parse(data) as Record<string, unknown>);
+      super.send(data);
+    }
+  }
+  return { WebSocket: Recording as typeof WebSocket, log };
+}
+
+/** Poll until `check` is true; fail with `what` after `timeoutMs`. */
+export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function stateLog(client: Client): Array<StateChange & { at: number }> {
+  const log: Array<StateChange & { at: number }> = [];
+  client.on("state", (change) => log.push({ ...change, at: Date.now() }));
+  return log;
+}
+
+export async function httpPublish(
+  baseUrl: string,
+  apiKey: string,
+  channel: string,
+  data: unknown,
+): Promise<number> {
+  const res = await fetch(`${baseUrl}/api/publish`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ channel, data }),
+  });
+  const body = (await res.json()) as { offset?: number };
+  if (!res.ok || typeof body.offset !== "number")
+    throw new Error(`publish failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.offset;
+}
