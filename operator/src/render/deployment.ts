@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { RealtimeGateway, SecretKeyRef } from "../api/realtimegateway.js";
 import { GATEWAY_PORT, gatewayConfig, METRICS_PORT } from "./configmap.js";
-import { commonLabels, names, ownerReference, selectorLabels } from "./labels.js";
+import { ADMIN_SECRET_KEY, commonLabels, names, ownerReference, selectorLabels } from "./labels.js";
 
 export const PRE_STOP_SECONDS = 5;
 export const GRACE_HEADROOM_SECONDS = 10;
@@ -39,6 +39,8 @@ function env(gw: RealtimeGateway) {
   const out: object[] = [{ name: "RTGW_NODE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }];
   if (gw.spec.redis.secretRef) out.push(secretEnv("RTGW_REDIS_URL", gw.spec.redis.secretRef));
   if (gw.spec.auth) out.push(secretEnv("RTGW_JWT_SECRET", gw.spec.auth.jwtSecretRef));
+  // The operator's key for /admin/* (shed when rebalancing); the operator creates this Secret.
+  out.push(secretEnv("RTGW_API_KEY", { name: names.adminSecret(gw), key: ADMIN_SECRET_KEY }));
   return out;
 }
 

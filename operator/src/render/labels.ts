@@ -52,4 +52,7 @@ export const names = {
   headlessService: (gw: RealtimeGateway) => `${gw.metadata.name}-pods`,
   podDisruptionBudget: (gw: RealtimeGateway) => gw.metadata.name,
   configMap: (gw: RealtimeGateway) => `${gw.metadata.name}-config`,
+  /** Holds RTGW_API_KEY (key `api-key`): the operator creates it (autoscaling/admin-key.ts) and calls /admin/shed. */
+  adminSecret: (gw: RealtimeGateway) => `${gw.metadata.name}-admin`,
 };
+export const ADMIN_SECRET_KEY = "api-key";
