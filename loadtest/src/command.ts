@@ -1,9 +1,86 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 
-// Placeholder until the load tools land (issue 7).
+const collect = (value: string, previous: string[]) => [
+  ...previous,
+  ...value
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
+const number = (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new InvalidArgumentError("expected a non-negative number");
+  return parsed;
+};
+const workers = (value: string): number | "auto" => {
+  if (value === "auto") return "auto";
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new InvalidArgumentError('expected "auto" or a positive integer');
+  return parsed;
+};
+
 export function loadCommand(): Command {
-  return new Command("load").description("generate WebSocket load against gateways");
+  return new Command("load")
+    .description("generate WebSocket load against gateways (many processes, many loopback source addresses)")
+    .requiredOption(
+      "--target <url>",
+      "ws://host:port/ws; repeat or comma-separate for several gateways",
+      collect,
+      [],
+    )
+    .option("--connections <n>", "connections to open in total", number, 1000)
+    .option("--ramp-seconds <s>", "open them evenly over this long", number, 10)
+    .option("--hold-seconds <s>", "then hold them, publishing, for this long", number, 30)
+    .option("--channels <n>", "channels; connection i subscribes to channel i mod n", number, 10)
+    .option("--channel-prefix <prefix>", "channel names are <prefix><i>", "load:")
+    .option("--publish-rate <r>", "messages per second over all channels (0: none)", number, 10)
+    .option(
+      "--api-key <key>",
+      "publish through POST /api/publish with this key (else a publisher connection)",
+    )
+    .option("--token <jwt>", "token for every connection")
+    .option("--jwt-secret <secret>", "mint HS256 tokens with this secret (RTGW_JWT_SECRET)")
+    .option("--json <file>", "write the JSON report here")
+    .option("--html <file>", "write the HTML report (charts) here")
+    .option(
+      "--workers <n>",
+      'worker processes: "auto" (one per 16,000 connections) or a number',
+      workers,
+      "auto",
+    )
+    .addOption(
+      new Option("--dialect <name>", "protocol to speak").choices(["rtgw", "socketio"]).default("rtgw"),
+    )
+    .option("--no-reconnect", "do not reconnect dropped connections")
+    .option("--quiet", "no progress line or summary")
+    .action(async (flags: Record<string, unknown>) => {
+      const { runLoad } = await import("./load/run-load.js");
+      const report = await runLoad({
+        targets: flags.target as string[],
+        connections: flags.connections as number,
+        rampSeconds: flags.rampSeconds as number,
+        holdSeconds: flags.holdSeconds as number,
+        channels: flags.channels as number,
+        channelPrefix: flags.channelPrefix as string,
+        publishRate: flags.publishRate as number,
+        apiKey: flags.apiKey as string | undefined,
+        token: flags.token as string | undefined,
+        jwtSecret: flags.jwtSecret as string | undefined,
+        json: flags.json as string | undefined,
+        html: flags.html as string | undefined,
+        workers: flags.workers as number | "auto",
+        dialect: flags.dialect as "rtgw" | "socketio",
+        reconnect: flags.reconnect as boolean,
+        quiet: Boolean(flags.quiet),
+      });
+      const failed =
+        report.loss.lost > 0 || report.loss.duplicated > 0 || report.connections.connectErrors > 0;
+      process.exitCode = failed ? 1 : 0;
+    });
 }
+
 export function benchCommand(): Command {
   return new Command("bench").description("benchmark the gateway beside Socket.IO and bare uWS.js");
 }

@@ -1,0 +1,188 @@
+// The load report, pure: worker ticks, results and publish stats in; the JSON the run writes out.
+import { decodeFromCompressedBase64 } from "hdr-histogram-js";
+import type { WorkerResult, WorkerTick } from "./ipc.js";
+import { quantileSorted } from "./plan.js";
+import type { PublishStats } from "./publisher.js";
+
+export interface TimelinePoint {
+  /** Seconds since the run started. */
+  t: number;
+  held: number;
+  connectsPerSecond: number;
+  deliveriesPerSecond: number;
+  p99Ms: number | null;
+}
+
+export interface LoadReport {
+  startedAt: string;
+  durationSeconds: number;
+  config: Record<string, unknown>;
+  connections: {
+    requested: number;
+    opened: number;
+    peakHeld: number;
+    heldAtEnd: number;
+    connectErrors: number;
+    connectRatePerSecond: number;
+    closeCodes: Record<string, number>;
+    errorSamples: string[];
+  };
+  publish: Omit<PublishStats, "finalOffsets"> & { ratePerSecond: number };
+  deliveries: { total: number; perSecond: number };
+  latencyMs: {
+    count: number;
+    p50: number | null;
+    p99: number | null;
+    p999: number | null;
+    max: number | null;
+    mean: number | null;
+  };
+  /** Buckets for the chart: upper bound in ms, count. */
+  latencyBuckets: Array<{ upToMs: number; count: number }>;
+  loss: { lost: number; duplicated: number };
+  reconnects: {
+    count: number;
+    firstAtSeconds: number | null;
+    p50AtSeconds: number | null;
+    lastAtSeconds: number | null;
+    spreadSeconds: number | null;
+  };
+  timeline: TimelinePoint[];
+}
+
+/** Sum of the workers' last ticks. */
+export function sumTicks(ticks: readonly WorkerTick[]): Omit<WorkerTick, "type" | "workerIndex" | "atMs"> {
+  const sum = {
+    started: 0,
+    opened: 0,
+    held: 0,
+    subscribed: 0,
+    connectErrors: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    reconnects: 0,
+  };
+  let intervalP99Ms: number | null = null;
+  for (const tick of ticks) {
+    for (const key of Object.keys(sum) as Array<keyof typeof sum>) sum[key] += tick[key];
+    if (tick.intervalP99Ms !== null) intervalP99Ms = Math.max(intervalP99Ms ?? 0, tick.intervalP99Ms);
+  }
+  return { ...sum, intervalP99Ms };
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+type Histogram = ReturnType<typeof decodeFromCompressedBase64>;
+
+/** How many recorded values are at most `value` (the library exposes percentiles, not counts: bisect them). */
+function countAtOrBelow(histogram: Histogram, value: number): number {
+  let low = 0;
+  let high = 100;
+  for (let i = 0; i < 40; i++) {
+    const mid = (low + high) / 2;
+    if (histogram.getValueAtPercentile(mid) <= value) low = mid;
+    else high = mid;
+  }
+  return Math.round((histogram.totalCount * low) / 100);
+}
+
+/** Latency buckets on a log scale (doubling from 0.125 ms), from a histogram in microseconds. */
+function buckets(histogram: Histogram): Array<{ upToMs: number; count: number }> {
+  const out: Array<{ upToMs: number; count: number }> = [];
+  if (histogram.totalCount === 0) return out;
+  let below = 0;
+  for (let upper = 125; out.length < 40; upper *= 2) {
+    const atOrBelow = upper >= histogram.maxValue ? histogram.totalCount : countAtOrBelow(histogram, upper);
+    out.push({ upToMs: upper / 1000, count: atOrBelow - below });
+    below = atOrBelow;
+    if (upper >= histogram.maxValue) break;
+  }
+  return out;
+}
+
+export function buildReport(input: {
+  startedAt: number;
+  endedAt: number;
+  config: Record<string, unknown>;
+  requested: number;
+  results: readonly WorkerResult[];
+  publish: PublishStats;
+  publishSeconds: number;
+  timeline: TimelinePoint[];
+  /** Seconds the workers were delivering (publishing window plus the settle), for deliveries/s. */
+  deliverySeconds: number;
+}): LoadReport {
+  const totals = sumTicks(input.results.map((r) => r.tick));
+  const merged = decodeFromCompressedBase64(input.results[0]?.latencyHistogram ?? "");
+  for (const result of input.results.slice(1))
+    merged.add(decodeFromCompressedBase64(result.latencyHistogram));
+  const count = merged.totalCount;
+  const atMs = (percentile: number) =>
+    count > 0 ? round3(merged.getValueAtPercentile(percentile) / 1000) : null;
+  const closeCodes: Record<string, number> = {};
+  for (const result of input.results) {
+    for (const [code, n] of Object.entries(result.closeCodes)) closeCodes[code] = (closeCodes[code] ?? 0) + n;
+  }
+  const reconnectTimes = input.results.flatMap((r) => r.reconnectTimes).sort((a, b) => a - b);
+  const first = quantileSorted(reconnectTimes, 0);
+  const last = quantileSorted(reconnectTimes, 1);
+  const ramp = input.timeline.filter((p) => p.connectsPerSecond > 0);
+  const rampSeconds = Math.max(1, ramp.length);
+  const { finalOffsets: _finalOffsets, ...publish } = input.publish;
+  return {
+    startedAt: new Date(input.startedAt).toISOString(),
+    durationSeconds: round3((input.endedAt - input.startedAt) / 1000),
+    config: input.config,
+    connections: {
+      requested: input.requested,
+      opened: totals.opened,
+      peakHeld: Math.max(0, ...input.timeline.map((p) => p.held)),
+      heldAtEnd: totals.held,
+      connectErrors: totals.connectErrors,
+      connectRatePerSecond: Math.round(totals.opened / rampSeconds),
+      closeCodes,
+      errorSamples: [...new Set(input.results.flatMap((r) => r.errorSamples))].slice(0, 10),
+    },
+    publish: {
+      ...publish,
+      ratePerSecond: input.publishSeconds > 0 ? Math.round(input.publish.acked / input.publishSeconds) : 0,
+    },
+    deliveries: {
+      total: totals.delivered,
+      perSecond: input.deliverySeconds > 0 ? Math.round(totals.delivered / input.deliverySeconds) : 0,
+    },
+    latencyMs: {
+      count,
+      p50: atMs(50),
+      p99: atMs(99),
+      p999: atMs(99.9),
+      max: count > 0 ? round3(merged.maxValue / 1000) : null,
+      mean: count > 0 ? round3(merged.mean / 1000) : null,
+    },
+    latencyBuckets: buckets(merged),
+    loss: { lost: totals.lost, duplicated: totals.duplicated },
+    reconnects: {
+      count: totals.reconnects,
+      firstAtSeconds: first,
+      p50AtSeconds: quantileSorted(reconnectTimes, 0.5),
+      lastAtSeconds: last,
+      spreadSeconds: first === null || last === null ? null : round3(last - first),
+    },
+    timeline: input.timeline,
+  };
+}
+
+export function summaryLines(report: LoadReport): string[] {
+  const c = report.connections;
+  const l = report.latencyMs;
+  const r = report.reconnects;
+  return [
+    `connections  ${c.opened} opened of ${c.requested}, peak held ${c.peakHeld}, ${c.connectErrors} connect errors, ~${c.connectRatePerSecond}/s`,
+    `publish      ${report.publish.acked} acked of ${report.publish.sent} sent (${report.publish.failed} failed, ${report.publish.skipped} skipped), ${report.publish.ratePerSecond}/s`,
+    `deliveries   ${report.deliveries.total} total, ${report.deliveries.perSecond}/s`,
+    `latency      p50 ${l.p50 ?? "-"} ms  p99 ${l.p99 ?? "-"} ms  p999 ${l.p999 ?? "-"} ms  max ${l.max ?? "-"} ms (${l.count} samples)`,
+    `loss         ${report.loss.lost} lost, ${report.loss.duplicated} duplicated`,
+    `reconnects   ${r.count}${r.count > 0 ? ` between ${r.firstAtSeconds}s and ${r.lastAtSeconds}s (spread ${r.spreadSeconds}s, median at ${r.p50AtSeconds}s)` : ""}`,
+  ];
+}
