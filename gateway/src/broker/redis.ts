@@ -1,19 +1,797 @@
-// Placeholder until the Redis broker lands (issue 3). The factory's signature is the contract main.ts relies on.
+// The Redis broker: many gateway pods act as one. Publish is one atomic Lua script (offset, epoch, capped history,
+// fan-out); each pod subscribes per channel (refcounted) on its subscriber connection(s), tracks the last offset it
+// handed on, and after any break reads history to fill the hole or tells the hub to resync. A canary round trip
+// through Redis proves delivery works, so "healthy but not delivering" cannot last longer than the canary bound.
+import { randomBytes } from "node:crypto";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
-import type { Broker } from "./broker.js";
+import { Histogram, type Registry } from "prom-client";
+import { z } from "zod";
+import {
+  type Broker,
+  type BrokerEvents,
+  type BrokerMessage,
+  BrokerUnavailableError,
+  type HistoryResult,
+  type Position,
+  type PresenceEntry,
+} from "./broker.js";
+import {
+  canaryChannel,
+  channelKeys,
+  channelOfPubsub,
+  presenceMembersKey,
+  pubsubChannel,
+} from "./redis-keys.js";
+import { decodePayload, encodePresencePayload } from "./redis-payload.js";
+import {
+  HISTORY_SCRIPT,
+  PRESENCE_JOIN_SCRIPT,
+  PRESENCE_LEAVE_SCRIPT,
+  PRESENCE_LIST_SCRIPT,
+  PUBLISH_SCRIPT,
+} from "./redis-scripts.js";
+import { type Cursor, type Emission, historyComplete, judge, mergeRecovery } from "./redis-sequence.js";
+import { keySlot } from "./redis-slot.js";
+import { nodeOptions, parseRedisTarget, type RedisTarget } from "./redis-target.js";
 
 export interface RedisBrokerOptions {
-  /** redis:// or rediss:// (standalone), or a comma-separated list of cluster seeds with RTGW_REDIS_CLUSTER. */
+  /** redis:// or rediss:// (standalone), redis+sentinel://s1:p1,s2:p2/name, or with `cluster` a comma-separated list of seeds. */
   url: string;
+  /** Redis Cluster with sharded pub/sub (SSUBSCRIBE/SPUBLISH). The gateway sets it from RTGW_REDIS_CLUSTER. */
+  cluster?: boolean;
   nodeId: string;
   historySize: number;
   historyTtlSeconds: number;
   logger: Logger;
   /** The gateway's prom-client registry: the broker registers its own metrics here. */
   registry: Registry;
+  /** How often the canary goes round through Redis (default 1000 ms). */
+  canaryIntervalMs?: number;
+  /** Unhealthy when no canary came back for this long (default 5000 ms). */
+  canaryTimeoutMs?: number;
+  /** A Redis command not answered within this fails (default 2000 ms): publishes never hang on a stuck Redis. */
+  commandTimeoutMs?: number;
+  /** Presence members of a node expire this long after the node last refreshed them (default 30 s). */
+  presenceTtlSeconds?: number;
+  /** How long start() waits for a first healthy state before resolving anyway, unhealthy (default 10 s). */
+  startTimeoutMs?: number;
 }
 
-export function createRedisBroker(_options: RedisBrokerOptions): Broker {
-  throw new Error("the Redis broker is not implemented yet");
+type CommandClient = Redis | Cluster;
+
+/** Methods ioredis' defineCommand adds (EVALSHA, falling back to EVAL on NOSCRIPT). */
+interface ScriptCommands {
+  rtgwPublish(...args: (string | number)[]): Promise<unknown>;
+  rtgwHistory(...args: (string | number)[]): Promise<unknown>;
+  rtgwPresenceJoin(...args: (string | number)[]): Promise<unknown>;
+  rtgwPresenceLeave(...args: (string | number)[]): Promise<unknown>;
+  rtgwPresenceList(...args: (string | number)[]): Promise<unknown>;
+}
+
+const publishReply = z.tuple([z.number().int(), z.string()]);
+const historyReply = z.tuple([
+  z.number().int(),
+  z.string(),
+  z.array(z.tuple([z.string(), z.array(z.string())])),
+]);
+const presenceListReply = z.array(z.string());
+const presenceMember = z.object({ connectionId: z.string(), sub: z.string().optional(), node: z.string() });
+
+/** Live messages held per channel while a history read is in flight; past it the read is redone. */
+const MAX_HELD = 100_000;
+const RETRY_MS = 250;
+
+/** One subscriber connection: the only one in standalone/sentinel mode, one per master in cluster mode. */
+class SubscriberShard {
+  generation = 0;
+  /** Restores (resubscribe + gap fill) still running after the last reconnect. */
+  restoring = 0;
+  constructor(
+    readonly key: string,
+    readonly redis: Redis,
+    readonly sharded: boolean,
+  ) {}
+  get ready(): boolean {
+    return this.redis.status === "ready";
+  }
+  async subscribe(name: string): Promise<void> {
+    if (this.sharded) await this.redis.ssubscribe(name);
+    else await this.redis.subscribe(name);
+  }
+  async unsubscribe(name: string): Promise<void> {
+    if (this.sharded) await this.redis.sunsubscribe(name);
+    else await this.redis.unsubscribe(name);
+  }
+}
+
+interface ChannelState {
+  channel: string;
+  pubsub: string;
+  refs: number;
+  shard: SubscriberShard;
+  /** Last offset handed to the hub (or the position when the subscription began), and its epoch. */
+  cursor: Cursor | undefined;
+  /** False while joining or recovering: live messages are held, then merged. */
+  live: boolean;
+  held: BrokerMessage[];
+  overflowed: boolean;
+  joined: Promise<void>;
+}
+
+function newEpoch(): string {
+  return randomBytes(8).toString("hex");
+}
+
+function unavailable(error: unknown): BrokerUnavailableError {
+  if (error instanceof BrokerUnavailableError) return error;
+  return new BrokerUnavailableError(`redis: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+export function createRedisBroker(options: RedisBrokerOptions): Broker {
+  return new RedisBroker(options);
+}
+
+class RedisBroker implements Broker {
+  readonly kind = "redis" as const;
+  private readonly target: RedisTarget;
+  private readonly log: Logger;
+  private readonly canaryName: string;
+  private readonly canaryIntervalMs: number;
+  private readonly canaryTimeoutMs: number;
+  private readonly commandTimeoutMs: number;
+  private readonly presenceTtlMs: number;
+  private readonly roundTrip: Histogram;
+
+  private events: BrokerEvents | undefined;
+  private command: (CommandClient & ScriptCommands) | undefined;
+  private readonly shards = new Map<string, SubscriberShard>();
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly byPubsub = new Map<string, ChannelState>();
+  /** Per channel, the tail of its serialized subscribe/unsubscribe/restore operations. */
+  private readonly tails = new Map<string, Promise<void>>();
+  /** Presence members this node holds, re-announced on every refresh so a crashed node's members expire. */
+  private readonly localPresence = new Map<string, Map<string, PresenceEntry>>();
+  private presenceLost = false;
+
+  private pending: BrokerMessage[] = [];
+  private flushScheduled = false;
+
+  private canarySeq = 0;
+  private readonly canarySent = new Map<number, number>();
+  private lastCanaryAt = 0;
+  private reportedHealthy: boolean | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+
+  constructor(private readonly options: RedisBrokerOptions) {
+    this.target = parseRedisTarget(options.url, options.cluster ?? false);
+    this.log = options.logger.child({ component: "redis-broker" });
+    this.canaryName = canaryChannel(options.nodeId);
+    this.canaryIntervalMs = options.canaryIntervalMs ?? 1000;
+    this.canaryTimeoutMs = options.canaryTimeoutMs ?? 5000;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
+    this.presenceTtlMs = (options.presenceTtlSeconds ?? 30) * 1000;
+    const existing = options.registry.getSingleMetric("rtgw_broker_round_trip_seconds");
+    this.roundTrip =
+      existing instanceof Histogram
+        ? existing
+        : new Histogram({
+            name: "rtgw_broker_round_trip_seconds",
+            help: "Canary round trip through Redis: publish on this node's canary channel until it comes back",
+            buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+            registers: [options.registry],
+          });
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------------
+
+  async start(events: BrokerEvents): Promise<void> {
+    this.events = events;
+    this.command = this.createCommandClient();
+    if (this.target.mode !== "cluster") this.canaryShard();
+    const every = (ms: number, fn: () => void) => {
+      const timer = setInterval(fn, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.canaryIntervalMs, () => this.sendCanary());
+    every(Math.min(250, this.canaryIntervalMs), () => this.checkHealth());
+    every(Math.max(100, Math.floor(this.presenceTtlMs / 3)), () => void this.refreshPresence());
+
+    const startTimeout = this.options.startTimeoutMs ?? 10_000;
+    await new Promise<void>((resolve) => {
+      const deadline = setTimeout(() => {
+        clearInterval(poll);
+        this.log.warn({ target: this.target.mode }, "redis not healthy yet; starting unready and retrying");
+        resolve();
+      }, startTimeout);
+      const poll = setInterval(() => {
+        if (this.computeHealthy()) {
+          clearTimeout(deadline);
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    });
+    this.checkHealth();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    this.flush();
+    for (const shard of this.shards.values()) shard.redis.disconnect();
+    this.command?.disconnect();
+  }
+
+  healthy(): boolean {
+    return this.computeHealthy();
+  }
+
+  private computeHealthy(): boolean {
+    if (this.closed || !this.commandReady()) return false;
+    for (const shard of this.shards.values()) if (!shard.ready || shard.restoring > 0) return false;
+    return Date.now() - this.lastCanaryAt <= this.canaryTimeoutMs;
+  }
+
+  private checkHealth(): void {
+    const healthy = this.computeHealthy();
+    if (healthy === this.reportedHealthy) return;
+    this.reportedHealthy = healthy;
+    this.log.info({ healthy }, healthy ? "redis broker healthy" : "redis broker unhealthy");
+    this.events?.health(healthy);
+  }
+
+  private commandReady(): boolean {
+    return this.command?.status === "ready";
+  }
+
+  // ---- connections ----------------------------------------------------------------------------------
+
+  private baseOptions(): RedisOptions {
+    return {
+      ...nodeOptions(this.target),
+      // No offline queue and no retries: a command while Redis is away fails at once (BrokerUnavailableError),
+      // and one in flight when the connection drops is rejected, never silently replayed or dropped.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.commandTimeoutMs,
+      connectTimeout: 2000,
+      retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 6), 1000),
+      connectionName: `rtgw:${this.options.nodeId}`,
+    };
+  }
+
+  private createCommandClient(): CommandClient & ScriptCommands {
+    const target = this.target;
+    let client: CommandClient;
+    if (target.mode === "cluster") {
+      const { enableOfflineQueue: _offline, retryStrategy: _retry, ...redisOptions } = this.baseOptions();
+      client = new Cluster(target.seeds, {
+        enableOfflineQueue: false,
+        enableAutoPipelining: true,
+        clusterRetryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+        redisOptions,
+      });
+      client.on("ready", () => {
+        this.canaryShard();
+        this.onCommandReady();
+      });
+    } else {
+      const opts = { ...this.baseOptions(), enableAutoPipelining: true };
+      client =
+        target.mode === "sentinel"
+          ? new Redis({ ...opts, sentinels: target.sentinels, name: target.name })
+          : new Redis(target.url, opts);
+      client.on("ready", () => this.onCommandReady());
+    }
+    client.on("error", (error: Error) =>
+      this.log.debug({ err: error.message }, "redis command connection error"),
+    );
+    client.on("close", () => this.checkHealth());
+    const scripts: Array<[keyof ScriptCommands, string, number]> = [
+      ["rtgwPublish", PUBLISH_SCRIPT, 3],
+      ["rtgwHistory", HISTORY_SCRIPT, 3],
+      ["rtgwPresenceJoin", PRESENCE_JOIN_SCRIPT, 2],
+      ["rtgwPresenceLeave", PRESENCE_LEAVE_SCRIPT, 1],
+      ["rtgwPresenceList", PRESENCE_LIST_SCRIPT, 1],
+    ];
+    for (const [name, lua, numberOfKeys] of scripts) client.defineCommand(name, { lua, numberOfKeys });
+    return client as CommandClient & ScriptCommands;
+  }
+
+  private onCommandReady(): void {
+    // Redis may have lost this node's presence while we were away: re-add every member on the next refresh.
+    this.presenceLost = true;
+    this.sendCanary();
+    void this.refreshPresence();
+    this.checkHealth();
+  }
+
+  /** The subscriber connection responsible for a pub/sub channel (created on first use). */
+  private shardFor(pubsub: string): SubscriberShard {
+    const target = this.target;
+    if (target.mode !== "cluster") return this.ensureShard("main", undefined);
+    const slots = (this.command as Cluster).slots;
+    const nodeKey = slots[keySlot(pubsub)]?.[0];
+    if (!nodeKey) throw new BrokerUnavailableError("redis cluster: no node owns this channel's slot yet");
+    return this.ensureShard(nodeKey, nodeKey);
+  }
+
+  private canaryShard(): SubscriberShard | undefined {
+    try {
+      return this.shardFor(this.canaryName);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private ensureShard(key: string, nodeKey: string | undefined): SubscriberShard {
+    const existing = this.shards.get(key);
+    if (existing) return existing;
+    const target = this.target;
+    const opts: RedisOptions = { ...this.baseOptions(), autoResubscribe: false, commandTimeout: undefined };
+    let redis: Redis;
+    if (nodeKey !== undefined) {
+      const colon = nodeKey.lastIndexOf(":");
+      redis = new Redis({ ...opts, host: nodeKey.slice(0, colon), port: Number(nodeKey.slice(colon + 1)) });
+    } else if (target.mode === "sentinel") {
+      redis = new Redis({ ...opts, sentinels: target.sentinels, name: target.name });
+    } else {
+      redis = new Redis((target as { url: string }).url, opts);
+    }
+    const shard = new SubscriberShard(key, redis, nodeKey !== undefined);
+    this.shards.set(key, shard);
+    const onMessage = (name: string, payload: string) => this.onPubsub(name, payload);
+    redis.on(shard.sharded ? "smessage" : "message", onMessage);
+    redis.on("ready", () => this.onShardReady(shard));
+    redis.on("close", () => this.onShardDown(shard));
+    redis.on("error", (error: Error) =>
+      this.log.debug({ err: error.message, shard: key }, "redis subscriber error"),
+    );
+    return shard;
+  }
+
+  private onShardDown(shard: SubscriberShard): void {
+    for (const state of this.channels.values()) if (state.shard === shard) state.live = false;
+    this.checkHealth();
+  }
+
+  /** A subscriber connection (re)connected: resubscribe its channels, then fill each one's hole or resync. */
+  private onShardReady(shard: SubscriberShard): void {
+    shard.generation++;
+    const generation = shard.generation;
+    if (this.canaryShard() === shard) {
+      shard.subscribe(this.canaryName).then(
+        () => this.sendCanary(),
+        (error: unknown) => this.log.warn({ err: String(error) }, "canary subscribe failed"),
+      );
+    }
+    for (const state of this.channels.values()) {
+      if (state.shard !== shard) continue;
+      state.live = false;
+      shard.restoring++;
+      void this.serial(state.channel, () => this.restore(state, generation)).finally(() => {
+        shard.restoring--;
+        this.checkHealth();
+      });
+    }
+    this.checkHealth();
+  }
+
+  private async restore(state: ChannelState, generation: number): Promise<void> {
+    while (
+      !this.closed &&
+      this.channels.get(state.channel) === state &&
+      state.shard.generation === generation
+    ) {
+      try {
+        await state.shard.subscribe(state.pubsub);
+        await this.recover(state);
+        return;
+      } catch (error) {
+        this.log.debug({ channel: state.channel, err: String(error) }, "restore failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
+  /**
+   * Read history after the cursor (or just the position, for a new subscription) and merge it with the live
+   * messages held meanwhile. Runs with the subscription already live, so nothing can fall between the two.
+   */
+  private async recover(state: ChannelState): Promise<void> {
+    do {
+      state.overflowed = false;
+      const cursor = state.cursor;
+      const history = await this.readHistory(
+        state.channel,
+        cursor?.offset ?? 0,
+        cursor?.epoch,
+        cursor ? this.options.historySize : 0,
+      );
+      if (state.overflowed) continue;
+      const from = cursor ?? { offset: history.offset, epoch: history.epoch };
+      const held = state.held;
+      state.held = [];
+      const step = mergeRecovery(from, history, held);
+      this.emitInOrder(state, step.emit);
+      state.cursor = step.cursor;
+    } while (state.overflowed);
+    state.live = true;
+  }
+
+  /** Serialize operations on one channel (subscribe, unsubscribe, restore), across successive states. */
+  private serial<T>(channel: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(channel) ?? Promise.resolve();
+    const run = previous.then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(channel, tail);
+    void tail.then(() => {
+      if (this.tails.get(channel) === tail) this.tails.delete(channel);
+    });
+    return run;
+  }
+
+  // ---- messages -------------------------------------------------------------------------------------
+
+  private onPubsub(name: string, payload: string): void {
+    if (name === this.canaryName) {
+      this.onCanary(payload);
+      return;
+    }
+    const state = this.byPubsub.get(name);
+    if (!state) return;
+    const decoded = decodePayload(state.channel, payload);
+    if (decoded.type === "presence") {
+      this.events?.presence(decoded.event);
+      return;
+    }
+    if (decoded.type === "invalid") {
+      this.log.warn(
+        { channel: channelOfPubsub(name), reason: decoded.reason },
+        "dropped a malformed payload",
+      );
+      return;
+    }
+    const message = decoded.message;
+    const cursor = state.cursor;
+    if (!state.live || cursor === undefined) {
+      this.hold(state, message);
+      return;
+    }
+    switch (judge(cursor, message)) {
+      case "deliver":
+        state.cursor = { offset: message.offset, epoch: cursor.epoch };
+        this.pending.push(message);
+        this.scheduleFlush();
+        return;
+      case "duplicate":
+        return;
+      case "new-epoch":
+        this.emitInOrder(state, [
+          { resync: { offset: message.offset - 1, epoch: message.epoch } },
+          { message },
+        ]);
+        state.cursor = { offset: message.offset, epoch: message.epoch };
+        return;
+      case "gap":
+        // Pub/sub on one connection is ordered and lossless while it lasts, so this is rare (e.g. Redis cut an
+        // output buffer). Hold from here and fill from history.
+        state.live = false;
+        this.hold(state, message);
+        void this.serial(state.channel, async () => {
+          while (!this.closed && this.channels.get(state.channel) === state && !state.live) {
+            try {
+              await this.recover(state);
+            } catch {
+              await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+            }
+          }
+        });
+        return;
+    }
+  }
+
+  private hold(state: ChannelState, message: BrokerMessage): void {
+    if (state.held.length >= MAX_HELD) {
+      state.held = [];
+      state.overflowed = true;
+    }
+    state.held.push(message);
+  }
+
+  private emitInOrder(state: ChannelState, emissions: readonly Emission[]): void {
+    for (const emission of emissions) {
+      if ("message" in emission) {
+        this.pending.push(emission.message);
+      } else {
+        this.flush();
+        this.log.info(
+          { channel: state.channel, position: emission.resync },
+          "channel stream has a hole: resync",
+        );
+        this.events?.resync(state.channel, emission.resync);
+      }
+    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.pending.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.events?.message(batch);
+  }
+
+  // ---- canary ---------------------------------------------------------------------------------------
+
+  private sendCanary(): void {
+    const command = this.command;
+    if (this.closed || !command || !this.commandReady()) return;
+    const seq = ++this.canarySeq;
+    this.canarySent.set(seq, performance.now());
+    if (this.canarySent.size > 64) {
+      const oldest = this.canarySent.keys().next().value;
+      if (oldest !== undefined) this.canarySent.delete(oldest);
+    }
+    const sent =
+      this.target.mode === "cluster"
+        ? command.spublish(this.canaryName, String(seq))
+        : command.publish(this.canaryName, String(seq));
+    sent.catch((error: unknown) => this.log.debug({ err: String(error) }, "canary publish failed"));
+  }
+
+  private onCanary(payload: string): void {
+    const seq = Number(payload);
+    const sentAt = this.canarySent.get(seq);
+    if (sentAt === undefined) return;
+    this.canarySent.delete(seq);
+    this.roundTrip.observe((performance.now() - sentAt) / 1000);
+    this.lastCanaryAt = Date.now();
+    this.checkHealth();
+  }
+
+  // ---- Broker API -----------------------------------------------------------------------------------
+
+  async publish(channel: string, data: string): Promise<Position> {
+    const command = this.command;
+    if (!command || !this.commandReady()) throw new BrokerUnavailableError("redis is not connected");
+    const keys = channelKeys(channel);
+    let reply: unknown;
+    try {
+      reply = await command.rtgwPublish(
+        keys.offset,
+        keys.epoch,
+        keys.history,
+        pubsubChannel(channel),
+        data,
+        Date.now(),
+        newEpoch(),
+        this.options.historySize,
+        this.options.historyTtlSeconds,
+        this.target.mode === "cluster" ? "1" : "0",
+      );
+    } catch (error) {
+      throw unavailable(error);
+    }
+    const [offset, epoch] = publishReply.parse(reply);
+    return { offset, epoch };
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    const existing = this.channels.get(channel);
+    if (existing) {
+      existing.refs++;
+      return existing.joined;
+    }
+    const pubsub = pubsubChannel(channel);
+    const shard = this.shardFor(pubsub);
+    const state: ChannelState = {
+      channel,
+      pubsub,
+      refs: 1,
+      shard,
+      cursor: undefined,
+      live: false,
+      held: [],
+      overflowed: false,
+      joined: Promise.resolve(),
+    };
+    this.channels.set(channel, state);
+    this.byPubsub.set(pubsub, state);
+    state.joined = this.serial(channel, async () => {
+      try {
+        if (!shard.ready) throw new BrokerUnavailableError("redis subscriber is not connected");
+        await shard.subscribe(pubsub);
+        await this.recover(state);
+      } catch (error) {
+        if (this.channels.get(channel) === state) this.forget(state);
+        if (shard.ready) await shard.unsubscribe(pubsub).catch(() => undefined);
+        throw unavailable(error);
+      }
+    });
+    return state.joined;
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    const state = this.channels.get(channel);
+    if (!state) return;
+    state.refs--;
+    if (state.refs > 0) return;
+    this.forget(state);
+    await this.serial(channel, async () => {
+      // A later subscribe to the same channel queues behind this, so the wire order stays SUBSCRIBE/UNSUBSCRIBE.
+      if (state.shard.ready && !this.channels.has(channel)) await state.shard.unsubscribe(state.pubsub);
+    }).catch((error: unknown) => this.log.debug({ channel, err: String(error) }, "unsubscribe failed"));
+  }
+
+  private forget(state: ChannelState): void {
+    this.channels.delete(state.channel);
+    this.byPubsub.delete(state.pubsub);
+  }
+
+  async history(channel: string, since: number, epoch?: string): Promise<HistoryResult> {
+    return this.readHistory(channel, since, epoch, this.options.historySize);
+  }
+
+  async position(channel: string): Promise<Position> {
+    const { offset, epoch } = await this.readHistory(channel, 0, undefined, 0);
+    return { offset, epoch };
+  }
+
+  private async readHistory(
+    channel: string,
+    since: number,
+    epoch: string | undefined,
+    count: number,
+  ): Promise<HistoryResult> {
+    const command = this.command;
+    if (!command || !this.commandReady()) throw new BrokerUnavailableError("redis is not connected");
+    const keys = channelKeys(channel);
+    let reply: unknown;
+    try {
+      reply = await command.rtgwHistory(
+        keys.offset,
+        keys.epoch,
+        keys.history,
+        since,
+        count,
+        newEpoch(),
+        this.options.historyTtlSeconds,
+      );
+    } catch (error) {
+      throw unavailable(error);
+    }
+    const [offset, currentEpoch, entries] = historyReply.parse(reply);
+    const messages: BrokerMessage[] = [];
+    for (const [id, fields] of entries) {
+      let data = "null";
+      let publishedAt = 0;
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        if (fields[i] === "d") data = fields[i + 1] as string;
+        else if (fields[i] === "t") publishedAt = Number(fields[i + 1]);
+      }
+      messages.push({ channel, offset: Number.parseInt(id, 10), epoch: currentEpoch, data, publishedAt });
+    }
+    const position = { offset, epoch: currentEpoch };
+    const complete =
+      count === 0 ? since <= offset : historyComplete(since, epoch, position, messages[0]?.offset);
+    return { offset, epoch: currentEpoch, messages, complete };
+  }
+
+  // ---- presence -------------------------------------------------------------------------------------
+
+  async presenceJoin(channel: string, member: PresenceEntry): Promise<void> {
+    let local = this.localPresence.get(channel);
+    if (!local) {
+      local = new Map();
+      this.localPresence.set(channel, local);
+    }
+    local.set(member.connectionId, member);
+    await this.writePresence(channel, [member], true);
+  }
+
+  async presenceLeave(channel: string, member: PresenceEntry): Promise<void> {
+    const local = this.localPresence.get(channel);
+    local?.delete(member.connectionId);
+    if (local?.size === 0) this.localPresence.delete(channel);
+    const command = this.command;
+    if (!command || !this.commandReady()) throw new BrokerUnavailableError("redis is not connected");
+    try {
+      await command.rtgwPresenceLeave(
+        presenceMembersKey(channel, this.options.nodeId),
+        member.connectionId,
+        pubsubChannel(channel),
+        this.target.mode === "cluster" ? "1" : "0",
+        encodePresencePayload("leave", member),
+      );
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async presenceList(channel: string): Promise<PresenceEntry[]> {
+    const command = this.command;
+    if (!command || !this.commandReady()) throw new BrokerUnavailableError("redis is not connected");
+    let reply: unknown;
+    try {
+      reply = await command.rtgwPresenceList(
+        channelKeys(channel).presenceNodes,
+        Date.now(),
+        presenceMembersKey(channel, ""),
+      );
+    } catch (error) {
+      throw unavailable(error);
+    }
+    const members: PresenceEntry[] = [];
+    for (const text of presenceListReply.parse(reply)) {
+      try {
+        const parsed = presenceMember.safeParse(JSON.parse(text));
+        if (parsed.success) members.push(parsed.data);
+      } catch {
+        // A malformed entry is skipped: presence is advisory.
+      }
+    }
+    return members;
+  }
+
+  /** Add members (announcing them when `announce`) and push this node's expiry for the channel. */
+  private async writePresence(channel: string, members: PresenceEntry[], announce: boolean): Promise<void> {
+    const command = this.command;
+    if (!command || !this.commandReady()) throw new BrokerUnavailableError("redis is not connected");
+    const args: (string | number)[] = [
+      channelKeys(channel).presenceNodes,
+      presenceMembersKey(channel, this.options.nodeId),
+      this.options.nodeId,
+      Date.now() + this.presenceTtlMs,
+      this.presenceTtlMs,
+      pubsubChannel(channel),
+      this.target.mode === "cluster" ? "1" : "0",
+    ];
+    for (const member of members) {
+      args.push(
+        member.connectionId,
+        JSON.stringify(member),
+        announce ? encodePresencePayload("join", member) : "",
+      );
+    }
+    try {
+      await command.rtgwPresenceJoin(...args);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  /** Keep this node's presence alive; after a reconnect, write every member again (Redis may have lost them). */
+  private async refreshPresence(): Promise<void> {
+    if (this.closed || !this.commandReady() || this.localPresence.size === 0) return;
+    const full = this.presenceLost;
+    this.presenceLost = false;
+    try {
+      await Promise.all(
+        [...this.localPresence].map(([channel, members]) =>
+          this.writePresence(channel, full ? [...members.values()] : [], false),
+        ),
+      );
+    } catch (error) {
+      if (full) this.presenceLost = true;
+      this.log.debug({ err: String(error) }, "presence refresh failed");
+    }
+  }
 }
