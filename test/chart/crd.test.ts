@@ -1,0 +1,31 @@
+// The chart ships the CRD that the operator's schema generates: crds/ holds exactly what `rtgw crd` prints.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { promisify } from "node:util";
+import { CHART, parseObjects, ROOT } from "./support/helm.js";
+import { validateUpstream } from "./support/kube-schemas.js";
+
+const CRD_FILE = "realtimegateways.rtgw.dev.yaml";
+
+test("crds/ holds the one CRD file, byte for byte what `rtgw crd` prints (regenerate with `make crd`)", async () => {
+  assert.deepEqual(await readdir(join(CHART, "crds")), [CRD_FILE]);
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli.ts", "crd"], {
+    cwd: ROOT,
+    timeout: 60_000,
+  });
+  assert.ok(stdout.includes("kind: CustomResourceDefinition"), "`rtgw crd` printed no CRD");
+  const shipped = await readFile(join(CHART, "crds", CRD_FILE), "utf8");
+  assert.equal(shipped, stdout, "charts/realtime-gateway/crds is stale: run `make crd`");
+});
+
+test("the shipped CRD is a valid apiextensions.k8s.io/v1 CustomResourceDefinition", async () => {
+  const objs = parseObjects(await readFile(join(CHART, "crds", CRD_FILE), "utf8"));
+  assert.deepEqual(
+    objs.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.name}`),
+    ["apiextensions.k8s.io/v1 CustomResourceDefinition realtimegateways.rtgw.dev"],
+  );
+  validateUpstream(objs[0]!);
+});
