@@ -33,10 +33,16 @@ export interface HubOptions {
   /** Called for a socket whose send buffer passed its bound during a direct send. */
   onSlowConsumer: (ws: Socket) => void;
   maxBackpressureBytes: number;
+  /**
+   * Check every socket's send buffer. uWS topics give no per-socket result, so the hub calls this each time
+   * half the bound has been published: no socket can pass 1.5x the bound before it is caught.
+   */
+  sweepBackpressure: () => void;
 }
 
 export class Hub {
   private readonly channels = new Map<string, LocalChannel>();
+  private publishedSinceSweep = 0;
 
   constructor(private readonly o: HubOptions) {}
 
@@ -64,6 +70,11 @@ export class Hub {
       this.o.app.publish(topic, payload, false, this.o.compress);
       messagesDelivered.inc(subscribers * messages.length);
       for (const m of messages) deliveryLatency.observe(Math.max(0, now - m.publishedAt) / 1000);
+      this.publishedSinceSweep += payload.length;
+    }
+    if (this.publishedSinceSweep * 2 >= this.o.maxBackpressureBytes) {
+      this.publishedSinceSweep = 0;
+      this.o.sweepBackpressure();
     }
   }
 
@@ -152,6 +163,8 @@ export class Hub {
           this.send(ws, encodeMessageBatch(frames));
           messagesDelivered.inc(frames.length);
         }
+        // A send above may have closed a slow socket; its close handler already released the channel.
+        if (conn.closed) return;
         local.recovering?.delete(ws);
         if (local.recovering?.size === 0) local.recovering = undefined;
         ws.subscribe(messageTopic(channel));

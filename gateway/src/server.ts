@@ -74,6 +74,10 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     compress: config.compression !== "off",
     maxBackpressureBytes: config.maxBackpressureBytes,
     onSlowConsumer: closeSlowConsumer,
+    sweepBackpressure: () => {
+      for (const ws of sockets)
+        if (ws.getBufferedAmount() > config.maxBackpressureBytes) closeSlowConsumer(ws);
+    },
   });
   const onMessage = createSession({ config, broker, hub, now: Date.now });
 
@@ -195,7 +199,9 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       // Well above the frame limit so the session can answer an oversized frame with 1009 itself;
       // past maxPayloadLength uWS cuts the socket without a close frame.
       maxPayloadLength: config.maxMessageBytes * 4 + 4096,
-      maxBackpressure: config.maxBackpressureBytes,
+      // The gateway closes a socket past RTGW_MAX_BACKPRESSURE_BYTES itself (4001, counted); uWS's own
+      // limit is a backstop at twice that, where it cuts the socket rather than drop a message silently.
+      maxBackpressure: config.maxBackpressureBytes * 2 + config.maxMessageBytes,
       closeOnBackpressureLimit: 1,
       idleTimeout: config.idleTimeoutSeconds,
       sendPingsAutomatically: true,
@@ -233,11 +239,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         );
       },
       message: (ws, message, isBinary) => onMessage(ws, message, isBinary),
-      close(ws, code) {
+      close(ws) {
         const conn = ws.getUserData();
-        // uWS closes a socket past maxBackpressure on its own (code 1006); count it as a slow consumer.
-        if (!conn.closed && code === 1006 && ws.getBufferedAmount() > config.maxBackpressureBytes)
-          metrics.slowConsumerDisconnects.inc();
         conn.closed = true;
         sockets.delete(ws);
         metrics.connections.set(sockets.size);

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { effectiveMaxConnections, parseOpenFileLimit } from "../../src/limits.js";
+import {
+  decodeClientFrame,
+  decodeServerFrames,
+  encodeMessage,
+  encodeMessageBatch,
+} from "../../src/protocol.js";
+
+describe("client frame parsing", () => {
+  const good: [string, string][] = [
+    ['{"type":"subscribe","id":1,"channel":"chat:42"}', "subscribe"],
+    ['{"type":"subscribe","id":1,"channel":"chat:42","since":17,"epoch":"e","presence":true}', "subscribe"],
+    ['{"type":"unsubscribe","id":2,"channel":"chat:42"}', "unsubscribe"],
+    ['{"type":"publish","id":3,"channel":"chat:42","data":{"a":[1,null,"x"]}}', "publish"],
+    ['{"type":"publish","id":3,"channel":"c","data":null}', "publish"],
+    ['{"type":"ping","id":4}', "ping"],
+    ['{"type":"presence","id":5,"channel":"chat:42"}', "presence"],
+  ];
+  for (const [text, type] of good)
+    it(`accepts ${text}`, () => {
+      const r = decodeClientFrame(text);
+      assert.ok(r.ok, JSON.stringify(r));
+      assert.equal(r.frame.type, type);
+    });
+
+  const bad: [string, number | undefined, RegExp][] = [
+    ["not json", undefined, /not valid JSON/],
+    ["[]", undefined, /./],
+    ["null", undefined, /./],
+    ['{"type":"nope","id":1}', 1, /./],
+    ['{"type":"subscribe","id":1}', 1, /channel/],
+    ['{"type":"subscribe","id":1,"channel":""}', 1, /empty/],
+    ['{"type":"subscribe","id":1,"channel":"a b"}', 1, /letters, digits/],
+    [`{"type":"subscribe","id":1,"channel":"${"x".repeat(201)}"}`, 1, /at most 200/],
+    ['{"type":"subscribe","id":1,"channel":"c","since":-1}', 1, /since/],
+    ['{"type":"subscribe","id":1,"channel":"c","extra":1}', 1, /./],
+    ['{"type":"publish","id":-1,"channel":"c","data":1}', undefined, /id/],
+    ['{"type":"publish","id":1.5,"channel":"c","data":1}', undefined, /id/],
+    ['{"type":"publish","id":"1","channel":"c","data":1}', undefined, /id/],
+    ['{"type":"publish","id":7,"channel":"c"}', 7, /data/],
+    ['{"type":"ping"}', undefined, /id/],
+  ];
+  for (const [text, id, message] of bad)
+    it(`rejects ${text.slice(0, 60)}`, () => {
+      const r = decodeClientFrame(text);
+      assert.ok(!r.ok);
+      assert.equal(r.id, id);
+      assert.match(r.message, message);
+    });
+});
+
+describe("server frame encoding", () => {
+  it("a batch is a JSON array of message frames; one message is a plain frame", () => {
+    const a = encodeMessage("c", 1, '{"x":1}');
+    const b = encodeMessage("c", 2, '"y"');
+    assert.deepEqual(decodeServerFrames(encodeMessageBatch([a])), [
+      { type: "message", channel: "c", offset: 1, data: { x: 1 } },
+    ]);
+    assert.deepEqual(
+      decodeServerFrames(encodeMessageBatch([a, b])).map((f) => f.type === "message" && f.offset),
+      [1, 2],
+    );
+  });
+});
+
+describe("open-file limit", () => {
+  const limits = `Limit                     Soft Limit           Hard Limit           Units
+Max processes             63707                63707                processes
+Max open files            20000                20000                files
+Max locked memory         8388608              8388608              bytes`;
+  it("parses the soft limit", () => {
+    assert.equal(parseOpenFileLimit(limits), 20000);
+    assert.equal(
+      parseOpenFileLimit("Max open files            unlimited            unlimited            files"),
+      undefined,
+    );
+    assert.equal(parseOpenFileLimit(""), undefined);
+  });
+  it("caps RTGW_MAX_CONNECTIONS below it", () => {
+    assert.equal(effectiveMaxConnections(100_000, 20_000), 20_000 - 64);
+    assert.equal(effectiveMaxConnections(1000, 20_000), 1000);
+    assert.equal(effectiveMaxConnections(1000, undefined), 1000);
+    assert.equal(effectiveMaxConnections(1000, 10), 1);
+  });
+});
