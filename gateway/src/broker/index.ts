@@ -19,6 +19,7 @@ export async function createBroker(config: GatewayConfig, deps: BrokerDeps): Pro
   const { createRedisBroker } = await import("./redis.js");
   return createRedisBroker({
     url: config.redisUrl as string,
+    cluster: config.redisCluster,
     nodeId: config.nodeId,
     historySize: config.historySize,
     historyTtlSeconds: config.historyTtlSeconds,
