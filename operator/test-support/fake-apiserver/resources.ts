@@ -1,0 +1,107 @@
+// The kinds the fake API server serves: enough discovery for client-node's KubernetesObjectApi, plus which kinds
+// have status / scale subresources (that decides whether a write to the main resource may touch status).
+export interface ResourceType {
+  group: string; // "" for the core group
+  version: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  status: boolean;
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  shortNames?: string[];
+}
+
+export const RESOURCE_TYPES: ResourceType[] = [
+  {
+    group: "",
+    version: "v1",
+    kind: "ConfigMap",
+    plural: "configmaps",
+    singular: "configmap",
+    namespaced: true,
+    status: false,
+  },
+  {
+    group: "",
+    version: "v1",
+    kind: "Secret",
+    plural: "secrets",
+    singular: "secret",
+    namespaced: true,
+    status: false,
+  },
+  {
+    group: "",
+    version: "v1",
+    kind: "Service",
+    plural: "services",
+    singular: "service",
+    namespaced: true,
+    status: true,
+  },
+  { group: "", version: "v1", kind: "Pod", plural: "pods", singular: "pod", namespaced: true, status: true },
+  {
+    group: "",
+    version: "v1",
+    kind: "Event",
+    plural: "events",
+    singular: "event",
+    namespaced: true,
+    status: false,
+  },
+  {
+    group: "",
+    version: "v1",
+    kind: "Namespace",
+    plural: "namespaces",
+    singular: "namespace",
+    namespaced: false,
+    status: true,
+  },
+  {
+    group: "apps",
+    version: "v1",
+    kind: "Deployment",
+    plural: "deployments",
+    singular: "deployment",
+    namespaced: true,
+    status: true,
+    scale: { specReplicasPath: ".spec.replicas", statusReplicasPath: ".status.replicas" },
+  },
+  {
+    group: "policy",
+    version: "v1",
+    kind: "PodDisruptionBudget",
+    plural: "poddisruptionbudgets",
+    singular: "poddisruptionbudget",
+    namespaced: true,
+    status: true,
+  },
+  {
+    group: "coordination.k8s.io",
+    version: "v1",
+    kind: "Lease",
+    plural: "leases",
+    singular: "lease",
+    namespaced: true,
+    status: false,
+  },
+  {
+    group: "events.k8s.io",
+    version: "v1",
+    kind: "Event",
+    plural: "events",
+    singular: "event",
+    namespaced: true,
+    status: false,
+  },
+];
+
+export function apiVersionOf(t: ResourceType): string {
+  return t.group === "" ? t.version : `${t.group}/${t.version}`;
+}
+
+export function basePath(t: ResourceType): string {
+  return t.group === "" ? `/api/${t.version}` : `/apis/${t.group}/${t.version}`;
+}
