@@ -81,6 +81,14 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
   });
   const onMessage = createSession({ config, broker, hub, now: Date.now });
 
+  let drained = false;
+  const finishDrain = () => {
+    if (drained) return;
+    drained = true;
+    logger.info("drained");
+    d.onDrained();
+  };
+
   const full = () => sockets.size + pendingUpgrades >= d.maxConnections;
   const ready = () => !draining && !full() && broker.healthy();
   const stats = () => ({
@@ -245,6 +253,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         sockets.delete(ws);
         metrics.connections.set(sockets.size);
         hub.closed(ws);
+        // Draining and every client already gone on its own: no need to wait for the rest of the window.
+        if (draining && sockets.size === 0) finishDrain();
       },
     });
 
@@ -279,10 +289,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       metrics.draining.set(1);
       const targets = [...sockets].filter((ws) => !ws.getUserData().leaving);
       logger.info({ connections: targets.length, seconds: config.drainSeconds }, "draining");
-      drainDone = leave(targets, config.drainSeconds * 1000, "draining").then(() => {
-        logger.info("drained");
-        d.onDrained();
-      });
+      drainDone = leave(targets, config.drainSeconds * 1000, "draining").then(finishDrain);
       return drainDone;
     },
 

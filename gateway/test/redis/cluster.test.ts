@@ -1,0 +1,104 @@
+// The Redis broker in cluster mode against a real three-master Redis Cluster: sharded pub/sub (SSUBSCRIBE on the
+// master owning the channel's slot), the publish script per slot, history, presence, and the slot function.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Redis } from "ioredis";
+import { type RedisClusterServer, startRedisCluster } from "../../../test-support/redis.js";
+import type { Broker } from "../../src/broker/broker.js";
+import { pubsubChannel } from "../../src/broker/redis-keys.js";
+import { keySlot } from "../../src/broker/redis-slot.js";
+import { range, startBroker, until } from "./broker-support.js";
+
+describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000 }, () => {
+  let cluster: RedisClusterServer;
+  let nodes: Redis[];
+  const brokers: Broker[] = [];
+  const open = async () => {
+    const started = await startBroker(cluster.url, { cluster: true });
+    brokers.push(started.broker);
+    return started;
+  };
+  /** SHARDNUMSUB summed over the masters (only the slot's owner can have subscribers). */
+  const shardNumsub = async (channel: string) => {
+    let total = 0;
+    for (const node of nodes) {
+      const reply = (await node.call("PUBSUB", "SHARDNUMSUB", pubsubChannel(channel))) as [string, number];
+      total += Number(reply[1]);
+    }
+    return total;
+  };
+
+  before(async () => {
+    cluster = await startRedisCluster();
+    nodes = cluster.ports.map((p) => cluster.nodeClient(p));
+  });
+  after(async () => {
+    await Promise.all(brokers.map((b) => b.close()));
+    await cluster?.stop();
+  });
+
+  it("computes the same slots as the cluster", async () => {
+    const keys = [
+      "foo",
+      "123456789",
+      "rtgw:{chat:42}:o",
+      "rtgw:{a/b=c@d}",
+      "{}x",
+      "foo{}{bar}",
+      "x{y}",
+      "é{",
+    ];
+    for (const key of keys)
+      assert.equal(keySlot(key), Number(await nodes[0]?.call("CLUSTER", "KEYSLOT", key)), key);
+  });
+
+  it("fans out across shards with per-channel offsets, SSUBSCRIBEs once per channel and leaves none behind", async () => {
+    const a = await open();
+    const b = await open();
+    assert.equal(a.broker.healthy(), true);
+    // Channels spread over all three masters.
+    const owners = new Set<string>();
+    const channels: string[] = [];
+    const slots = (await nodes[0]?.call("CLUSTER", "SLOTS")) as Array<[number, number, [string, number]]>;
+    const ownerOf = (slot: number) => slots.find(([lo, hi]) => slot >= lo && slot <= hi)?.[2][1];
+    for (let i = 0; channels.length < 6 || owners.size < 3; i++) {
+      const channel = `room:${i}`;
+      channels.push(channel);
+      owners.add(String(ownerOf(keySlot(pubsubChannel(channel)))));
+    }
+    await Promise.all(channels.map((c) => b.broker.subscribe(c)));
+    await b.broker.subscribe(channels[0] as string);
+    for (const c of channels) assert.equal(await shardNumsub(c), 1, c);
+
+    for (const round of range(1, 20)) {
+      await Promise.all(channels.map((c) => a.broker.publish(c, JSON.stringify({ round }))));
+    }
+    await until("all messages", () => b.rec.messages.length === channels.length * 20);
+    for (const c of channels) {
+      assert.deepEqual(b.rec.timeline(c), range(1, 20), c);
+    }
+    const history = await a.broker.history(channels[1] as string, 15);
+    assert.deepEqual(
+      history.messages.map((m) => m.offset),
+      range(16, 20),
+    );
+    assert.equal(history.complete, true);
+
+    await b.broker.unsubscribe(channels[0] as string);
+    assert.equal(await shardNumsub(channels[0] as string), 1, "still one local subscriber");
+    await Promise.all(channels.map((c) => b.broker.unsubscribe(c)));
+    for (const c of channels) await until(`${c} unsubscribed`, async () => (await shardNumsub(c)) === 0);
+  });
+
+  it("keeps presence per channel slot across nodes", async () => {
+    const a = await open();
+    const b = await open();
+    await b.broker.subscribe("lobby");
+    await a.broker.presenceJoin("lobby", { connectionId: "c1", sub: "carol", node: a.nodeId });
+    assert.deepEqual(
+      (await b.broker.presenceList("lobby")).map((m) => m.sub),
+      ["carol"],
+    );
+    await until("join event", () => b.rec.presence.length === 1);
+  });
+});
