@@ -276,10 +276,17 @@ class RedisBroker implements Broker {
         clusterRetryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
         redisOptions,
       });
+      const ensureMasters = () => {
+        for (const owners of (client as Cluster).slots) {
+          const nodeKey = owners?.[0];
+          if (nodeKey) this.ensureShard(nodeKey, nodeKey);
+        }
+      };
       client.on("ready", () => {
-        this.canaryShard();
+        ensureMasters();
         this.onCommandReady();
       });
+      client.on("refresh", ensureMasters);
     } else {
       const opts = { ...this.baseOptions(), enableAutoPipelining: true };
       client =
@@ -353,6 +360,25 @@ class RedisBroker implements Broker {
       this.log.debug({ err: error.message, shard: key }, "redis subscriber error"),
     );
     return shard;
+  }
+
+  /** A shard connecting for the first time (cluster: created on first use) gets a moment; a broken one none. */
+  private async shardReady(shard: SubscriberShard): Promise<void> {
+    if (shard.ready) return;
+    if (shard.generation > 0 || !["wait", "connecting", "connect"].includes(shard.redis.status)) {
+      throw new BrokerUnavailableError("redis subscriber is not connected");
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        shard.redis.off("ready", onReady);
+        reject(new BrokerUnavailableError("redis subscriber did not connect in time"));
+      }, this.commandTimeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      shard.redis.once("ready", onReady);
+    });
   }
 
   private onShardDown(shard: SubscriberShard): void {
@@ -617,7 +643,7 @@ class RedisBroker implements Broker {
     this.byPubsub.set(pubsub, state);
     state.joined = this.serial(channel, async () => {
       try {
-        if (!shard.ready) throw new BrokerUnavailableError("redis subscriber is not connected");
+        await this.shardReady(shard);
         await shard.subscribe(pubsub);
         await this.recover(state);
       } catch (error) {
