@@ -82,5 +82,19 @@ export function loadCommand(): Command {
 }
 
 export function benchCommand(): Command {
-  return new Command("bench").description("benchmark the gateway beside Socket.IO and bare uWS.js");
+  return new Command("bench")
+    .description("benchmark the gateway beside Socket.IO + redis-adapter and bare uWS.js, in one run")
+    .option("--quick", "small sizes, no files written (a smoke run; figures not comparable)")
+    .option("--systems <list>", "comma list of rtgw, socketio, uws", "rtgw,socketio,uws")
+    .option("--json <file>", "results file", "loadtest/results/bench.json")
+    .option("--readme <file>", "README whose bench results block is regenerated", "README.md")
+    .action(async (flags: { quick?: boolean; systems: string; json: string; readme: string }) => {
+      const { runBench } = await import("./bench/run-bench.js");
+      await runBench({
+        quick: Boolean(flags.quick),
+        systems: flags.systems.split(",").map((s) => s.trim()),
+        json: flags.json,
+        readme: flags.readme,
+      });
+    });
 }

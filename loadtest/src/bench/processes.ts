@@ -1,0 +1,221 @@
+// Server processes for the bench and the box run: our gateway, the Socket.IO and bare uWS baselines, and
+// redis-server, each on a free loopback port, with RSS readings; every one is killed on the way out.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = fileURLToPath(import.meta.url);
+const extension = path.extname(here);
+/** The repository root in development (`.ts` under tsx), or `dist/` when compiled. */
+const ROOT = path.resolve(path.dirname(here), "../../..");
+const TS_ARGS = extension === ".ts" ? ["--import", "tsx"] : [];
+
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+export interface ServerProcess {
+  name: string;
+  port: number;
+  pid: number;
+  /** Resident set size now, in bytes (from /proc). */
+  rss(): number;
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+async function waitHttp(
+  url: string,
+  child: ChildProcess,
+  logs: () => string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`server exited with ${child.exitCode}:\n${logs().slice(-2000)}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${url}:\n${logs().slice(-2000)}`);
+}
+
+async function launch(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  readyUrl: (port: number) => string,
+  port: number,
+): Promise<ServerProcess> {
+  const child = spawn(args[0] as string, args.slice(1), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  live.add(child);
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-200_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    live.delete(child);
+  };
+  try {
+    await waitHttp(readyUrl(port), child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { name, port, pid: child.pid ?? -1, rss: () => rssOf(child.pid ?? -1), stop, logs: () => output };
+}
+
+export type SystemName = "rtgw" | "socketio" | "uws";
+
+export const BENCH_API_KEY = "bench-api-key-0123456789";
+
+/** One server process of a system, on the memory broker or sharing `redisUrl`. */
+export async function startSystem(
+  system: SystemName,
+  redisUrl?: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const port = await freePort();
+  if (system === "rtgw") {
+    const env: Record<string, string> = {
+      RTGW_HOST: "127.0.0.1",
+      RTGW_PORT: String(port),
+      RTGW_METRICS_PORT: String(await freePort()),
+      RTGW_API_KEY: BENCH_API_KEY,
+      RTGW_LOG_LEVEL: "warn",
+      RTGW_BROKER: redisUrl ? "redis" : "memory",
+      ...(redisUrl ? { RTGW_REDIS_URL: redisUrl } : {}),
+      ...extraEnv,
+    };
+    return launch(
+      "rtgw",
+      [process.execPath, ...TS_ARGS, path.join(ROOT, `src/cli${extension}`), "gateway"],
+      env,
+      (p) => `http://127.0.0.1:${p}/readyz`,
+      port,
+    );
+  }
+  const entry = path.join(
+    path.dirname(here),
+    "systems",
+    `${system === "uws" ? "bare-uws" : "socketio"}${extension}`,
+  );
+  const env: Record<string, string> = {
+    BENCH_PORT: String(port),
+    ...(redisUrl ? { BENCH_REDIS_URL: redisUrl } : {}),
+    ...extraEnv,
+  };
+  return launch(
+    system,
+    [process.execPath, ...TS_ARGS, entry],
+    env,
+    (p) => `http://127.0.0.1:${p}/api/stats`,
+    port,
+  );
+}
+
+/** The WebSocket URL load connections open on a system's server. */
+export function wsUrlOf(system: SystemName, port: number): string {
+  return system === "socketio" ? `ws://127.0.0.1:${port}/socket.io/` : `ws://127.0.0.1:${port}/ws`;
+}
+
+export interface RedisProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Our own redis-server on a free port, without persistence. */
+export async function startRedisServer(): Promise<RedisProcess> {
+  const port = await freePort();
+  const child = spawn(
+    "redis-server",
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--maxclients",
+      "10000",
+    ],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  live.add(child);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const { Redis } = await import("ioredis");
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const client = new Redis(port, "127.0.0.1", {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      if ((await client.ping()) === "PONG") {
+        client.disconnect();
+        break;
+      }
+    } catch {
+      client.disconnect();
+    }
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`redis-server did not start on ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+      live.delete(child);
+    },
+  };
+}
