@@ -294,3 +294,52 @@ describe("bad values are refused", () => {
     });
   }
 });
+
+describe("the validators above catch what they must", () => {
+  let objs: KubeObject[];
+  before(async () => {
+    objs = await render({ set: ["example.enabled=true"] });
+  });
+
+  const mutants: { name: string; kind: string; mutate: (o: Workload) => void; error: RegExp }[] = [
+    {
+      name: "a misspelt container field",
+      kind: "Deployment",
+      mutate: (d) => Object.assign(d.spec.template.spec.containers[0]!, { readinesProbe: {} }),
+      error: /unknown fields .*readinesProbe/,
+    },
+    {
+      name: "a field one level off",
+      kind: "StatefulSet",
+      mutate: (s) => Object.assign(s.spec.template, { containers: [] }),
+      error: /unknown fields .*spec\.template\.containers/,
+    },
+    {
+      name: "a wrong type",
+      kind: "Deployment",
+      mutate: (d) => Object.assign(d.spec, { replicas: "1" }),
+      error: /replicas must be integer/,
+    },
+  ];
+  for (const m of mutants) {
+    test(`upstream: ${m.name}`, () => {
+      const obj = structuredClone(only(objs, m.kind)) as Workload;
+      m.mutate(obj);
+      assert.throws(() => validateUpstream(obj), m.error);
+    });
+  }
+
+  test("custom resource: an unknown field, a bound, and a CEL rule", () => {
+    const crd = only(objs, "CustomResourceDefinition");
+    const gw = only(objs, "RealtimeGateway") as KubeObject & { spec: Record<string, unknown> };
+    const withSpec = (spec: Record<string, unknown>) => ({ ...gw, spec: { ...gw.spec, ...spec } });
+    assert.deepEqual(customResourceProblems(crd, gw), []);
+    assert.match(customResourceProblems(crd, withSpec({ replica: 3 })).join(), /\.spec\.replica/);
+    assert.match(customResourceProblems(crd, withSpec({ drain: { seconds: -1 } })).join(), /drain\/seconds/);
+    const inverted = withSpec({ autoscaling: { enabled: true, minReplicas: 9, maxReplicas: 3 } });
+    assert.match(
+      customResourceProblems(crd, inverted).join(),
+      /minReplicas must be <= autoscaling.maxReplicas/,
+    );
+  });
+});

@@ -17,41 +17,91 @@ import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { KubeObject } from "./helm.js";
+import { FieldChecker, type KindType } from "./kube-fields.js";
 
 interface Validatable {
   validate(): void;
 }
 type ModelClass = new (data: never) => Validatable;
 
-/** Every kind the chart may render, by apiVersion and kind. A kind missing here fails the test that meets it. */
-const MODELS: Record<string, ModelClass> = {
-  "v1/Secret": Secret,
-  "v1/Service": Service,
-  "v1/ServiceAccount": ServiceAccount,
-  "apps/v1/Deployment": Deployment,
-  "apps/v1/StatefulSet": StatefulSet,
-  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
-  "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRole,
-  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": ClusterRoleBinding,
-  "rbac.authorization.k8s.io/v1/Role": Role,
-  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
-  "apiextensions.k8s.io/v1/CustomResourceDefinition": CustomResourceDefinition,
-  "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
+/**
+ * Every kind the chart may render, by apiVersion and kind: its compiled schema, and the module and interface of its
+ * type (for the unknown-field walk). A kind missing here fails the test that meets it.
+ */
+const KINDS: Record<string, { model: ModelClass } & KindType> = {
+  "v1/Secret": { model: Secret, module: "kubernetes-models/v1/Secret", type: "ISecret" },
+  "v1/Service": { model: Service, module: "kubernetes-models/v1/Service", type: "IService" },
+  "v1/ServiceAccount": {
+    model: ServiceAccount,
+    module: "kubernetes-models/v1/ServiceAccount",
+    type: "IServiceAccount",
+  },
+  "apps/v1/Deployment": {
+    model: Deployment,
+    module: "kubernetes-models/apps/v1/Deployment",
+    type: "IDeployment",
+  },
+  "apps/v1/StatefulSet": {
+    model: StatefulSet,
+    module: "kubernetes-models/apps/v1/StatefulSet",
+    type: "IStatefulSet",
+  },
+  "policy/v1/PodDisruptionBudget": {
+    model: PodDisruptionBudget,
+    module: "kubernetes-models/policy/v1/PodDisruptionBudget",
+    type: "IPodDisruptionBudget",
+  },
+  "rbac.authorization.k8s.io/v1/ClusterRole": {
+    model: ClusterRole,
+    module: "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole",
+    type: "IClusterRole",
+  },
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": {
+    model: ClusterRoleBinding,
+    module: "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding",
+    type: "IClusterRoleBinding",
+  },
+  "rbac.authorization.k8s.io/v1/Role": {
+    model: Role,
+    module: "kubernetes-models/rbac.authorization.k8s.io/v1/Role",
+    type: "IRole",
+  },
+  "rbac.authorization.k8s.io/v1/RoleBinding": {
+    model: RoleBinding,
+    module: "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding",
+    type: "IRoleBinding",
+  },
+  "apiextensions.k8s.io/v1/CustomResourceDefinition": {
+    model: CustomResourceDefinition,
+    module: "kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition",
+    type: "ICustomResourceDefinition",
+  },
+  "monitoring.coreos.com/v1/ServiceMonitor": {
+    model: ServiceMonitor,
+    module: "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor",
+    type: "IServiceMonitor",
+  },
 };
 
-export function hasUpstreamSchema(obj: KubeObject): boolean {
-  return `${obj.apiVersion}/${obj.kind}` in MODELS;
-}
+let fields: FieldChecker | undefined;
 
-/** Throws with the schema's message when the object does not validate (or its kind has no known schema). */
+/**
+ * Throws with the schema's message when the object does not validate against its kind's upstream schema, has a
+ * field that schema does not declare, or is of a kind without a known schema.
+ */
 export function validateUpstream(obj: KubeObject): void {
-  const Model = MODELS[`${obj.apiVersion}/${obj.kind}`];
-  if (!Model) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind} (${obj.metadata.name})`);
+  const key = `${obj.apiVersion}/${obj.kind}`;
+  const kind = KINDS[key];
+  if (!kind) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind} (${obj.metadata.name})`);
   try {
-    new Model(structuredClone(obj) as never).validate();
+    new kind.model(structuredClone(obj) as never).validate();
   } catch (err) {
     throw new Error(`${obj.kind} ${obj.metadata.name}: ${(err as Error).message}`);
   }
+  fields ??= new FieldChecker(KINDS);
+  const unknown = fields.unknownFields(key, obj);
+  if (unknown.length > 0)
+    throw new Error(`${obj.kind} ${obj.metadata.name}: unknown fields ${unknown.join(", ")}`);
 }
 
 /** OpenAPI's numeric and string formats: bounds come from minimum/maximum, so the formats only need to be known. */
