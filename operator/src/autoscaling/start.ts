@@ -1,0 +1,74 @@
+// How the operator's main starts the autoscaling controller (under the same leader election as the reconciler):
+//   const autoscaling = startAutoscaling({ kubeConfig, namespace, logger });   // on becoming leader
+//   await autoscaling.stop();                                                  // on losing the Lease / shutdown
+// Tunables come from the environment (RTGW_AUTOSCALER_*, RTGW_REBALANCE_*), parsed with zod; the defaults suit a
+// real cluster, the e2e run shortens them.
+import type { KubeConfig } from "@kubernetes/client-node";
+import { z } from "zod";
+import { AutoscalingController, type AutoscalingControllerOptions, type Logger } from "./controller.js";
+import { kubeFromConfig } from "./kube.js";
+import { DEFAULT_REBALANCE, type RebalanceSpec } from "./rebalance.js";
+
+const seconds = z.coerce.number().positive();
+const fraction = z.coerce.number().gt(0).max(1);
+export const autoscalingEnvSchema = z.object({
+  RTGW_AUTOSCALER_INTERVAL_SECONDS: seconds.default(5),
+  RTGW_AUTOSCALER_SCRAPE_TIMEOUT_SECONDS: seconds.default(2),
+  RTGW_REBALANCE: z.enum(["true", "false"]).default("true"),
+  RTGW_REBALANCE_SPREAD_FRACTION: fraction.default(DEFAULT_REBALANCE.spreadFraction),
+  RTGW_REBALANCE_SUSTAIN_SECONDS: z.coerce.number().min(0).default(DEFAULT_REBALANCE.sustainSeconds),
+  RTGW_REBALANCE_ROUND_SECONDS: seconds.default(DEFAULT_REBALANCE.roundSeconds),
+  RTGW_REBALANCE_MAX_SHED_FRACTION: fraction.default(DEFAULT_REBALANCE.maxShedFraction),
+});
+
+export interface AutoscalingSettings {
+  intervalMs: number;
+  scrapeTimeoutMs: number;
+  rebalance: RebalanceSpec;
+}
+
+/** Throws a readable error naming the variable when a value is out of range. */
+export function autoscalingSettingsFromEnv(env: NodeJS.ProcessEnv): AutoscalingSettings {
+  const parsed = autoscalingEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid ${String(issue?.path[0])}: ${issue?.message}`);
+  }
+  const e = parsed.data;
+  return {
+    intervalMs: e.RTGW_AUTOSCALER_INTERVAL_SECONDS * 1000,
+    scrapeTimeoutMs: e.RTGW_AUTOSCALER_SCRAPE_TIMEOUT_SECONDS * 1000,
+    rebalance: {
+      ...DEFAULT_REBALANCE,
+      spreadFraction: e.RTGW_REBALANCE_SPREAD_FRACTION,
+      sustainSeconds: e.RTGW_REBALANCE_SUSTAIN_SECONDS,
+      roundSeconds: e.RTGW_REBALANCE_ROUND_SECONDS,
+      maxShedFraction: e.RTGW_REBALANCE_MAX_SHED_FRACTION,
+      // Disabled = a bound no fleet reaches.
+      ...(e.RTGW_REBALANCE === "false" ? { minSpread: Number.POSITIVE_INFINITY } : {}),
+    },
+  };
+}
+
+export interface StartAutoscalingOptions {
+  kubeConfig: KubeConfig;
+  namespace?: string | undefined;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  onDecision?: AutoscalingControllerOptions["onDecision"];
+}
+
+export function startAutoscaling(o: StartAutoscalingOptions): { stop(): Promise<void> } {
+  const settings = autoscalingSettingsFromEnv(o.env ?? process.env);
+  const controller = new AutoscalingController({
+    kube: kubeFromConfig(o.kubeConfig),
+    namespace: o.namespace,
+    logger: o.logger,
+    intervalMs: settings.intervalMs,
+    scrapeTimeoutMs: settings.scrapeTimeoutMs,
+    rebalance: settings.rebalance,
+    onDecision: o.onDecision,
+  });
+  controller.start();
+  return { stop: () => controller.stop() };
+}
