@@ -1,5 +1,6 @@
 // Shared pieces of the client's integration tests: a `ws` constructor that records what it sends, polling
 // with a deadline, and HTTP publishing.
+import { createConnection as connectTcp, createServer, type Socket } from "node:net";
 import { WebSocket } from "ws";
 import type { Client, StateChange } from "../src/index.js";
 
@@ -56,4 +57,51 @@ export async function httpPublish(
   if (!res.ok || typeof body.offset !== "number")
     throw new Error(`publish failed: ${res.status} ${JSON.stringify(body)}`);
   return body.offset;
+}
+
+export interface Balancer {
+  /** ws://127.0.0.1:port/ws through the balancer. */
+  wsUrl: string;
+  /** Which gateway ports new connections go to (round robin), like a Service's ready endpoints. */
+  setBackends(ports: number[]): void;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP balancer in front of gateways: the one URL a client knows, as a Service would be. */
+export async function startBalancer(ports: number[]): Promise<Balancer> {
+  let backends = [...ports];
+  let next = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.once("close", () => sockets.delete(client));
+    const port = backends[next++ % Math.max(1, backends.length)];
+    if (port === undefined) return client.destroy();
+    const upstream = connectTcp(port, "127.0.0.1");
+    sockets.add(upstream);
+    upstream.once("close", () => sockets.delete(upstream));
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.once("error", end);
+    upstream.once("error", end);
+    client.once("close", end);
+    upstream.once("close", end);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    setBackends(list) {
+      backends = [...list];
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }
