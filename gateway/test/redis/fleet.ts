@@ -1,0 +1,185 @@
+// A small fleet for multi-process tests: one Redis, several real gateway processes on RTGW_BROKER=redis, and a
+// TCP "service" in front of them that sends each new connection to a ready gateway (as a Kubernetes Service does
+// once readiness fails), so a client's reconnect lands on another pod.
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { WebSocket } from "ws";
+import { type Client, connect, type ResyncEvent } from "../../../client/src/index.js";
+import { type GatewayProcess, startGateway } from "../../../test-support/gateway.js";
+import { freePort } from "../../../test-support/ports.js";
+
+export const API_KEY = "redis-fleet-test-key-0123";
+
+export function startGateways(redisUrl: string, count: number, env: Record<string, string> = {}) {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      startGateway({
+        env: {
+          RTGW_BROKER: "redis",
+          RTGW_REDIS_URL: redisUrl,
+          RTGW_NODE_ID: `gw-${i}-${process.pid}`,
+          RTGW_API_KEY: API_KEY,
+          RTGW_HISTORY_SIZE: "10000",
+          RTGW_PUBLISH_RATE: "100000",
+          RTGW_PUBLISH_BURST: "100000",
+          ...env,
+        },
+      }),
+    ),
+  );
+}
+
+export interface Service {
+  url: string;
+  /** Which gateway new connections go to; undefined refuses them (connection reset). */
+  route: (pick: () => GatewayProcess | undefined) => void;
+  close(): Promise<void>;
+}
+
+/** A TCP pass-through on a free port: each accepted connection is piped to the gateway `pick` returns. */
+export async function startService(initial: () => GatewayProcess | undefined): Promise<Service> {
+  let pick = initial;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    sockets.add(client);
+    client.on("close", () => sockets.delete(client));
+    const target = pick();
+    if (!target) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection({ host: "127.0.0.1", port: target.port });
+    sockets.add(upstream);
+    upstream.on("close", () => {
+      sockets.delete(upstream);
+      client.destroy();
+    });
+    client.on("close", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    url: `ws://127.0.0.1:${port}/ws`,
+    route: (next) => {
+      pick = next;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Round robin over the gateways whose /readyz answers 200 (polled in the background). */
+export function readyRoundRobin(gateways: GatewayProcess[]): {
+  pick: () => GatewayProcess | undefined;
+  stop(): void;
+} {
+  const ready = new Set(gateways);
+  let next = 0;
+  const poll = setInterval(() => {
+    for (const gw of gateways) {
+      fetch(`${gw.url}/readyz`, { signal: AbortSignal.timeout(500) })
+        .then((res) => (res.ok ? ready.add(gw) : ready.delete(gw)))
+        .catch(() => ready.delete(gw));
+    }
+  }, 100);
+  return {
+    pick: () => {
+      const live = gateways.filter((g) => ready.has(g));
+      if (live.length === 0) return undefined;
+      return live[next++ % live.length];
+    },
+    stop: () => clearInterval(poll),
+  };
+}
+
+export async function httpPublish(
+  baseUrl: string,
+  channel: string,
+  data: unknown,
+): Promise<{ status: number; offset?: number; epoch?: string }> {
+  const res = await fetch(`${baseUrl}/api/publish`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ channel, data }),
+    signal: AbortSignal.timeout(5000),
+  });
+  const body = (await res.json()) as { offset?: number; epoch?: string };
+  return { status: res.status, ...body };
+}
+
+export async function readyStatus(gw: GatewayProcess): Promise<number> {
+  try {
+    return (await fetch(`${gw.url}/readyz`, { signal: AbortSignal.timeout(1000) })).status;
+  } catch {
+    return 0;
+  }
+}
+
+/** A client SDK subscriber that keeps everything it was handed, for exactly-once/in-order checks. */
+export interface Tally {
+  client: Client;
+  received: Array<{ offset: number; epoch: string | undefined; n: number }>;
+  resyncs: ResyncEvent[];
+  /** When the client (re)connected, ms since epoch. */
+  connects: number[];
+  duplicates(): number;
+  outOfOrder(): number;
+}
+
+export function tally(url: string, channel: string, options: Parameters<typeof connect>[1] = {}): Tally {
+  const client = connect(url, { WebSocket, backoff: { baseMs: 100, maxMs: 1000 }, ...options });
+  const t: Tally = {
+    client,
+    received: [],
+    resyncs: [],
+    connects: [],
+    duplicates: () => {
+      const seen = new Set<string>();
+      let dup = 0;
+      for (const r of t.received) {
+        const key = `${r.epoch}/${r.offset}`;
+        if (seen.has(key)) dup++;
+        seen.add(key);
+      }
+      return dup;
+    },
+    outOfOrder: () => {
+      let bad = 0;
+      for (let i = 1; i < t.received.length; i++) {
+        const a = t.received[i - 1];
+        const b = t.received[i];
+        if (a && b && a.epoch === b.epoch && b.offset !== a.offset + 1) bad++;
+      }
+      return bad;
+    },
+  };
+  client.on("resync", (event) => t.resyncs.push(event));
+  client.on("state", (change) => {
+    if (change.state === "connected") t.connects.push(Date.now());
+  });
+  client.subscribe(channel, (data, meta) => {
+    const n =
+      typeof data === "object" && data !== null ? Number((data as Record<string, unknown>).n ?? -1) : -1;
+    t.received.push({ offset: meta.offset, epoch: meta.epoch, n });
+  });
+  return t;
+}
+
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
