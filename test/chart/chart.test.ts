@@ -174,6 +174,31 @@ describe("every option set (values-full.yaml, prometheus-operator API present)",
     assertConventions(objs);
   });
 
+  test("every pod meets the `restricted` Pod Security Standard", () => {
+    for (const w of objs.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet") as Workload[]) {
+      const pod = w.spec.template.spec as PodSpec & Record<string, unknown>;
+      const where = `${w.kind} ${w.metadata.name}`;
+      for (const host of ["hostNetwork", "hostPID", "hostIPC"]) assert.ok(!pod[host], `${where}: ${host}`);
+      for (const c of pod.containers) {
+        const sc = { ...pod.securityContext, ...c.securityContext } as Record<string, unknown> & {
+          capabilities?: { add?: string[]; drop?: string[] };
+          seccompProfile?: { type: string };
+        };
+        assert.equal(sc.runAsNonRoot, true, `${where}/${c.name}: runAsNonRoot`);
+        assert.notEqual(sc.runAsUser, 0, `${where}/${c.name}: runAsUser 0`);
+        assert.equal(sc.allowPrivilegeEscalation, false, `${where}/${c.name}: allowPrivilegeEscalation`);
+        assert.ok(!sc.privileged, `${where}/${c.name}: privileged`);
+        assert.ok(sc.capabilities?.drop?.includes("ALL"), `${where}/${c.name}: capabilities.drop ALL`);
+        assert.deepEqual(sc.capabilities?.add ?? [], [], `${where}/${c.name}: capabilities.add`);
+        assert.match(
+          sc.seccompProfile?.type ?? "",
+          /^(RuntimeDefault|Localhost)$/,
+          `${where}/${c.name}: seccomp`,
+        );
+      }
+    }
+  });
+
   test("several replicas switch leader election on, with a Lease in the release namespace", () => {
     const args = operatorContainer(objs).args ?? [];
     assert.ok(args.includes("--leader-elect"), args.join(" "));
