@@ -270,6 +270,36 @@ describe("values that change the shape", () => {
   });
 });
 
+describe("NOTES.txt", () => {
+  const notes = async (set: string[]) => {
+    const { stdout } = await helm([
+      "install",
+      RELEASE,
+      CHART,
+      "--dry-run=client",
+      "--namespace",
+      NAMESPACE,
+      ...set.flatMap((s) => ["--set", s]),
+    ]);
+    return stdout.slice(stdout.indexOf("NOTES:"));
+  };
+
+  test("without the example: how to write a RealtimeGateway against the quick-start Redis", async () => {
+    const text = await notes([]);
+    assert.match(text, /kubectl get rtgw -A/);
+    assert.match(text, /kind: RealtimeGateway/);
+    assert.match(text, new RegExp(`redis://${RELEASE}-realtime-gateway-redis\\.${NAMESPACE}\\.svc:6379`));
+  });
+
+  test("with the example: how to watch it, reach it and load it", async () => {
+    const text = await notes(["example.enabled=true", "operator.replicas=2"]);
+    assert.match(text, /leader election on/);
+    assert.match(text, /get rtgw example -w/);
+    assert.match(text, /port-forward service\/example 8080:80/);
+    assert.match(text, new RegExp(`get secret ${RELEASE}-realtime-gateway-example-jwt`));
+  });
+});
+
 describe("bad values are refused", () => {
   const cases: { name: string; set: string[]; error: RegExp }[] = [
     {
