@@ -1,0 +1,277 @@
+// One e2e client process (forked by the harness, IPC): holds thousands of real client-SDK connections through the
+// Service stand-in, each subscribed to one channel, and checks every message it is handed: offsets must arrive
+// exactly once and in order from the subscription's start to the channel's last published offset.
+// Parent → child: config, open, close, finish. Child → parent: a tick per second, then the result.
+import { z } from "zod";
+import { type Client, connect } from "../../../client/src/index.js";
+import { ServiceEndpoints, serviceWebSocket } from "../../../test-support/cluster/service.js";
+
+const command = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("config"),
+    feedUrl: z.string(),
+    serviceUrl: z.string(),
+    token: z.string(),
+    channels: z.array(z.string()).min(1),
+    localAddress: z.string().optional(),
+    /** Offset into the channel list, so processes spread their clients over all channels. */
+    channelOffset: z.number().int(),
+  }),
+  z.object({ type: z.literal("open"), count: z.number().int().min(0), perSecond: z.number().positive() }),
+  z.object({ type: z.literal("close"), count: z.number().int().min(0), perSecond: z.number().positive() }),
+  z.object({ type: z.literal("finish"), finalOffsets: z.record(z.string(), z.number()) }),
+]);
+type Command = z.infer<typeof command>;
+type Config = Extract<Command, { type: "config" }>;
+
+export interface ClientTick {
+  type: "tick";
+  at: number;
+  open: number;
+  connected: number;
+  /** Welcomes after a client's first one, this second. */
+  reconnects: number;
+  /** Drain/shed notices (reconnect frames), this second. */
+  moveNotices: number;
+  messages: number;
+}
+
+export interface ClientResult {
+  type: "result";
+  clients: number;
+  closedEarly: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  resyncs: number;
+  failedSubscriptions: number;
+  reconnects: number;
+}
+
+interface Tracked {
+  client: Client;
+  channel: string;
+  /** The channel offset at subscribe time (ack). */
+  start: number | undefined;
+  first: number | undefined;
+  last: number | undefined;
+  received: number;
+  gaps: number;
+  dup: number;
+  outOfOrder: number;
+  welcomes: number;
+  resyncs: number;
+  connected: boolean;
+  closed: boolean;
+  failed: boolean;
+}
+
+const tracked: Tracked[] = [];
+let config: Config | undefined;
+let service: ServiceEndpoints | undefined;
+let reconnects = 0;
+let moveNotices = 0;
+let messages = 0;
+let totalReconnects = 0;
+let opened = 0;
+
+function send(msg: ClientTick | ClientResult | { type: "ready" }): void {
+  process.send?.(msg);
+}
+
+function openOne(
+  cfg: Config,
+  svc: ServiceEndpoints,
+  WebSocketClass: ReturnType<typeof serviceWebSocket>,
+): void {
+  const index = cfg.channelOffset + opened++;
+  const channel = cfg.channels[index % cfg.channels.length] as string;
+  const client = connect(cfg.serviceUrl, {
+    token: cfg.token,
+    WebSocket: WebSocketClass,
+    pingIntervalMs: 0, // the gateway's own heartbeat keeps idle sockets honest; 60k app pings would be noise
+    requestTimeoutMs: 30_000,
+  });
+  const t: Tracked = {
+    client,
+    channel,
+    start: undefined,
+    first: undefined,
+    last: undefined,
+    received: 0,
+    gaps: 0,
+    dup: 0,
+    outOfOrder: 0,
+    welcomes: 0,
+    resyncs: 0,
+    connected: false,
+    closed: false,
+    failed: false,
+  };
+  tracked.push(t);
+  client.on("welcome", () => {
+    t.welcomes++;
+    if (t.welcomes > 1) {
+      reconnects++;
+      totalReconnects++;
+    }
+  });
+  client.on("state", (s) => {
+    t.connected = s.state === "connected";
+  });
+  client.on("reconnect", () => {
+    moveNotices++;
+  });
+  client.on("resync", () => {
+    t.resyncs++;
+  });
+  const sub = client.subscribe(channel, (_data, meta) => {
+    messages++;
+    const o = meta.offset;
+    if (t.last !== undefined && o <= t.last) {
+      if (o === t.last) t.dup++;
+      else t.outOfOrder++;
+      return;
+    }
+    if (t.last !== undefined && o > t.last + 1) t.gaps += o - t.last - 1;
+    if (t.first === undefined) t.first = o;
+    t.last = o;
+    t.received++;
+  });
+  sub.ready.then(
+    (r) => {
+      t.start = r.offset;
+    },
+    () => {
+      t.failed = true;
+    },
+  );
+  void svc;
+}
+
+/** Run `total` actions at `perSecond`, in 100 ms slices. */
+async function paced(total: number, perSecond: number, action: () => void): Promise<void> {
+  const perSlice = Math.max(1, Math.round(perSecond / 10));
+  for (let done = 0; done < total; ) {
+    const n = Math.min(perSlice, total - done);
+    for (let i = 0; i < n; i++) action();
+    done += n;
+    if (done < total) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function result(finalOffsets: Record<string, number>): ClientResult {
+  let received = 0;
+  let lost = 0;
+  let duplicated = 0;
+  let outOfOrder = 0;
+  let resyncs = 0;
+  let failed = 0;
+  let closedEarly = 0;
+  for (const t of tracked) {
+    received += t.received;
+    duplicated += t.dup;
+    outOfOrder += t.outOfOrder;
+    resyncs += t.resyncs;
+    if (t.failed || t.start === undefined) {
+      failed++;
+      continue;
+    }
+    // Everything after the subscription's start, up to the last message seen (closed early) or the channel's
+    // final offset (still connected at the end), must have arrived.
+    const first = t.first;
+    if (first !== undefined && first > t.start + 1) lost += first - t.start - 1;
+    lost += t.gaps;
+    if (t.closed) closedEarly++;
+    else {
+      const final = finalOffsets[t.channel] ?? 0;
+      const last = t.last ?? t.start;
+      if (final > last) lost += final - last;
+    }
+  }
+  return {
+    type: "result",
+    clients: tracked.length,
+    closedEarly,
+    received,
+    lost,
+    duplicated,
+    outOfOrder,
+    resyncs,
+    failedSubscriptions: failed,
+    reconnects: totalReconnects,
+  };
+}
+
+async function handle(cmd: Command): Promise<void> {
+  switch (cmd.type) {
+    case "config": {
+      config = cmd;
+      service = new ServiceEndpoints(cmd.feedUrl);
+      await service.start();
+      send({ type: "ready" });
+      return;
+    }
+    case "open": {
+      const cfg = config;
+      const svc = service;
+      if (!cfg || !svc) throw new Error("open before config");
+      const WebSocketClass = serviceWebSocket(svc, cfg.localAddress);
+      await paced(cmd.count, cmd.perSecond, () => openOne(cfg, svc, WebSocketClass));
+      return;
+    }
+    case "close": {
+      // Close random open clients: users leave wherever they happen to be connected.
+      const open = tracked.filter((t) => !t.closed);
+      for (let i = open.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [open[i], open[j]] = [open[j] as Tracked, open[i] as Tracked];
+      }
+      const victims = open.slice(0, cmd.count);
+      let k = 0;
+      await paced(victims.length, cmd.perSecond, () => {
+        const t = victims[k++] as Tracked;
+        t.closed = true;
+        t.client.close();
+      });
+      return;
+    }
+    case "finish": {
+      send(result(cmd.finalOffsets));
+      for (const t of tracked) if (!t.closed) t.client.close();
+      service?.stop();
+      clearInterval(ticker);
+      setTimeout(() => process.exit(0), 500);
+      return;
+    }
+  }
+}
+
+const ticker = setInterval(() => {
+  let open = 0;
+  let connected = 0;
+  for (const t of tracked) {
+    if (t.closed) continue;
+    open++;
+    if (t.connected) connected++;
+  }
+  send({ type: "tick", at: Date.now(), open, connected, reconnects, moveNotices, messages });
+  reconnects = 0;
+  moveNotices = 0;
+  messages = 0;
+}, 1000);
+
+process.on("message", (raw) => {
+  const parsed = command.safeParse(raw);
+  if (!parsed.success) {
+    console.error("e2e clients: bad command", parsed.error.message);
+    return;
+  }
+  void handle(parsed.data).catch((err) => {
+    console.error("e2e clients:", err);
+    process.exit(1);
+  });
+});
+// Orphaned (the harness died): leave rather than hold sockets forever.
+process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,267 @@
+// The e2e run's figures and its timeline page. Pure: samples + events in, JSON summary and HTML (inline SVG) out.
+
+export interface Sample {
+  /** Seconds since the run started. */
+  t: number;
+  phase: string;
+  /** RealtimeGateway spec.replicas (what the autoscaler wrote). */
+  replicas: number;
+  readyPods: number;
+  /** Connections per running pod (terminating ones included), from each pod's /api/stats. */
+  pods: Record<string, number>;
+  clientsOpen: number;
+  clientsConnected: number;
+  reconnects: number;
+  moveNotices: number;
+  messages: number;
+  published: number;
+}
+
+export interface PodDeletion {
+  t: number;
+  pod: string;
+  reason: string;
+  /** Its pod-deletion-cost when the ReplicaSet picked it, and the costs of the pods that stayed. */
+  cost: number;
+  others: number[];
+}
+
+export interface ScalingEvent {
+  t: number;
+  reason: string;
+  message: string;
+}
+
+export interface ClientTotals {
+  clients: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  resyncs: number;
+  failedSubscriptions: number;
+  reconnects: number;
+}
+
+export interface RunFacts {
+  scenario: string;
+  startedAt: string;
+  target: number;
+  minReplicas: number;
+  maxReplicasBound: number;
+  drainSeconds: number;
+  preStopSeconds: number;
+  samples: Sample[];
+  deletions: PodDeletion[];
+  events: ScalingEvent[];
+  clients: ClientTotals;
+  published: number;
+  publishErrors: number;
+  /** Phase boundaries (seconds). */
+  phases: { name: string; from: number; to: number }[];
+}
+
+export function totalConnections(s: Sample): number {
+  return Object.values(s.pods).reduce((a, b) => a + b, 0);
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, n));
+}
+
+/** Reconnect rate over the drain windows of the scale-down deletions: peak and mean per second. */
+export function reconnectRates(f: RunFacts): { peak: number; mean: number; windowSeconds: number; total: number } {
+  const scaleDowns = f.deletions.filter((d) => d.reason === "scale down");
+  const inWindow = (t: number) =>
+    scaleDowns.some((d) => t >= d.t + f.preStopSeconds && t < d.t + f.preStopSeconds + f.drainSeconds + 2);
+  const seconds = f.samples.filter((s) => inWindow(s.t));
+  const total = seconds.reduce((a, s) => a + s.reconnects, 0);
+  const peak = seconds.reduce((m, s) => Math.max(m, s.reconnects), 0);
+  return { peak, mean: seconds.length > 0 ? total / seconds.length : 0, windowSeconds: seconds.length, total };
+}
+
+export function summarize(f: RunFacts) {
+  const totals = f.samples.map(totalConnections);
+  const peakConnections = Math.max(0, ...totals);
+  const last = f.samples.at(-1);
+  const finalConnections = last ? totalConnections(last) : 0;
+  const maxReplicas = Math.max(0, ...f.samples.map((s) => s.replicas));
+  const finalReplicas = last?.replicas ?? 0;
+  const expectedPeakReplicas = clamp(Math.ceil(peakConnections / f.target), f.minReplicas, f.maxReplicasBound);
+  const expectedFinalReplicas = clamp(Math.ceil(finalConnections / f.target), f.minReplicas, f.maxReplicasBound);
+  const rates = reconnectRates(f);
+  const scaleDowns = f.deletions.filter((d) => d.reason === "scale down");
+  const removedEmptiest = scaleDowns.every((d) => d.others.every((o) => d.cost <= o));
+  const rebalances = f.events.filter((e) => e.reason === "Rebalancing");
+  return {
+    scenario: f.scenario,
+    startedAt: f.startedAt,
+    durationSeconds: last?.t ?? 0,
+    targetConnectionsPerPod: f.target,
+    peakConnections,
+    peakClientsConnected: Math.max(0, ...f.samples.map((s) => s.clientsConnected)),
+    finalConnections,
+    maxReplicas,
+    expectedMaxReplicas: expectedPeakReplicas,
+    finalReplicas,
+    expectedFinalReplicas,
+    published: f.published,
+    publishErrors: f.publishErrors,
+    delivered: f.clients.received,
+    lost: f.clients.lost,
+    duplicated: f.clients.duplicated,
+    outOfOrder: f.clients.outOfOrder,
+    resyncs: f.clients.resyncs,
+    failedSubscriptions: f.clients.failedSubscriptions,
+    reconnects: f.clients.reconnects,
+    reconnectPeakPerSecond: rates.peak,
+    reconnectMeanPerSecond: Math.round(rates.mean * 10) / 10,
+    reconnectWindowSeconds: rates.windowSeconds,
+    drainSeconds: f.drainSeconds,
+    scaleDowns: scaleDowns.map((d) => ({
+      t: d.t,
+      pod: d.pod,
+      connections: d.cost,
+      othersMin: Math.min(...d.others),
+      othersMax: Math.max(...d.others),
+    })),
+    scaleDownRemovedEmptiest: removedEmptiest,
+    rebalanceRounds: rebalances.length,
+    scalingEvents: f.events,
+    phases: f.phases,
+  };
+}
+export type Summary = ReturnType<typeof summarize>;
+
+// ---- HTML ----------------------------------------------------------------------------------------
+
+const W = 1000;
+const H = 260;
+const PAD = { l: 60, r: 150, t: 20, b: 30 };
+const COLORS = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
+
+function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+interface Series {
+  name: string;
+  points: [number, number][];
+  color: string;
+  step?: boolean;
+  dash?: boolean;
+}
+
+function chart(title: string, series: Series[], tMax: number, phases: RunFacts["phases"], bars = false): string {
+  const yMax = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[1]))) * 1.08;
+  const x = (t: number) => PAD.l + (t / Math.max(1, tMax)) * (W - PAD.l - PAD.r);
+  const y = (v: number) => H - PAD.b - (v / yMax) * (H - PAD.t - PAD.b);
+  const parts: string[] = [];
+  for (const [i, ph] of phases.entries()) {
+    parts.push(
+      `<rect x="${x(ph.from)}" y="${PAD.t}" width="${Math.max(0, x(ph.to) - x(ph.from))}" height="${H - PAD.t - PAD.b}" fill="${i % 2 ? "#f4f4f4" : "#fafafa"}"/>`,
+      `<text x="${x(ph.from) + 3}" y="${PAD.t + 11}" font-size="10" fill="#888">${esc(ph.name)}</text>`,
+    );
+  }
+  for (let k = 0; k <= 4; k++) {
+    const v = (yMax / 4) * k;
+    parts.push(
+      `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
+      `<text x="${PAD.l - 5}" y="${y(v) + 4}" font-size="10" text-anchor="end">${Math.round(v)}</text>`,
+    );
+  }
+  for (let t = 0; t <= tMax; t += Math.max(10, Math.round(tMax / 10 / 10) * 10)) {
+    parts.push(`<text x="${x(t)}" y="${H - 10}" font-size="10" text-anchor="middle">${t}s</text>`);
+  }
+  for (const [i, s] of series.entries()) {
+    if (bars) {
+      const bw = Math.max(1, (W - PAD.l - PAD.r) / Math.max(1, tMax) - 0.5);
+      for (const [t, v] of s.points) {
+        if (v > 0) parts.push(`<rect x="${x(t)}" y="${y(v)}" width="${bw}" height="${y(0) - y(v)}" fill="${s.color}"/>`);
+      }
+    } else {
+      let d = "";
+      let prev: [number, number] | undefined;
+      for (const p of s.points) {
+        if (!prev) d += `M${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`;
+        else if (s.step) d += `H${x(p[0]).toFixed(1)}V${y(p[1]).toFixed(1)}`;
+        else d += `L${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`;
+        prev = p;
+      }
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6"${s.dash ? ' stroke-dasharray="5,3"' : ""}/>`,
+      );
+    }
+    parts.push(
+      `<rect x="${W - PAD.r + 10}" y="${PAD.t + i * 14}" width="10" height="10" fill="${s.color}"/>`,
+      `<text x="${W - PAD.r + 24}" y="${PAD.t + i * 14 + 9}" font-size="10">${esc(s.name)}</text>`,
+    );
+  }
+  return `<h2>${esc(title)}</h2><svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" style="background:#fff;border:1px solid #ccc">${parts.join("")}</svg>`;
+}
+
+export function renderHtml(f: RunFacts, s: Summary): string {
+  const tMax = f.samples.at(-1)?.t ?? 1;
+  const podNames = [...new Set(f.samples.flatMap((x) => Object.keys(x.pods)))];
+  const podSeries: Series[] = podNames.map((name, i) => ({
+    name: name.replace(/^.*-([0-9a-f]{5})$/, "pod …$1"),
+    color: COLORS[i % COLORS.length] as string,
+    points: f.samples.filter((x) => name in x.pods).map((x) => [x.t, x.pods[name] as number] as [number, number]),
+  }));
+  const total: Series = {
+    name: "all pods",
+    color: "#000",
+    points: f.samples.map((x) => [x.t, totalConnections(x)]),
+  };
+  const replicas: Series[] = [
+    { name: "spec.replicas", color: "#d62728", step: true, points: f.samples.map((x) => [x.t, x.replicas]) },
+    { name: "ready pods", color: "#2ca02c", step: true, points: f.samples.map((x) => [x.t, x.readyPods]) },
+    {
+      name: "ceil(conns/target)",
+      color: "#555",
+      step: true,
+      dash: true,
+      points: f.samples.map((x) => [x.t, Math.ceil(totalConnections(x) / f.target)]),
+    },
+  ];
+  const reconnects: Series[] = [
+    { name: "reconnects/s", color: "#9467bd", points: f.samples.map((x) => [x.t, x.reconnects]) },
+  ];
+  const rows = Object.entries(s)
+    .filter(([, v]) => typeof v !== "object")
+    .map(([k, v]) => `<tr><td>${esc(k)}</td><td><b>${esc(String(v))}</b></td></tr>`)
+    .join("");
+  const events = f.events
+    .map((e) => `<tr><td>${e.t}s</td><td>${esc(e.reason)}</td><td>${esc(e.message)}</td></tr>`)
+    .join("");
+  const deletions = f.deletions
+    .map(
+      (d) =>
+        `<tr><td>${d.t}s</td><td>${esc(d.pod)}</td><td>${esc(d.reason)}</td><td>${d.cost}</td><td>${esc(d.others.join(", "))}</td></tr>`,
+    )
+    .join("");
+  return `<!doctype html><html><head><meta charset="utf-8"><title>rtgw e2e: ${esc(f.scenario)}</title>
+<style>body{font:13px system-ui,sans-serif;margin:20px;max-width:1100px}td{padding:2px 8px;border-bottom:1px solid #eee;vertical-align:top}table{border-collapse:collapse}</style></head><body>
+<h1>Cluster in a box: ${esc(f.scenario)} (${esc(f.startedAt)})</h1>
+<p>Fake Kubernetes API server, the real operator, a pod simulator running one real gateway process per pod on its own
+loopback address, real Redis, and client processes using the client SDK through a Service stand-in.</p>
+<table>${rows}</table>
+${chart("Connections per pod", [total, ...podSeries], tMax, f.phases)}
+${chart("Replicas", replicas, tMax, f.phases)}
+${chart("Client reconnects per second", reconnects, tMax, f.phases, true)}
+<h2>Pod deletions (ReplicaSet order; cost = pod-deletion-cost = connections)</h2>
+<table><tr><th>t</th><th>pod</th><th>why</th><th>its cost</th><th>pods kept</th></tr>${deletions}</table>
+<h2>Operator Events</h2><table>${events}</table>
+</body></html>`;
+}

@@ -1,0 +1,423 @@
+// The cluster in a box: fake Kubernetes API server + the real operator (its own process, KUBECONFIG) + the pod
+// simulator (real gateway processes on 127.0.10.N) + real Redis + client processes on the client SDK behind the
+// Service stand-in + an HTTP publisher. Drives a scenario, samples a timeline every second, and returns the facts.
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
+import { realtimeGatewayCrd } from "../../../operator/src/api/crd.js";
+import { FakeApiServer } from "../../../operator/test-support/fake-apiserver/server.js";
+import { collection, KubeRest } from "../../../test-support/cluster/kube-rest.js";
+import { type PodEvent, PodSimulator } from "../../../test-support/cluster/pod-simulator.js";
+import { startEndpointsFeed } from "../../../test-support/cluster/service.js";
+import { freePort } from "../../../test-support/ports.js";
+import { startRedis } from "../../../test-support/redis.js";
+import type { ClientResult, ClientTick } from "./clients.js";
+import type { ClientTotals, PodDeletion, RunFacts, Sample, ScalingEvent } from "./report.js";
+import { expectedReplicas, type Scenario } from "./scenario.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const NS = "e2e";
+const NAME = "chat";
+const PRE_STOP_SECONDS = 5;
+
+export interface RunOptions {
+  /** Where pod and operator logs go (kept for a failed run). */
+  logDir?: string;
+  log?: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<RunFacts> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const work = mkdtempSync(join(tmpdir(), "rtgw-e2e-"));
+  const logDir = opts.logDir ?? join(work, "logs");
+  mkdirSync(logDir, { recursive: true });
+  const t0 = Date.now();
+  const at = () => Math.round((Date.now() - t0) / 1000);
+  const deadline = t0 + sc.timeLimitSeconds * 1000;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const children: ChildProcess[] = [];
+  const killChildren = () => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  };
+  process.once("exit", killChildren);
+
+  try {
+    // ---- the cluster -------------------------------------------------------------------------------
+    const redis = await startRedis();
+    cleanups.push(() => redis.stop());
+    const api = await FakeApiServer.start();
+    cleanups.push(() => api.stop());
+    api.registerCrd(realtimeGatewayCrd());
+    const rest = new KubeRest(api.url);
+    const jwtSecret = "e2e-jwt-secret-0123456789abcdef";
+    await rest.create(collection("v1", "secrets", NS), {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "chat-jwt", namespace: NS },
+      data: { secret: Buffer.from(jwtSecret).toString("base64") },
+    });
+    await rest.create(collection("rtgw.dev/v1alpha1", "realtimegateways", NS), {
+      apiVersion: "rtgw.dev/v1alpha1",
+      kind: "RealtimeGateway",
+      metadata: { name: NAME, namespace: NS },
+      spec: {
+        image: "rtgw:e2e",
+        replicas: sc.minReplicas,
+        autoscaling: {
+          enabled: true,
+          minReplicas: sc.minReplicas,
+          maxReplicas: sc.maxReplicas,
+          targetConnectionsPerPod: sc.target,
+          tolerance: 0.1,
+          scaleUpStabilizationSeconds: 0,
+          scaleDownStabilizationSeconds: sc.scaleDownStabilizationSeconds,
+          scaleDown: { pods: sc.scaleDownPods, periodSeconds: sc.scaleDownPeriodSeconds },
+        },
+        drain: { seconds: sc.drainSeconds },
+        redis: { url: redis.url },
+        auth: { jwtSecretRef: { name: "chat-jwt", key: "secret" } },
+        limits: { maxConnectionsPerPod: sc.target * 4 },
+      },
+    });
+
+    // ---- the operator, as its own process against the fake API server --------------------------------
+    const kubeconfig = join(work, "kubeconfig");
+    writeFileSync(kubeconfig, api.kubeConfig(NS).exportConfig());
+    const operatorLog = join(logDir, "operator.log");
+    const operator = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli.ts",
+        "operator",
+        "--namespace",
+        NS,
+        "--metrics-port",
+        String(await freePort()),
+        "--log-level",
+        "info",
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "/tmp",
+          KUBECONFIG: kubeconfig,
+          RTGW_AUTOSCALER_INTERVAL_SECONDS: String(sc.autoscalerIntervalSeconds),
+          RTGW_AUTOSCALER_SCRAPE_TIMEOUT_SECONDS: String(Math.min(2, sc.autoscalerIntervalSeconds)),
+          RTGW_REBALANCE_SUSTAIN_SECONDS: String(sc.rebalanceSustainSeconds),
+          RTGW_REBALANCE_ROUND_SECONDS: String(sc.rebalanceRoundSeconds),
+          RTGW_REBALANCE_SPREAD_FRACTION: String(sc.rebalanceSpreadFraction),
+          RTGW_REBALANCE_MAX_SHED_FRACTION: String(sc.rebalanceMaxShedFraction),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    children.push(operator);
+    const { createWriteStream } = await import("node:fs");
+    const opLog = createWriteStream(operatorLog);
+    operator.stdout?.pipe(opLog);
+    operator.stderr?.pipe(opLog);
+    cleanups.push(async () => {
+      if (operator.exitCode !== null) return;
+      const exited = new Promise((r) => operator.once("exit", r));
+      operator.kill("SIGTERM");
+      const t = setTimeout(() => operator.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(t);
+    });
+
+    // ---- kube-controller-manager + kubelet + Service ------------------------------------------------
+    const deletions: PodDeletion[] = [];
+    const onEvent = (e: PodEvent) => {
+      if (e.kind === "deleting") {
+        deletions.push({ t: at(), pod: e.pod, reason: e.reason, cost: e.deletionCost, others: e.others });
+        log(`  t=${at()}s ${e.reason}: ${e.pod} (cost ${e.deletionCost}; kept ${e.others.join(", ")})`);
+      }
+      if (e.kind === "exited" && e.code !== 0) log(`  t=${at()}s pod ${e.pod} exited code=${e.code} signal=${e.signal}`);
+    };
+    const sim = new PodSimulator({ server: api.url, namespace: NS, rootDir: ROOT, logDir, onEvent });
+    sim.start();
+    cleanups.push(() => sim.stop());
+    const feed = await startEndpointsFeed(() => sim.endpoints());
+    cleanups.push(() => feed.close());
+
+    log(`t=${at()}s waiting for ${sc.minReplicas} ready gateway pod(s)`);
+    while (sim.endpoints().length < sc.minReplicas) {
+      if (Date.now() > t0 + 90_000) throw new Error(`no ready pods after 90 s; see ${logDir}`);
+      await sleep(250);
+    }
+    const adminSecret = await rest.get(`${collection("v1", "secrets", NS)}/${NAME}-admin`);
+    const apiKey = Buffer.from(adminSecret?.data?.["api-key"] ?? "", "base64").toString();
+    if (!apiKey) throw new Error("the operator did not create the admin Secret");
+    log(`t=${at()}s ${sim.endpoints().length} pod(s) ready`);
+
+    // ---- clients -----------------------------------------------------------------------------------
+    const channels = Array.from({ length: sc.channels }, (_, i) => `e2e:ch${i}`);
+    const token = await new SignJWT({ channels: { subscribe: ["e2e:*"], publish: [] } })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("e2e")
+      .setExpirationTime("2h")
+      .sign(new TextEncoder().encode(jwtSecret));
+    const perProcess = Math.ceil(sc.peak / sc.processes);
+    const ticks = new Map<number, ClientTick[]>();
+    const results: ClientResult[] = [];
+    const workers = await Promise.all(
+      Array.from({ length: sc.processes }, async (_, i) => {
+        const child = fork(join(ROOT, "loadtest/src/e2e/clients.ts"), [], {
+          cwd: ROOT,
+          execArgv: ["--import", "tsx", "--max-old-space-size=2048"],
+          stdio: ["ignore", "inherit", "inherit", "ipc"],
+        });
+        children.push(child);
+        const ready = new Promise<void>((resolveReady) => {
+          child.on("message", (m: unknown) => {
+            const msg = m as ClientTick | ClientResult | { type: "ready" };
+            if (msg.type === "ready") resolveReady();
+            else if (msg.type === "tick") {
+              const second = Math.floor((msg.at - t0) / 1000);
+              const list = ticks.get(second) ?? [];
+              list.push(msg);
+              ticks.set(second, list);
+            } else if (msg.type === "result") results.push(msg);
+          });
+        });
+        child.send({
+          type: "config",
+          feedUrl: feed.url,
+          serviceUrl: `ws://${NAME}.${NS}.svc/ws`,
+          token,
+          channels,
+          localAddress: `127.0.20.${i + 1}`,
+          channelOffset: i * perProcess,
+        });
+        await ready;
+        return child;
+      }),
+    );
+    cleanups.push(() => {
+      for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
+    });
+
+    // ---- publisher ---------------------------------------------------------------------------------
+    const finalOffsets: Record<string, number> = {};
+    let published = 0;
+    let publishErrors = 0;
+    let publishing = true;
+    const publisher = (async () => {
+      let n = 0;
+      const start = Date.now();
+      while (publishing) {
+        const due = Math.floor(((Date.now() - start) / 1000) * sc.publishPerSecond);
+        const batch: Promise<void>[] = [];
+        while (n < due) {
+          const channel = channels[n % channels.length] as string;
+          const seq = n++;
+          batch.push(
+            (async () => {
+              for (let attempt = 0; attempt < 3; attempt++) {
+                const eps = sim.endpoints();
+                const ep = eps[Math.floor(Math.random() * eps.length)];
+                if (!ep) {
+                  await sleep(100);
+                  continue;
+                }
+                try {
+                  const res = await fetch(`http://${ep.ip}:${ep.port}/api/publish`, {
+                    method: "POST",
+                    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+                    body: JSON.stringify({ channel, data: { seq, at: Date.now() } }),
+                    signal: AbortSignal.timeout(3000),
+                  });
+                  if (res.ok) {
+                    const body = (await res.json()) as { offset: number };
+                    finalOffsets[channel] = Math.max(finalOffsets[channel] ?? 0, body.offset);
+                    published++;
+                    return;
+                  }
+                  await res.body?.cancel();
+                } catch {
+                  // a pod going away: try another one
+                }
+                publishErrors++;
+              }
+            })(),
+          );
+        }
+        await Promise.all(batch);
+        await sleep(50);
+      }
+    })();
+
+    // ---- sampler -----------------------------------------------------------------------------------
+    const samples: Sample[] = [];
+    let phase = "start";
+    const phases: RunFacts["phases"] = [];
+    const enter = (name: string) => {
+      const last = phases.at(-1);
+      if (last) last.to = at();
+      phases.push({ name, from: at(), to: at() });
+      phase = name;
+      log(`t=${at()}s phase: ${name}`);
+    };
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const second = at();
+        const gw = await rest.get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/${NAME}`).catch(() => undefined);
+        const running = sim.running();
+        const pods: Record<string, number> = {};
+        await Promise.all(
+          running.map(async (p) => {
+            try {
+              const res = await fetch(`http://${p.ip}:${p.port}/api/stats`, { signal: AbortSignal.timeout(900) });
+              const body = (await res.json()) as { connections: number };
+              pods[p.pod] = body.connections;
+            } catch {
+              // starting or gone
+            }
+          }),
+        );
+        const clientTicks = ticks.get(second - 1) ?? [];
+        samples.push({
+          t: second,
+          phase,
+          replicas: ((gw?.spec as { replicas?: number } | undefined)?.replicas ?? 0) as number,
+          readyPods: running.filter((p) => p.ready && !p.terminating).length,
+          pods,
+          clientsOpen: clientTicks.reduce((a, c) => a + c.open, 0),
+          clientsConnected: clientTicks.reduce((a, c) => a + c.connected, 0),
+          reconnects: clientTicks.reduce((a, c) => a + c.reconnects, 0),
+          moveNotices: clientTicks.reduce((a, c) => a + c.moveNotices, 0),
+          messages: clientTicks.reduce((a, c) => a + c.messages, 0),
+          published,
+        });
+        const s = samples.at(-1) as Sample;
+        if (second % 5 === 0) {
+          const total = Object.values(pods).reduce((a, b) => a + b, 0);
+          log(
+            `  t=${second}s replicas=${s.replicas} ready=${s.readyPods} conns=${total} [${Object.values(pods).join(" ")}] clients=${s.clientsConnected}/${s.clientsOpen} reconnects/s=${s.reconnects} published=${published}`,
+          );
+        }
+        const next = t0 + (second + 1) * 1000;
+        await sleep(Math.max(50, next - Date.now()));
+      }
+    })();
+
+    // ---- the scenario ------------------------------------------------------------------------------
+    enter("ramp up");
+    await Promise.all(
+      workers.map(async (w) => w.send({ type: "open", count: perProcess, perSecond: perProcess / sc.rampSeconds })),
+    );
+    await sleep(sc.rampSeconds * 1000);
+    enter("hold");
+    await sleep(sc.holdSeconds * 1000);
+    enter("ramp down");
+    const closePerProcess = Math.round(perProcess * 0.75);
+    for (const w of workers) {
+      w.send({ type: "close", count: closePerProcess, perSecond: closePerProcess / sc.rampDownSeconds });
+    }
+    await sleep(sc.rampDownSeconds * 1000);
+    enter("scale down");
+    const remaining = sc.processes * (perProcess - closePerProcess);
+    const want = expectedReplicas(sc, remaining);
+    const settleBy = Math.min(deadline - 20_000, Date.now() + sc.settleSeconds * 1000);
+    let settledAt: number | undefined;
+    while (Date.now() < settleBy) {
+      const last = samples.at(-1);
+      const running = sim.running();
+      const done = last !== undefined && last.replicas === want && running.length === want && running.every((p) => !p.terminating);
+      if (done && settledAt === undefined) settledAt = Date.now();
+      if (!done) settledAt = undefined;
+      // Stay a few seconds after the last drain so late reconnects and deliveries are in the figures.
+      if (settledAt !== undefined && Date.now() - settledAt > 5_000) break;
+      await sleep(500);
+    }
+    enter("verify");
+    publishing = false;
+    await publisher;
+    await sleep(3000); // in-flight deliveries
+    const finished = new Promise<void>((resolveDone) => {
+      const check = setInterval(() => {
+        if (results.length === workers.length) {
+          clearInterval(check);
+          resolveDone();
+        }
+      }, 100);
+      setTimeout(() => {
+        clearInterval(check);
+        resolveDone();
+      }, 20_000);
+    });
+    for (const w of workers) w.send({ type: "finish", finalOffsets });
+    await finished;
+    sampling = false;
+    await sampler;
+    const lastPhase = phases.at(-1);
+    if (lastPhase) lastPhase.to = at();
+
+    const eventList = await rest.list(collection("v1", "events", NS));
+    const events: ScalingEvent[] = eventList
+      .map((e) => {
+        const ev = e as unknown as { reason?: string; message?: string; firstTimestamp?: string; eventTime?: string };
+        const when = Date.parse(ev.firstTimestamp ?? ev.eventTime ?? "");
+        return {
+          t: Number.isFinite(when) ? Math.round((when - t0) / 1000) : -1,
+          reason: ev.reason ?? "",
+          message: ev.message ?? "",
+        };
+      })
+      .filter((e) => ["ScaledUp", "ScaledDown", "Rebalancing"].includes(e.reason))
+      .sort((a, b) => a.t - b.t);
+
+    const clients: ClientTotals = results.reduce(
+      (a, r) => ({
+        clients: a.clients + r.clients,
+        received: a.received + r.received,
+        lost: a.lost + r.lost,
+        duplicated: a.duplicated + r.duplicated,
+        outOfOrder: a.outOfOrder + r.outOfOrder,
+        resyncs: a.resyncs + r.resyncs,
+        failedSubscriptions: a.failedSubscriptions + r.failedSubscriptions,
+        reconnects: a.reconnects + r.reconnects,
+      }),
+      { clients: 0, received: 0, lost: 0, duplicated: 0, outOfOrder: 0, resyncs: 0, failedSubscriptions: 0, reconnects: 0 },
+    );
+    if (results.length !== workers.length) {
+      throw new Error(`only ${results.length} of ${workers.length} client processes reported`);
+    }
+    return {
+      scenario: sc.name,
+      startedAt: new Date(t0).toISOString(),
+      target: sc.target,
+      minReplicas: sc.minReplicas,
+      maxReplicasBound: sc.maxReplicas,
+      drainSeconds: sc.drainSeconds,
+      preStopSeconds: PRE_STOP_SECONDS,
+      samples,
+      deletions,
+      events,
+      clients,
+      published,
+      publishErrors,
+      phases,
+    };
+  } finally {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log(`cleanup: ${(err as Error).message}`);
+      }
+    }
+    killChildren();
+    process.removeListener("exit", killChildren);
+    if (!opts.logDir) rmSync(work, { recursive: true, force: true });
+  }
+}
