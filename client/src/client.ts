@@ -267,7 +267,10 @@ export class Client extends Emitter<ClientEvents> {
         }),
       );
     }
-    const size = encoder.encode(JSON.stringify(data) ?? "").length;
+    // Measure the whole frame (the gateway's limit applies to it), with the widest id it could carry.
+    const size = encoder.encode(
+      encodeFrame({ type: "publish", id: Number.MAX_SAFE_INTEGER, channel, data }),
+    ).length;
     if (size > this.#settings.maxMessageBytes) {
       return Promise.reject(
         new RtgwError(

@@ -211,6 +211,9 @@ describe("client ⇄ gateway: errors and terminal closes (JWT auth, tight rate l
     assert.ok(badName instanceof RtgwError && badName.code === "bad_request" && badName.source === "client");
     const tooBig = await client.publish("chat:1", "x".repeat(70_000)).catch((e: unknown) => e);
     assert.ok(tooBig instanceof RtgwError && tooBig.code === "bad_request" && tooBig.source === "client");
+    // The data alone fits under 64 KiB, the frame around it does not: still refused locally, not with a 1009.
+    const frameTooBig = await client.publish("chat:1", "x".repeat(65_536 - 20)).catch((e: unknown) => e);
+    assert.ok(frameTooBig instanceof RtgwError && frameTooBig.code === "bad_request", String(frameTooBig));
     assert.equal(client.state, "connected", "a local rejection does not cost the connection");
 
     const ok = await client.publish("chat:1", { x: 1 });
