@@ -5,7 +5,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { type Authenticator, tokenFrom } from "./auth.js";
+import { type Authenticator, type AuthResult, tokenFrom } from "./auth.js";
 import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
 import { type Connection, newConnection, type Socket } from "./connection.js";
@@ -227,7 +227,10 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         const token = tokenFrom(req.getHeader("authorization"), req.getQuery("token") ?? "");
         const r = reply(res);
         pendingUpgrades += 1;
-        d.auth.verify(token).then((result) => {
+        const verified = d.auth
+          .verify(token)
+          .catch((): AuthResult => ({ ok: false, reason: "invalid token" }));
+        verified.then((result) => {
           pendingUpgrades -= 1;
           if (r.aborted) return;
           if (!result.ok) return reject(401, "unauthorized", result.reason);

@@ -1,0 +1,57 @@
+// The page at `/` in headless Chromium: connect, subscribe, publish, see the message and the count.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { describe, it } from "node:test";
+import { chromium } from "playwright-core";
+import { startGateway } from "../../test-support/gateway.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+describe("the page at /", { timeout: 90_000 }, () => {
+  it("connects, subscribes, publishes and shows the message and the connection count", async () => {
+    assert.ok(existsSync(CHROMIUM), "chromium is installed by scripts/setup.sh test");
+    const gw = await startGateway();
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gw.url}/`);
+      await page.click("#connect");
+      await page.waitForSelector("#state:text('connected')", { timeout: 10_000 });
+      await page.fill("#sub-channel", "browser:demo");
+      await page.click("#subscribe");
+      await page.waitForSelector('#log :text(\'"type":"ack"\')', { timeout: 10_000 });
+      await page.fill("#pub-channel", "browser:demo");
+      await page.fill("#pub-data", '{"text":"hello from chromium"}');
+      await page.click("#publish");
+      await page.waitForSelector("#log :text('hello from chromium')", { timeout: 10_000 });
+      const log = await page.textContent("#log");
+      assert.match(
+        log ?? "",
+        /"type":"message","channel":"browser:demo","offset":1,"data":\{"text":"hello from chromium"\}/,
+      );
+      // The stats poll shows this browser's connection.
+      await page.waitForFunction(
+        () => document.getElementById("connections")?.textContent === "1",
+        undefined,
+        {
+          timeout: 5000,
+        },
+      );
+    } finally {
+      await browser.close();
+      await gw.stop();
+    }
+  });
+});
