@@ -1,0 +1,210 @@
+// The operator's window on the API server over the real @kubernetes/client-node: list + watch for informers,
+// server-side apply, status writes, Events and Leases. An interface so pure parts never see client-node.
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type V1Lease,
+  Watch,
+} from "@kubernetes/client-node";
+import { GROUP, PLURAL, VERSION } from "./api/realtimegateway.js";
+import { FIELD_MANAGER } from "./render/labels.js";
+
+/** A Kubernetes object as plain JSON (no client-node Date objects). */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+    deletionTimestamp?: string;
+    [k: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
+export interface ResourceRef {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+}
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+
+export interface ListWatchClient {
+  list(
+    res: ResourceRef,
+    namespace: string | undefined,
+    labelSelector: string | undefined,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  /** Streams events until the server ends the watch (done(undefined)) or it fails (done(err)). Returns a stop(). */
+  watch(
+    res: ResourceRef,
+    namespace: string | undefined,
+    params: { resourceVersion: string; labelSelector?: string | undefined },
+    onEvent: (type: WatchEventType, obj: KubeObject) => void,
+    done: (err: unknown) => void,
+  ): Promise<() => void>;
+}
+
+export interface EventInput {
+  involved: {
+    apiVersion: string;
+    kind: string;
+    name: string;
+    namespace: string;
+    uid: string;
+    resourceVersion?: string | undefined;
+  };
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+export interface OperatorKube extends ListWatchClient {
+  /** Server-side apply under the operator's field manager, forcing ownership of the fields it renders. */
+  apply(obj: KubeObject): Promise<KubeObject>;
+  getGateway(namespace: string, name: string): Promise<KubeObject>;
+  /** PUT the status subresource; metadata.resourceVersion makes a stale write fail with 409. */
+  replaceGatewayStatus(obj: KubeObject): Promise<KubeObject>;
+  createEvent(e: EventInput): Promise<void>;
+}
+
+export interface LeaseClient {
+  get(namespace: string, name: string): Promise<V1Lease | undefined>;
+  create(namespace: string, lease: V1Lease): Promise<V1Lease>;
+  replace(namespace: string, name: string, lease: V1Lease): Promise<V1Lease>;
+}
+
+export function apiStatusCode(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
+  if (typeof e?.statusCode === "number") return e.statusCode;
+  if (typeof e?.code === "number") return e.code;
+  return undefined;
+}
+
+/** client-node deserializes into model classes with Date fields; the operator works on plain JSON. */
+export function plain<T>(o: T): T {
+  return JSON.parse(JSON.stringify(o)) as T;
+}
+
+export function collectionPath(res: ResourceRef, namespace: string | undefined): string {
+  const base = res.apiVersion.includes("/") ? `/apis/${res.apiVersion}` : `/api/${res.apiVersion}`;
+  return namespace ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`;
+}
+
+export function kubeFromConfig(
+  kc: KubeConfig,
+  component = FIELD_MANAGER,
+): OperatorKube & { leases: LeaseClient } {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const watcher = new Watch(kc);
+  const instance = process.env.HOSTNAME ?? "rtgw-operator";
+  return {
+    async list(res, namespace, labelSelector) {
+      const l = await objects.list(
+        res.apiVersion,
+        res.kind,
+        namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        labelSelector,
+      );
+      return { items: plain(l.items) as KubeObject[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+    },
+    async watch(res, namespace, params, onEvent, done) {
+      const controller = await watcher.watch(
+        collectionPath(res, namespace),
+        {
+          resourceVersion: params.resourceVersion,
+          labelSelector: params.labelSelector,
+          allowWatchBookmarks: true,
+          timeoutSeconds: 300,
+        },
+        (type: string, obj: KubeObject) => onEvent(type as WatchEventType, obj),
+        done,
+      );
+      return () => controller.abort();
+    },
+    async apply(obj) {
+      const out = await objects.patch(
+        obj as never,
+        undefined,
+        undefined,
+        component,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+      return plain(out) as unknown as KubeObject;
+    },
+    async getGateway(namespace, name) {
+      return (await custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as KubeObject;
+    },
+    async replaceGatewayStatus(obj) {
+      const { namespace, name } = obj.metadata;
+      return (await custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP,
+        version: VERSION,
+        namespace: namespace ?? "",
+        plural: PLURAL,
+        name,
+        body: obj,
+        fieldManager: component,
+      })) as KubeObject;
+    },
+    async createEvent(e) {
+      const now = new Date();
+      await core.createNamespacedEvent({
+        namespace: e.involved.namespace,
+        body: {
+          metadata: { generateName: `${e.involved.name}.`, namespace: e.involved.namespace },
+          involvedObject: e.involved,
+          type: e.type,
+          reason: e.reason,
+          message: e.message.slice(0, 1024),
+          source: { component },
+          reportingComponent: component,
+          reportingInstance: instance,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    },
+    leases: {
+      async get(namespace, name) {
+        try {
+          return await coordination.readNamespacedLease({ namespace, name });
+        } catch (err) {
+          if (apiStatusCode(err) === 404) return undefined;
+          throw err;
+        }
+      },
+      create: (namespace, lease) => coordination.createNamespacedLease({ namespace, body: lease }),
+      replace: (namespace, name, lease) =>
+        coordination.replaceNamespacedLease({ namespace, name, body: lease }),
+    },
+  };
+}

@@ -1,0 +1,182 @@
+// `rtgw operator`: config → Kubernetes client → health/metrics server → leader election → controllers.
+// Controllers are a list of { name, start(signal) }: each runs while this replica leads and stops when the term ends.
+import { createServer, type Server } from "node:http";
+import { hostname } from "node:os";
+import { KubeConfig } from "@kubernetes/client-node";
+import pino from "pino";
+import { z } from "zod";
+import { AutoscalingController } from "./autoscaling/controller.js";
+import { kubeFromConfig as autoscalingKubeFromConfig } from "./autoscaling/kube.js";
+import { kubeFromConfig, type LeaseClient, type OperatorKube } from "./kube.js";
+import { LEASE_DEFAULTS, LeaderElector } from "./leader.js";
+import { type OperatorMetrics, operatorMetrics } from "./metrics.js";
+import { GatewayController, type Logger } from "./reconciler.js";
+
+export interface Controller {
+  name: string;
+  /** Runs until `signal` aborts; resolves when fully stopped. */
+  start(signal: AbortSignal): Promise<void>;
+  ready?(): boolean;
+}
+
+export const operatorConfigSchema = z.object({
+  namespace: z.string().min(1).optional(),
+  leaderElect: z
+    .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")])
+    .default(false),
+  leaseName: z.string().min(1).default("rtgw-operator-leader"),
+  leaseNamespace: z.string().min(1).optional(),
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(8081),
+});
+export type OperatorConfig = z.output<typeof operatorConfigSchema>;
+
+export interface OperatorDeps {
+  kube: OperatorKube & { leases: LeaseClient };
+  /** Extra controllers started beside the RealtimeGateway controller (tests; the autoscaler is added by main). */
+  controllers?: (ctx: { log: Logger; namespace: string | undefined }) => Controller[];
+  log: Logger;
+  metrics?: OperatorMetrics;
+  identity?: string;
+  lease?: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  resyncMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+export interface RunningOperator {
+  gateway: () => GatewayController | undefined;
+  isLeader: () => boolean;
+  stop: () => Promise<void>;
+  /** Ends the process's campaign without releasing the Lease (a crash, for failover tests). */
+  crash: () => Promise<void>;
+  done: Promise<void>;
+}
+
+/** Starts the operator; the returned handle stops it. */
+export function startOperator(config: OperatorConfig, deps: OperatorDeps): RunningOperator {
+  const shutdown = new AbortController();
+  let release = true;
+  let current: GatewayController | undefined;
+  const metrics = deps.metrics ?? operatorMetrics();
+  const lead = async (term: AbortSignal) => {
+    metrics.leader.set(1);
+    const gateway = new GatewayController({
+      kube: deps.kube,
+      namespace: config.namespace,
+      log: deps.log,
+      metrics,
+      ...(deps.backoff ? { backoff: deps.backoff } : {}),
+      ...(deps.resyncMs ? { resyncMs: deps.resyncMs } : {}),
+    });
+    current = gateway;
+    const controllers: Controller[] = [
+      { name: "realtimegateway", start: (s) => gateway.start(s), ready: () => gateway.isReady },
+      ...(deps.controllers?.({ log: deps.log, namespace: config.namespace }) ?? []),
+    ];
+    await Promise.all(controllers.map((c) => c.start(term)));
+    current = undefined;
+    metrics.leader.set(0);
+  };
+  let elector: LeaderElector | undefined;
+  const done = (async () => {
+    if (!config.leaderElect) {
+      await lead(shutdown.signal);
+      return;
+    }
+    elector = new LeaderElector({
+      leases: deps.kube.leases,
+      namespace: config.leaseNamespace ?? "default",
+      name: config.leaseName,
+      identity: deps.identity ?? `${hostname()}-${process.pid}`,
+      log: deps.log,
+      ...LEASE_DEFAULTS,
+      ...deps.lease,
+    });
+    await elector.run(lead, shutdown.signal, { release: () => release });
+  })();
+  return {
+    gateway: () => current,
+    isLeader: () => (config.leaderElect ? (elector?.isLeader ?? false) : true),
+    stop: async () => {
+      shutdown.abort();
+      await done;
+    },
+    crash: async () => {
+      release = false;
+      shutdown.abort();
+      await done;
+    },
+    done,
+  };
+}
+
+/** The autoscaling controller (operator/src/autoscaling/) as one more controller of the leader's term. */
+function autoscalingController(kc: KubeConfig, log: Logger, namespace: string | undefined): Controller {
+  return {
+    name: "autoscaling",
+    async start(signal) {
+      const c = new AutoscalingController({ kube: autoscalingKubeFromConfig(kc), namespace, logger: log });
+      c.start();
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      await c.stop();
+    },
+  };
+}
+
+function serveHealth(port: number, metrics: OperatorMetrics, ready: () => boolean): Server {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz") {
+      res.writeHead(200).end("ok");
+    } else if (path === "/readyz") {
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503).end(ok ? "ok" : "not ready");
+    } else if (path === "/metrics") {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    } else res.writeHead(404).end();
+  });
+  server.listen(port);
+  return server;
+}
+
+export async function runOperatorFromCli(opts: Record<string, unknown>): Promise<void> {
+  const parsed = operatorConfigSchema.safeParse(opts);
+  if (!parsed.success) {
+    process.stderr.write(`rtgw operator: ${z.prettifyError(parsed.error)}\n`);
+    process.exit(2);
+  }
+  const config = parsed.data;
+  const log = pino({ level: config.logLevel, base: { component: "rtgw-operator" } });
+  const kc = new KubeConfig();
+  kc.loadFromDefault(); // in-cluster service account, or KUBECONFIG / ~/.kube/config
+  if (!config.leaseNamespace) {
+    config.leaseNamespace =
+      process.env.POD_NAMESPACE ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
+  }
+  const metrics = operatorMetrics();
+  const op = startOperator(config, {
+    kube: kubeFromConfig(kc),
+    log,
+    metrics,
+    identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    controllers: ({ namespace }) => [autoscalingController(kc, log, namespace)],
+  });
+  // A standby is ready (it serves health and waits for the Lease); a leader once its caches synced.
+  const health = serveHealth(
+    config.metricsPort,
+    metrics,
+    () => !op.isLeader() || (op.gateway()?.isReady ?? false),
+  );
+  log.info({ config }, "rtgw operator starting");
+  const stop = () => {
+    log.info({}, "shutting down");
+    void op.stop().then(() => health.close());
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  await op.done;
+  health.close();
+}

@@ -1,0 +1,34 @@
+// Every API call the operator (and the autoscaling controller it runs) makes, as RBAC rules. The chart's ClusterRole
+// is generated from / tested against this list, so a new call cannot ship without its permission.
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+export const OPERATOR_RULES: PolicyRule[] = [
+  // The CR: informer (list/watch), status read-modify-write, scale by the autoscaler.
+  { apiGroups: ["rtgw.dev"], resources: ["realtimegateways"], verbs: ["get", "list", "watch"] },
+  { apiGroups: ["rtgw.dev"], resources: ["realtimegateways/status"], verbs: ["get", "update", "patch"] },
+  { apiGroups: ["rtgw.dev"], resources: ["realtimegateways/scale"], verbs: ["get", "update", "patch"] },
+  // Owned objects: informers + server-side apply (patch; create is what an apply of a new object needs).
+  { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch"] },
+  {
+    apiGroups: [""],
+    resources: ["services", "configmaps"],
+    verbs: ["get", "list", "watch", "create", "patch"],
+  },
+  {
+    apiGroups: ["policy"],
+    resources: ["poddisruptionbudgets"],
+    verbs: ["get", "list", "watch", "create", "patch"],
+  },
+  // Secrets: watched for existence and key names of the referenced ones; the autoscaler reads/creates the admin key.
+  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "create"] },
+  // Pods: the autoscaler scrapes them and sets pod-deletion-cost.
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "patch"] },
+  { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+  // Leader election.
+  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+];

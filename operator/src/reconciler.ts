@@ -1,0 +1,321 @@
+// The RealtimeGateway controller: informers → work queue → reconcile (gather → decide → apply the difference →
+// status → Events). One object at a time per key; failures retry with backoff; nothing is written when nothing
+// changed (decide.ts compares the rendered objects with the cache; the status is compared before it is written).
+import { findCondition } from "./api/conditions.js";
+import { API_VERSION, CONDITION_TYPES, KIND, PLURAL, parseRealtimeGateway } from "./api/realtimegateway.js";
+import type { BackoffPolicy } from "./backoff.js";
+import { type Decision, decide, nextStatus, readyCondition, type SecretKeys, statusEqual } from "./decide.js";
+import { EventRecorder } from "./events.js";
+import { Informer } from "./informer.js";
+import { apiStatusCode, type KubeObject, type OperatorKube, type ResourceRef } from "./kube.js";
+import type { OperatorMetrics } from "./metrics.js";
+import { FIELD_MANAGER, selectorString } from "./render/labels.js";
+import { WorkQueue } from "./workqueue.js";
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const GATEWAY_RESOURCE: ResourceRef = { apiVersion: API_VERSION, kind: KIND, plural: PLURAL };
+/** Kinds the operator renders and owns, watched through one label so the caches hold only ours. */
+export const OWNED_RESOURCES: ResourceRef[] = [
+  { apiVersion: "apps/v1", kind: "Deployment", plural: "deployments" },
+  { apiVersion: "v1", kind: "Service", plural: "services" },
+  { apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets" },
+  { apiVersion: "v1", kind: "ConfigMap", plural: "configmaps" },
+];
+export const SECRET_RESOURCE: ResourceRef = { apiVersion: "v1", kind: "Secret", plural: "secrets" };
+const OWNED_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
+
+export interface GatewayControllerOptions {
+  kube: OperatorKube;
+  namespace?: string | undefined;
+  log: Logger;
+  metrics?: OperatorMetrics | undefined;
+  backoff?: BackoffPolicy;
+  /** Re-reconcile everything this often, as a safety net (client-go's resync). */
+  resyncMs?: number;
+  concurrency?: number;
+  now?: () => Date;
+}
+
+/** Secrets are cached as their key names only: the operator never holds a secret value. */
+export function secretKeysOnly(o: KubeObject): KubeObject {
+  const data = (o.data ?? {}) as Record<string, unknown>;
+  const stringData = (o.stringData ?? {}) as Record<string, unknown>;
+  const { name, namespace, uid, resourceVersion } = o.metadata;
+  return {
+    metadata: { name, namespace, uid, resourceVersion },
+    keys: [...Object.keys(data), ...Object.keys(stringData)],
+  };
+}
+
+export class GatewayController {
+  readonly gateways: Informer;
+  readonly owned = new Map<string, Informer>();
+  readonly secrets: Informer;
+  readonly queue: WorkQueue;
+  private readonly events: EventRecorder;
+  private readonly seenGeneration = new Map<string, number>();
+  private resync: NodeJS.Timeout | undefined;
+  private ready = false;
+
+  constructor(private readonly o: GatewayControllerOptions) {
+    const { kube, namespace, log } = o;
+    const enqueue = (ns: string | undefined, name: string) => this.queue.add(`${ns}/${name}`);
+    const onError = (what: string) => (err: unknown, phase: string) =>
+      log.warn({ err: errText(err), phase }, `${what} informer`);
+    this.gateways = new Informer({
+      client: kube,
+      resource: GATEWAY_RESOURCE,
+      namespace,
+      backoff: o.backoff,
+      onError: onError("RealtimeGateway"),
+      onEvent: (type, obj) => {
+        const { uid, generation, namespace: ns, name } = obj.metadata;
+        // Status-only updates (ours, the autoscaler's) need no reconcile: skip unless the generation moved.
+        if (
+          type === "update" &&
+          uid &&
+          this.seenGeneration.get(uid) === generation &&
+          !obj.metadata.deletionTimestamp
+        )
+          return;
+        if (uid && type !== "delete") this.seenGeneration.set(uid, generation ?? 0);
+        if (type === "delete" && uid) this.seenGeneration.delete(uid);
+        if (type !== "delete") enqueue(ns, name);
+      },
+    });
+    for (const res of OWNED_RESOURCES) {
+      this.owned.set(
+        res.kind,
+        new Informer({
+          client: kube,
+          resource: res,
+          namespace,
+          labelSelector: OWNED_SELECTOR,
+          backoff: o.backoff,
+          onError: onError(res.kind),
+          onEvent: (_type, obj) => {
+            const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === KIND);
+            if (owner) enqueue(obj.metadata.namespace, owner.name);
+          },
+        }),
+      );
+    }
+    this.secrets = new Informer({
+      client: kube,
+      resource: SECRET_RESOURCE,
+      namespace,
+      transform: secretKeysOnly,
+      backoff: o.backoff,
+      onError: onError("Secret"),
+      onEvent: (_type, secret) => {
+        for (const gw of this.gateways.list(secret.metadata.namespace)) {
+          const spec = gw.spec as
+            | { redis?: { secretRef?: { name?: string } }; auth?: { jwtSecretRef?: { name?: string } } }
+            | undefined;
+          const refs = [spec?.redis?.secretRef?.name, spec?.auth?.jwtSecretRef?.name];
+          if (refs.includes(secret.metadata.name)) enqueue(gw.metadata.namespace, gw.metadata.name);
+        }
+      },
+    });
+    this.events = new EventRecorder(kube, log);
+    this.queue = new WorkQueue({
+      process: (key) => this.reconcile(key),
+      concurrency: o.concurrency ?? 4,
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      onResult: (key, outcome, ms, err) => {
+        o.metrics?.reconciles.inc({ result: outcome });
+        o.metrics?.duration.observe(ms / 1000);
+        if (outcome === "error") {
+          o.metrics?.errors.inc();
+          log.warn({ key, err: errText(err) }, "reconcile failed; retrying with backoff");
+        }
+      },
+      onDepth: (d) => o.metrics?.queueDepth.set(d),
+    });
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Runs until `signal` aborts. Informers sync before the first reconcile. */
+  async start(signal: AbortSignal): Promise<void> {
+    const informers = [this.secrets, ...this.owned.values(), this.gateways];
+    await Promise.all(informers.map((i) => i.start()));
+    this.ready = true;
+    this.o.log.info({ namespace: this.o.namespace ?? "(all)" }, "RealtimeGateway controller started");
+    const resyncMs = this.o.resyncMs ?? 5 * 60_000;
+    this.resync = setInterval(() => {
+      for (const gw of this.gateways.list()) this.queue.add(`${gw.metadata.namespace}/${gw.metadata.name}`);
+    }, resyncMs);
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    clearInterval(this.resync);
+    await this.queue.shutdown();
+    await Promise.all(informers.map((i) => i.stop()));
+    this.ready = false;
+  }
+
+  /** Enqueue a reconcile of every RealtimeGateway (tests, resync). */
+  resyncAll(): void {
+    for (const gw of this.gateways.list()) this.queue.add(`${gw.metadata.namespace}/${gw.metadata.name}`);
+  }
+
+  /** One reconcile of `namespace/name`. Throws to ask for a retry with backoff. */
+  async reconcile(key: string): Promise<undefined> {
+    const [namespace, name] = key.split("/") as [string, string];
+    const raw = this.gateways.get(namespace, name);
+    if (!raw || raw.metadata.deletionTimestamp) return undefined; // garbage collection removes what it owned
+    const parsed = parseRealtimeGateway(raw);
+    const decision = decide({
+      parsed,
+      secret: (ns, n) => this.secrets.get(ns, n) as SecretKeys | undefined,
+      owned: (kind, ns, n) => this.owned.get(kind)?.get(ns, n),
+    });
+    const involved = {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      name,
+      namespace,
+      uid: raw.metadata.uid ?? "",
+      resourceVersion: raw.metadata.resourceVersion,
+    };
+    const generation = raw.metadata.generation ?? 0;
+    const wasDegraded = findCondition(currentConditions(raw), CONDITION_TYPES.Degraded)?.status === "True";
+
+    if (decision.kind !== "apply") {
+      const reason = decision.kind === "invalid" ? "InvalidSpec" : decision.reason;
+      await this.events.record({ involved, type: "Warning", reason, message: decision.message });
+      await this.writeStatus(namespace, name, undefined, decision, {
+        status: "True",
+        reason,
+        message: decision.message,
+      });
+      return undefined; // waits for a spec or Secret change; nothing to retry
+    }
+
+    const gw = decision.gateway;
+    try {
+      for (const obj of decision.changed) {
+        const live = this.owned.get(obj.kind)?.get(namespace, obj.metadata.name);
+        const written = await this.o.kube.apply(obj as unknown as KubeObject);
+        this.owned.get(obj.kind)?.observe(written);
+        this.o.metrics?.writes.inc({ kind: obj.kind });
+        await this.events.record({
+          involved,
+          type: "Normal",
+          reason: live ? "Updated" : "Created",
+          message: `${live ? "updated" : "created"} ${obj.kind} ${obj.metadata.name}${obj.kind === "Deployment" ? ` (replicas ${gw.spec.replicas}, image ${gw.spec.image})` : ""}`,
+        });
+      }
+    } catch (err) {
+      const message = `server-side apply failed: ${errText(err)}`;
+      await this.events.record({ involved, type: "Warning", reason: "ApplyFailed", message });
+      await this.writeStatus(namespace, name, gw, decision, {
+        status: "True",
+        reason: "ApplyFailed",
+        message,
+      }).catch(() => undefined);
+      throw err;
+    }
+    if (wasDegraded) {
+      await this.events.record({
+        involved,
+        type: "Normal",
+        reason: "Recovered",
+        message: `reconciled generation ${generation}`,
+      });
+    }
+    await this.writeStatus(namespace, name, gw, decision, {
+      status: "False",
+      reason: "ReconcileSucceeded",
+      message: `owned objects match generation ${generation}`,
+    });
+    return undefined;
+  }
+
+  /** Read-modify-write of this controller's status fields with a resourceVersion precondition; retries on 409. */
+  private async writeStatus(
+    namespace: string,
+    name: string,
+    gw: Parameters<typeof readyCondition>[0] | undefined,
+    decision: Decision,
+    degraded: { status: "True" | "False"; reason: string; message: string },
+  ): Promise<void> {
+    let obj = this.gateways.get(namespace, name);
+    for (let attempt = 0; obj && attempt < 5; attempt++) {
+      const generation = obj.metadata.generation ?? 0;
+      const deployment = this.owned.get("Deployment")?.get(namespace, name);
+      const current = (obj.status ?? {}) as Parameters<typeof nextStatus>[0]["current"];
+      const ready = gw
+        ? readyCondition(gw, deployment)
+        : {
+            type: CONDITION_TYPES.Ready,
+            status: "False" as const,
+            reason: decision.kind === "invalid" ? "InvalidSpec" : "SecretMissing",
+            message: "not reconciled: see the Degraded condition",
+            observedGeneration: generation,
+          };
+      const next = nextStatus({
+        current,
+        gateway: { generation, selector: gw ? selectorString(gw) : current?.selector },
+        deployment,
+        ready,
+        degraded,
+        now: this.o.now?.() ?? new Date(),
+      });
+      if (statusEqual(current, next)) return;
+      try {
+        const written = await this.o.kube.replaceGatewayStatus({ ...obj, status: next });
+        this.gateways.observe(written);
+        this.o.metrics?.writes.inc({ kind: "RealtimeGateway/status" });
+        return;
+      } catch (err) {
+        const code = apiStatusCode(err);
+        if (code === 404) return;
+        if (code !== 409) throw err;
+        obj = await this.o.kube.getGateway(namespace, name); // someone else wrote status: merge onto theirs
+      }
+    }
+  }
+}
+
+function currentConditions(raw: KubeObject) {
+  const s = raw.status as
+    | {
+        conditions?: {
+          type: string;
+          status: "True" | "False" | "Unknown";
+          reason: string;
+          message: string;
+          lastTransitionTime: string;
+        }[];
+      }
+    | undefined;
+  return s?.conditions;
+}
+
+export function errText(err: unknown): string {
+  if (err === undefined || err === null) return String(err);
+  const e = err as { code?: number; body?: unknown; message?: string };
+  if (typeof e.code === "number" && e.body !== undefined) {
+    try {
+      const body =
+        typeof e.body === "string"
+          ? (JSON.parse(e.body) as { message?: string })
+          : (e.body as { message?: string });
+      return `HTTP ${e.code}: ${body.message ?? JSON.stringify(body)}`;
+    } catch {
+      return `HTTP ${e.code}: ${String(e.body)}`;
+    }
+  }
+  return e.message ?? JSON.stringify(err);
+}

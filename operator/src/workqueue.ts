@@ -1,0 +1,102 @@
+// A controller work queue: keys, not events. A key is queued at most once (dedup), processed by one worker at a
+// time (a key added while it is being processed runs once more afterwards), and a failed key is retried after an
+// exponential backoff per key, so a broken object or a failing API server never becomes a hot loop.
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
+
+export type ProcessResult = { requeueAfterMs?: number } | undefined;
+
+export interface WorkQueueOptions {
+  process: (key: string) => Promise<ProcessResult>;
+  concurrency?: number;
+  backoff?: BackoffPolicy;
+  onResult?: (key: string, outcome: "success" | "error", durationMs: number, err?: unknown) => void;
+  onDepth?: (depth: number) => void;
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private active = 0;
+  private stopped = false;
+  private idle: (() => void)[] = [];
+
+  constructor(private readonly o: WorkQueueOptions) {}
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.o.onDepth?.(this.queue.length);
+    this.pump();
+  }
+
+  /** Adds `key` after `ms` (an earlier pending timer for the key wins). */
+  addAfter(key: string, ms: number): void {
+    if (this.stopped || this.timers.has(key)) return;
+    const t = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms);
+    this.timers.set(key, t);
+  }
+
+  /** Stops taking work; resolves when the keys in flight are done. */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.queue.length = 0;
+    this.queued.clear();
+    if (this.active > 0) await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  private pump(): void {
+    const limit = this.o.concurrency ?? 4;
+    while (!this.stopped && this.active < limit) {
+      const i = this.queue.findIndex((k) => !this.processing.has(k));
+      if (i < 0) return;
+      const [key] = this.queue.splice(i, 1) as [string];
+      this.queued.delete(key);
+      this.o.onDepth?.(this.queue.length);
+      this.active++;
+      this.processing.add(key);
+      void this.work(key);
+    }
+  }
+
+  private async work(key: string): Promise<void> {
+    const started = performance.now();
+    try {
+      const result = await this.o.process(key);
+      this.failures.delete(key);
+      this.o.onResult?.(key, "success", performance.now() - started);
+      if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+    } catch (err) {
+      const n = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, n);
+      this.o.onResult?.(key, "error", performance.now() - started, err);
+      // Only the backoff brings a failed key back: events caused by the failure itself must not.
+      this.dirty.delete(key);
+      this.addAfter(key, backoffDelay(n, this.o.backoff ?? DEFAULT_BACKOFF));
+    } finally {
+      this.processing.delete(key);
+      this.active--;
+      if (this.dirty.delete(key)) this.add(key);
+      if (this.active === 0) for (const r of this.idle.splice(0)) r();
+      this.pump();
+    }
+  }
+}
