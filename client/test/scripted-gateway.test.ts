@@ -189,6 +189,20 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
     assert.deepEqual(await queued[1], { offset: 8 });
   });
 
+  it("backs off wider after each quick failure and starts over once a connection stayed up", async () => {
+    const client = open({ backoff: { baseMs: 100, maxMs: 1_000 }, random: () => 0.999, stableAfterMs: 50 });
+    const states = stateLog(client);
+    for (let n = 1; n <= 3; n++) (await nth(n)).close(1013, "full"); // refused at once, three times
+    const stable = await nth(4);
+    await new Promise((r) => setTimeout(r, 120)); // past stableAfterMs
+    stable.close(1013, "full");
+    await nth(5);
+    assert.deepEqual(
+      states.filter((s) => s.state === "reconnecting").map((s) => s.retryInMs),
+      [100, 200, 400, 100],
+    );
+  });
+
   it("1009 is terminal: every waiting request and subscription fails with the close", async () => {
     const client = open();
     const errors: RtgwError[] = [];
