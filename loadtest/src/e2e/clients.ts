@@ -80,11 +80,7 @@ function send(msg: ClientTick | ClientResult | { type: "ready" }): void {
   process.send?.(msg);
 }
 
-function openOne(
-  cfg: Config,
-  svc: ServiceEndpoints,
-  WebSocketClass: ReturnType<typeof serviceWebSocket>,
-): void {
+function openOne(cfg: Config, WebSocketClass: ReturnType<typeof serviceWebSocket>): void {
   const index = cfg.channelOffset + opened++;
   const channel = cfg.channels[index % cfg.channels.length] as string;
   const client = connect(cfg.serviceUrl, {
@@ -147,7 +143,6 @@ function openOne(
       t.failed = true;
     },
   );
-  void svc;
 }
 
 /** Run `total` actions at `perSecond`, in 100 ms slices. */
@@ -218,7 +213,7 @@ async function handle(cmd: Command): Promise<void> {
       const svc = service;
       if (!cfg || !svc) throw new Error("open before config");
       const WebSocketClass = serviceWebSocket(svc, cfg.localAddress);
-      await paced(cmd.count, cmd.perSecond, () => openOne(cfg, svc, WebSocketClass));
+      await paced(cmd.count, cmd.perSecond, () => openOne(cfg, WebSocketClass));
       return;
     }
     case "close": {

@@ -70,14 +70,24 @@ function clamp(n: number, lo: number, hi: number): number {
 }
 
 /** Reconnect rate over the drain windows of the scale-down deletions: peak and mean per second. */
-export function reconnectRates(f: RunFacts): { peak: number; mean: number; windowSeconds: number; total: number } {
+export function reconnectRates(f: RunFacts): {
+  peak: number;
+  mean: number;
+  windowSeconds: number;
+  total: number;
+} {
   const scaleDowns = f.deletions.filter((d) => d.reason === "scale down");
   const inWindow = (t: number) =>
     scaleDowns.some((d) => t >= d.t + f.preStopSeconds && t < d.t + f.preStopSeconds + f.drainSeconds + 2);
   const seconds = f.samples.filter((s) => inWindow(s.t));
   const total = seconds.reduce((a, s) => a + s.reconnects, 0);
   const peak = seconds.reduce((m, s) => Math.max(m, s.reconnects), 0);
-  return { peak, mean: seconds.length > 0 ? total / seconds.length : 0, windowSeconds: seconds.length, total };
+  return {
+    peak,
+    mean: seconds.length > 0 ? total / seconds.length : 0,
+    windowSeconds: seconds.length,
+    total,
+  };
 }
 
 export function summarize(f: RunFacts) {
@@ -87,8 +97,16 @@ export function summarize(f: RunFacts) {
   const finalConnections = last ? totalConnections(last) : 0;
   const maxReplicas = Math.max(0, ...f.samples.map((s) => s.replicas));
   const finalReplicas = last?.replicas ?? 0;
-  const expectedPeakReplicas = clamp(Math.ceil(peakConnections / f.target), f.minReplicas, f.maxReplicasBound);
-  const expectedFinalReplicas = clamp(Math.ceil(finalConnections / f.target), f.minReplicas, f.maxReplicasBound);
+  const expectedPeakReplicas = clamp(
+    Math.ceil(peakConnections / f.target),
+    f.minReplicas,
+    f.maxReplicasBound,
+  );
+  const expectedFinalReplicas = clamp(
+    Math.ceil(finalConnections / f.target),
+    f.minReplicas,
+    f.maxReplicasBound,
+  );
   const rates = reconnectRates(f);
   const scaleDowns = f.deletions.filter((d) => d.reason === "scale down");
   const removedEmptiest = scaleDowns.every((d) => d.others.every((o) => d.cost <= o));
@@ -163,7 +181,13 @@ interface Series {
   dash?: boolean;
 }
 
-function chart(title: string, series: Series[], tMax: number, phases: RunFacts["phases"], bars = false): string {
+function chart(
+  title: string,
+  series: Series[],
+  tMax: number,
+  phases: RunFacts["phases"],
+  bars = false,
+): string {
   const yMax = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[1]))) * 1.08;
   const x = (t: number) => PAD.l + (t / Math.max(1, tMax)) * (W - PAD.l - PAD.r);
   const y = (v: number) => H - PAD.b - (v / yMax) * (H - PAD.t - PAD.b);
@@ -188,7 +212,10 @@ function chart(title: string, series: Series[], tMax: number, phases: RunFacts["
     if (bars) {
       const bw = Math.max(1, (W - PAD.l - PAD.r) / Math.max(1, tMax) - 0.5);
       for (const [t, v] of s.points) {
-        if (v > 0) parts.push(`<rect x="${x(t)}" y="${y(v)}" width="${bw}" height="${y(0) - y(v)}" fill="${s.color}"/>`);
+        if (v > 0)
+          parts.push(
+            `<rect x="${x(t)}" y="${y(v)}" width="${bw}" height="${y(0) - y(v)}" fill="${s.color}"/>`,
+          );
       }
     } else {
       let d = "";
@@ -217,7 +244,9 @@ export function renderHtml(f: RunFacts, s: Summary): string {
   const podSeries: Series[] = podNames.map((name, i) => ({
     name: name.replace(/^.*-([0-9a-f]{5})$/, "pod …$1"),
     color: COLORS[i % COLORS.length] as string,
-    points: f.samples.filter((x) => name in x.pods).map((x) => [x.t, x.pods[name] as number] as [number, number]),
+    points: f.samples
+      .filter((x) => name in x.pods)
+      .map((x) => [x.t, x.pods[name] as number] as [number, number]),
   }));
   const total: Series = {
     name: "all pods",
@@ -264,4 +293,35 @@ ${chart("Client reconnects per second", reconnects, tMax, f.phases, true)}
 <table><tr><th>t</th><th>pod</th><th>why</th><th>its cost</th><th>pods kept</th></tr>${deletions}</table>
 <h2>Operator Events</h2><table>${events}</table>
 </body></html>`;
+}
+
+/** What must hold for the run to pass; each failure is a readable sentence. */
+export function verdict(s: Summary, peakClients: number, tolerance = 0.1): string[] {
+  const fail: string[] = [];
+  const band = (conns: number, lo: number, hi: number) => ({
+    min: Math.max(lo, Math.min(hi, Math.ceil(conns / s.targetConnectionsPerPod / (1 + tolerance)))),
+    max: Math.max(lo, Math.min(hi, Math.ceil(conns / s.targetConnectionsPerPod / (1 - tolerance)))),
+  });
+  if (s.lost !== 0) fail.push(`${s.lost} message(s) lost`);
+  if (s.duplicated !== 0) fail.push(`${s.duplicated} message(s) duplicated`);
+  if (s.outOfOrder !== 0) fail.push(`${s.outOfOrder} message(s) out of order`);
+  if (s.failedSubscriptions !== 0) fail.push(`${s.failedSubscriptions} subscription(s) never acknowledged`);
+  if (s.published === 0) fail.push("nothing was published");
+  if (s.peakConnections < peakClients * 0.95)
+    fail.push(`peak ${s.peakConnections} < 95 % of ${peakClients} clients`);
+  const lo = Math.min(s.expectedFinalReplicas, s.expectedMaxReplicas);
+  const hi = Math.max(s.expectedFinalReplicas, s.expectedMaxReplicas);
+  const up = band(s.peakConnections, lo, hi);
+  if (s.maxReplicas < up.min || s.maxReplicas > up.max)
+    fail.push(
+      `max replicas ${s.maxReplicas} outside ${up.min}..${up.max} for ${s.peakConnections} connections`,
+    );
+  const down = band(s.finalConnections, lo, hi);
+  if (s.finalReplicas < down.min || s.finalReplicas > down.max)
+    fail.push(
+      `final replicas ${s.finalReplicas} outside ${down.min}..${down.max} for ${s.finalConnections} connections`,
+    );
+  if (s.scaleDowns.length === 0) fail.push("no scale-down happened");
+  if (!s.scaleDownRemovedEmptiest) fail.push("a scale-down removed a pod that was not the emptiest");
+  return fail;
 }

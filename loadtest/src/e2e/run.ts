@@ -2,12 +2,13 @@
 // simulator (real gateway processes on 127.0.10.N) + real Redis + client processes on the client SDK behind the
 // Service stand-in + an HTTP publisher. Drives a scenario, samples a timeline every second, and returns the facts.
 import { type ChildProcess, fork, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
 import { realtimeGatewayCrd } from "../../../operator/src/api/crd.js";
+import { PRE_STOP_SECONDS } from "../../../operator/src/render/deployment.js";
 import { FakeApiServer } from "../../../operator/test-support/fake-apiserver/server.js";
 import { collection, KubeRest } from "../../../test-support/cluster/kube-rest.js";
 import { type PodEvent, PodSimulator } from "../../../test-support/cluster/pod-simulator.js";
@@ -21,7 +22,6 @@ import { expectedReplicas, type Scenario } from "./scenario.js";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const NS = "e2e";
 const NAME = "chat";
-const PRE_STOP_SECONDS = 5;
 
 export interface RunOptions {
   /** Where pod and operator logs go (kept for a failed run). */
@@ -120,7 +120,6 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       },
     );
     children.push(operator);
-    const { createWriteStream } = await import("node:fs");
     const opLog = createWriteStream(operatorLog);
     operator.stdout?.pipe(opLog);
     operator.stderr?.pipe(opLog);
@@ -140,7 +139,8 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         deletions.push({ t: at(), pod: e.pod, reason: e.reason, cost: e.deletionCost, others: e.others });
         log(`  t=${at()}s ${e.reason}: ${e.pod} (cost ${e.deletionCost}; kept ${e.others.join(", ")})`);
       }
-      if (e.kind === "exited" && e.code !== 0) log(`  t=${at()}s pod ${e.pod} exited code=${e.code} signal=${e.signal}`);
+      if (e.kind === "exited" && e.code !== 0)
+        log(`  t=${at()}s pod ${e.pod} exited code=${e.code} signal=${e.signal}`);
     };
     const sim = new PodSimulator({ server: api.url, namespace: NS, rootDir: ROOT, logDir, onEvent });
     sim.start();
@@ -270,13 +270,17 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     const sampler = (async () => {
       while (sampling) {
         const second = at();
-        const gw = await rest.get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/${NAME}`).catch(() => undefined);
+        const gw = await rest
+          .get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/${NAME}`)
+          .catch(() => undefined);
         const running = sim.running();
         const pods: Record<string, number> = {};
         await Promise.all(
           running.map(async (p) => {
             try {
-              const res = await fetch(`http://${p.ip}:${p.port}/api/stats`, { signal: AbortSignal.timeout(900) });
+              const res = await fetch(`http://${p.ip}:${p.port}/api/stats`, {
+                signal: AbortSignal.timeout(900),
+              });
               const body = (await res.json()) as { connections: number };
               pods[p.pod] = body.connections;
             } catch {
@@ -313,7 +317,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     // ---- the scenario ------------------------------------------------------------------------------
     enter("ramp up");
     await Promise.all(
-      workers.map(async (w) => w.send({ type: "open", count: perProcess, perSecond: perProcess / sc.rampSeconds })),
+      workers.map(async (w) =>
+        w.send({ type: "open", count: perProcess, perSecond: perProcess / sc.rampSeconds }),
+      ),
     );
     await sleep(sc.rampSeconds * 1000);
     enter("hold");
@@ -332,7 +338,11 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     while (Date.now() < settleBy) {
       const last = samples.at(-1);
       const running = sim.running();
-      const done = last !== undefined && last.replicas === want && running.length === want && running.every((p) => !p.terminating);
+      const done =
+        last !== undefined &&
+        last.replicas === want &&
+        running.length === want &&
+        running.every((p) => !p.terminating);
       if (done && settledAt === undefined) settledAt = Date.now();
       if (!done) settledAt = undefined;
       // Stay a few seconds after the last drain so late reconnects and deliveries are in the figures.
@@ -365,7 +375,12 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     const eventList = await rest.list(collection("v1", "events", NS));
     const events: ScalingEvent[] = eventList
       .map((e) => {
-        const ev = e as unknown as { reason?: string; message?: string; firstTimestamp?: string; eventTime?: string };
+        const ev = e as unknown as {
+          reason?: string;
+          message?: string;
+          firstTimestamp?: string;
+          eventTime?: string;
+        };
         const when = Date.parse(ev.firstTimestamp ?? ev.eventTime ?? "");
         return {
           t: Number.isFinite(when) ? Math.round((when - t0) / 1000) : -1,
@@ -387,7 +402,16 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         failedSubscriptions: a.failedSubscriptions + r.failedSubscriptions,
         reconnects: a.reconnects + r.reconnects,
       }),
-      { clients: 0, received: 0, lost: 0, duplicated: 0, outOfOrder: 0, resyncs: 0, failedSubscriptions: 0, reconnects: 0 },
+      {
+        clients: 0,
+        received: 0,
+        lost: 0,
+        duplicated: 0,
+        outOfOrder: 0,
+        resyncs: 0,
+        failedSubscriptions: 0,
+        reconnects: 0,
+      },
     );
     if (results.length !== workers.length) {
       throw new Error(`only ${results.length} of ${workers.length} client processes reported`);

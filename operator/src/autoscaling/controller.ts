@@ -24,13 +24,13 @@ import { deletionCostUpdates, POD_DELETION_COST } from "./deletion-cost.js";
 import { type AutoscalingKube, isConflict, type PodView } from "./kube.js";
 import { podAddress, scrapeConnections } from "./pod-metrics.js";
 import {
-  DEFAULT_REBALANCE,
   INITIAL_REBALANCE,
   type RebalanceDecision,
   type RebalanceSpec,
   type RebalanceState,
   rebalance,
 } from "./rebalance.js";
+import { autoscalingSettingsFromEnv } from "./settings.js";
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -50,6 +50,8 @@ export interface AutoscalingControllerOptions {
   httpPort?: number;
   metricsPort?: number;
   logger: Logger;
+  /** Tunables not given above come from here (RTGW_AUTOSCALER_*, RTGW_REBALANCE_*; default process.env). */
+  env?: NodeJS.ProcessEnv;
   now?: () => number;
   fetch?: typeof fetch;
   /** Called after each gateway's pass, with what was decided (tests, the e2e timeline). */
@@ -62,8 +64,6 @@ interface GatewayState {
   adminKey: string | undefined;
   lastScaleTime: string | undefined;
 }
-
-export const DEFAULT_INTERVAL_MS = 5_000;
 
 /** The CR's autoscaling block in the autoscaler's terms (HPA: each policy a Pods and/or Percent rule, Max). */
 export function autoscalerSpec(a: RealtimeGatewaySpec["autoscaling"]): AutoscalerSpec {
@@ -143,9 +143,10 @@ export class AutoscalingController {
   constructor(private readonly options: AutoscalingControllerOptions) {
     this.kube = options.kube;
     this.log = options.logger;
-    this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
-    this.scrapeTimeoutMs = options.scrapeTimeoutMs ?? Math.min(2_000, this.intervalMs);
-    this.rebalanceSpec = options.rebalance ?? DEFAULT_REBALANCE;
+    const settings = autoscalingSettingsFromEnv(options.env ?? process.env);
+    this.intervalMs = options.intervalMs ?? settings.intervalMs;
+    this.scrapeTimeoutMs = options.scrapeTimeoutMs ?? Math.min(settings.scrapeTimeoutMs, this.intervalMs);
+    this.rebalanceSpec = options.rebalance ?? settings.rebalance;
     this.httpPort = options.httpPort ?? GATEWAY_PORT;
     this.metricsPort = options.metricsPort ?? METRICS_PORT;
     this.now = options.now ?? Date.now;
