@@ -7,11 +7,18 @@ import type { GatewayConfig } from "./config.js";
 
 export interface Permissions {
   sub: string | undefined;
+  /** Token expiry (ms since epoch); the connection is closed with 1008 when it passes. */
+  expiresAtMs: number | undefined;
   subscribe: ChannelPatterns;
   publish: ChannelPatterns;
 }
 
-export const ANONYMOUS: Permissions = { sub: undefined, subscribe: ALLOW_ALL, publish: ALLOW_ALL };
+export const ANONYMOUS: Permissions = {
+  sub: undefined,
+  expiresAtMs: undefined,
+  subscribe: ALLOW_ALL,
+  publish: ALLOW_ALL,
+};
 
 const claimsSchema = z.object({
   sub: z.string().max(256).optional(),
@@ -74,6 +81,7 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
             ok: true,
             permissions: {
               sub: claims.data.sub,
+              expiresAtMs: claims.data.exp * 1000,
               subscribe: compile(claims.data.channels.subscribe),
               publish: compile(claims.data.channels.publish),
             },

@@ -261,6 +261,19 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       },
     });
 
+  // A token is valid for as long as it says: one sweep a second closes connections whose token expired
+  // (no per-socket timers).
+  const expirySweep =
+    config.auth === "jwt"
+      ? setInterval(() => {
+          const now = Date.now();
+          for (const ws of sockets) {
+            const expiresAt = ws.getUserData().permissions.expiresAtMs;
+            if (expiresAt !== undefined && expiresAt <= now) ws.end(CloseCode.Policy, "token expired");
+          }
+        }, 1000).unref()
+      : undefined;
+
   const gateway: GatewayServer = {
     hub,
     listen: () =>
@@ -308,6 +321,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     },
 
     async close() {
+      if (expirySweep) clearInterval(expirySweep);
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = undefined;
       for (const ws of [...sockets]) ws.end(CloseCode.GoingAway, "server stopping");

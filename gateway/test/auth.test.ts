@@ -70,6 +70,26 @@ describe("JWT auth (HS256)", { timeout: 60_000 }, () => {
   });
 });
 
+describe("JWT auth (expiry while connected)", { timeout: 30_000 }, () => {
+  it("closes a connection with 1008 once its token expires", async () => {
+    const gw = await startGateway({ env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: SECRET } });
+    try {
+      const shortLived = await hs256({ sub: "s", exp: now() + 2, channels });
+      const longLived = await hs256({ sub: "l", exp: now() + 600, channels });
+      const a = await connect(`${gw.wsUrl}?token=${shortLived}`);
+      const b = await connect(`${gw.wsUrl}?token=${longLived}`);
+      const t0 = Date.now();
+      const closed = await a.closed;
+      assert.equal(closed.code, 1008);
+      assert.ok(Date.now() - t0 < 5000);
+      assert.equal(b.ws.readyState, b.ws.OPEN);
+      b.ws.terminate();
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe("JWT auth (RS256 and ES256 public keys)", { timeout: 60_000 }, () => {
   for (const [alg, pair] of [
     ["RS256", generateKeyPairSync("rsa", { modulusLength: 2048 })],
