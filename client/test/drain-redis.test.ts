@@ -3,9 +3,10 @@
 // told, land on the other gateway, resume with since/epoch, and see every message exactly once, in order.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
 import { type GatewayProcess, startGateway } from "../../test-support/gateway.js";
 import { type RedisServer, startRedis } from "../../test-support/redis.js";
-import { type Client, connect, type ResyncEvent } from "../src/index.js";
+import { type Client, connect, type ResyncEvent, RtgwError } from "../src/index.js";
 import { type Balancer, httpPublish, recordingWebSocket, startBalancer, stateLog, until } from "./helpers.js";
 
 const API_KEY = "client-drain-key-0123456789";
@@ -118,5 +119,68 @@ describe("drain across gateways on Redis", { timeout: 90_000 }, () => {
     t.diagnostic(
       `${total} messages in ${Date.now() - started} ms; 20 clients moved ${moves[0]}..${moves.at(-1)} ms after the drain began`,
     );
+  });
+
+  it("Redis lost and restarted empty: publishes fail with unavailable, then a resync event and the new epoch in order", async (t) => {
+    balancer.setBackends([b.port]);
+    const client = connect(balancer.wsUrl, { WebSocket, backoff: { baseMs: 50, maxMs: 500 } });
+    clients.push(client);
+    const got: Array<{ offset: number; epoch: string | undefined }> = [];
+    const resyncs: ResyncEvent[] = [];
+    client.on("resync", (e) => resyncs.push(e));
+    const first = await client.subscribe("feed:outage", (_d, meta) =>
+      got.push({ offset: meta.offset, epoch: meta.epoch }),
+    ).ready;
+    for (let i = 1; i <= 5; i++) await client.publish("feed:outage", { i });
+    await until("five", () => got.length === 5);
+
+    let unavailable = false;
+    let ready = false;
+    await redis.kill();
+    await until(
+      "a publish to fail with unavailable",
+      () => {
+        void client.publish("feed:outage", { during: "outage" }).then(
+          () => {},
+          (e: unknown) => {
+            if (e instanceof RtgwError && e.code === "unavailable" && e.source === "server")
+              unavailable = true;
+          },
+        );
+        return unavailable;
+      },
+      15_000,
+    );
+    await redis.restart();
+    await until(
+      "the gateway ready again",
+      () => {
+        void fetch(`${b.url}/readyz`).then((r) => {
+          ready = r.status === 200;
+        });
+        return ready;
+      },
+      20_000,
+    );
+    await until("the resync", () => resyncs.length > 0, 15_000);
+    const offsets: number[] = [];
+    for (let i = 1; i <= 5; i++) offsets.push((await client.publish("feed:outage", { after: i })).offset);
+    await until("five more", () => got.length === 10, 10_000);
+
+    assert.equal(client.state, "connected", "the outage did not cost the connection");
+    assert.deepEqual(
+      got.slice(0, 5).map((g) => g.offset),
+      [1, 2, 3, 4, 5],
+    );
+    assert.ok(got.slice(0, 5).every((g) => g.epoch === first.epoch));
+    const newEpoch = resyncs.at(-1)!.epoch;
+    assert.notEqual(newEpoch, first.epoch, "Redis came back empty: a new epoch");
+    assert.deepEqual(
+      got.slice(5).map((g) => g.offset),
+      offsets,
+      "the new epoch's messages, once and in order",
+    );
+    assert.ok(got.slice(5).every((g) => g.epoch === newEpoch));
+    t.diagnostic(`resync events: ${JSON.stringify(resyncs)}`);
   });
 });
