@@ -133,6 +133,28 @@ export function socketPublisher(wsUrl: string, token: string | undefined): Promi
   });
 }
 
+/**
+ * Several publisher connections used in turn: the gateway limits publishes per connection
+ * (RTGW_PUBLISH_RATE, 50/s by default), so a rate of R needs about R / 40 of them.
+ */
+export async function socketPublishers(
+  wsUrl: string,
+  token: string | undefined,
+  count: number,
+): Promise<Publisher> {
+  const publishers = await Promise.all(
+    Array.from({ length: Math.max(1, count) }, () => socketPublisher(wsUrl, token)),
+  );
+  let next = 0;
+  return {
+    publish: (channel, dataJson) =>
+      (publishers[next++ % publishers.length] as Publisher).publish(channel, dataJson),
+    close: () => {
+      for (const publisher of publishers) publisher.close();
+    },
+  };
+}
+
 export interface PublishStats {
   sent: number;
   acked: number;

@@ -4,7 +4,13 @@ import { z } from "zod";
 import { renderHtmlReport } from "./html-report.js";
 import type { WorkerConfig, WorkerTick } from "./ipc.js";
 import { channelNames, sourceAddresses, splitConnections, workerCount } from "./plan.js";
-import { httpBaseOf, httpPublisher, type PublishStats, publishAtRate, socketPublisher } from "./publisher.js";
+import {
+  httpBaseOf,
+  httpPublisher,
+  type PublishStats,
+  publishAtRate,
+  socketPublishers,
+} from "./publisher.js";
 import { buildReport, type LoadReport, summaryLines, sumTicks, type TimelinePoint } from "./report.js";
 import { mintToken } from "./tokens.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -145,7 +151,11 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     if (options.publishRate > 0) {
       const publisher = options.apiKey
         ? httpPublisher(options.targets.map(httpBaseOf), options.apiKey)
-        : await socketPublisher(options.targets[0] as string, await tokenFor("load-publisher"));
+        : await socketPublishers(
+            options.targets[0] as string,
+            await tokenFor("load-publisher"),
+            Math.min(50, Math.ceil(options.publishRate / 40)),
+          );
       try {
         publishStats = await publishAtRate({
           publisher,

@@ -21,12 +21,19 @@ class Conn {
   last = -1;
   epoch: string | undefined = undefined;
   attempts = 0;
+  /** Sockets this connection has had (1 + reconnects), and the `since` its current one subscribed with. */
+  generation = 0;
+  since: number | undefined = undefined;
   everOpened = false;
   reconnectAfterMs: number | undefined = undefined;
+  /** Which target to dial; a reconnect moves to the next one (a draining gateway refuses new upgrades). */
+  target: number;
   constructor(
     readonly index: number,
     readonly channel: string,
-  ) {}
+  ) {
+    this.target = index;
+  }
 }
 
 function newHistogram(): Histogram {
@@ -105,7 +112,7 @@ class LoadWorker {
   }
 
   private connect(conn: Conn): void {
-    const target = this.targets[conn.index % this.targets.length] as LeanTarget;
+    const target = this.targets[conn.target % this.targets.length] as LeanTarget;
     const addresses = this.config.sourceAddresses;
     const localAddress = addresses.length > 0 ? addresses[conn.index % addresses.length] : undefined;
     this.pending++;
@@ -120,6 +127,8 @@ class LoadWorker {
 
   private subscribeFrame(conn: Conn): string {
     const since = conn.last >= 0 ? conn.last : undefined;
+    conn.generation++;
+    conn.since = since;
     return this.dialect.subscribe(
       SUBSCRIBE_ID,
       conn.channel,
@@ -146,10 +155,17 @@ class LoadWorker {
           if (conn.last < 0) {
             conn.last = incoming.offset;
           } else {
-            const step = observeOffset(conn.last, incoming.offset);
+            const previous = conn.last;
+            const step = observeOffset(previous, incoming.offset);
             conn.last = step.last;
             this.lost += step.lost;
             this.duplicated += step.duplicated;
+            if (step.lost > 0 || step.duplicated > 0) {
+              const what = step.lost > 0 ? `gap of ${step.lost}` : "duplicate";
+              this.sample(
+                `${what} on ${conn.channel}: offset ${incoming.offset} after ${previous} (socket ${conn.generation}, since ${conn.since})`,
+              );
+            }
           }
           const sentAt = (incoming.data as { ts?: unknown } | null)?.ts;
           if (typeof sentAt === "number") {
@@ -210,6 +226,7 @@ class LoadWorker {
         ? conn.reconnectAfterMs
         : backoffMs(conn.attempts, Math.random());
     conn.attempts++;
+    conn.target++;
     conn.reconnectAfterMs = undefined;
     if (Date.now() - this.startedAt + delay >= this.config.deadlineMs) return;
     setTimeout(() => {
