@@ -236,6 +236,13 @@ export type ParsedGateway =
   | { ok: true; gateway: RealtimeGateway }
   | { ok: false; metadata: ObjectMeta | undefined; message: string };
 
+function oneLine(s: string): string {
+  return s
+    .replaceAll(/\n\s*→\s*/g, " at ")
+    .replaceAll("✖ ", "")
+    .replaceAll("\n", "; ");
+}
+
 function celViolations(spec: RealtimeGatewaySpec): string[] {
   const out: string[] = [];
   for (const r of specRules) if (!r.check(spec)) out.push(r.message);
@@ -246,8 +253,10 @@ function celViolations(spec: RealtimeGatewaySpec): string[] {
 
 /** Parses a RealtimeGateway read from the API. Never throws: an invalid one comes back with a readable reason. */
 export function parseRealtimeGateway(raw: unknown): ParsedGateway {
-  const obj = z.looseObject({ metadata: metaSchema, spec: z.unknown(), status: z.unknown() }).safeParse(raw);
-  if (!obj.success) return { ok: false, metadata: undefined, message: z.prettifyError(obj.error) };
+  const obj = z
+    .looseObject({ metadata: metaSchema, spec: z.unknown().optional(), status: z.unknown().optional() })
+    .safeParse(raw);
+  if (!obj.success) return { ok: false, metadata: undefined, message: oneLine(z.prettifyError(obj.error)) };
   const metadata = obj.data.metadata as ObjectMeta;
   const spec = realtimeGatewaySpecSchema.safeParse(obj.data.spec ?? {});
   if (!spec.success) {

@@ -50,7 +50,7 @@ export interface RequestRecord {
 interface Fault {
   remaining: number;
   status: 500 | 429 | 503;
-  match: (r: { method: string; path: string }) => boolean;
+  match: (r: { method: string; path: string; watch: boolean }) => boolean;
 }
 
 interface WatchEvent {
@@ -167,7 +167,7 @@ export class FakeApiServer {
   // ---- test controls --------------------------------------------------------------------------------------------
 
   /** Serves a CRD's kind with its subresources, pruning, defaults, OpenAPI and CEL validation. */
-  registerCrd(crd: object): void {
+  registerCrd(crd: object, opts: { validate?: boolean } = {}): void {
     const spec = (crd as { spec: JsonObject }).spec;
     const names = spec.names as JsonObject;
     for (const v of spec.versions as JsonObject[]) {
@@ -185,7 +185,8 @@ export class FakeApiServer {
       };
       this.types.push(rt);
       const schema = ((v.schema as JsonObject).openAPIV3Schema ?? {}) as JsonObject;
-      this.validators.set(`${rt.group}/${rt.kind}`, makeCrdValidator(schema));
+      // validate: false stands for an old CRD or disabled validation: what the operator must survive.
+      if (opts.validate !== false) this.validators.set(`${rt.group}/${rt.kind}`, makeCrdValidator(schema));
     }
   }
 
@@ -204,9 +205,14 @@ export class FakeApiServer {
   failNext(
     count: number,
     code: 500 | 429 | 503 = 500,
-    match?: (r: { method: string; path: string }) => boolean,
+    match?: (r: { method: string; path: string; watch: boolean }) => boolean,
   ): void {
     this.faults.push({ remaining: count, status: code, match: match ?? (() => true) });
+  }
+
+  /** Cancels every pending injected fault. */
+  clearFaults(): void {
+    this.faults.length = 0;
   }
 
   /** Mutating requests (POST/PUT/PATCH/DELETE), optionally filtered by a path substring. */
@@ -270,9 +276,7 @@ export class FakeApiServer {
     };
     try {
       const body = await readBody(req);
-      const fault = this.faults.find(
-        (f) => f.remaining > 0 && f.match({ method: record.method, path: record.path }),
-      );
+      const fault = this.faults.find((f) => f.remaining > 0 && f.match(record));
       if (fault) {
         fault.remaining--;
         const reason = fault.status === 429 ? "TooManyRequests" : "InternalError";

@@ -1,0 +1,37 @@
+// Shared test plumbing: a fake API server with the CRD, the real client-node against it, and polling.
+import pino from "pino";
+import { realtimeGatewayCrd } from "../src/api/crd.js";
+import { kubeFromConfig } from "../src/kube.js";
+import { FakeApiServer, type FakeApiServerOptions } from "../test-support/fake-apiserver/server.js";
+
+export const quietLog = pino({ level: process.env.RTGW_TEST_LOG ?? "silent" });
+
+export async function fakeCluster(opts: FakeApiServerOptions & { validate?: boolean } = {}) {
+  const server = await FakeApiServer.start({ gcDelayMs: 5, ...opts });
+  server.registerCrd(realtimeGatewayCrd(), { validate: opts.validate ?? true });
+  const kc = server.kubeConfig();
+  return { server, kc, kube: kubeFromConfig(kc) };
+}
+
+/** Polls `check` until it returns a truthy value (returned) or `timeoutMs` passes (throws with `what`). */
+export async function eventually<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 5000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
