@@ -142,8 +142,12 @@ export class Hub {
       } else {
         position = await this.o.broker.position(channel);
       }
-      if (!stillHere()) return undefined;
       const result = { position, recovered };
+      if (!stillHere()) {
+        // Unsubscribed meanwhile: still answer the subscribe, but join nothing.
+        if (!conn.closed) ws.cork(() => sendAck(result));
+        return undefined;
+      }
       // Replay after `since` only when it belongs to this epoch and is not ahead of the channel;
       // otherwise the client starts from the current position (and `recovered:false` told it so).
       const sameEpoch = opts.epoch === undefined || opts.epoch === position.epoch;

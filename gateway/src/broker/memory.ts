@@ -48,13 +48,21 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     if (drop > 0) h.splice(0, drop);
   };
 
+  // Expired history is dropped on access, and by a sweep so idle channels do not keep it forever.
+  // (Offsets stay: a channel's offsets never go back within an epoch.)
+  let sweep: NodeJS.Timeout | undefined;
+
   return {
     kind: "memory",
     async start(e) {
       events = e;
+      sweep = setInterval(() => {
+        for (const state of channels.values()) if (state.history.length > 0) trim(state);
+      }, 10_000).unref();
       e.health(true);
     },
     async close() {
+      if (sweep) clearInterval(sweep);
       flush();
       events = undefined;
     },
