@@ -118,4 +118,14 @@ describe("config", () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /RTGW_COMPRESSION="brotli" is invalid: expected off, shared or dedicated/);
   });
+
+  it("the process refuses uWS's JS fallback (exit 3, says why)", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "gateway/src/main.ts"], {
+      env: { PATH: process.env.PATH, UWS_USE_FALLBACK: "1", RTGW_PORT: "0", RTGW_METRICS_PORT: "0" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 3);
+    assert.match(r.stdout + r.stderr, /fell back to its JS shim/);
+  });
 });
