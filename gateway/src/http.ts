@@ -1,5 +1,9 @@
 // Small helpers for uWS HTTP responses: JSON replies and bounded body reads.
+
 import type { HttpResponse } from "uWebSockets.js";
+import { timingSafeEqual } from "node:crypto";
+import type { z } from "zod";
+import { tokenFrom } from "./auth.js";
 
 export const STATUS: Record<number, string> = {
   200: "200 OK",
@@ -75,4 +79,49 @@ export function readBody(r: Reply, limit: number): Promise<Buffer | "too_large" 
       }
     });
   });
+}
+
+/** Bearer API key: 403 when none is configured, 401 when wrong (answered here). Returns true when allowed. */
+export function checkApiKey(res: HttpResponse, authorization: string, apiKey: string | undefined): boolean {
+  if (!apiKey) {
+    sendJson(res, 403, { error: "forbidden", message: "RTGW_API_KEY is not configured" });
+    return false;
+  }
+  const given = Buffer.from(tokenFrom(authorization, "") ?? "");
+  const want = Buffer.from(apiKey);
+  if (given.length !== want.length || !timingSafeEqual(given, want)) {
+    sendJson(res, 401, { error: "unauthorized", message: "wrong or missing bearer API key" });
+    return false;
+  }
+  return true;
+}
+
+/** Read and parse a JSON body with a zod schema; answers 400/413 itself and then has no `body`. */
+export async function readJsonBody<T>(
+  res: HttpResponse,
+  schema: z.ZodType<T>,
+  maxBytes: number,
+): Promise<{ r: Reply; body?: T }> {
+  const r = reply(res);
+  const raw = await readBody(r, maxBytes + 1024);
+  if (raw === undefined) return { r };
+  if (raw === "too_large") {
+    sendJson(r, 413, { error: "too_large", message: `body larger than ${maxBytes} bytes` });
+    return { r };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString("utf8"));
+  } catch {
+    sendJson(r, 400, { error: "bad_request", message: "body is not valid JSON" });
+    return { r };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+    sendJson(r, 400, { error: "bad_request", message: `${where}${issue?.message ?? "invalid body"}` });
+    return { r };
+  }
+  return { r, body: parsed.data };
 }

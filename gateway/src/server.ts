@@ -1,7 +1,6 @@
 // The gateway's HTTP routes and WebSocket handlers: a readable table; the work lives in named modules.
 
 import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
-import { timingSafeEqual } from "node:crypto";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -10,7 +9,7 @@ import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
 import { type Connection, newConnection, type Socket } from "./connection.js";
 import { drainSchedule, pickForShed, reconnectJitterMs, runDrainSchedule } from "./drain.js";
-import { readBody, reply, sendJson, sendText } from "./http.js";
+import { checkApiKey, readJsonBody, reply, sendJson, sendText } from "./http.js";
 import { Hub } from "./hub.js";
 import * as metrics from "./metrics.js";
 import { PAGE_HTML } from "./page.js";
@@ -101,49 +100,10 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     maxConnections: d.maxConnections,
   });
 
-  /** Bearer RTGW_API_KEY: 403 when none is configured, 401 when wrong. Returns true when allowed. */
-  const apiKeyOk = (res: HttpResponse, authorization: string): boolean => {
-    if (!config.apiKey) {
-      sendJson(res, 403, { error: "forbidden", message: "RTGW_API_KEY is not configured" });
-      return false;
-    }
-    const given = Buffer.from(tokenFrom(authorization, "") ?? "");
-    const want = Buffer.from(config.apiKey);
-    if (given.length !== want.length || !timingSafeEqual(given, want)) {
-      sendJson(res, 401, { error: "unauthorized", message: "wrong or missing bearer API key" });
-      return false;
-    }
-    return true;
-  };
-
-  /** Parse a JSON body with a zod schema; answers 400/413 itself and resolves undefined on failure. */
-  async function jsonBody<T>(
-    res: HttpResponse,
-    schema: z.ZodType<T>,
-  ): Promise<{ r: ReturnType<typeof reply>; body?: T }> {
-    const r = reply(res);
-    const raw = await readBody(r, config.maxMessageBytes + 1024);
-    if (raw === undefined) return { r };
-    if (raw === "too_large") {
-      sendJson(r, 413, { error: "too_large", message: `body larger than ${config.maxMessageBytes} bytes` });
-      return { r };
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString("utf8"));
-    } catch {
-      sendJson(r, 400, { error: "bad_request", message: "body is not valid JSON" });
-      return { r };
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-      sendJson(r, 400, { error: "bad_request", message: `${where}${issue?.message ?? "invalid body"}` });
-      return { r };
-    }
-    return { r, body: parsed.data };
-  }
+  const apiKeyOk = (res: HttpResponse, authorization: string) =>
+    checkApiKey(res, authorization, config.apiKey);
+  const jsonBody = <T>(res: HttpResponse, schema: z.ZodType<T>) =>
+    readJsonBody(res, schema, config.maxMessageBytes);
 
   /** Send `reconnect` then close 1012, for each picked socket at its moment in the window. */
   const leave = (targets: Socket[], windowMs: number, reason: string): Promise<void> =>
