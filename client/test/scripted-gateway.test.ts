@@ -21,6 +21,8 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
   let clients: Client[] = [];
   /** Answer pings (on by default). */
   let answerPings = true;
+  /** Close this many of the next connections with 1013 the moment they arrive. */
+  let refuseNext = 0;
 
   before(async () => {
     server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
@@ -47,6 +49,10 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
       });
       conn.send({ type: "welcome", connectionId: `c${connections.length + 1}`, node: "scripted" });
       connections.push(conn);
+      if (refuseNext > 0) {
+        refuseNext -= 1;
+        conn.close(1013, "full");
+      }
     });
   });
   afterEach(() => {
@@ -54,6 +60,7 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
     clients = [];
     for (const c of connections.splice(0)) if (!c.closed) c.close(1000);
     answerPings = true;
+    refuseNext = 0;
   });
   after(async () => {
     await new Promise<void>((r) => server.close(() => r()));
@@ -164,7 +171,11 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
   });
 
   it("queues publishes while disconnected (bounded), sends them in order on reconnect; in-flight ones fail", async () => {
-    const client = open({ maxQueuedPublishes: 2, backoff: { baseMs: 200, maxMs: 200 }, random: () => 0.999 });
+    const client = open({
+      maxQueuedPublishes: 2,
+      backoff: { baseMs: 1_000, maxMs: 1_000 },
+      random: () => 0.999,
+    });
     const first = await nth(1);
     await until("connected", () => client.state === "connected");
     const inFlight = client.publish("c:4", { n: 0 });
@@ -190,11 +201,12 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
   });
 
   it("backs off wider after each quick failure and starts over once a connection stayed up", async () => {
-    const client = open({ backoff: { baseMs: 100, maxMs: 1_000 }, random: () => 0.999, stableAfterMs: 50 });
+    refuseNext = 3; // refused on arrival, three times
+    const client = open({ backoff: { baseMs: 100, maxMs: 1_000 }, random: () => 0.999, stableAfterMs: 300 });
     const states = stateLog(client);
-    for (let n = 1; n <= 3; n++) (await nth(n)).close(1013, "full"); // refused at once, three times
     const stable = await nth(4);
-    await new Promise((r) => setTimeout(r, 120)); // past stableAfterMs
+    await until("connected", () => client.state === "connected");
+    await new Promise((r) => setTimeout(r, 400)); // past stableAfterMs
     stable.close(1013, "full");
     await nth(5);
     assert.deepEqual(
@@ -231,7 +243,7 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
   });
 
   it("an unanswered publish times out; a malformed frame is reported and skipped", async () => {
-    const client = open({ requestTimeoutMs: 80, pingIntervalMs: 0 });
+    const client = open({ requestTimeoutMs: 300, pingIntervalMs: 0 });
     const errors: RtgwError[] = [];
     client.on("error", (e) => errors.push(e));
     const got: number[] = [];
