@@ -1,0 +1,111 @@
+// `since` recovery is gap- and duplicate-free even when the broker answers slowly (as Redis does):
+// the real server in-process over a memory broker whose subscribe/history/position resolve after random delays,
+// while a stream is being published and subscribers join at random moments.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import pino from "pino";
+import { freePort } from "../../test-support/ports.js";
+import { createAuthenticator } from "../src/auth.js";
+import type { Broker } from "../src/broker/broker.js";
+import { createMemoryBroker } from "../src/broker/memory.js";
+import { parseConfig } from "../src/config.js";
+import type { MessageFrame } from "../src/protocol.js";
+import { createGatewayServer } from "../src/server.js";
+import { connect, type TestClient } from "./client.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The memory broker, with every read answered 0-25 ms late (the answer itself is taken at call time). */
+function slowBroker(inner: Broker): Broker {
+  const late = <T>(p: Promise<T>) => p.then(async (v) => (await sleep(Math.random() * 25), v));
+  return {
+    ...inner,
+    kind: inner.kind,
+    start: (e) => inner.start(e),
+    close: () => inner.close(),
+    healthy: () => inner.healthy(),
+    publish: (c, d) => inner.publish(c, d),
+    subscribe: (c) => late(inner.subscribe(c)),
+    unsubscribe: (c) => inner.unsubscribe(c),
+    history: (c, s, e) => late(inner.history(c, s, e)),
+    position: (c) => late(inner.position(c)),
+  };
+}
+
+describe("since recovery with a slow broker", { timeout: 60_000 }, () => {
+  it("every subscriber sees exactly since+1..N, in order, whenever it joins", async () => {
+    const parsed = parseConfig({
+      RTGW_HOST: "127.0.0.1",
+      RTGW_PORT: String(await freePort()),
+      RTGW_METRICS_PORT: String(await freePort()),
+      RTGW_HISTORY_SIZE: "10000",
+      RTGW_LOG_LEVEL: "silent",
+    });
+    assert.ok(parsed.ok);
+    const config = parsed.config;
+    const broker = slowBroker(createMemoryBroker({ historySize: 10_000, historyTtlSeconds: 300 }));
+    const server = createGatewayServer({
+      config,
+      broker,
+      auth: createAuthenticator(config),
+      logger: pino({ level: "silent" }),
+      maxConnections: 1000,
+      onDrained: () => {},
+    });
+    await broker.start({
+      message: (b) => server.hub.deliver(b),
+      presence: (e) => server.hub.presence(e),
+      resync: (c, p) => server.hub.resync(c, p),
+      health: () => {},
+    });
+    await server.listen();
+    const url = `ws://127.0.0.1:${config.port}/ws`;
+    const clients: TestClient[] = [];
+    try {
+      const N = 600;
+      let published = 0;
+      const publishing = (async () => {
+        for (let i = 1; i <= N; i++) {
+          await broker.publish("stream", JSON.stringify(i));
+          published = i;
+          if (i % 3 === 0) await sleep(1);
+        }
+      })();
+      const joins: { client: TestClient; since: number | undefined; ack: Promise<number> }[] = [];
+      for (let k = 0; k < 24; k++) {
+        await sleep(Math.random() * 25);
+        const client = await connect(url);
+        clients.push(client);
+        const since = k % 4 === 3 ? undefined : Math.floor(Math.random() * (published + 1));
+        const ack = client.request(
+          { type: "subscribe", channel: "stream", ...(since === undefined ? {} : { since }) },
+          10_000,
+        );
+        joins.push({
+          client,
+          since,
+          ack: ack.then((a) => {
+            assert.ok(a.type === "ack", JSON.stringify(a));
+            if (since !== undefined) assert.equal(a.recovered, true);
+            return a.offset ?? -1;
+          }),
+        });
+      }
+      await publishing;
+      for (const j of joins) {
+        const ackOffset = await j.ack;
+        const from = (j.since ?? ackOffset) + 1;
+        const offsets = () =>
+          j.client.frames.filter((f): f is MessageFrame => f.type === "message").map((m) => m.offset);
+        const deadline = Date.now() + 10_000;
+        while ((offsets().at(-1) ?? from - 1) < N && Date.now() < deadline) await sleep(10);
+        const want = Array.from({ length: N - from + 1 }, (_, i) => from + i);
+        assert.deepEqual(offsets(), want, `since ${j.since}, ack ${ackOffset}`);
+      }
+    } finally {
+      for (const c of clients) c.ws.terminate();
+      await server.close();
+      await broker.close();
+    }
+  });
+});
