@@ -92,6 +92,12 @@ describe("the images run on production dependencies alone", () => {
     assert.ok(reached.has("uWebSockets.js"), "the graph walk found the gateway's server");
     assert.deepEqual(devOnly(reached), []);
   });
+
+  test("`rtgw operator`, with everything it imports at run time, needs no dev dependency", async () => {
+    const reached = await packagesReached("operator/src/main.ts", true);
+    assert.ok(reached.has("@kubernetes/client-node"), "the graph walk found the Kubernetes client");
+    assert.deepEqual(devOnly(reached), []);
+  });
 });
 
 describe("Dockerfile", () => {

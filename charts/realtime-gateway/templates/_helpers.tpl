@@ -111,42 +111,44 @@ needs exactly one. Fails the render with a message naming the values otherwise.
 {{- end }}
 
 {{/*
-The operator's permissions on the resources it manages, in whatever namespaces it watches. Keep equal to
-operator/src/rbac.ts (test/chart checks both directions).
+The operator's permissions on the resources it manages, in whatever namespaces it watches: exactly
+operator/src/rbac.ts (OPERATOR_RULES) less the Lease rule below. test/chart/rbac.test.ts keeps them equal.
 */}}
 {{- define "rtgw.operator.rules" -}}
+# The RealtimeGateway: informer, status writes, and the autoscaler's scale writes.
 - apiGroups: ["rtgw.dev"]
   resources: ["realtimegateways"]
   verbs: ["get", "list", "watch"]
 - apiGroups: ["rtgw.dev"]
-  resources: ["realtimegateways/status"]
-  verbs: ["get", "patch", "update"]
-- apiGroups: ["rtgw.dev"]
-  resources: ["realtimegateways/scale"]
-  verbs: ["get", "patch", "update"]
+  resources: ["realtimegateways/status", "realtimegateways/scale"]
+  verbs: ["get", "update", "patch"]
+# Owned objects: informers and server-side apply (create is what applying a new object needs). Deletion is left
+# to the garbage collector through owner references, so no delete verb.
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["services", "configmaps"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+# Secrets: the referenced ones are watched (existence, keys); the autoscaler creates its admin-key Secret.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "create"]
+# Pods: the autoscaler finds gateway pods to scrape and sets their pod-deletion-cost annotation.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch", "patch"]
-- apiGroups: ["events.k8s.io"]
+- apiGroups: ["", "events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end }}
 
-{{/* Leader election: the operator's Lease in the release namespace. */}}
+{{/* Leader election: the operator's Lease, in the release namespace only. */}}
 {{- define "rtgw.operator.leaseRules" -}}
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
-  verbs: ["get", "list", "watch", "create", "update", "patch"]
+  verbs: ["get", "create", "update"]
 {{- end }}

@@ -1,0 +1,76 @@
+// The chart's RBAC is exactly the operator's API calls (operator/src/rbac.ts): nothing missing (the operator
+// would get 403s), nothing extra (least privilege), no wildcard, and the Lease only in the release namespace.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { OPERATOR_RULES, type PolicyRule } from "../../operator/src/rbac.js";
+import { ensureHelm, type KubeObject, NAMESPACE, render } from "./support/helm.js";
+
+/** One permission: a verb on a resource of an API group. */
+export function permissions(rules: PolicyRule[]): string[] {
+  const out = new Set<string>();
+  for (const r of rules)
+    for (const g of r.apiGroups)
+      for (const res of r.resources) for (const v of r.verbs) out.add(`${g || "core"}/${res}:${v}`);
+  return [...out].sort();
+}
+
+type RbacObject = KubeObject & { rules: PolicyRule[] };
+const rolesOf = (objs: KubeObject[]) =>
+  objs.filter((o) => o.kind === "ClusterRole" || o.kind === "Role") as RbacObject[];
+const isLease = (p: string) => p.startsWith("coordination.k8s.io/leases:");
+
+describe("operator RBAC", () => {
+  before(ensureHelm);
+
+  test("permissions() expands rules into single permissions", () => {
+    assert.deepEqual(
+      permissions([{ apiGroups: ["", "apps"], resources: ["pods"], verbs: ["get", "list"] }]),
+      ["apps/pods:get", "apps/pods:list", "core/pods:get", "core/pods:list"],
+    );
+  });
+
+  test("the operator's list itself has no wildcard", () => {
+    assert.ok(!permissions(OPERATOR_RULES).some((p) => p.includes("*")));
+  });
+
+  for (const scope of ["cluster", "namespace"] as const) {
+    test(`scope=${scope}: the chart grants exactly what operator/src/rbac.ts lists, and no wildcard`, async () => {
+      const objs = await render({ set: [`operator.scope=${scope}`, "operator.replicas=2"] });
+      const roles = rolesOf(objs);
+      const granted = permissions(roles.flatMap((r) => r.rules));
+      assert.deepEqual(granted, permissions(OPERATOR_RULES));
+      for (const r of roles)
+        assert.ok(!JSON.stringify(r.rules).includes("*"), `${r.kind} ${r.metadata.name}: wildcard`);
+      // The managed resources: cluster-wide or in the release namespace, as the scope says.
+      const main = roles.filter((r) => !permissions(r.rules).every(isLease));
+      assert.deepEqual(
+        main.map((r) => r.kind),
+        [scope === "cluster" ? "ClusterRole" : "Role"],
+      );
+      // Leases: a Role in the release namespace, whatever the scope.
+      for (const r of roles) {
+        if (permissions(r.rules).some(isLease)) {
+          assert.equal(r.kind, "Role");
+          assert.equal(r.metadata.namespace, NAMESPACE);
+          assert.ok(permissions(r.rules).every(isLease), `${r.metadata.name} mixes Leases with other grants`);
+        }
+      }
+    });
+  }
+
+  test("every Role and ClusterRole is bound to the operator's ServiceAccount", async () => {
+    const objs = await render();
+    const sa = objs.find((o) => o.kind === "ServiceAccount")!;
+    for (const role of rolesOf(objs)) {
+      const binding = objs.find(
+        (o) =>
+          o.kind === `${role.kind}Binding` &&
+          (o as KubeObject & { roleRef: { name: string } }).roleRef.name === role.metadata.name,
+      ) as (KubeObject & { subjects: { kind: string; name: string; namespace: string }[] }) | undefined;
+      assert.ok(binding, `${role.kind} ${role.metadata.name} is unbound`);
+      assert.deepEqual(binding.subjects, [
+        { kind: "ServiceAccount", name: sa.metadata.name, namespace: NAMESPACE },
+      ]);
+    }
+  });
+});
