@@ -88,6 +88,7 @@ export function benchCommand(): Command {
     .option("--systems <list>", "comma list of rtgw, socketio, uws", "rtgw,socketio,uws")
     .option("--json <file>", "results file", "loadtest/results/bench.json")
     .option("--readme <file>", "README whose bench results block is regenerated", "README.md")
+    .addCommand(boxCommand())
     .action(async (flags: { quick?: boolean; systems: string; json: string; readme: string }) => {
       const { runBench } = await import("./bench/run-bench.js");
       await runBench({
@@ -97,4 +98,51 @@ export function benchCommand(): Command {
         readme: flags.readme,
       });
     });
+}
+
+function boxCommand(): Command {
+  return (
+    new Command("box")
+      .description(
+        "hold ~200,000 connections on this machine: gateways on one Redis, load workers, a broadcast stream",
+      )
+      .option("--connections <n>", "connections in total", number, 200_000)
+      .option(
+        "--gateways <n>",
+        "gateway processes (each holds at most ~19,900: the open-file limit)",
+        number,
+        12,
+      )
+      .option("--workers <n>", "load worker processes (each at most 18,000)", number, 12)
+      .option("--ramp-seconds <s>", "ramp", number, 150)
+      .option("--hold-seconds <s>", "hold, publishing", number, 60)
+      .option("--channels <n>", "channels", number, 100)
+      .option("--publish-rate <r>", "messages per second over all channels", number, 10)
+      // Not --json/--html: `bench` owns those names, and commander hands a parent's options to the parent.
+      .option(
+        "--out <file>",
+        "results file (the load report goes beside it as *-load.json)",
+        "loadtest/results/box.json",
+      )
+      .option("--report <file>", "HTML report", "loadtest/results/box.html")
+      .action(async (flags: Record<string, number | string>) => {
+        const { runBox } = await import("./box/run-box.js");
+        const result = await runBox({
+          connections: flags.connections as number,
+          gateways: flags.gateways as number,
+          workers: flags.workers as number,
+          rampSeconds: flags.rampSeconds as number,
+          holdSeconds: flags.holdSeconds as number,
+          channels: flags.channels as number,
+          publishRate: flags.publishRate as number,
+          json: flags.out as string,
+          html: flags.report as string,
+        });
+        const ok =
+          result.connectionsHeld >= result.connectionsRequested &&
+          result.lost === 0 &&
+          result.duplicated === 0;
+        process.exitCode = ok ? 0 : 1;
+      })
+  );
 }

@@ -160,6 +160,7 @@ export function wsUrlOf(system: SystemName, port: number): string {
 
 export interface RedisProcess {
   url: string;
+  rss(): number;
   stop(): Promise<void>;
 }
 
@@ -210,6 +211,7 @@ export async function startRedisServer(): Promise<RedisProcess> {
   }
   return {
     url: `redis://127.0.0.1:${port}`,
+    rss: () => rssOf(child.pid ?? -1),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGKILL");

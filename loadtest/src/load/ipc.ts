@@ -43,6 +43,8 @@ export const workerTick = z.object({
   duplicated: z.number(),
   reconnects: z.number(),
   intervalP99Ms: z.number().nullable(),
+  /** The worker's resident set size, bytes. */
+  rss: z.number(),
 });
 export type WorkerTick = z.infer<typeof workerTick>;
 

@@ -11,6 +11,8 @@ export interface TimelinePoint {
   connectsPerSecond: number;
   deliveriesPerSecond: number;
   p99Ms: number | null;
+  /** Resident memory of all load workers together, bytes. */
+  workersRss: number;
 }
 
 export interface LoadReport {
@@ -62,6 +64,7 @@ export function sumTicks(ticks: readonly WorkerTick[]): Omit<WorkerTick, "type" 
     lost: 0,
     duplicated: 0,
     reconnects: 0,
+    rss: 0,
   };
   let intervalP99Ms: number | null = null;
   for (const tick of ticks) {

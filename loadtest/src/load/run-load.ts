@@ -105,6 +105,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       connectsPerSecond: Math.round((total.opened - previous.opened) / seconds),
       deliveriesPerSecond: Math.round((total.delivered - previous.delivered) / seconds),
       p99Ms: total.intervalP99Ms,
+      workersRss: total.rss,
     };
     previous = { opened: total.opened, delivered: total.delivered, at: now };
     return { point, total };

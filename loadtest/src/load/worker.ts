@@ -258,6 +258,7 @@ class LoadWorker {
       duplicated: this.duplicated,
       reconnects: this.reconnects,
       intervalP99Ms: p99,
+      rss: process.memoryUsage.rss(),
     };
   }
 

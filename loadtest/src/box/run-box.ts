@@ -1,0 +1,126 @@
+// The box-scale run: many gateway processes on one Redis and many load workers, all on this machine,
+// holding a couple of hundred thousand connections with a broadcast stream flowing. Everything is bounded
+// (ramp + hold + settle) and every process it starts is killed at the end.
+import { writeFile } from "node:fs/promises";
+import {
+  BENCH_API_KEY,
+  type ServerProcess,
+  startRedisServer,
+  startSystem,
+  wsUrlOf,
+} from "../bench/processes.js";
+import { runLoad } from "../load/run-load.js";
+
+export interface BoxOptions {
+  connections: number;
+  gateways: number;
+  workers: number;
+  rampSeconds: number;
+  holdSeconds: number;
+  channels: number;
+  publishRate: number;
+  json: string;
+  html: string;
+}
+
+export interface BoxResult {
+  date: string;
+  connectionsRequested: number;
+  connectionsHeld: number;
+  gateways: number;
+  workers: number;
+  gatewayRssBytes: number;
+  gatewayBytesPerConnection: number;
+  workerRssBytes: number;
+  redisRssBytes: number;
+  publishRatePerSecond: number;
+  deliveriesPerSecond: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  p999Ms: number | null;
+  lost: number;
+  duplicated: number;
+  connectErrors: number;
+  durationSeconds: number;
+}
+
+const log = (line: string) => process.stderr.write(`box: ${line}\n`);
+
+export async function runBox(options: BoxOptions): Promise<BoxResult> {
+  const startedAt = Date.now();
+  const redis = await startRedisServer();
+  const gateways: ServerProcess[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    log(`starting ${options.gateways} gateways on ${redis.url}`);
+    for (let i = 0; i < options.gateways; i += 4) {
+      const batch = Math.min(4, options.gateways - i);
+      gateways.push(
+        ...(await Promise.all(Array.from({ length: batch }, () => startSystem("rtgw", redis.url)))),
+      );
+    }
+    const baseline = gateways.reduce((sum, g) => sum + g.rss(), 0);
+    // Memory at the end of the hold is what the held connections cost; sample it while the load runs.
+    let gatewayRss = baseline;
+    let redisRss = redis.rss();
+    sampler = setInterval(() => {
+      gatewayRss = gateways.reduce((sum, g) => sum + g.rss(), 0);
+      redisRss = redis.rss();
+    }, 2_000);
+    const report = await runLoad({
+      targets: gateways.map((g) => wsUrlOf("rtgw", g.port)),
+      connections: options.connections,
+      rampSeconds: options.rampSeconds,
+      holdSeconds: options.holdSeconds,
+      channels: options.channels,
+      publishRate: options.publishRate,
+      apiKey: BENCH_API_KEY,
+      workers: options.workers,
+      maxPendingConnects: 100,
+      json: options.json.replace(/\.json$/, "-load.json"),
+      html: options.html,
+    });
+    clearInterval(sampler);
+    const held = report.connections.peakHeld;
+    const result: BoxResult = {
+      date: new Date().toISOString(),
+      connectionsRequested: options.connections,
+      connectionsHeld: held,
+      gateways: options.gateways,
+      workers: options.workers,
+      gatewayRssBytes: gatewayRss,
+      gatewayBytesPerConnection: held > 0 ? Math.round((gatewayRss - baseline) / held) : 0,
+      workerRssBytes: Math.max(0, ...report.timeline.map((p) => p.workersRss)),
+      redisRssBytes: redisRss,
+      publishRatePerSecond: report.publish.ratePerSecond,
+      deliveriesPerSecond: report.deliveries.perSecond,
+      p50Ms: report.latencyMs.p50,
+      p99Ms: report.latencyMs.p99,
+      p999Ms: report.latencyMs.p999,
+      lost: report.loss.lost,
+      duplicated: report.loss.duplicated,
+      connectErrors: report.connections.connectErrors,
+      durationSeconds: Math.round((Date.now() - startedAt) / 1000),
+    };
+    await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
+    const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+    process.stdout.write(
+      [
+        "",
+        `box: held ${held} of ${options.connections} connections on ${options.gateways} gateways (${options.workers} load workers)`,
+        `box: memory: gateways ${mb(result.gatewayRssBytes)} (${result.gatewayBytesPerConnection} B/conn over their baseline), ` +
+          `load workers ${mb(result.workerRssBytes)}, redis ${mb(result.redisRssBytes)}`,
+        `box: broadcast: ${result.publishRatePerSecond} msg/s → ${result.deliveriesPerSecond} deliveries/s, ` +
+          `latency p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms p999 ${result.p999Ms} ms`,
+        `box: loss: ${result.lost} lost, ${result.duplicated} duplicated; ${result.connectErrors} connect errors; ${result.durationSeconds} s`,
+        `box: ${held >= options.connections && result.lost === 0 && result.duplicated === 0 ? "PASS" : "FAIL"} (wrote ${options.json})`,
+        "",
+      ].join("\n"),
+    );
+    return result;
+  } finally {
+    if (sampler) clearInterval(sampler);
+    await Promise.all(gateways.map((g) => g.stop()));
+    await redis.stop();
+  }
+}
