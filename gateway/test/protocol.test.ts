@@ -161,6 +161,15 @@ describe("wire protocol", { timeout: 60_000 }, () => {
     assert.equal((await c.closed).code, 1009);
   });
 
+  it("a frame many times the limit is cut at the transport; the gateway carries on", async () => {
+    const c = await client();
+    c.send({ type: "publish", id: 1, channel: "huge", data: "x".repeat(64 * 1024) });
+    const { code } = await c.closed;
+    assert.ok(code === 1009 || code === 1006, `closed with ${code}`);
+    const other = await client();
+    assert.equal((await other.request({ type: "ping" })).type, "pong");
+  });
+
   it("batches several queued messages for one socket into one array frame", async () => {
     const a = await client();
     await a.request({ type: "subscribe", channel: "batch" });

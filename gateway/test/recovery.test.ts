@@ -17,7 +17,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The memory broker, with every read answered 0-25 ms late (the answer itself is taken at call time). */
 function slowBroker(inner: Broker): Broker {
-  const late = <T>(p: Promise<T>) => p.then(async (v) => (await sleep(Math.random() * 25), v));
+  const late = async <T>(p: Promise<T>) => {
+    const v = await p;
+    await sleep(Math.random() * 25);
+    return v;
+  };
   return {
     ...inner,
     kind: inner.kind,
@@ -32,34 +36,46 @@ function slowBroker(inner: Broker): Broker {
   };
 }
 
+async function inProcessGateway() {
+  const parsed = parseConfig({
+    RTGW_HOST: "127.0.0.1",
+    RTGW_PORT: String(await freePort()),
+    RTGW_METRICS_PORT: String(await freePort()),
+    RTGW_HISTORY_SIZE: "10000",
+    RTGW_LOG_LEVEL: "silent",
+  });
+  assert.ok(parsed.ok);
+  const config = parsed.config;
+  const broker = slowBroker(createMemoryBroker({ historySize: 10_000, historyTtlSeconds: 300 }));
+  const server = createGatewayServer({
+    config,
+    broker,
+    auth: createAuthenticator(config),
+    logger: pino({ level: "silent" }),
+    maxConnections: 1000,
+    onDrained: () => {},
+  });
+  await broker.start({
+    message: (b) => server.hub.deliver(b),
+    presence: (e) => server.hub.presence(e),
+    resync: (c, p) => server.hub.resync(c, p),
+    health: () => {},
+  });
+  await server.listen();
+  return {
+    server,
+    broker,
+    url: `ws://127.0.0.1:${config.port}/ws`,
+    async stop() {
+      await server.close();
+      await broker.close();
+    },
+  };
+}
+
 describe("since recovery with a slow broker", { timeout: 60_000 }, () => {
   it("every subscriber sees exactly since+1..N, in order, whenever it joins", async () => {
-    const parsed = parseConfig({
-      RTGW_HOST: "127.0.0.1",
-      RTGW_PORT: String(await freePort()),
-      RTGW_METRICS_PORT: String(await freePort()),
-      RTGW_HISTORY_SIZE: "10000",
-      RTGW_LOG_LEVEL: "silent",
-    });
-    assert.ok(parsed.ok);
-    const config = parsed.config;
-    const broker = slowBroker(createMemoryBroker({ historySize: 10_000, historyTtlSeconds: 300 }));
-    const server = createGatewayServer({
-      config,
-      broker,
-      auth: createAuthenticator(config),
-      logger: pino({ level: "silent" }),
-      maxConnections: 1000,
-      onDrained: () => {},
-    });
-    await broker.start({
-      message: (b) => server.hub.deliver(b),
-      presence: (e) => server.hub.presence(e),
-      resync: (c, p) => server.hub.resync(c, p),
-      health: () => {},
-    });
-    await server.listen();
-    const url = `ws://127.0.0.1:${config.port}/ws`;
+    const { broker, url, stop } = await inProcessGateway();
     const clients: TestClient[] = [];
     try {
       const N = 600;
@@ -104,8 +120,27 @@ describe("since recovery with a slow broker", { timeout: 60_000 }, () => {
       }
     } finally {
       for (const c of clients) c.ws.terminate();
-      await server.close();
-      await broker.close();
+      await stop();
+    }
+  });
+
+  it("a broker resync reaches the channel's subscribers as a resync frame", async () => {
+    const { server, url, stop } = await inProcessGateway();
+    const client = await connect(url);
+    try {
+      await client.request({ type: "subscribe", channel: "holey" });
+      server.hub.resync("holey", { offset: 42, epoch: "e2" });
+      const frame = await client.next((f) => f.type === "resync");
+      assert.deepEqual(frame, {
+        type: "resync",
+        channel: "holey",
+        epoch: "e2",
+        offset: 42,
+        recovered: false,
+      });
+    } finally {
+      client.ws.terminate();
+      await stop();
     }
   });
 });
