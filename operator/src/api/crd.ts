@@ -26,7 +26,12 @@ export function toStructural(node: unknown): unknown {
   delete s.$schema;
   if (s[INT_OR_STRING] === true) {
     // Structural form of int-or-string: the marker plus an anyOf with types only.
-    return { [INT_OR_STRING]: true, anyOf: [{ type: "integer" }, { type: "string" }] };
+    const rules = s["x-kubernetes-validations"];
+    return {
+      [INT_OR_STRING]: true,
+      anyOf: [{ type: "integer" }, { type: "string" }],
+      ...(rules ? { "x-kubernetes-validations": rules } : {}),
+    };
   }
   // zod's .int() adds the safe-integer range; Kubernetes integers are int64, so drop the noise.
   if (s.type === "integer") {

@@ -27,9 +27,16 @@ function cel<T>(rules: CelRule<T>[]): { "x-kubernetes-validations": { rule: stri
 
 /** Marks a schema as Kubernetes int-or-string (quantities like `500m` or `1`); crd.ts rewrites the anyOf. */
 export const INT_OR_STRING = "x-kubernetes-int-or-string";
+/** A resource quantity (`500m`, `1Gi`, `2`): the CRD checks strings with the same pattern through CEL. */
+export const QUANTITY_PATTERN = "^[0-9]+([.][0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$";
+export const quantityRule: CelRule<number | string> = {
+  rule: `type(self) == int || self.matches('${QUANTITY_PATTERN}')`,
+  message: "must be a Kubernetes quantity such as 500m, 1Gi or 2",
+  check: (v) => typeof v === "number" || new RegExp(QUANTITY_PATTERN).test(v),
+};
 const quantity = z
-  .union([z.number().int(), z.string().regex(/^[0-9.]+[a-zA-Z]*$/)])
-  .meta({ [INT_OR_STRING]: true });
+  .union([z.number().int(), z.string().regex(new RegExp(QUANTITY_PATTERN))])
+  .meta({ [INT_OR_STRING]: true, ...cel([quantityRule]) });
 
 const secretKeyRef = z.object({
   name: z.string().min(1).max(253).describe("Secret in the RealtimeGateway's namespace"),

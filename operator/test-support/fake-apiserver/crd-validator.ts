@@ -47,7 +47,12 @@ export function pruneAndDefault(value: Json | undefined, schema: Schema): Json |
 /** The value as CEL sees it: integer fields become CEL ints (BigInt), numbers stay doubles. */
 function toCel(value: Json | undefined, schema: Schema): unknown {
   if (value === undefined || value === null) return value;
-  if (schema.type === "integer" && typeof value === "number") return BigInt(value);
+  if (
+    typeof value === "number" &&
+    (schema.type === "integer" || (schema["x-kubernetes-int-or-string"] && Number.isInteger(value)))
+  ) {
+    return BigInt(value);
+  }
   if (isObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {

@@ -1,0 +1,256 @@
+// The generated CRD: structural, defaulted, and its CEL rules doing what they say (evaluated with a real CEL
+// evaluator, @marcbachmann/cel-js) and agreeing with their TypeScript twins used at runtime.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { evaluate } from "@marcbachmann/cel-js";
+import { parse } from "yaml";
+import { crdYaml, openApiSchema, realtimeGatewayCrd } from "../../src/api/crd.js";
+import {
+  autoscalingRules,
+  parseRealtimeGateway,
+  quantityRule,
+  redisRules,
+  specRules,
+} from "../../src/api/realtimegateway.js";
+import { makeCrdValidator } from "../../test-support/fake-apiserver/crd-validator.js";
+
+type Node = Record<string, unknown>;
+
+/** Violations of the apiextensions structural-schema rules (a subset that catches generator mistakes). */
+function structuralProblems(node: Node, path: string): string[] {
+  const out: string[] = [];
+  if (node["x-kubernetes-int-or-string"] === true) {
+    const anyOf = node.anyOf as Node[] | undefined;
+    if (!anyOf?.every((b) => Object.keys(b).length === 1 && (b.type === "integer" || b.type === "string")))
+      out.push(`${path}: bad int-or-string`);
+    return out;
+  }
+  if (typeof node.type !== "string") out.push(`${path}: no type`);
+  for (const bad of [
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "not",
+    "$ref",
+    "$schema",
+    "additionalItems",
+    "patternProperties",
+    "const",
+  ]) {
+    if (bad in node) out.push(`${path}: ${bad} not allowed here`);
+  }
+  if (node.properties && node.additionalProperties) out.push(`${path}: properties and additionalProperties`);
+  if (
+    node.type === "object" &&
+    node.default !== undefined &&
+    typeof node.default === "object" &&
+    Object.keys(node.default as object).length > 0
+  ) {
+    out.push(`${path}: object default should be {} so nested defaults apply`);
+  }
+  for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, Node>))
+    out.push(...structuralProblems(v, `${path}.${k}`));
+  if (node.items) out.push(...structuralProblems(node.items as Node, `${path}[]`));
+  if (typeof node.additionalProperties === "object")
+    out.push(...structuralProblems(node.additionalProperties as Node, `${path}{}`));
+  return out;
+}
+
+const validate = makeCrdValidator(openApiSchema() as never);
+const base = { image: "ghcr.io/x/rtgw:1", redis: { url: "redis://redis:6379" } };
+const object = (spec: unknown) => ({
+  apiVersion: "rtgw.dev/v1alpha1",
+  kind: "RealtimeGateway",
+  metadata: { name: "x" },
+  spec,
+});
+
+describe("CRD", () => {
+  it("has the names, scope, subresources and printer columns", () => {
+    const crd = realtimeGatewayCrd();
+    const spec = crd.spec as Node & { versions: Node[]; names: Node };
+    assert.equal(crd.metadata.name, "realtimegateways.rtgw.dev");
+    assert.deepEqual(spec.names, {
+      kind: "RealtimeGateway",
+      listKind: "RealtimeGatewayList",
+      plural: "realtimegateways",
+      singular: "realtimegateway",
+      shortNames: ["rtgw"],
+    });
+    assert.equal(spec.scope, "Namespaced");
+    const v = spec.versions[0]!;
+    assert.equal(v.name, "v1alpha1");
+    assert.deepEqual(v.subresources, {
+      status: {},
+      scale: {
+        specReplicasPath: ".spec.replicas",
+        statusReplicasPath: ".status.replicas",
+        labelSelectorPath: ".status.selector",
+      },
+    });
+    assert.deepEqual(
+      (v.additionalPrinterColumns as Node[]).map((c) => c.name),
+      ["Replicas", "Ready", "Connections", "Age"],
+    );
+    const props = (openApiSchema().properties as Record<string, Node>).status!.properties as Record<
+      string,
+      Node
+    >;
+    assert.equal(
+      props.selector!.type,
+      "string",
+      "the scale subresource's labelSelectorPath must be a string",
+    );
+    assert.equal(
+      ((openApiSchema().properties as Record<string, Node>).spec!.properties as Record<string, Node>)
+        .replicas!.type,
+      "integer",
+    );
+  });
+
+  it("is structural", () => {
+    assert.deepEqual(structuralProblems(openApiSchema(), ""), []);
+  });
+
+  it("`rtgw crd` output parses back to the same object; the chart's copy is identical", () => {
+    assert.deepEqual(parse(crdYaml()), realtimeGatewayCrd());
+    const chartCopy = "charts/realtime-gateway/crds/realtimegateways.rtgw.dev.yaml";
+    if (existsSync(chartCopy))
+      assert.equal(
+        readFileSync(chartCopy, "utf8"),
+        crdYaml(),
+        `${chartCopy} is stale: rtgw crd > ${chartCopy}`,
+      );
+  });
+
+  it("applies defaults like the API server", () => {
+    const r = validate(object(base) as never);
+    assert.ok(r.ok);
+    const spec = (r.object as { spec: Record<string, unknown> }).spec;
+    assert.deepEqual(spec, {
+      ...base,
+      replicas: 2,
+      autoscaling: {
+        enabled: true,
+        minReplicas: 2,
+        maxReplicas: 50,
+        targetConnectionsPerPod: 10000,
+        tolerance: 0.1,
+        scaleUpStabilizationSeconds: 0,
+        scaleDownStabilizationSeconds: 300,
+        scaleUp: { periodSeconds: 15 },
+        scaleDown: { periodSeconds: 15 },
+      },
+      drain: { seconds: 30 },
+      limits: { maxConnectionsPerPod: 100000, maxMessageBytes: 65536 },
+      service: { type: "ClusterIP", port: 80 },
+    });
+    // What the API server stores, the runtime parser accepts.
+    assert.ok(parseRealtimeGateway({ ...r.object, metadata: { name: "x", namespace: "d", uid: "u" } }).ok);
+  });
+
+  const table: [string, unknown, boolean, RegExp?][] = [
+    ["minimal", base, true],
+    [
+      "full",
+      {
+        ...base,
+        replicas: 3,
+        autoscaling: { minReplicas: 3, maxReplicas: 3, targetConnectionsPerPod: 1 },
+        auth: { jwtSecretRef: { name: "j", key: "k" } },
+        resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: 2 } },
+      },
+      true,
+    ],
+    ["secretRef redis", { image: "x", redis: { secretRef: { name: "r", key: "url" } } }, true],
+    ["no image", { redis: base.redis }, false],
+    ["no redis", { image: "x" }, false],
+    [
+      "both redis url and secretRef",
+      { image: "x", redis: { url: "redis://a", secretRef: { name: "r", key: "u" } } },
+      false,
+      /exactly one of redis.url/,
+    ],
+    ["neither redis url nor secretRef", { image: "x", redis: {} }, false, /exactly one of redis.url/],
+    [
+      "min > max",
+      { ...base, autoscaling: { minReplicas: 10, maxReplicas: 5 } },
+      false,
+      /minReplicas must be <= /,
+    ],
+    ["min > default max", { ...base, autoscaling: { minReplicas: 60 } }, false, /minReplicas must be <= /],
+    ["target 0", { ...base, autoscaling: { targetConnectionsPerPod: 0 } }, false],
+    [
+      "target above the pod limit",
+      { ...base, autoscaling: { targetConnectionsPerPod: 5000 }, limits: { maxConnectionsPerPod: 1000 } },
+      false,
+      /must not exceed limits/,
+    ],
+    ["negative replicas", { ...base, replicas: -1 }, false],
+    ["fractional replicas", { ...base, replicas: 1.5 }, false],
+    ["drain too long", { ...base, drain: { seconds: 7200 } }, false],
+    ["tolerance above 1", { ...base, autoscaling: { tolerance: 2 } }, false],
+    ["bad service type", { ...base, service: { type: "ExternalName" } }, false],
+    ["bad redis scheme", { image: "x", redis: { url: "http://a" } }, false],
+    ["bad quantity", { ...base, resources: { requests: { cpu: "lots" } } }, false],
+    ["tiny max message", { ...base, limits: { maxMessageBytes: 10 } }, false],
+  ];
+
+  for (const [name, spec, valid, message] of table) {
+    it(`${valid ? "accepts" : "rejects"}: ${name}`, () => {
+      const r = validate(object(spec) as never);
+      assert.equal(r.ok, valid, r.ok ? "accepted" : r.causes.join("; "));
+      if (!r.ok && message) assert.match(r.causes.join("; "), message);
+      // The runtime parser (what the operator does with a CR that got past the server) agrees.
+      const parsed = parseRealtimeGateway({
+        ...object(spec),
+        metadata: { name: "x", namespace: "d", uid: "u" },
+      });
+      assert.equal(parsed.ok, valid, parsed.ok ? "parsed" : parsed.message);
+    });
+  }
+
+  it("every CEL rule agrees with its TypeScript twin", () => {
+    const cases = {
+      autoscaling: [
+        { minReplicas: 1, maxReplicas: 1, targetConnectionsPerPod: 1 },
+        { minReplicas: 2, maxReplicas: 1, targetConnectionsPerPod: 1 },
+        { minReplicas: 1, maxReplicas: 5, targetConnectionsPerPod: 0 },
+      ],
+      redis: [
+        {},
+        { url: "redis://a" },
+        { secretRef: { name: "a", key: "b" } },
+        { url: "redis://a", secretRef: { name: "a", key: "b" } },
+      ],
+      spec: [
+        {
+          autoscaling: { targetConnectionsPerPod: 10 },
+          limits: { maxConnectionsPerPod: 10 },
+          drain: { seconds: 1 },
+        },
+        {
+          autoscaling: { targetConnectionsPerPod: 11 },
+          limits: { maxConnectionsPerPod: 10 },
+          drain: { seconds: 1 },
+        },
+      ],
+    };
+    const ints = (v: unknown): unknown =>
+      typeof v === "number"
+        ? BigInt(v)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, ints(x)]))
+          : v;
+    const check = <T>(rules: { rule: string; check: (s: T) => boolean }[], values: T[]) => {
+      for (const r of rules)
+        for (const v of values)
+          assert.equal(evaluate(r.rule, { self: ints(v) }), r.check(v), `${r.rule} on ${JSON.stringify(v)}`);
+    };
+    check(autoscalingRules, cases.autoscaling);
+    check(redisRules, cases.redis as never[]);
+    check(specRules, cases.spec as never[]);
+    check([quantityRule], [1, "500m", "1Gi", "1.5", "lots", "1Gb", "-1"]);
+  });
+});
