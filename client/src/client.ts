@@ -342,7 +342,7 @@ export class Client extends Emitter<ClientEvents> {
       token = typeof source === "function" ? await source() : source;
     } catch (cause) {
       if (generation !== this.#generation || this.#userClosed) return;
-      this.emit("error", new RtgwError("closed", "token provider failed", "client", { cause }));
+      this.emit("error", new RtgwError("token", "token provider failed", "client", { cause }));
       this.#scheduleReconnect(1006, "token provider failed");
       return;
     }

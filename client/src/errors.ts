@@ -15,6 +15,8 @@ export type ClientErrorCode =
   | "terminal_close"
   /** The gateway sent a frame the protocol does not allow. */
   | "protocol"
+  /** The `token` function threw or rejected; the client retries with backoff. */
+  | "token"
   /** An application handler threw. */
   | "handler";
 
