@@ -93,3 +93,19 @@ minikube-up: images
 		--namespace $(NAMESPACE) --create-namespace $(CHART_SET) --wait --timeout 5m
 	$(KUBECTL) --context $(MINIKUBE_PROFILE) -n $(NAMESPACE) wait realtimegateway/example --for=condition=Ready --timeout 5m
 	$(KUBECTL) --context $(MINIKUBE_PROFILE) -n $(NAMESPACE) get rtgw,deployments,pods
+
+# ---- Load tests and benchmarks (loadtest/) ----
+.PHONY: box k6-typecheck
+
+# Our gateway beside Socket.IO + redis-adapter and bare uWS.js, one run on this machine (~5 minutes):
+# prints the table and verdict, writes loadtest/results/bench.json and the README's results block.
+bench: setup
+	node --import tsx src/cli.ts bench
+
+# The box-scale run: 200,000 connections on 12 gateways + Redis + 12 load workers, a broadcast stream, zero loss.
+box: setup
+	node --import tsx src/cli.ts bench box
+
+# The k6 scripts against @types/k6 (also part of `make test`, through loadtest/test/k6-scripts.test.ts).
+k6-typecheck: setup
+	npx tsc -p loadtest/k6/tsconfig.json
