@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { parseRealtimeGateway } from "../../operator/src/api/realtimegateway.js";
+import { renderDeployment } from "../../operator/src/render/deployment.js";
 import { selectorLabels } from "../../operator/src/render/labels.js";
 import {
   CHART,
@@ -164,9 +165,28 @@ describe("every option set (values-full.yaml, prometheus-operator API present)",
     objs = await render({ values: [FULL_VALUES], apiVersions: [MONITORING] });
   });
 
-  test("render the ServiceMonitor, the operator PDB, the example and its JWT Secret too", () => {
-    for (const kind of ["ServiceMonitor", "PodDisruptionBudget", "RealtimeGateway", "Secret"])
+  test("render the ServiceMonitor, the gateway PodMonitor, the operator PDB, the example and its JWT Secret too", () => {
+    for (const kind of ["ServiceMonitor", "PodMonitor", "PodDisruptionBudget", "RealtimeGateway", "Secret"])
       only(objs, kind);
+  });
+
+  test("the PodMonitor selects the gateway pods the operator renders, on their metrics port", () => {
+    const parsed = parseRealtimeGateway({
+      apiVersion: "rtgw.dev/v1alpha1",
+      kind: "RealtimeGateway",
+      metadata: { name: "chat", namespace: "apps", uid: "u" },
+      spec: { image: "x", redis: { url: "redis://r:6379" } },
+      status: {},
+    });
+    assert.ok(parsed.ok, parsed.ok ? "" : parsed.message);
+    const pod = renderDeployment({ gateway: parsed.gateway }).spec.template;
+    const monitor = only(objs, "PodMonitor") as KubeObject & {
+      spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string }[] };
+    };
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels))
+      assert.equal(pod.metadata.labels[k], v, k);
+    const ports = pod.spec.containers.flatMap((c) => c.ports.map((p) => p.name));
+    assert.ok(ports.includes(monitor.spec.podMetricsEndpoints[0]!.port), ports.join());
   });
 
   test("every object is valid (the example against the CRD's own schema and CEL rules)", () => {
@@ -226,9 +246,9 @@ describe("every option set (values-full.yaml, prometheus-operator API present)",
 });
 
 describe("values that change the shape", () => {
-  test("serviceMonitor.enabled on a cluster without prometheus-operator renders none", async () => {
+  test("serviceMonitor.enabled on a cluster without prometheus-operator renders no monitor", async () => {
     const objs = await render({ set: ["serviceMonitor.enabled=true"] });
-    assert.ok(!kinds(objs).includes("ServiceMonitor"));
+    assert.ok(!kinds(objs).includes("ServiceMonitor") && !kinds(objs).includes("PodMonitor"));
   });
 
   test("scope=namespace: a Role in the release namespace, no cluster-wide permission, --namespace", async () => {

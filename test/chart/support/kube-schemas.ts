@@ -2,6 +2,7 @@
 // compiled) and of custom resources against their CRD's structural schema, the way the API server checks them:
 // defaults applied, unknown fields found (the server would prune them silently), CEL rules evaluated.
 
+import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { evaluate } from "@marcbachmann/cel-js";
 import { Ajv } from "ajv";
@@ -80,6 +81,11 @@ const KINDS: Record<string, { model: ModelClass } & KindType> = {
     model: ServiceMonitor,
     module: "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor",
     type: "IServiceMonitor",
+  },
+  "monitoring.coreos.com/v1/PodMonitor": {
+    model: PodMonitor,
+    module: "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor",
+    type: "IPodMonitor",
   },
 };
 
