@@ -81,7 +81,7 @@ describe("three gateways on one Redis", { timeout: 180_000 }, () => {
     const sub = track(tally(service.url, "failover", { backoff: { baseMs: 50, maxMs: 200 } }));
     await until("connected through the service", () => sub.client.state === "connected");
     await sleep(100);
-    assert.equal(sub.client.node, "gw-0-" + process.pid);
+    assert.equal(sub.client.node, `gw-0-${process.pid}`);
 
     let stop = false;
     let acked = 0;
@@ -112,7 +112,7 @@ describe("three gateways on one Redis", { timeout: 180_000 }, () => {
       range(1, acked),
     );
     assert.equal(sub.resyncs.length, 0);
-    assert.equal(sub.client.node, "gw-1-" + process.pid, "resumed on another gateway");
+    assert.equal(sub.client.node, `gw-1-${process.pid}`, "resumed on another gateway");
     gws[0] = g1; // g0 is gone; keep the list to live processes for later tests
   });
 
