@@ -1,0 +1,180 @@
+// Pure render: golden objects for a minimal and a full RealtimeGateway (UPDATE_GOLDEN=1 rewrites them), every spec
+// field where it belongs, and no secret value anywhere in plain text.
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { parseRealtimeGateway, type RealtimeGateway } from "../../src/api/realtimegateway.js";
+import { CONFIG_HASH_ANNOTATION, PRE_STOP_SECONDS } from "../../src/render/deployment.js";
+import {
+  renderAll,
+  renderConfigMap,
+  renderDeployment,
+  renderPodDisruptionBudget,
+  renderService,
+} from "../../src/render/index.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions walk rendered JSON
+type Obj = Record<string, any>;
+
+function gateway(name: string, spec: unknown): RealtimeGateway {
+  const p = parseRealtimeGateway({
+    metadata: { name, namespace: "prod", uid: `uid-${name}`, generation: 1 },
+    spec,
+  });
+  if (!p.ok) throw new Error(p.message);
+  return p.gateway;
+}
+
+const minimal = gateway("mini", { image: "ghcr.io/acme/rtgw:1.0.0", redis: { url: "redis://redis:6379" } });
+const full = gateway("chat", {
+  image: "ghcr.io/acme/rtgw:2.3.4",
+  replicas: 7,
+  autoscaling: {
+    enabled: true,
+    minReplicas: 3,
+    maxReplicas: 40,
+    targetConnectionsPerPod: 20000,
+    tolerance: 0.2,
+    scaleUpStabilizationSeconds: 10,
+    scaleDownStabilizationSeconds: 600,
+  },
+  drain: { seconds: 120 },
+  redis: { secretRef: { name: "chat-redis", key: "url" } },
+  auth: { jwtSecretRef: { name: "chat-jwt", key: "hs256" } },
+  limits: { maxConnectionsPerPod: 50000, maxMessageBytes: 131072 },
+  resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "4Gi" } },
+  service: { type: "LoadBalancer", port: 443 },
+});
+
+function golden(file: string, value: unknown) {
+  const path = new URL(`golden/${file}`, import.meta.url);
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, text);
+  assert.equal(text, readFileSync(path, "utf8"), `${file} differs (UPDATE_GOLDEN=1 to accept)`);
+}
+
+const container = (d: Obj) => d.spec.template.spec.containers[0];
+const env = (d: Obj, name: string) => (container(d).env as Obj[]).find((e) => e.name === name);
+
+describe("render", () => {
+  it("minimal CR matches its golden objects", () =>
+    golden("minimal.golden.json", renderAll({ gateway: minimal })));
+  it("full CR matches its golden objects", () => golden("full.golden.json", renderAll({ gateway: full })));
+
+  it("is pure: same input, same output", () => {
+    assert.deepEqual(renderAll({ gateway: full }), renderAll({ gateway: full }));
+  });
+
+  it("puts every spec field where it belongs", () => {
+    const d = renderDeployment({ gateway: full }) as Obj;
+    assert.equal(d.spec.replicas, 7);
+    assert.equal(container(d).image, "ghcr.io/acme/rtgw:2.3.4");
+    assert.deepEqual(container(d).resources, {
+      requests: { cpu: "2", memory: "2Gi" },
+      limits: { memory: "4Gi" },
+    });
+    assert.ok(d.spec.template.spec.terminationGracePeriodSeconds > PRE_STOP_SECONDS + 120);
+    assert.deepEqual(container(d).lifecycle.preStop, { sleep: { seconds: PRE_STOP_SECONDS } });
+    const cm = renderConfigMap({ gateway: full }) as Obj;
+    assert.deepEqual(cm.data, {
+      RTGW_PORT: "8080",
+      RTGW_METRICS_PORT: "9090",
+      RTGW_BROKER: "redis",
+      RTGW_AUTH: "jwt",
+      RTGW_DRAIN_SECONDS: "120",
+      RTGW_MAX_CONNECTIONS: "50000",
+      RTGW_MAX_MESSAGE_BYTES: "131072",
+    });
+    assert.deepEqual(container(d).envFrom, [{ configMapRef: { name: "chat-config" } }]);
+    assert.deepEqual(env(d, "RTGW_REDIS_URL")!.valueFrom, {
+      secretKeyRef: { name: "chat-redis", key: "url" },
+    });
+    assert.deepEqual(env(d, "RTGW_JWT_SECRET")!.valueFrom, {
+      secretKeyRef: { name: "chat-jwt", key: "hs256" },
+    });
+    assert.deepEqual(env(d, "RTGW_NODE_ID")!.valueFrom, { fieldRef: { fieldPath: "metadata.name" } });
+    const svc = renderService({ gateway: full }) as Obj;
+    assert.equal(svc.spec.type, "LoadBalancer");
+    assert.equal(svc.spec.ports[0].port, 443);
+    assert.equal(svc.spec.ports[0].targetPort, "http");
+    // Minimal: the URL goes into the ConfigMap, auth is off, defaults fill the rest.
+    const mcm = renderConfigMap({ gateway: minimal }) as Obj;
+    assert.equal(mcm.data.RTGW_REDIS_URL, "redis://redis:6379");
+    assert.equal(mcm.data.RTGW_AUTH, "none");
+    assert.equal(env(renderDeployment({ gateway: minimal }) as Obj, "RTGW_JWT_SECRET"), undefined);
+  });
+
+  it("hardens the pod and wires probes, ports, spread and scrape annotations", () => {
+    const d = renderDeployment({ gateway: full }) as Obj;
+    const pod = d.spec.template.spec;
+    const c = container(d);
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(c.securityContext.capabilities, { drop: ["ALL"] });
+    assert.equal(c.readinessProbe.httpGet.path, "/readyz");
+    assert.equal(c.livenessProbe.httpGet.path, "/healthz");
+    assert.deepEqual(
+      c.ports.map((p: Obj) => p.name),
+      ["http", "metrics"],
+    );
+    assert.deepEqual(
+      pod.topologySpreadConstraints.map((t: Obj) => t.topologyKey),
+      ["kubernetes.io/hostname", "topology.kubernetes.io/zone"],
+    );
+    assert.equal(d.spec.template.metadata.annotations["prometheus.io/scrape"], "true");
+    assert.equal(d.spec.template.metadata.annotations["prometheus.io/port"], "9090");
+  });
+
+  it("labels, a stable selector and controller owner references on every object", () => {
+    for (const o of renderAll({ gateway: full }) as Obj[]) {
+      assert.equal(o.metadata.namespace, "prod");
+      assert.equal(o.metadata.labels["app.kubernetes.io/instance"], "chat");
+      assert.equal(o.metadata.labels["app.kubernetes.io/managed-by"], "rtgw-operator");
+      assert.deepEqual(o.metadata.ownerReferences, [
+        {
+          apiVersion: "rtgw.dev/v1alpha1",
+          kind: "RealtimeGateway",
+          name: "chat",
+          uid: "uid-chat",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
+    }
+    const other = gateway("chat", { image: "other:9", replicas: 1, redis: { url: "redis://x" } });
+    assert.deepEqual(
+      (renderDeployment({ gateway: other }) as Obj).spec.selector,
+      (renderDeployment({ gateway: full }) as Obj).spec.selector,
+      "the selector never depends on the spec (it is immutable)",
+    );
+    assert.deepEqual(
+      (renderPodDisruptionBudget({ gateway: full }) as Obj).spec.selector,
+      (renderDeployment({ gateway: full }) as Obj).spec.selector,
+    );
+  });
+
+  it("rolls the pods when the configuration changes", () => {
+    const hash = (g: RealtimeGateway) =>
+      (renderDeployment({ gateway: g }) as Obj).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+    const changed = gateway("chat", { ...full.spec, limits: { ...full.spec.limits, maxMessageBytes: 1024 } });
+    assert.notEqual(hash(changed), hash(full));
+    assert.equal(
+      hash(gateway("chat", { ...full.spec, replicas: 1 })),
+      hash(full),
+      "scaling does not roll pods",
+    );
+  });
+
+  it("never puts a secret value or secret reference content in plain text", () => {
+    const text = JSON.stringify(renderAll({ gateway: full }));
+    // Only names and keys of Secrets appear, and only inside secretKeyRef.
+    assert.equal(JSON.stringify(renderConfigMap({ gateway: full })).includes("chat-redis"), false);
+    assert.equal(JSON.stringify(renderConfigMap({ gateway: full })).includes("chat-jwt"), false);
+    for (const e of container(renderDeployment({ gateway: full }) as Obj).env as Obj[]) {
+      assert.equal(e.value, undefined, `${e.name} must come from a reference, not a literal`);
+    }
+    assert.ok(!/password|:\/\/[^@"]*:[^@"]*@/.test(text), "no credentials in URLs");
+  });
+});
