@@ -20,6 +20,26 @@ interface LocalChannel {
   recovering: Map<Socket, BrokerMessage[]> | undefined;
 }
 
+/** Batches stay under this size, so uWS's per-send backpressure check stays meaningful. */
+const MAX_BATCH_BYTES = 64 * 1024;
+
+/** One channel's messages as frames: a plain frame for one message, JSON arrays of up to ~64 KB for several. */
+export function* batchFrames(messages: readonly BrokerMessage[]): Generator<string> {
+  let pending: string[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const encoded = encodeMessage(m.channel, m.offset, m.data);
+    if (pending.length > 0 && size + encoded.length > MAX_BATCH_BYTES) {
+      yield encodeMessageBatch(pending);
+      pending = [];
+      size = 0;
+    }
+    pending.push(encoded);
+    size += encoded.length + 1;
+  }
+  if (pending.length > 0) yield encodeMessageBatch(pending);
+}
+
 export interface SubscribeResult {
   position: Position;
   recovered: boolean;
@@ -66,11 +86,12 @@ export class Hub {
       const topic = messageTopic(channel);
       const subscribers = this.o.app.numSubscribers(topic);
       if (subscribers === 0) continue;
-      const payload = encodeMessageBatch(messages.map((m) => encodeMessage(m.channel, m.offset, m.data)));
-      this.o.app.publish(topic, payload, false, this.o.compress);
+      for (const payload of batchFrames(messages)) {
+        this.o.app.publish(topic, payload, false, this.o.compress);
+        this.publishedSinceSweep += payload.length;
+      }
       messagesDelivered.inc(subscribers * messages.length);
       for (const m of messages) deliveryLatency.observe(Math.max(0, now - m.publishedAt) / 1000);
-      this.publishedSinceSweep += payload.length;
     }
     if (this.publishedSinceSweep * 2 >= this.o.maxBackpressureBytes) {
       this.publishedSinceSweep = 0;
@@ -155,18 +176,16 @@ export class Hub {
         opts.since !== undefined && sameEpoch && opts.since <= position.offset ? opts.since : position.offset;
       ws.cork(() => {
         sendAck(result);
-        const frames: string[] = [];
+        const missed: BrokerMessage[] = [];
         for (const list of [replay, buffer]) {
           for (const m of list) {
             if (m.offset <= last || m.epoch !== position.epoch) continue;
-            frames.push(encodeMessage(m.channel, m.offset, m.data));
+            missed.push(m);
             last = m.offset;
           }
         }
-        if (frames.length > 0) {
-          this.send(ws, encodeMessageBatch(frames));
-          messagesDelivered.inc(frames.length);
-        }
+        for (const payload of batchFrames(missed)) this.send(ws, payload);
+        messagesDelivered.inc(missed.length);
         // A send above may have closed a slow socket; its close handler already released the channel.
         if (conn.closed) return;
         local.recovering?.delete(ws);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { batchFrames } from "../../src/hub.js";
 import { effectiveMaxConnections, parseOpenFileLimit } from "../../src/limits.js";
 import {
   decodeClientFrame,
@@ -83,5 +84,31 @@ Max locked memory         8388608              8388608              bytes`;
     assert.equal(effectiveMaxConnections(1000, 20_000), 1000);
     assert.equal(effectiveMaxConnections(1000, undefined), 1000);
     assert.equal(effectiveMaxConnections(1000, 10), 1);
+  });
+});
+
+describe("batch frames", () => {
+  const msg = (offset: number, size: number) => ({
+    channel: "c",
+    offset,
+    epoch: "e",
+    data: JSON.stringify("x".repeat(size)),
+    publishedAt: 0,
+  });
+  it("one message is a plain frame, several an array, large runs split near 64 KB, order kept", () => {
+    assert.deepEqual([...batchFrames([])], []);
+    const one = [...batchFrames([msg(1, 10)])];
+    assert.equal(one.length, 1);
+    assert.ok(one[0]?.startsWith("{"));
+    const many = [...batchFrames(Array.from({ length: 100 }, (_, i) => msg(i + 1, 2000)))];
+    assert.ok(many.length >= 3 && many.length <= 5, `${many.length} frames`);
+    for (const f of many) assert.ok(f.length <= 64 * 1024 + 2100);
+    const offsets = many.flatMap((f) =>
+      decodeServerFrames(f).map((x) => (x.type === "message" ? x.offset : -1)),
+    );
+    assert.deepEqual(
+      offsets,
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
   });
 });
