@@ -1,7 +1,7 @@
 // Real redis-server processes for tests: a standalone server, or a three-master Redis Cluster, each on free
 // loopback ports, in a temporary directory, killed (with the directory removed) by stop() and at process exit.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -197,4 +197,53 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
     },
     stop,
   };
+}
+
+export interface RedisSentinelServer {
+  /** redis+sentinel://127.0.0.1:<sentinel port>/<master name> */
+  url: string;
+  master: RedisServer;
+  stop(): Promise<void>;
+}
+
+/** One master and one Sentinel (`redis-server <conf> --sentinel`) watching it as `rtgw-master`. */
+export async function startRedisSentinel(): Promise<RedisSentinelServer> {
+  const master = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), "rtgw-sentinel-"));
+  const port = await freePort();
+  const conf = join(dir, "sentinel.conf");
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      "bind 127.0.0.1",
+      `dir ${dir}`,
+      `sentinel monitor rtgw-master 127.0.0.1 ${master.port} 1`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("redis-server", [conf, "--sentinel"], { stdio: ["ignore", "ignore", "pipe"] });
+  alive.add(child);
+  child.once("exit", () => alive.delete(child));
+  const stop = async () => {
+    await killChild(child);
+    await master.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(`sentinel on ${port}`, async () => {
+      const { stdout } = await exec("redis-cli", [
+        "-p",
+        String(port),
+        "SENTINEL",
+        "get-master-addr-by-name",
+        "rtgw-master",
+      ]);
+      return stdout.includes(String(master.port));
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `redis+sentinel://127.0.0.1:${port}/rtgw-master`, master, stop };
 }

@@ -28,9 +28,11 @@ export const configSchema = z
     RTGW_BROKER: z.enum(["memory", "redis"]).default("memory").describe("memory or redis"),
     RTGW_REDIS_URL: z
       .string()
-      .regex(/^rediss?:\/\/\S+$/)
+      .regex(/^rediss?(\+sentinel)?:\/\/\S+$/)
       .optional()
-      .describe("a redis:// or rediss:// URL (with RTGW_REDIS_CLUSTER: a comma-separated list of them)"),
+      .describe(
+        "a redis:// or rediss:// URL (with RTGW_REDIS_CLUSTER: a comma-separated list of them), or redis+sentinel://s1:p1,s2:p2/<master name>",
+      ),
     RTGW_REDIS_CLUSTER: flag.default(false).describe("true or false"),
     RTGW_AUTH: z.enum(["none", "jwt"]).default("none").describe("none or jwt"),
     RTGW_JWT_SECRET: z.string().min(1).optional().describe("a non-empty HS256 secret"),
