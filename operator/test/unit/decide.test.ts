@@ -1,0 +1,200 @@
+// The pure reconcile core: decide (invalid / blocked on a Secret / what to apply), the subset comparison behind
+// "no write when nothing changed", status ownership, conditions, backoff, and the work queue's guarantees.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { setCondition } from "../../src/api/conditions.js";
+import { parseRealtimeGateway } from "../../src/api/realtimegateway.js";
+import { backoffDelay } from "../../src/backoff.js";
+import { decide, isSubset, nextStatus, readyCondition, statusEqual } from "../../src/decide.js";
+import type { KubeObject } from "../../src/kube.js";
+import { WorkQueue } from "../../src/workqueue.js";
+
+const meta = { name: "gw", namespace: "ns", uid: "u1", generation: 4 };
+const spec = { image: "i:1", redis: { url: "redis://r" } };
+const parsed = (s: unknown) => parseRealtimeGateway({ metadata: meta, spec: s });
+const noSecrets = () => undefined;
+const nothingOwned = () => undefined;
+
+describe("decide", () => {
+  it("an invalid spec is reported, not applied", () => {
+    const d = decide({ parsed: parsed({ image: "" }), secret: noSecrets, owned: nothingOwned });
+    assert.equal(d.kind, "invalid");
+  });
+
+  it("a missing Secret or key blocks the rollout with a message naming it", () => {
+    const s = { ...spec, auth: { jwtSecretRef: { name: "jwt", key: "k" } } };
+    const missing = decide({ parsed: parsed(s), secret: noSecrets, owned: nothingOwned });
+    assert.deepEqual(missing.kind === "blocked" && /Secret ns\/jwt not found/.test(missing.message), true);
+    const noKey = decide({ parsed: parsed(s), secret: () => ({ keys: ["other"] }), owned: nothingOwned });
+    assert.deepEqual(noKey.kind === "blocked" && /has no key "k"/.test(noKey.message), true);
+    const ok = decide({ parsed: parsed(s), secret: () => ({ keys: ["k"] }), owned: nothingOwned });
+    assert.equal(ok.kind, "apply");
+  });
+
+  it("applies everything at first, nothing once the live objects match, and only what drifted", () => {
+    const first = decide({ parsed: parsed(spec), secret: noSecrets, owned: nothingOwned });
+    assert.ok(first.kind === "apply");
+    assert.deepEqual(
+      first.changed.map((o) => o.kind),
+      ["ConfigMap", "Service", "Service", "PodDisruptionBudget", "Deployment"],
+    );
+    // The server adds defaults and bookkeeping: still "no change".
+    const live = new Map(
+      first.desired.map((o) => [
+        `${o.kind}/${o.metadata.name}`,
+        {
+          ...structuredClone(o),
+          metadata: { ...structuredClone(o.metadata), uid: "x", resourceVersion: "9" },
+          status: {},
+        } as unknown as KubeObject,
+      ]),
+    );
+    const dep = live.get("Deployment/gw") as unknown as {
+      spec: { template: { spec: { dnsPolicy?: string } } };
+    };
+    dep.spec.template.spec.dnsPolicy = "ClusterFirst";
+    const owned = (kind: string, _ns: string, name: string) => live.get(`${kind}/${name}`);
+    const same = decide({ parsed: parsed(spec), secret: noSecrets, owned });
+    assert.ok(same.kind === "apply");
+    assert.deepEqual(same.changed, []);
+    // Someone scaled the Deployment by hand: only the Deployment is re-applied.
+    (live.get("Deployment/gw") as unknown as { spec: { replicas: number } }).spec.replicas = 9;
+    const drift = decide({ parsed: parsed(spec), secret: noSecrets, owned });
+    assert.ok(drift.kind === "apply");
+    assert.deepEqual(
+      drift.changed.map((o) => o.kind),
+      ["Deployment"],
+    );
+    // A field removed from the render (auth turned off) changes the applied hash even though live ⊇ desired.
+    const withAuth = decide({
+      parsed: parsed({ ...spec, auth: { jwtSecretRef: { name: "j", key: "k" } } }),
+      secret: () => ({ keys: ["k"] }),
+      owned,
+    });
+    assert.ok(withAuth.kind === "apply" && withAuth.changed.some((o) => o.kind === "Deployment"));
+  });
+
+  it("isSubset: defaults tolerated, values and list lengths compared, int-or-string equal", () => {
+    assert.equal(isSubset({ a: 1, b: { c: "x" } }, { a: 1, b: { c: "x", d: 2 }, e: 3 }), true);
+    assert.equal(isSubset({ a: 1 }, { a: 2 }), false);
+    assert.equal(isSubset({ l: [1, 2] }, { l: [1, 2, 3] }), false);
+    assert.equal(isSubset({ port: 80 }, { port: "80" }), true);
+    assert.equal(isSubset({ a: { b: 1 } }, {}), false);
+  });
+});
+
+describe("status", () => {
+  const gw = (() => {
+    const p = parsed(spec);
+    assert.ok(p.ok);
+    return p.gateway;
+  })();
+  const dep = (status: object, generation = 1) =>
+    ({ metadata: { name: "gw", generation }, status }) as unknown as KubeObject;
+
+  it("Ready follows the Deployment's rollout", () => {
+    assert.equal(readyCondition(gw, undefined).reason, "DeploymentMissing");
+    assert.equal(readyCondition(gw, dep({ observedGeneration: 0 })).reason, "RolloutInProgress");
+    assert.equal(
+      readyCondition(gw, dep({ observedGeneration: 1, updatedReplicas: 2, readyReplicas: 1 })).reason,
+      "ReplicasNotReady",
+    );
+    const ok = readyCondition(gw, dep({ observedGeneration: 1, updatedReplicas: 2, readyReplicas: 2 }));
+    assert.deepEqual([ok.status, ok.reason], ["True", "AllReplicasReady"]);
+  });
+
+  it("changes only our fields; the autoscaler's fields and Scaling condition pass through", () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+    const current = {
+      connections: 1234,
+      desiredReplicas: 5,
+      lastScaleTime: "2025-12-31T00:00:00Z",
+      conditions: [
+        {
+          type: "Scaling",
+          status: "True" as const,
+          reason: "ScaledUp",
+          message: "m",
+          lastTransitionTime: "2025-12-31T00:00:00Z",
+        },
+      ],
+    };
+    const s = nextStatus({
+      current,
+      gateway: { generation: 4, selector: "a=b" },
+      deployment: dep({ replicas: 2, readyReplicas: 1 }),
+      ready: readyCondition(gw, dep({ replicas: 2, readyReplicas: 1 })),
+      degraded: { status: "False", reason: "ReconcileSucceeded", message: "ok" },
+      now,
+    });
+    assert.equal(s.connections, 1234);
+    assert.equal(s.desiredReplicas, 5);
+    assert.equal(s.lastScaleTime, "2025-12-31T00:00:00Z");
+    assert.deepEqual(
+      s.conditions?.map((c) => c.type),
+      ["Scaling", "Ready", "Degraded"],
+    );
+    assert.equal(s.observedGeneration, 4);
+    assert.equal(s.selector, "a=b");
+    assert.equal(s.replicas, 2);
+    assert.equal(statusEqual(s, structuredClone(s)), true);
+    assert.equal(statusEqual(s, { ...s, readyReplicas: 2 }), false);
+  });
+
+  it("setCondition moves lastTransitionTime only when the status flips", () => {
+    const t1 = new Date("2026-01-01T00:00:00Z");
+    const t2 = new Date("2026-01-01T01:00:00Z");
+    const a = setCondition([], { type: "Ready", status: "False", reason: "A", message: "" }, t1);
+    const b = setCondition(a, { type: "Ready", status: "False", reason: "B", message: "changed" }, t2);
+    assert.equal(b[0]!.lastTransitionTime, "2026-01-01T00:00:00Z");
+    assert.equal(b[0]!.reason, "B");
+    const c = setCondition(b, { type: "Ready", status: "True", reason: "C", message: "" }, t2);
+    assert.equal(c[0]!.lastTransitionTime, "2026-01-01T01:00:00Z");
+    assert.equal(c.length, 1);
+  });
+});
+
+describe("backoff and work queue", () => {
+  it("backoff grows exponentially, is capped, and is never zero", () => {
+    const p = { baseMs: 100, maxMs: 1000 };
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, p, () => 1)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
+    assert.deepEqual(
+      [1, 2, 3].map((n) => backoffDelay(n, p, () => 0)),
+      [50, 100, 200],
+    );
+  });
+
+  it("deduplicates keys and never runs one key twice at once; an add during a run runs once more", async () => {
+    const running = new Set<string>();
+    const runs: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const q = new WorkQueue({
+      concurrency: 1,
+      process: async (key) => {
+        assert.ok(!running.has(key), `${key} ran concurrently`);
+        running.add(key);
+        runs.push(key);
+        if (runs.length === 1) await gate;
+        running.delete(key);
+        return undefined;
+      },
+    });
+    q.add("a"); // starts at once and blocks on the gate
+    q.add("b");
+    q.add("b"); // deduplicated: b is already queued
+    q.add("c");
+    q.add("a"); // a is running: it runs once more afterwards, not concurrently
+    q.add("a");
+    assert.equal(q.depth, 2);
+    release();
+    while (runs.length < 4) await new Promise((r) => setImmediate(r));
+    await q.shutdown();
+    assert.deepEqual(runs, ["a", "b", "c", "a"]);
+  });
+});
