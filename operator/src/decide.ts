@@ -56,8 +56,39 @@ export function withAppliedHash(obj: RenderedObject): RenderedObject {
   return { ...obj, metadata: { ...obj.metadata, annotations } as RenderedObject["metadata"] };
 }
 
+const QUANTITY_SUFFIX: Record<string, number> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** The numeric value of a resource quantity, or undefined for anything else. */
+export function quantityValue(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  if (typeof v !== "string") return undefined;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(v);
+  return m ? Number(m[1]) * QUANTITY_SUFFIX[m[2] ?? ""]! : undefined;
+}
+
 function sameScalar(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  // The API server canonicalizes quantities ("1000m" is stored as "1", "1024Mi" as "1Gi").
+  const qa = quantityValue(a);
+  const qb = quantityValue(b);
+  if (qa !== undefined && qb !== undefined && typeof a === "string" && typeof b === "string") {
+    return Math.abs(qa - qb) <= 1e-9 * Math.max(1, Math.abs(qa));
+  }
   // int-or-string fields (ports, quantities) may come back in the other form.
   return (
     (typeof a === "number" || typeof a === "string") &&

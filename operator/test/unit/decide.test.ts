@@ -80,6 +80,10 @@ describe("decide", () => {
     assert.equal(isSubset({ l: [1, 2] }, { l: [1, 2, 3] }), false);
     assert.equal(isSubset({ port: 80 }, { port: "80" }), true);
     assert.equal(isSubset({ a: { b: 1 } }, {}), false);
+    // Quantities as the API server canonicalizes them.
+    assert.equal(isSubset({ cpu: "1000m", memory: "1024Mi" }, { cpu: "1", memory: "1Gi" }), true);
+    assert.equal(isSubset({ cpu: "500m" }, { cpu: "1" }), false);
+    assert.equal(isSubset({ image: "a:1" }, { image: "a:2" }), false);
   });
 });
 
