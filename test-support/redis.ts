@@ -114,6 +114,10 @@ export interface RedisClusterServer {
   url: string;
   /** A client to one node (e.g. for PUBSUB SHARDNUMSUB on the node that owns a slot). */
   nodeClient(port: number): Redis;
+  /** SIGKILL one master (its slots become unavailable: no replicas). */
+  killNode(port: number): Promise<void>;
+  /** Start it again, empty but with its cluster config, and wait until the cluster is ok. */
+  restartNode(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -121,13 +125,19 @@ export interface RedisClusterServer {
 export async function startRedisCluster(): Promise<RedisClusterServer> {
   const dir = mkdtempSync(join(tmpdir(), "rtgw-redis-cluster-"));
   const ports: number[] = [];
-  const children: ChildProcess[] = [];
+  const children = new Map<number, ChildProcess>();
+  const launchers = new Map<number, () => ChildProcess>();
   const clients: Redis[] = [];
   const stop = async () => {
     for (const client of clients) client.disconnect();
-    await Promise.all(children.map((child) => killChild(child)));
+    await Promise.all([...children.values()].map((child) => killChild(child)));
     rmSync(dir, { recursive: true, force: true });
   };
+  const clusterOk = (port: number) =>
+    waitFor(`cluster_state:ok on ${port}`, async () => {
+      const { stdout } = await exec("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "CLUSTER", "INFO"]);
+      return stdout.includes("cluster_state:ok");
+    });
   try {
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
@@ -136,7 +146,7 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
       const nodeDir = join(dir, String(port));
       rmSync(nodeDir, { recursive: true, force: true });
       await exec("mkdir", ["-p", nodeDir]);
-      children.push(
+      const launch = () =>
         spawnRedis(
           [
             "--port",
@@ -153,8 +163,9 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
             "2000",
           ],
           nodeDir,
-        ),
-      );
+        );
+      launchers.set(port, launch);
+      children.set(port, launch());
     }
     for (const port of ports) await waitFor(`cluster node on ${port}`, () => ping(port));
     await exec(
@@ -169,19 +180,7 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
       ],
       { timeout: 30_000 },
     );
-    for (const port of ports) {
-      await waitFor(`cluster_state:ok on ${port}`, async () => {
-        const { stdout } = await exec("redis-cli", [
-          "-h",
-          "127.0.0.1",
-          "-p",
-          String(port),
-          "CLUSTER",
-          "INFO",
-        ]);
-        return stdout.includes("cluster_state:ok");
-      });
-    }
+    for (const port of ports) await clusterOk(port);
   } catch (error) {
     await stop();
     throw error;
@@ -194,6 +193,14 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
       client.on("error", () => undefined);
       clients.push(client);
       return client;
+    },
+    killNode: (port) => killChild(children.get(port)),
+    async restartNode(port) {
+      const launch = launchers.get(port);
+      if (!launch) throw new Error(`no cluster node on ${port}`);
+      children.set(port, launch());
+      await waitFor(`cluster node on ${port}`, () => ping(port));
+      for (const p of ports) await clusterOk(p);
     },
     stop,
   };

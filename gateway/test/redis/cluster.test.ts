@@ -8,6 +8,7 @@ import type { Broker } from "../../src/broker/broker.js";
 import { pubsubChannel } from "../../src/broker/redis-keys.js";
 import { keySlot } from "../../src/broker/redis-slot.js";
 import { range, startBroker, until } from "./broker-support.js";
+import { httpPublish, startGateways, tally } from "./fleet.js";
 
 describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000 }, () => {
   let cluster: RedisClusterServer;
@@ -100,5 +101,63 @@ describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000
       ["carol"],
     );
     await until("join event", () => b.rec.presence.length === 1);
+  });
+  it("survives a master restarted empty: its channels resync, the others flow on", async () => {
+    const a = await open();
+    const b = await open();
+    const slots = (await nodes[0]?.call("CLUSTER", "SLOTS")) as Array<[number, number, [string, number]]>;
+    const ownerOf = (channel: string) => {
+      const slot = keySlot(pubsubChannel(channel));
+      return slots.find(([lo, hi]) => slot >= lo && slot <= hi)?.[2][1] as number;
+    };
+    const victim = ownerOf("restart:0");
+    let other = "restart:1";
+    for (let i = 1; ownerOf(other) === victim; i++) other = `restart:${i}`;
+    await b.broker.subscribe("restart:0");
+    await b.broker.subscribe(other);
+    for (const c of ["restart:0", other]) await a.broker.publish(c, "before");
+    await until("before", () => b.rec.messages.length === 2);
+
+    await cluster.killNode(victim);
+    await until("subscriber unhealthy", () => b.rec.health.at(-1) === false, 10_000);
+    await assert.rejects(a.broker.publish("restart:0", "lost?"));
+    await cluster.restartNode(victim);
+    await until("healthy again", () => b.broker.healthy() && a.broker.healthy(), 20_000);
+    await until("resync of the restarted master's channel", () => b.rec.resyncs.length >= 1, 10_000);
+    assert.deepEqual(
+      b.rec.resyncs.map((r) => [r.channel, r.position.offset]),
+      [["restart:0", 0]],
+    );
+    await until(
+      "publish works again",
+      async () => (await a.broker.publish("restart:0", "after").catch(() => undefined)) !== undefined,
+      10_000,
+    );
+    await a.broker.publish(other, "after");
+    await until("after", () => b.rec.timeline("restart:0").includes(1) && b.rec.timeline(other).length === 2);
+    assert.deepEqual(b.rec.timeline("restart:0"), [1, "resync@0", 1]);
+    assert.deepEqual(b.rec.timeline(other), [1, 2]);
+  });
+
+  it("gateway processes with RTGW_REDIS_CLUSTER=true fan out across pods", async () => {
+    const gws = await startGateways(cluster.url, 2, { RTGW_REDIS_CLUSTER: "true" });
+    const subs = gws.map((g) => tally(g.wsUrl, "cluster:fanout"));
+    try {
+      await until("subscribed", () => subs.every((s) => s.client.state === "connected"));
+      await until("SSUBSCRIBEd on the owner", async () => (await shardNumsub("cluster:fanout")) === 2);
+      for (const n of range(1, 10)) {
+        const r = await httpPublish((gws[n % 2] as (typeof gws)[number]).url, "cluster:fanout", { n });
+        assert.equal(r.offset, n);
+      }
+      await until("delivered", () => subs.every((s) => s.received.length === 10));
+      for (const s of subs)
+        assert.deepEqual(
+          s.received.map((r) => r.n),
+          range(1, 10),
+        );
+    } finally {
+      for (const s of subs) s.client.close();
+      await Promise.all(gws.map((g) => g.stop(2000)));
+    }
   });
 });
