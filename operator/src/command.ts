@@ -28,7 +28,7 @@ export function operatorCommand(): Command {
     )
     .addOption(
       new Option("--metrics-port <port>", "port of /healthz, /readyz and /metrics")
-        .env("RTGW_METRICS_PORT")
+        .env("RTGW_OPERATOR_METRICS_PORT")
         .default("8081"),
     )
     .action(async (opts: Record<string, unknown>) => {

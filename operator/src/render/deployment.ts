@@ -89,8 +89,8 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
           terminationGracePeriodSeconds: terminationGracePeriodSeconds(gw),
           securityContext: {
             runAsNonRoot: true,
-            runAsUser: 65532,
-            runAsGroup: 65532,
+            runAsUser: 1000, // the image's USER (Dockerfile)
+            runAsGroup: 1000,
             seccompProfile: { type: "RuntimeDefault" },
           },
           topologySpreadConstraints: topologySpread(gw),
