@@ -160,6 +160,8 @@ class RedisBroker implements Broker {
   private canarySeq = 0;
   private readonly canarySent = new Map<number, number>();
   private lastCanaryAt = 0;
+  private lastKickAt = 0;
+  private lastReadyAt = 0;
   private reportedHealthy: boolean | undefined;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -237,11 +239,42 @@ class RedisBroker implements Broker {
   }
 
   private checkHealth(): void {
+    this.reconnectIfSilent();
     const healthy = this.computeHealthy();
     if (healthy === this.reportedHealthy) return;
     this.reportedHealthy = healthy;
     this.log.info({ healthy }, healthy ? "redis broker healthy" : "redis broker unhealthy");
     this.events?.health(healthy);
+  }
+
+  /**
+   * Connections that claim to be up while the canary stopped coming back (a half-open TCP connection, a stalled
+   * path) would never heal on their own: reconnect them, and let the restore fill or resync what was missed.
+   */
+  private reconnectIfSilent(): void {
+    const now = Date.now();
+    // Silence counts from the last round trip, connection (re)established, or kick, whichever is latest.
+    if (
+      this.closed ||
+      now - Math.max(this.lastCanaryAt, this.lastReadyAt, this.lastKickAt) <= this.canaryTimeoutMs
+    ) {
+      return;
+    }
+    const shard = this.canaryShardIfExists();
+    if (!this.commandReady() || !shard?.ready) return;
+    this.lastKickAt = now;
+    this.log.warn(
+      { silentMs: now - this.lastCanaryAt },
+      "redis canary silent on live connections: reconnecting",
+    );
+    shard.redis.disconnect(true);
+    this.command?.disconnect(true);
+  }
+
+  private canaryShardIfExists(): SubscriberShard | undefined {
+    if (this.target.mode !== "cluster") return this.shards.get("main");
+    const nodeKey = (this.command as Cluster).slots[keySlot(this.canaryName)]?.[0];
+    return nodeKey === undefined ? undefined : this.shards.get(nodeKey);
   }
 
   private commandReady(): boolean {
@@ -311,6 +344,7 @@ class RedisBroker implements Broker {
   }
 
   private onCommandReady(): void {
+    this.lastReadyAt = Date.now();
     // Redis may have lost this node's presence while we were away: re-add every member on the next refresh.
     this.presenceLost = true;
     this.sendCanary();
@@ -340,7 +374,7 @@ class RedisBroker implements Broker {
     const existing = this.shards.get(key);
     if (existing) return existing;
     const target = this.target;
-    const opts: RedisOptions = { ...this.baseOptions(), autoResubscribe: false, commandTimeout: undefined };
+    const opts: RedisOptions = { ...this.baseOptions(), autoResubscribe: false };
     let redis: Redis;
     if (nodeKey !== undefined) {
       const colon = nodeKey.lastIndexOf(":");
@@ -388,6 +422,7 @@ class RedisBroker implements Broker {
 
   /** A subscriber connection (re)connected: resubscribe its channels, then fill each one's hole or resync. */
   private onShardReady(shard: SubscriberShard): void {
+    this.lastReadyAt = Date.now();
     shard.generation++;
     const generation = shard.generation;
     if (this.canaryShard() === shard) {

@@ -1,9 +1,10 @@
 // The Redis broker against a real redis-server: offsets, the atomic publish script, history caps and TTLs,
 // epochs, refcounted subscriptions, outages (unavailable → reconnect → gap fill or resync), canary health, presence.
 import assert from "node:assert/strict";
+import { createConnection, createServer, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
-import { type RedisServer, startRedis } from "../../../test-support/redis.js";
+import { freePort, type RedisServer, startRedis } from "../../../test-support/redis.js";
 import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.js";
 import { channelKeys, pubsubChannel } from "../../src/broker/redis-keys.js";
 import { range, sleep, startBroker, until } from "./broker-support.js";
@@ -253,4 +254,61 @@ describe("redis broker", { timeout: 120_000 }, () => {
     await until("alice expired", async () => (await b.broker.presenceList("room")).length === 0, 5000);
     assert.equal(a.rec.presence.length, 0, "a node not subscribed to the channel gets no presence events");
   });
+  it("reconnects connections that stay open but stop delivering (half-open), then fills the hole", async () => {
+    const proxy = await stallingProxy(redis.port);
+    try {
+      const publisher = await open(redis.url);
+      const sub = await open(proxy.url, { canaryTimeoutMs: 800 });
+      await sub.broker.subscribe("half-open");
+      await publisher.broker.publish("half-open", "{}");
+      await until("1", () => sub.rec.messages.length === 1);
+      proxy.stall();
+      for (const _ of range(2, 10)) await publisher.broker.publish("half-open", "{}");
+      await until("unhealthy", () => sub.rec.health.at(-1) === false, 5000);
+      await until("healthy again on fresh connections", () => sub.rec.health.at(-1) === true, 10_000);
+      await until("10", () => sub.rec.messages.length >= 10);
+      assert.deepEqual(sub.rec.timeline("half-open"), range(1, 10));
+    } finally {
+      proxy.close();
+    }
+  });
 });
+
+/** A TCP pass-through to Redis whose stall() freezes the connections open at that moment (new ones work). */
+async function stallingProxy(target: number): Promise<{ url: string; stall(): void; close(): void }> {
+  const pairs: Array<[Socket, Socket]> = [];
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: "127.0.0.1", port: target });
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end);
+    upstream.on("error", end);
+    client.on("close", end);
+    upstream.on("close", end);
+    pairs.push([client, upstream]);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stall() {
+      for (const [client, upstream] of pairs.splice(0)) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+    close() {
+      server.close();
+      for (const [client, upstream] of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+    },
+  };
+}
