@@ -70,6 +70,8 @@ describe("rtgw CLI", () => {
         "src/cli.ts",
         "operator",
         "--leader-elect",
+        "--namespace",
+        "default",
         "--lease-namespace",
         "default",
         "--metrics-port",
@@ -113,6 +115,13 @@ describe("rtgw CLI", () => {
       },
     });
     await eventually("Deployment", () => server.get("apps/v1", "Deployment", "default", "cli"), 10_000);
+    // --namespace scopes every informer to that namespace.
+    const watched = server.requests.filter((r) => r.watch).map((r) => r.path);
+    assert.ok(
+      watched.includes("/apis/rtgw.dev/v1alpha1/namespaces/default/realtimegateways"),
+      watched.join(" "),
+    );
+    assert.ok(!watched.includes("/apis/rtgw.dev/v1alpha1/realtimegateways"), "no cluster-wide watch");
     await eventually("readyz", async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     for (const m of [
