@@ -2,7 +2,15 @@
 // status → Events). One object at a time per key; failures retry with backoff; nothing is written when nothing
 // changed (decide.ts compares the rendered objects with the cache; the status is compared before it is written).
 import { findCondition } from "./api/conditions.js";
-import { API_VERSION, CONDITION_TYPES, KIND, PLURAL, parseRealtimeGateway } from "./api/realtimegateway.js";
+import {
+  API_VERSION,
+  CONDITION_TYPES,
+  KIND,
+  PLURAL,
+  parseRealtimeGateway,
+  type RealtimeGateway,
+  type RealtimeGatewayStatus,
+} from "./api/realtimegateway.js";
 import type { BackoffPolicy } from "./backoff.js";
 import { type Decision, decide, nextStatus, readyCondition, type SecretKeys, statusEqual } from "./decide.js";
 import { EventRecorder } from "./events.js";
@@ -246,7 +254,7 @@ export class GatewayController {
   private async writeStatus(
     namespace: string,
     name: string,
-    gw: Parameters<typeof readyCondition>[0] | undefined,
+    gw: RealtimeGateway | undefined,
     decision: Decision,
     degraded: { status: "True" | "False"; reason: string; message: string },
   ): Promise<void> {
@@ -254,7 +262,7 @@ export class GatewayController {
     for (let attempt = 0; obj && attempt < 5; attempt++) {
       const generation = obj.metadata.generation ?? 0;
       const deployment = this.owned.get("Deployment")?.get(namespace, name);
-      const current = (obj.status ?? {}) as Parameters<typeof nextStatus>[0]["current"];
+      const current = (obj.status ?? {}) as RealtimeGatewayStatus;
       const ready = gw
         ? readyCondition(gw, deployment)
         : {
