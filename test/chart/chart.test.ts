@@ -145,7 +145,6 @@ describe("default values", () => {
       kind: "RealtimeGateway",
       metadata: { name: RELEASE, namespace: NAMESPACE, uid: "u" },
       spec: { image: "x", redis: { url: "redis://r:6379" } },
-      status: {},
     });
     assert.ok(parsed.ok, parsed.ok ? "" : parsed.message);
     const selector = Object.entries(selectorLabels(parsed.gateway));
@@ -176,7 +175,6 @@ describe("every option set (values-full.yaml, prometheus-operator API present)",
       kind: "RealtimeGateway",
       metadata: { name: "chat", namespace: "apps", uid: "u" },
       spec: { image: "x", redis: { url: "redis://r:6379" } },
-      status: {},
     });
     assert.ok(parsed.ok, parsed.ok ? "" : parsed.message);
     const pod = renderDeployment({ gateway: parsed.gateway }).spec.template;
