@@ -56,6 +56,8 @@ export interface RedisBrokerOptions {
   presenceTtlSeconds?: number;
   /** How long start() waits for a first healthy state before resolving anyway, unhealthy (default 10 s). */
   startTimeoutMs?: number;
+  /** Cluster mode: how often the slot map is re-read, so channels follow a slot that moved (default 5000 ms). */
+  clusterRefreshMs?: number;
 }
 
 type CommandClient = Redis | Cluster;
@@ -162,6 +164,7 @@ class RedisBroker implements Broker {
   private lastCanaryAt = 0;
   private lastKickAt = 0;
   private lastReadyAt = 0;
+  private canaryOn: SubscriberShard | undefined;
   private reportedHealthy: boolean | undefined;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -307,6 +310,7 @@ class RedisBroker implements Broker {
         enableOfflineQueue: false,
         enableAutoPipelining: true,
         clusterRetryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+        slotsRefreshInterval: this.options.clusterRefreshMs ?? 5000,
         redisOptions,
       });
       const ensureMasters = () => {
@@ -319,7 +323,11 @@ class RedisBroker implements Broker {
         ensureMasters();
         this.onCommandReady();
       });
-      client.on("refresh", ensureMasters);
+      client.on("refresh", () => {
+        ensureMasters();
+        this.followSlots();
+        this.pruneShards();
+      });
     } else {
       const opts = { ...this.baseOptions(), enableAutoPipelining: true };
       client =
@@ -415,6 +423,55 @@ class RedisBroker implements Broker {
     });
   }
 
+  /**
+   * Cluster: a slot moved (resharding, failover). Move each affected channel's subscription to the new owner and
+   * fill what it missed meanwhile from history (which moved with the keys), or resync.
+   */
+  private followSlots(): void {
+    for (const state of this.channels.values()) {
+      let owner: SubscriberShard;
+      try {
+        owner = this.shardFor(state.pubsub);
+      } catch {
+        continue;
+      }
+      if (owner === state.shard) continue;
+      const previous = state.shard;
+      state.shard = owner;
+      state.live = false;
+      owner.restoring++;
+      this.log.info({ channel: state.channel, from: previous.key, to: owner.key }, "channel slot moved");
+      void this.serial(state.channel, async () => {
+        if (previous.ready) await previous.unsubscribe(state.pubsub).catch(() => undefined);
+        await this.restore(state, owner.generation);
+      }).finally(() => {
+        owner.restoring--;
+        this.checkHealth();
+      });
+    }
+    const canary = this.canaryShardIfExists();
+    if (canary && canary !== this.canaryOn && canary.ready) this.subscribeCanary(canary);
+  }
+
+  /** Cluster: close subscriber connections to nodes that no longer own slots and carry nothing. */
+  private pruneShards(): void {
+    const masters = new Set((this.command as Cluster).slots.map((owners) => owners?.[0]));
+    const used = new Set([...this.channels.values()].map((state) => state.shard));
+    for (const [key, shard] of this.shards) {
+      if (masters.has(key) || used.has(shard) || shard === this.canaryOn) continue;
+      this.shards.delete(key);
+      shard.redis.disconnect();
+    }
+  }
+
+  private subscribeCanary(shard: SubscriberShard): void {
+    this.canaryOn = shard;
+    shard.subscribe(this.canaryName).then(
+      () => this.sendCanary(),
+      (error: unknown) => this.log.warn({ err: String(error) }, "canary subscribe failed"),
+    );
+  }
+
   private onShardDown(shard: SubscriberShard): void {
     for (const state of this.channels.values()) if (state.shard === shard) state.live = false;
     this.checkHealth();
@@ -425,12 +482,7 @@ class RedisBroker implements Broker {
     this.lastReadyAt = Date.now();
     shard.generation++;
     const generation = shard.generation;
-    if (this.canaryShard() === shard) {
-      shard.subscribe(this.canaryName).then(
-        () => this.sendCanary(),
-        (error: unknown) => this.log.warn({ err: String(error) }, "canary subscribe failed"),
-      );
-    }
+    if (this.canaryShard() === shard) this.subscribeCanary(shard);
     for (const state of this.channels.values()) {
       if (state.shard !== shard) continue;
       state.live = false;

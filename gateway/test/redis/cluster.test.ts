@@ -139,6 +139,43 @@ describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000
     assert.deepEqual(b.rec.timeline(other), [1, 2]);
   });
 
+  it("follows a channel whose slot migrates to another master, filling the hole from the moved history", async () => {
+    const a = await open();
+    const started = await startBroker(cluster.url, { cluster: true, clusterRefreshMs: 300 });
+    brokers.push(started.broker);
+    const b = started;
+    const channel = "moving";
+    const slot = keySlot(pubsubChannel(channel));
+    const slots = (await nodes[0]?.call("CLUSTER", "SLOTS")) as Array<[number, number, [string, number]]>;
+    const fromPort = slots.find(([lo, hi]) => slot >= lo && slot <= hi)?.[2][1] as number;
+    const toPort = cluster.ports.find((p) => p !== fromPort) as number;
+    const from = cluster.nodeClient(fromPort);
+    const to = cluster.nodeClient(toPort);
+    await b.broker.subscribe(channel);
+    for (const _ of range(1, 3)) await a.broker.publish(channel, "{}");
+    await until("3", () => b.rec.messages.length === 3);
+
+    const fromId = (await from.call("CLUSTER", "MYID")) as string;
+    const toId = (await to.call("CLUSTER", "MYID")) as string;
+    await to.call("CLUSTER", "SETSLOT", slot, "IMPORTING", fromId);
+    await from.call("CLUSTER", "SETSLOT", slot, "MIGRATING", toId);
+    const keys = (await from.call("CLUSTER", "GETKEYSINSLOT", slot, 1000)) as string[];
+    assert.ok(keys.length >= 3, "offset, epoch and history move with the slot");
+    await from.call("MIGRATE", "127.0.0.1", toPort, "", 0, 5000, "KEYS", ...keys);
+    for (const node of nodes) await node.call("CLUSTER", "SETSLOT", slot, "NODE", toId);
+
+    await until(
+      "publish lands on the new owner",
+      async () => (await a.broker.publish(channel, "{}").catch(() => undefined)) !== undefined,
+      10_000,
+    );
+    for (const _ of range(1, 2)) await a.broker.publish(channel, "{}");
+    await until("6", () => b.rec.messages.length >= 6, 10_000);
+    assert.deepEqual(b.rec.timeline(channel), range(1, 6));
+    const onTarget = (await to.call("PUBSUB", "SHARDNUMSUB", pubsubChannel(channel))) as [string, number];
+    assert.equal(Number(onTarget[1]), 1, "subscribed on the new owner");
+  });
+
   it("gateway processes with RTGW_REDIS_CLUSTER=true fan out across pods", async () => {
     const gws = await startGateways(cluster.url, 2, { RTGW_REDIS_CLUSTER: "true" });
     const subs = gws.map((g) => tally(g.wsUrl, "cluster:fanout"));
