@@ -86,18 +86,34 @@ export function benchCommand(): Command {
     .description("benchmark the gateway beside Socket.IO + redis-adapter and bare uWS.js, in one run")
     .option("--quick", "small sizes, no files written (a smoke run; figures not comparable)")
     .option("--systems <list>", "comma list of rtgw, socketio, uws", "rtgw,socketio,uws")
+    .option(
+      "--scenarios <list>",
+      "comma list of memory, fanout, latency, cross (a partial run writes no files)",
+    )
     .option("--json <file>", "results file", "loadtest/results/bench.json")
     .option("--readme <file>", "README whose bench results block is regenerated", "README.md")
     .addCommand(boxCommand())
-    .action(async (flags: { quick?: boolean; systems: string; json: string; readme: string }) => {
-      const { runBench } = await import("./bench/run-bench.js");
-      await runBench({
-        quick: Boolean(flags.quick),
-        systems: flags.systems.split(",").map((s) => s.trim()),
-        json: flags.json,
-        readme: flags.readme,
-      });
-    });
+    .action(
+      async (flags: {
+        quick?: boolean;
+        systems: string;
+        scenarios?: string;
+        json: string;
+        readme: string;
+      }) => {
+        const { runBench, SCENARIOS } = await import("./bench/run-bench.js");
+        const scenarios = flags.scenarios?.split(",").map((s) => s.trim());
+        const unknown = scenarios?.filter((s) => !(SCENARIOS as readonly string[]).includes(s)) ?? [];
+        if (unknown.length > 0) throw new InvalidArgumentError(`unknown scenario(s): ${unknown.join(", ")}`);
+        await runBench({
+          scenarios: scenarios as (typeof SCENARIOS)[number][] | undefined,
+          quick: Boolean(flags.quick),
+          systems: flags.systems.split(",").map((s) => s.trim()),
+          json: flags.json,
+          readme: flags.readme,
+        });
+      },
+    );
 }
 
 function boxCommand(): Command {

@@ -13,7 +13,6 @@ import { FakeApiServer } from "../../../operator/test-support/fake-apiserver/ser
 import { collection, KubeRest } from "../../../test-support/cluster/kube-rest.js";
 import { type PodEvent, PodSimulator } from "../../../test-support/cluster/pod-simulator.js";
 import { startEndpointsFeed } from "../../../test-support/cluster/service.js";
-import { freePort } from "../../../test-support/ports.js";
 import { startRedis } from "../../../test-support/redis.js";
 import type { ClientResult, ClientTick } from "./clients.js";
 import type { ClientTotals, PodDeletion, RunFacts, Sample, ScalingEvent } from "./report.js";
@@ -99,7 +98,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         "--namespace",
         NS,
         "--metrics-port",
-        String(await freePort()),
+        "0",
         "--log-level",
         "info",
       ],
@@ -150,7 +149,15 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
 
     log(`t=${at()}s waiting for ${sc.minReplicas} ready gateway pod(s)`);
     while (sim.endpoints().length < sc.minReplicas) {
-      if (Date.now() > t0 + 90_000) throw new Error(`no ready pods after 90 s; see ${logDir}`);
+      if (operator.exitCode !== null)
+        throw new Error(`the operator exited (${operator.exitCode}); see ${operatorLog}`);
+      if (Date.now() > t0 + 90_000) {
+        const gw = await rest.get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/${NAME}`);
+        const deployments = await rest.list(collection("apps/v1", "deployments", NS));
+        throw new Error(
+          `no ready pods after 90 s (deployments: ${deployments.map((d) => d.metadata.name).join(", ") || "none"}; status: ${JSON.stringify(gw?.status)}); see ${logDir}`,
+        );
+      }
       await sleep(250);
     }
     const adminSecret = await rest.get(`${collection("v1", "secrets", NS)}/${NAME}-admin`);
@@ -305,6 +312,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         const s = samples.at(-1) as Sample;
         if (second % 5 === 0) {
           const total = Object.values(pods).reduce((a, b) => a + b, 0);
+          const scaling = ((gw?.status as { conditions?: { type: string; message: string }[] } | undefined)
+            ?.conditions ?? []).find((c) => c.type === "Scaling");
+          if (scaling) log(`  autoscaler: ${scaling.message}`);
           log(
             `  t=${second}s replicas=${s.replicas} ready=${s.readyPods} conns=${total} [${Object.values(pods).join(" ")}] clients=${s.clientsConnected}/${s.clientsOpen} reconnects/s=${s.reconnects} published=${published}`,
           );

@@ -17,8 +17,11 @@ export interface Dialect {
   path(basePath: string, token: string | undefined): string;
   subscribe(id: number, channel: string, since: number | undefined, epoch: string | undefined): string;
   decode(payload: Buffer): Incoming[];
-  /** Messages in a payload without decoding it (fan-out counting, where parse cost would swamp the server's). */
-  countMessages(payload: Buffer): number;
+  /**
+   * Messages in the frame at buffer[start, end) without decoding it (fan-out counting, where the client's parse
+   * cost would swamp the server's); 0 for anything that is not a message frame.
+   */
+  countMessages(buffer: Buffer, start: number, end: number): number;
 }
 export type DialectName = "rtgw" | "socketio";
 
@@ -32,9 +35,27 @@ function asMessage(value: unknown): Incoming | null {
 }
 
 const MESSAGE_MARK = Buffer.from('"type":"message"');
-function countMarks(payload: Buffer, mark: Buffer): number {
+const MESSAGE_START = Buffer.from('{"type":"message"');
+const OPEN_BRACKET = 0x5b;
+
+/** Does buffer[start, end) begin with `prefix`? */
+function startsWith(buffer: Buffer, start: number, end: number, prefix: Buffer): boolean {
+  return (
+    end - start >= prefix.length &&
+    buffer.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0
+  );
+}
+
+/** Occurrences of `mark` inside buffer[start, end). */
+function countMarks(buffer: Buffer, start: number, end: number, mark: Buffer): number {
   let count = 0;
-  for (let at = payload.indexOf(mark); at >= 0; at = payload.indexOf(mark, at + mark.length)) count++;
+  for (
+    let at = buffer.indexOf(mark, start);
+    at >= 0 && at + mark.length <= end;
+    at = buffer.indexOf(mark, at + mark.length)
+  ) {
+    count++;
+  }
   return count;
 }
 
@@ -92,8 +113,9 @@ export const rtgwDialect: Dialect = {
       }
     });
   },
-  countMessages(payload) {
-    return countMarks(payload, MESSAGE_MARK);
+  countMessages(buffer, start, end) {
+    if (startsWith(buffer, start, end, MESSAGE_START)) return 1;
+    return buffer[start] === OPEN_BRACKET ? countMarks(buffer, start, end, MESSAGE_MARK) : 0;
   },
 };
 
@@ -145,8 +167,8 @@ export const socketIoDialect: Dialect = {
     if (text.startsWith("1") || text.startsWith("41")) return [{ kind: "reconnect", afterMs: 0 }];
     return [{ kind: "other" }];
   },
-  countMessages(payload) {
-    return payload.length >= SIO_EVENT_MESSAGE.length && payload.indexOf(SIO_EVENT_MESSAGE) === 0 ? 1 : 0;
+  countMessages(buffer, start, end) {
+    return startsWith(buffer, start, end, SIO_EVENT_MESSAGE) ? 1 : 0;
   },
 };
 

@@ -88,6 +88,14 @@ class LoadWorker {
       message: (socket, payload) => this.onMessage(socket, payload),
       close: (socket, code, reason, wasOpen) => this.onClose(socket, code, reason, wasOpen),
     };
+    if (config.mode === "count") {
+      const dialect = this.dialect;
+      this.handlers.count = (_socket, buffer, start, end) => {
+        const count = dialect.countMessages(buffer, start, end);
+        this.delivered += count;
+        return count;
+      };
+    }
   }
 
   start(): void {
@@ -139,13 +147,6 @@ class LoadWorker {
 
   private onMessage(socket: LeanSocket<Conn>, payload: Buffer): void {
     const conn = socket.owner;
-    if (this.config.mode === "count") {
-      const count = this.dialect.countMessages(payload);
-      if (count > 0) {
-        this.delivered += count;
-        return;
-      }
-    }
     const arrivedAt = nowMs();
     for (const incoming of this.dialect.decode(payload)) {
       switch (incoming.kind) {

@@ -92,6 +92,14 @@ export function decodeClose(payload: Buffer): { code: number; reason: string } {
 }
 
 /**
+ * Receives each complete frame as a range of a buffer, so a caller that only needs to peek (count a message)
+ * allocates nothing. The range is valid only during the call. Return false to stop reading (socket closed).
+ */
+export interface FrameSink {
+  onFrame(fin: boolean, opcode: number, buffer: Buffer, start: number, end: number): boolean;
+}
+
+/**
  * Reads frames from a byte stream whose chunks may split a frame anywhere (even inside the header).
  * Holds only the unconsumed tail between chunks, so an idle connection keeps no buffer.
  */
@@ -102,9 +110,20 @@ export class FrameReader {
 
   /** Every complete frame in what has arrived so far; the rest waits for the next chunk. */
   push(chunk: Buffer): WsFrame[] {
-    let buffer = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = null;
     const frames: WsFrame[] = [];
+    this.read(chunk, {
+      onFrame(fin, opcode, buffer, start, end) {
+        frames.push({ fin, opcode, payload: Buffer.from(buffer.subarray(start, end)) });
+        return true;
+      },
+    });
+    return frames;
+  }
+
+  /** Hand every complete frame to `sink`, in order; keep the incomplete tail for the next chunk. */
+  read(chunk: Buffer, sink: FrameSink): void {
+    const buffer = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = null;
     let at = 0;
     while (buffer.length - at >= 2) {
       const b0 = buffer[at] as number;
@@ -133,22 +152,22 @@ export class FrameReader {
       const total = headerLength + maskLength + length;
       if (buffer.length - at < total) break;
       const start = at + headerLength + maskLength;
-      let payload = buffer.subarray(start, start + length);
+      const fin = (b0 & 0x80) !== 0;
+      at += total;
+      let keepGoing: boolean;
       if (masked) {
         // Servers must not mask, but unmasking costs nothing and keeps the reader usable for tests of both ends.
-        const key = buffer.subarray(at + headerLength, at + headerLength + 4);
-        payload = Buffer.from(payload);
+        const key = buffer.subarray(start - 4, start);
+        const payload = Buffer.from(buffer.subarray(start, start + length));
         for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] as number) ^ (key[i & 3] as number);
+        keepGoing = sink.onFrame(fin, opcode, payload, 0, length);
+      } else {
+        keepGoing = sink.onFrame(fin, opcode, buffer, start, start + length);
       }
-      frames.push({ fin: (b0 & 0x80) !== 0, opcode, payload });
-      at += total;
+      if (!keepGoing) return;
     }
-    if (at < buffer.length) {
-      // Copy the tail so the big chunk it came from can be collected.
-      buffer = buffer.subarray(at);
-      this.pending = Buffer.from(buffer);
-    }
-    return frames;
+    // Copy the tail so the big chunk it came from can be collected.
+    if (at < buffer.length) this.pending = Buffer.from(buffer.subarray(at));
   }
 
   /** Bytes held waiting for the rest of a frame. */
@@ -165,6 +184,11 @@ export type WsMessage = { kind: "text" | "binary"; payload: Buffer } | { kind: "
  */
 export class MessageAssembler {
   private fragments: Buffer[] | null = null;
+
+  /** Inside a fragmented message (its continuations must go through accept). */
+  get fragmented(): boolean {
+    return this.fragments !== null;
+  }
   private fragmentKind: "text" | "binary" = "text";
   private fragmentBytes = 0;
 

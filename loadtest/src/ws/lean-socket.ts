@@ -7,6 +7,7 @@ import {
   encodeClose,
   encodeFrame,
   FrameReader,
+  type FrameSink,
   MessageAssembler,
   Opcode,
 } from "./frame-codec.js";
@@ -33,6 +34,12 @@ export interface LeanHandlers<T> {
   open(socket: LeanSocket<T>): void;
   /** One whole message (fragments joined). Text is left as bytes: counting needs no decode. */
   message(socket: LeanSocket<T>, payload: Buffer, binary: boolean): void;
+  /**
+   * Optional peek at each unfragmented text frame, in place, before `message`: return how many messages it
+   * held to take it (it is then not passed to `message`), or 0 to let it through. Fan-out counting with no
+   * allocation per frame.
+   */
+  count?(socket: LeanSocket<T>, buffer: Buffer, start: number, end: number): number;
   /** Always called exactly once per socket, after open or instead of it. `code` 1006: no close frame. */
   close(socket: LeanSocket<T>, code: number, reason: string, wasOpen: boolean): void;
 }
@@ -51,7 +58,7 @@ enum State {
   Closed = 3,
 }
 
-export class LeanSocket<T> {
+export class LeanSocket<T> implements FrameSink {
   private readonly socket: net.Socket;
   private state = State.Connecting;
   private key: string | null;
@@ -134,37 +141,35 @@ export class LeanSocket<T> {
       chunk = result.rest;
     }
     if (this.state === State.Closed) return;
-    let frames: ReturnType<FrameReader["push"]>;
     try {
-      frames = this.reader.push(chunk);
+      this.reader.read(chunk, this);
     } catch (error) {
       this.failProtocol(error);
-      return;
     }
-    for (const frame of frames) {
-      if (this.isClosed) return;
-      let message: ReturnType<MessageAssembler["accept"]>;
-      try {
-        message = this.assembler.accept(frame);
-      } catch (error) {
-        this.failProtocol(error);
-        return;
-      }
-      if (message === null) continue;
-      if (message.kind !== "control") {
-        this.handlers.message(this, message.payload, message.kind === "binary");
-        continue;
-      }
-      const control = message.frame;
-      if (control.opcode === Opcode.Ping) {
-        this.socket.write(encodeFrame(Opcode.Pong, control.payload));
-      } else if (control.opcode === Opcode.Close) {
-        const { code, reason } = decodeClose(control.payload);
-        if (this.state === State.Open) this.socket.write(encodeClose(code === 1005 ? 1000 : code));
-        this.finish(code, reason);
-        return;
-      }
+  }
+
+  /** @internal The reader's sink: one frame, as a range of `buffer` valid during the call. */
+  onFrame(fin: boolean, opcode: number, buffer: Buffer, start: number, end: number): boolean {
+    if (this.isClosed) return false;
+    if (opcode === Opcode.Text && fin && this.handlers.count && !this.assembler.fragmented) {
+      if (this.handlers.count(this, buffer, start, end) > 0) return true;
     }
+    const message = this.assembler.accept({ fin, opcode, payload: buffer.subarray(start, end) });
+    if (message === null) return true;
+    if (message.kind !== "control") {
+      this.handlers.message(this, message.payload, message.kind === "binary");
+      return !this.isClosed;
+    }
+    const control = message.frame;
+    if (control.opcode === Opcode.Ping) {
+      this.socket.write(encodeFrame(Opcode.Pong, Buffer.from(control.payload)));
+    } else if (control.opcode === Opcode.Close) {
+      const { code, reason } = decodeClose(control.payload);
+      if (this.state === State.Open) this.socket.write(encodeClose(code === 1005 ? 1000 : code));
+      this.finish(code, reason);
+      return false;
+    }
+    return true;
   }
 
   private failProtocol(error: unknown): void {
