@@ -155,17 +155,20 @@ export class GatewayController {
   /** Runs until `signal` aborts. Informers sync before the first reconcile. */
   async start(signal: AbortSignal): Promise<void> {
     const informers = [this.secrets, ...this.owned.values(), this.gateways];
-    await Promise.all(informers.map((i) => i.start()));
-    this.ready = true;
-    this.o.log.info({ namespace: this.o.namespace ?? "(all)" }, "RealtimeGateway controller started");
-    const resyncMs = this.o.resyncMs ?? 5 * 60_000;
-    this.resync = setInterval(() => {
-      for (const gw of this.gateways.list()) this.queue.add(`${gw.metadata.namespace}/${gw.metadata.name}`);
-    }, resyncMs);
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });
     });
+    // Leadership may end before the caches sync (an API server that is down): stop cleanly either way.
+    await Promise.race([Promise.all(informers.map((i) => i.start())), stopped]);
+    if (!signal.aborted) {
+      // Workers only after every cache synced: a half-filled Secret cache would report Secrets as missing.
+      this.queue.start();
+      this.ready = true;
+      this.o.log.info({ namespace: this.o.namespace ?? "(all)" }, "RealtimeGateway controller started");
+      this.resync = setInterval(() => this.resyncAll(), this.o.resyncMs ?? 5 * 60_000);
+      await stopped;
+    }
     clearInterval(this.resync);
     await this.queue.shutdown();
     await Promise.all(informers.map((i) => i.stop()));

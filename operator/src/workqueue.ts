@@ -22,6 +22,7 @@ export class WorkQueue {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private active = 0;
   private stopped = false;
+  private started = false;
   private idle: (() => void)[] = [];
 
   constructor(private readonly o: WorkQueueOptions) {}
@@ -40,6 +41,12 @@ export class WorkQueue {
     this.queued.add(key);
     this.queue.push(key);
     this.o.onDepth?.(this.queue.length);
+    this.pump();
+  }
+
+  /** Starts the workers; keys added before are kept (controllers start after their caches synced). */
+  start(): void {
+    this.started = true;
     this.pump();
   }
 
@@ -65,7 +72,7 @@ export class WorkQueue {
 
   private pump(): void {
     const limit = this.o.concurrency ?? 4;
-    while (!this.stopped && this.active < limit) {
+    while (this.started && !this.stopped && this.active < limit) {
       const i = this.queue.findIndex((k) => !this.processing.has(k));
       if (i < 0) return;
       const [key] = this.queue.splice(i, 1) as [string];

@@ -189,6 +189,7 @@ describe("backoff and work queue", () => {
         return undefined;
       },
     });
+    q.start();
     q.add("a"); // starts at once and blocks on the gate
     q.add("b");
     q.add("b"); // deduplicated: b is already queued
