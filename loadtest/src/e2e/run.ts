@@ -312,8 +312,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         const s = samples.at(-1) as Sample;
         if (second % 5 === 0) {
           const total = Object.values(pods).reduce((a, b) => a + b, 0);
-          const scaling = ((gw?.status as { conditions?: { type: string; message: string }[] } | undefined)
-            ?.conditions ?? []).find((c) => c.type === "Scaling");
+          const scaling = (
+            (gw?.status as { conditions?: { type: string; message: string }[] } | undefined)?.conditions ?? []
+          ).find((c) => c.type === "Scaling");
           if (scaling) log(`  autoscaler: ${scaling.message}`);
           log(
             `  t=${second}s replicas=${s.replicas} ready=${s.readyPods} conns=${total} [${Object.values(pods).join(" ")}] clients=${s.clientsConnected}/${s.clientsOpen} reconnects/s=${s.reconnects} published=${published}`,

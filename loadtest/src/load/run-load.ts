@@ -47,8 +47,10 @@ function progressLine(
   point: TimelinePoint,
   requested: number,
 ): string {
+  const filled = Math.round((20 * Math.min(total.held, requested)) / Math.max(1, requested));
+  const bar = `${"#".repeat(filled)}${".".repeat(20 - filled)}`;
   return (
-    `[${elapsedS.toFixed(0).padStart(4)}s] held ${total.held}/${requested} (+${point.connectsPerSecond}/s, ` +
+    `[${elapsedS.toFixed(0).padStart(4)}s] [${bar}] held ${total.held}/${requested} (+${point.connectsPerSecond}/s, ` +
     `${total.connectErrors} errors)  deliveries ${point.deliveriesPerSecond}/s  p99 ${point.p99Ms ?? "-"} ms  ` +
     `lost ${total.lost} dup ${total.duplicated} reconnects ${total.reconnects}`
   );
