@@ -40,9 +40,13 @@ export const DEFAULT_SCALE_UP_POLICIES: readonly ScalingPolicy[] = [
   { type: "Percent", value: 100, periodSeconds: 15 },
   { type: "Pods", value: 4, periodSeconds: 15 },
 ];
+/** HPA's default scale-down behavior: up to all excess pods every 15 s (after the stabilization window). */
+export const HPA_SCALE_DOWN_POLICIES: readonly ScalingPolicy[] = [
+  { type: "Percent", value: 100, periodSeconds: 15 },
+];
 /**
- * Our default scale-down is gentler than HPA's (100 % per 15 s): every removed pod sends all its clients to the
- * others, so remove at most 1 pod or 10 % of the fleet (HPA rounding) per minute and let each drain land first.
+ * A gentler scale-down for connection-heavy fleets (every removed pod sends all its clients to the others): at
+ * most 1 pod or 10 % of the fleet (HPA rounding) per minute, so each drain lands before the next starts.
  */
 export const DEFAULT_SCALE_DOWN_POLICIES: readonly ScalingPolicy[] = [
   { type: "Pods", value: 1, periodSeconds: 60 },

@@ -14,8 +14,10 @@ import { selectorString } from "../render/labels.js";
 import { ensureAdminKey } from "./admin-key.js";
 import {
   type AutoscalerSpec,
+  DEFAULT_SCALE_UP_POLICIES,
   decide,
   EMPTY_HISTORY,
+  HPA_SCALE_DOWN_POLICIES,
   type ScalingDecision,
   type ScalingHistory,
   type ScalingPolicy,
@@ -67,16 +69,17 @@ interface GatewayState {
 
 /** The CR's autoscaling block in the autoscaler's terms (HPA: each policy a Pods and/or Percent rule, Max). */
 export function autoscalerSpec(a: RealtimeGatewaySpec["autoscaling"]): AutoscalerSpec {
-  const policies = (p: {
-    pods?: number | undefined;
-    percent?: number | undefined;
-    periodSeconds: number;
-  }) => {
+  // A rule with neither pods nor percent (e.g. only periodSeconds set) falls back to HPA's default policies for
+  // that direction, with its period: HPA itself rejects a rule without policies.
+  const policies = (
+    p: { pods?: number | undefined; percent?: number | undefined; periodSeconds: number },
+    fallback: readonly ScalingPolicy[],
+  ) => {
     const out: ScalingPolicy[] = [];
     if (p.pods !== undefined) out.push({ type: "Pods", value: p.pods, periodSeconds: p.periodSeconds });
     if (p.percent !== undefined)
       out.push({ type: "Percent", value: p.percent, periodSeconds: p.periodSeconds });
-    return out;
+    return out.length > 0 ? out : fallback.map((f) => ({ ...f, periodSeconds: p.periodSeconds }));
   };
   return {
     minReplicas: a.minReplicas,
@@ -86,12 +89,12 @@ export function autoscalerSpec(a: RealtimeGatewaySpec["autoscaling"]): Autoscale
     scaleUp: {
       stabilizationWindowSeconds: a.scaleUpStabilizationSeconds,
       selectPolicy: "Max",
-      policies: policies(a.scaleUp),
+      policies: policies(a.scaleUp, DEFAULT_SCALE_UP_POLICIES),
     },
     scaleDown: {
       stabilizationWindowSeconds: a.scaleDownStabilizationSeconds,
       selectPolicy: "Max",
-      policies: policies(a.scaleDown),
+      policies: policies(a.scaleDown, HPA_SCALE_DOWN_POLICIES),
     },
   };
 }

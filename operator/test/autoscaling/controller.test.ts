@@ -7,6 +7,7 @@ import { API_VERSION, KIND } from "../../src/api/realtimegateway.js";
 import {
   AutoscalingController,
   type AutoscalingControllerOptions,
+  autoscalerSpec,
 } from "../../src/autoscaling/controller.js";
 import { POD_DELETION_COST } from "../../src/autoscaling/deletion-cost.js";
 import type { AutoscalingKube, EventRecord, PodView } from "../../src/autoscaling/kube.js";
@@ -361,4 +362,37 @@ describe("Prometheus text parsing", () => {
   for (const [name, body, expected] of cases) {
     it(name, () => assert.equal(parseMetric(body, "rtgw_connections"), expected));
   }
+});
+
+describe("CR autoscaling block → autoscaler spec", () => {
+  const base = {
+    enabled: true,
+    minReplicas: 2,
+    maxReplicas: 50,
+    targetConnectionsPerPod: 10_000,
+    tolerance: 0.1,
+    scaleUpStabilizationSeconds: 0,
+    scaleDownStabilizationSeconds: 300,
+  };
+  it("maps pods and percent to HPA policies", () => {
+    const s = autoscalerSpec({
+      ...base,
+      scaleUp: { pods: 4, percent: 100, periodSeconds: 15 },
+      scaleDown: { pods: 1, periodSeconds: 60 },
+    });
+    assert.deepEqual(s.scaleUp.policies, [
+      { type: "Pods", value: 4, periodSeconds: 15 },
+      { type: "Percent", value: 100, periodSeconds: 15 },
+    ]);
+    assert.deepEqual(s.scaleDown.policies, [{ type: "Pods", value: 1, periodSeconds: 60 }]);
+    assert.equal(s.scaleDown.stabilizationWindowSeconds, 300);
+  });
+  it("a rule with only a period gets HPA's default policies (never a frozen direction)", () => {
+    const s = autoscalerSpec({ ...base, scaleUp: { periodSeconds: 30 }, scaleDown: { periodSeconds: 20 } });
+    assert.deepEqual(s.scaleUp.policies, [
+      { type: "Percent", value: 100, periodSeconds: 30 },
+      { type: "Pods", value: 4, periodSeconds: 30 },
+    ]);
+    assert.deepEqual(s.scaleDown.policies, [{ type: "Percent", value: 100, periodSeconds: 20 }]);
+  });
 });
