@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import type { BrokerMessage, HistoryResult } from "../../src/broker/broker.js";
 import { applyLive, historyComplete, judge, mergeRecovery } from "../../src/broker/redis-sequence.js";
 
@@ -100,4 +101,37 @@ describe("historyComplete", () => {
   for (const [name, since, epoch, first, expected] of cases) {
     it(name, () => assert.equal(historyComplete(since, epoch, pos, first), expected));
   }
+});
+
+describe("mergeRecovery (property)", () => {
+  it("complete history + held live messages = every offset after the cursor, once, in order", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        (cursor, historyLength, liveLength, overlap) => {
+          // History was read after the subscription went live: it covers (cursor, h]; live messages start at or
+          // before h + 1 (some may repeat history) and run on without holes.
+          const h = cursor + historyLength;
+          const liveFrom = Math.max(1, h + 1 - Math.min(overlap, h));
+          const held = Array.from({ length: liveLength }, (_, i) => m(liveFrom + i));
+          const history: HistoryResult = {
+            offset: h,
+            epoch: "e1",
+            complete: true,
+            messages: Array.from({ length: historyLength }, (_, i) => m(cursor + 1 + i)),
+          };
+          const step = mergeRecovery({ offset: cursor, epoch: "e1" }, history, held);
+          const end = Math.max(h, liveFrom + liveLength - 1);
+          assert.deepEqual(
+            offsets(step.emit),
+            Array.from({ length: end - cursor }, (_, i) => cursor + 1 + i),
+          );
+          assert.equal(step.cursor.offset, end);
+        },
+      ),
+    );
+  });
 });
