@@ -97,6 +97,32 @@ describe("leader election", () => {
     }
   });
 
+  it("a leader that cannot renew steps down before its Lease could pass to another, then campaigns again", async () => {
+    const solo = startOperator(
+      { leaderElect: true, leaseName: "solo", leaseNamespace: "default", logLevel: "info", metricsPort: 0 },
+      { kube: kubeFromConfig(kc), log: quietLog, identity: "solo", lease },
+    );
+    try {
+      await eventually("leading", () => solo.isLeader() && solo.gateway()?.isReady);
+      server.failNext(100_000, 500, (r) => r.path.includes("/leases/"));
+      const failingSince = Date.now();
+      await eventually(
+        "stepped down",
+        () => !solo.isLeader() && solo.gateway() === undefined,
+        lease.leaseDurationMs * 3,
+      );
+      assert.ok(
+        Date.now() - failingSince < lease.leaseDurationMs + 4 * lease.retryPeriodMs,
+        "stopped acting in time",
+      );
+      server.clearFaults();
+      await eventually("leading again", () => solo.isLeader(), lease.leaseDurationMs * 4);
+    } finally {
+      server.clearFaults();
+      await solo.stop();
+    }
+  });
+
   it("never two holders: concurrent candidates race on resourceVersion", async () => {
     const kube = kubeFromConfig(kc);
     const electors = ["x", "y", "z"].map(
