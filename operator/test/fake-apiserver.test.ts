@@ -319,6 +319,82 @@ describe("fake API server", () => {
     assert.deepEqual(gone, { type: "ERROR", code: 410 });
   });
 
+  it("sends BOOKMARKs carrying the current resourceVersion when asked", async () => {
+    const watch = new Watch(server.kubeConfig());
+    const seen = await new Promise<{ type: string; rv: string }>((resolve) => {
+      let stop: AbortController | undefined;
+      void watch
+        .watch(
+          `/api/v1/namespaces/${ns}/configmaps`,
+          { allowWatchBookmarks: true },
+          (type, obj: { metadata: { resourceVersion: string } }) => {
+            if (type === "BOOKMARK") {
+              stop?.abort();
+              resolve({ type, rv: obj.metadata.resourceVersion });
+            }
+          },
+          () => undefined,
+        )
+        .then((c) => {
+          stop = c;
+        });
+    });
+    assert.equal(seen.rv, String(server.currentResourceVersion()));
+  });
+
+  it("serves the scale subresource and strategic merge patches of keyed lists", async () => {
+    const scale = await custom.getNamespacedCustomObjectScale({
+      group: "rtgw.dev",
+      version: "v1alpha1",
+      namespace: ns,
+      plural: "realtimegateways",
+      name: "gw",
+    });
+    assert.equal((scale as { spec: { replicas: number } }).spec.replicas, 2);
+    await custom.replaceNamespacedCustomObjectScale({
+      group: "rtgw.dev",
+      version: "v1alpha1",
+      namespace: ns,
+      plural: "realtimegateways",
+      name: "gw",
+      body: { ...(scale as object), spec: { replicas: 4 } },
+    });
+    const gw = server.get("rtgw.dev/v1alpha1", "RealtimeGateway", ns, "gw") as {
+      spec: { replicas: number };
+      metadata: { generation: number };
+    };
+    assert.equal(gw.spec.replicas, 4);
+    // A stale Scale write is a conflict like any other.
+    await assert.rejects(
+      custom.replaceNamespacedCustomObjectScale({
+        group: "rtgw.dev",
+        version: "v1alpha1",
+        namespace: ns,
+        plural: "realtimegateways",
+        name: "gw",
+        body: { ...(scale as object), spec: { replicas: 5 } },
+      }),
+      (e) => code(e) === 409,
+    );
+    const smp = await objects.patch(
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "d", namespace: ns },
+        spec: { template: { spec: { containers: [{ name: "main", image: "m:2" }] } } },
+      } as never,
+      undefined,
+      undefined,
+      "kubectl",
+      undefined,
+      PatchStrategy.StrategicMergePatch,
+    );
+    const containers = (
+      smp as { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
+    ).spec.template.spec.containers;
+    assert.deepEqual(containers.map((c) => `${c.name}=${c.image}`).sort(), ["main=m:2", "sidecar=s:1"]);
+  });
+
   it("garbage-collects dependents of a deleted owner", async () => {
     const owner = await core.createNamespacedConfigMap({
       namespace: ns,
