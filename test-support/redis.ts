@@ -118,6 +118,9 @@ export interface RedisClusterServer {
   killNode(port: number): Promise<void>;
   /** Start it again, empty but with its cluster config, and wait until the cluster is ok. */
   restartNode(port: number): Promise<void>;
+  /** SIGSTOP / SIGCONT one node: connections stay open, nothing is answered. */
+  freezeNode(port: number): void;
+  thawNode(port: number): void;
   stop(): Promise<void>;
 }
 
@@ -130,6 +133,7 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
   const clients: Redis[] = [];
   const stop = async () => {
     for (const client of clients) client.disconnect();
+    for (const child of children.values()) child.kill("SIGCONT");
     await Promise.all([...children.values()].map((child) => killChild(child)));
     rmSync(dir, { recursive: true, force: true });
   };
@@ -195,6 +199,8 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
       return client;
     },
     killNode: (port) => killChild(children.get(port)),
+    freezeNode: (port) => children.get(port)?.kill("SIGSTOP"),
+    thawNode: (port) => children.get(port)?.kill("SIGCONT"),
     async restartNode(port) {
       const launch = launchers.get(port);
       if (!launch) throw new Error(`no cluster node on ${port}`);

@@ -89,6 +89,11 @@ class SubscriberShard {
   generation = 0;
   /** Restores (resubscribe + gap fill) still running after the last reconnect. */
   restoring = 0;
+  /** This connection's canary channel (cluster: a name in a slot this master owns). */
+  canary: string | undefined;
+  lastCanaryAt = 0;
+  lastReadyAt = 0;
+  lastKickAt = 0;
   constructor(
     readonly key: string,
     readonly redis: Redis,
@@ -138,7 +143,6 @@ class RedisBroker implements Broker {
   readonly kind = "redis" as const;
   private readonly target: RedisTarget;
   private readonly log: Logger;
-  private readonly canaryName: string;
   private readonly canaryIntervalMs: number;
   private readonly canaryTimeoutMs: number;
   private readonly commandTimeoutMs: number;
@@ -161,10 +165,8 @@ class RedisBroker implements Broker {
 
   private canarySeq = 0;
   private readonly canarySent = new Map<number, number>();
-  private lastCanaryAt = 0;
-  private lastKickAt = 0;
-  private lastReadyAt = 0;
-  private canaryOn: SubscriberShard | undefined;
+  /** Canary channel → the subscriber connection it proves. */
+  private readonly canaries = new Map<string, SubscriberShard>();
   private reportedHealthy: boolean | undefined;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -172,7 +174,6 @@ class RedisBroker implements Broker {
   constructor(private readonly options: RedisBrokerOptions) {
     this.target = parseRedisTarget(options.url, options.cluster ?? false);
     this.log = options.logger.child({ component: "redis-broker" });
-    this.canaryName = canaryChannel(options.nodeId);
     this.canaryIntervalMs = options.canaryIntervalMs ?? 1000;
     this.canaryTimeoutMs = options.canaryTimeoutMs ?? 5000;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 2000;
@@ -194,7 +195,7 @@ class RedisBroker implements Broker {
   async start(events: BrokerEvents): Promise<void> {
     this.events = events;
     this.command = this.createCommandClient();
-    if (this.target.mode !== "cluster") this.canaryShard();
+    if (this.target.mode !== "cluster") this.ensureShard("main", undefined);
     const every = (ms: number, fn: () => void) => {
       const timer = setInterval(fn, ms);
       timer.unref();
@@ -236,9 +237,13 @@ class RedisBroker implements Broker {
   }
 
   private computeHealthy(): boolean {
-    if (this.closed || !this.commandReady()) return false;
-    for (const shard of this.shards.values()) if (!shard.ready || shard.restoring > 0) return false;
-    return Date.now() - this.lastCanaryAt <= this.canaryTimeoutMs;
+    if (this.closed || !this.commandReady() || this.shards.size === 0) return false;
+    const now = Date.now();
+    for (const shard of this.shards.values()) {
+      if (!shard.ready || shard.restoring > 0 || now - shard.lastCanaryAt > this.canaryTimeoutMs)
+        return false;
+    }
+    return true;
   }
 
   private checkHealth(): void {
@@ -255,29 +260,21 @@ class RedisBroker implements Broker {
    * path) would never heal on their own: reconnect them, and let the restore fill or resync what was missed.
    */
   private reconnectIfSilent(): void {
+    if (this.closed || !this.commandReady()) return;
     const now = Date.now();
-    // Silence counts from the last round trip, connection (re)established, or kick, whichever is latest.
-    if (
-      this.closed ||
-      now - Math.max(this.lastCanaryAt, this.lastReadyAt, this.lastKickAt) <= this.canaryTimeoutMs
-    ) {
-      return;
+    for (const shard of this.shards.values()) {
+      // Silence counts from the last round trip, (re)connection or kick, whichever is latest.
+      const since = Math.max(shard.lastCanaryAt, shard.lastReadyAt, shard.lastKickAt);
+      if (!shard.ready || now - since <= this.canaryTimeoutMs) continue;
+      shard.lastKickAt = now;
+      this.log.warn(
+        { shard: shard.key, silentMs: now - shard.lastCanaryAt },
+        "redis canary silent: reconnecting",
+      );
+      shard.redis.disconnect(true);
+      // The canary's publish went through the command connection: it may be the stalled one.
+      this.command?.disconnect(true);
     }
-    const shard = this.canaryShardIfExists();
-    if (!this.commandReady() || !shard?.ready) return;
-    this.lastKickAt = now;
-    this.log.warn(
-      { silentMs: now - this.lastCanaryAt },
-      "redis canary silent on live connections: reconnecting",
-    );
-    shard.redis.disconnect(true);
-    this.command?.disconnect(true);
-  }
-
-  private canaryShardIfExists(): SubscriberShard | undefined {
-    if (this.target.mode !== "cluster") return this.shards.get("main");
-    const nodeKey = (this.command as Cluster).slots[keySlot(this.canaryName)]?.[0];
-    return nodeKey === undefined ? undefined : this.shards.get(nodeKey);
   }
 
   private commandReady(): boolean {
@@ -352,7 +349,7 @@ class RedisBroker implements Broker {
   }
 
   private onCommandReady(): void {
-    this.lastReadyAt = Date.now();
+    for (const shard of this.shards.values()) shard.lastReadyAt = Date.now();
     // Redis may have lost this node's presence while we were away: re-add every member on the next refresh.
     this.presenceLost = true;
     this.sendCanary();
@@ -370,12 +367,32 @@ class RedisBroker implements Broker {
     return this.ensureShard(nodeKey, nodeKey);
   }
 
-  private canaryShard(): SubscriberShard | undefined {
-    try {
-      return this.shardFor(this.canaryName);
-    } catch {
-      return undefined;
+  /** The canary channel for a subscriber connection: cluster mode needs a name whose slot that master owns. */
+  private canaryNameFor(shard: SubscriberShard): string | undefined {
+    if (this.target.mode !== "cluster") return canaryChannel(this.options.nodeId);
+    const slots = (this.command as Cluster).slots;
+    for (let i = 0; i < 100_000; i++) {
+      const name = canaryChannel(`${this.options.nodeId}:${i}`);
+      if (slots[keySlot(name)]?.[0] === shard.key) return name;
     }
+    return undefined;
+  }
+
+  /** Subscribe the connection's canary (again after a reconnect, or when its slot moved). */
+  private armCanary(shard: SubscriberShard, afterReconnect: boolean): void {
+    const name = this.canaryNameFor(shard);
+    if (!afterReconnect && name === shard.canary) return;
+    if (shard.canary !== undefined && shard.canary !== name) {
+      this.canaries.delete(shard.canary);
+      if (!afterReconnect) shard.unsubscribe(shard.canary).catch(() => undefined);
+    }
+    shard.canary = name;
+    if (name === undefined) return;
+    this.canaries.set(name, shard);
+    shard.subscribe(name).then(
+      () => this.sendCanary(),
+      (error: unknown) => this.log.warn({ shard: shard.key, err: String(error) }, "canary subscribe failed"),
+    );
   }
 
   private ensureShard(key: string, nodeKey: string | undefined): SubscriberShard {
@@ -449,8 +466,7 @@ class RedisBroker implements Broker {
         this.checkHealth();
       });
     }
-    const canary = this.canaryShardIfExists();
-    if (canary && canary !== this.canaryOn && canary.ready) this.subscribeCanary(canary);
+    for (const shard of this.shards.values()) if (shard.ready) this.armCanary(shard, false);
   }
 
   /** Cluster: close subscriber connections to nodes that no longer own slots and carry nothing. */
@@ -458,18 +474,11 @@ class RedisBroker implements Broker {
     const masters = new Set((this.command as Cluster).slots.map((owners) => owners?.[0]));
     const used = new Set([...this.channels.values()].map((state) => state.shard));
     for (const [key, shard] of this.shards) {
-      if (masters.has(key) || used.has(shard) || shard === this.canaryOn) continue;
+      if (masters.has(key) || used.has(shard)) continue;
       this.shards.delete(key);
+      if (shard.canary !== undefined) this.canaries.delete(shard.canary);
       shard.redis.disconnect();
     }
-  }
-
-  private subscribeCanary(shard: SubscriberShard): void {
-    this.canaryOn = shard;
-    shard.subscribe(this.canaryName).then(
-      () => this.sendCanary(),
-      (error: unknown) => this.log.warn({ err: String(error) }, "canary subscribe failed"),
-    );
   }
 
   private onShardDown(shard: SubscriberShard): void {
@@ -479,10 +488,10 @@ class RedisBroker implements Broker {
 
   /** A subscriber connection (re)connected: resubscribe its channels, then fill each one's hole or resync. */
   private onShardReady(shard: SubscriberShard): void {
-    this.lastReadyAt = Date.now();
+    shard.lastReadyAt = Date.now();
     shard.generation++;
     const generation = shard.generation;
-    if (this.canaryShard() === shard) this.subscribeCanary(shard);
+    this.armCanary(shard, true);
     for (const state of this.channels.values()) {
       if (state.shard !== shard) continue;
       state.live = false;
@@ -555,12 +564,12 @@ class RedisBroker implements Broker {
   // ---- messages -------------------------------------------------------------------------------------
 
   private onPubsub(name: string, payload: string): void {
-    if (name === this.canaryName) {
-      this.onCanary(payload);
+    const state = this.byPubsub.get(name);
+    if (!state) {
+      const shard = this.canaries.get(name);
+      if (shard) this.onCanary(shard, payload);
       return;
     }
-    const state = this.byPubsub.get(name);
-    if (!state) return;
     const decoded = decodePayload(state.channel, payload);
     if (decoded.type === "presence") {
       this.events?.presence(decoded.event);
@@ -657,26 +666,28 @@ class RedisBroker implements Broker {
   private sendCanary(): void {
     const command = this.command;
     if (this.closed || !command || !this.commandReady()) return;
-    const seq = ++this.canarySeq;
-    this.canarySent.set(seq, performance.now());
-    if (this.canarySent.size > 64) {
-      const oldest = this.canarySent.keys().next().value;
-      if (oldest !== undefined) this.canarySent.delete(oldest);
+    for (const shard of this.shards.values()) {
+      if (!shard.ready || shard.canary === undefined) continue;
+      const seq = ++this.canarySeq;
+      this.canarySent.set(seq, performance.now());
+      if (this.canarySent.size > 256) {
+        const oldest = this.canarySent.keys().next().value;
+        if (oldest !== undefined) this.canarySent.delete(oldest);
+      }
+      const sent = shard.sharded
+        ? command.spublish(shard.canary, String(seq))
+        : command.publish(shard.canary, String(seq));
+      sent.catch((error: unknown) => this.log.debug({ err: String(error) }, "canary publish failed"));
     }
-    const sent =
-      this.target.mode === "cluster"
-        ? command.spublish(this.canaryName, String(seq))
-        : command.publish(this.canaryName, String(seq));
-    sent.catch((error: unknown) => this.log.debug({ err: String(error) }, "canary publish failed"));
   }
 
-  private onCanary(payload: string): void {
+  private onCanary(shard: SubscriberShard, payload: string): void {
     const seq = Number(payload);
     const sentAt = this.canarySent.get(seq);
     if (sentAt === undefined) return;
     this.canarySent.delete(seq);
     this.roundTrip.observe((performance.now() - sentAt) / 1000);
-    this.lastCanaryAt = Date.now();
+    shard.lastCanaryAt = Date.now();
     this.checkHealth();
   }
 

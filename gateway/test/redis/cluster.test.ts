@@ -176,6 +176,24 @@ describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000
     assert.equal(Number(onTarget[1]), 1, "subscribed on the new owner");
   });
 
+  it("proves every master's subscriber connection with its own canary", async () => {
+    const { broker, rec, nodeId } = await startBroker(cluster.url, { cluster: true, canaryTimeoutMs: 800 });
+    brokers.push(broker);
+    for (const node of nodes) {
+      const channels = (await node.call("PUBSUB", "SHARDCHANNELS", `rtgw:canary:{${nodeId}:*`)) as string[];
+      assert.equal(channels.length, 1, "one canary channel on each master");
+    }
+    // A frozen master holds its connections open: only its canary can tell.
+    const port = cluster.ports[2] as number;
+    cluster.freezeNode(port);
+    try {
+      await until("unhealthy", () => rec.health.at(-1) === false, 5000);
+    } finally {
+      cluster.thawNode(port);
+    }
+    await until("healthy again", () => rec.health.at(-1) === true, 15_000);
+  });
+
   it("gateway processes with RTGW_REDIS_CLUSTER=true fan out across pods", async () => {
     const gws = await startGateways(cluster.url, 2, { RTGW_REDIS_CLUSTER: "true" });
     const subs = gws.map((g) => tally(g.wsUrl, "cluster:fanout"));
