@@ -104,7 +104,7 @@ bench: setup
 
 # The box-scale run: 200,000 connections on 12 gateways + Redis + 12 load workers, a broadcast stream, zero loss.
 box: setup
-	node --import tsx src/cli.ts bench box
+	node --import tsx src/cli.ts bench box --update-readme README.md
 
 # The k6 scripts against @types/k6 (also part of `make test`, through loadtest/test/k6-scripts.test.ts).
 k6-typecheck: setup

@@ -141,6 +141,7 @@ function boxCommand(): Command {
         "loadtest/results/box.json",
       )
       .option("--report <file>", "HTML report", "loadtest/results/box.html")
+      .option("--update-readme <file>", "regenerate the box results block of this README")
       .action(async (flags: Record<string, number | string>) => {
         const { runBox } = await import("./box/run-box.js");
         const result = await runBox({

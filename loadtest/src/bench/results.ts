@@ -110,12 +110,17 @@ export function verdict(results: BenchResults): Verdict {
 export const RESULTS_BEGIN = "<!-- bench:results -->";
 export const RESULTS_END = "<!-- /bench:results -->";
 
-/** Replace what sits between the results markers (inside the README's bench section) with `block`. */
-export function replaceResultsBlock(readme: string, block: string): string {
-  const begin = readme.indexOf(RESULTS_BEGIN);
-  const end = readme.indexOf(RESULTS_END);
-  if (begin < 0 || end < begin) throw new Error(`README has no ${RESULTS_BEGIN} … ${RESULTS_END} block`);
-  return `${readme.slice(0, begin + RESULTS_BEGIN.length)}\n${block}\n${readme.slice(end)}`;
+/**
+ * Replace what sits between `<!-- NAME:results -->` and `<!-- /NAME:results -->` (blocks inside the README's
+ * loadtest and bench sections) with `block`.
+ */
+export function replaceResultsBlock(readme: string, block: string, name = "bench"): string {
+  const beginMark = `<!-- ${name}:results -->`;
+  const endMark = `<!-- /${name}:results -->`;
+  const begin = readme.indexOf(beginMark);
+  const end = readme.indexOf(endMark);
+  if (begin < 0 || end < begin) throw new Error(`README has no ${beginMark} … ${endMark} block`);
+  return `${readme.slice(0, begin + beginMark.length)}\n${block}\n${readme.slice(end)}`;
 }
 
 export function resultsBlock(results: BenchResults, note: string): string {

@@ -1,7 +1,7 @@
 // The box-scale run: many gateway processes on one Redis and many load workers, all on this machine,
 // holding a couple of hundred thousand connections with a broadcast stream flowing. Everything is bounded
 // (ramp + hold + settle) and every process it starts is killed at the end.
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import {
   BENCH_API_KEY,
   type ServerProcess,
@@ -9,9 +9,12 @@ import {
   startSystem,
   wsUrlOf,
 } from "../bench/processes.js";
+import { replaceResultsBlock } from "../bench/results.js";
 import { runLoad } from "../load/run-load.js";
 
 export interface BoxOptions {
+  /** README whose box results block is regenerated (none: leave it). */
+  readme?: string;
   connections: number;
   gateways: number;
   workers: number;
@@ -45,6 +48,37 @@ export interface BoxResult {
 }
 
 const log = (line: string) => process.stderr.write(`box: ${line}\n`);
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+
+/** The README's box results: the figures of the last run, as a table. */
+export function boxResultsBlock(r: BoxResult): string {
+  const rows: Array<[string, string]> = [
+    [
+      "connections held",
+      `${r.connectionsHeld.toLocaleString("en-US")} of ${r.connectionsRequested.toLocaleString("en-US")}`,
+    ],
+    ["processes", `${r.gateways} gateways (Redis broker) + ${r.workers} load workers + redis-server`],
+    [
+      "gateway memory",
+      `${mb(r.gatewayRssBytes)} RSS in total, ${r.gatewayBytesPerConnection} B per connection over their baseline`,
+    ],
+    ["load worker memory", mb(r.workerRssBytes)],
+    ["Redis memory", mb(r.redisRssBytes)],
+    [
+      "broadcast",
+      `${r.publishRatePerSecond} msg/s → ${r.deliveriesPerSecond.toLocaleString("en-US")} deliveries/s`,
+    ],
+    ["latency", `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p999 ${r.p999Ms} ms`],
+    ["loss", `${r.lost} lost, ${r.duplicated} duplicated, ${r.connectErrors} connect errors`],
+  ];
+  return [
+    `Last run (\`make box\`, ${r.date.slice(0, 10)}, ${r.durationSeconds} s, on this 2-core machine shared with other work):`,
+    "",
+    "| | |",
+    "|---|---|",
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+  ].join("\n");
+}
 
 export async function runBox(options: BoxOptions): Promise<BoxResult> {
   const startedAt = Date.now();
@@ -103,7 +137,10 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       durationSeconds: Math.round((Date.now() - startedAt) / 1000),
     };
     await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
-    const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+    if (options.readme) {
+      const readme = await readFile(options.readme, "utf8");
+      await writeFile(options.readme, replaceResultsBlock(readme, boxResultsBlock(result), "box"));
+    }
     process.stdout.write(
       [
         "",

@@ -338,6 +338,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     enter("ramp down");
     const closePerProcess = Math.round(perProcess * 0.75);
     for (const w of workers) {
+      if (!w.connected) throw new Error("a client process died");
       w.send({ type: "close", count: closePerProcess, perSecond: closePerProcess / sc.rampDownSeconds });
     }
     await sleep(sc.rampDownSeconds * 1000);
@@ -376,7 +377,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         resolveDone();
       }, 20_000);
     });
-    for (const w of workers) w.send({ type: "finish", finalOffsets });
+    for (const w of workers) if (w.connected) w.send({ type: "finish", finalOffsets });
     await finished;
     sampling = false;
     await sampler;

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { build, encodeIntoCompressedBase64 } from "hdr-histogram-js";
+import { renderHtmlReport } from "../../src/load/html-report.js";
+import type { WorkerResult, WorkerTick } from "../../src/load/ipc.js";
+import { buildReport, summaryLines } from "../../src/load/report.js";
+
+function tick(workerIndex: number, fields: Partial<WorkerTick>): WorkerTick {
+  return {
+    type: "tick",
+    workerIndex,
+    atMs: 0,
+    started: 0,
+    opened: 0,
+    held: 0,
+    subscribed: 0,
+    connectErrors: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    reconnects: 0,
+    intervalP99Ms: null,
+    rss: 0,
+    ...fields,
+  };
+}
+
+/** A worker result whose latency histogram holds `latenciesMs`. */
+function result(
+  workerIndex: number,
+  latenciesMs: number[],
+  fields: Partial<WorkerResult> = {},
+): WorkerResult {
+  const histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  for (const ms of latenciesMs) histogram.recordValue(ms * 1000);
+  return {
+    type: "result",
+    workerIndex,
+    tick: tick(workerIndex, { opened: 10, held: 10, subscribed: 10, delivered: latenciesMs.length }),
+    latencyHistogram: encodeIntoCompressedBase64(histogram),
+    reconnectTimes: [],
+    closeCodes: {},
+    errorSamples: [],
+    ...fields,
+  };
+}
+
+describe("load report", () => {
+  const report = buildReport({
+    startedAt: Date.parse("2026-01-01T00:00:00Z"),
+    endedAt: Date.parse("2026-01-01T00:00:10Z"),
+    config: { connections: 20 },
+    requested: 20,
+    results: [
+      result(0, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], { reconnectTimes: [4, 5], closeCodes: { "1012": 2 } }),
+      result(1, [2, 2, 2, 2, 2, 2, 2, 2, 2, 50], {
+        reconnectTimes: [4.5, 7],
+        closeCodes: { "1012": 1, "1006": 1 },
+        errorSamples: ["gap of 1 on load:0"],
+        tick: tick(1, {
+          opened: 10,
+          held: 9,
+          delivered: 10,
+          lost: 1,
+          duplicated: 2,
+          reconnects: 2,
+          connectErrors: 1,
+        }),
+      }),
+    ],
+    publish: { sent: 10, acked: 10, failed: 0, skipped: 0, finalOffsets: { "load:0": 10 }, errorSamples: [] },
+    publishSeconds: 5,
+    deliverySeconds: 5,
+    timeline: [
+      { t: 1, held: 10, connectsPerSecond: 10, deliveriesPerSecond: 0, p99Ms: null, workersRss: 1 },
+      { t: 2, held: 19, connectsPerSecond: 10, deliveriesPerSecond: 4, p99Ms: 2, workersRss: 2 },
+    ],
+  });
+
+  it("merges the workers' histograms and sums their counts", () => {
+    assert.equal(report.latencyMs.count, 20);
+    assert.ok(Math.abs((report.latencyMs.p50 ?? 0) - 1) < 0.01, String(report.latencyMs.p50));
+    assert.ok(Math.abs((report.latencyMs.p99 ?? 0) - 50) < 0.1, String(report.latencyMs.p99));
+    assert.equal(
+      report.latencyBuckets.reduce((sum, b) => sum + b.count, 0),
+      20,
+    );
+    assert.deepEqual(report.loss, { lost: 1, duplicated: 2 });
+    assert.equal(report.connections.opened, 20);
+    assert.equal(report.connections.heldAtEnd, 19);
+    assert.equal(report.connections.peakHeld, 19);
+    assert.equal(report.connections.connectErrors, 1);
+    assert.deepEqual(report.connections.closeCodes, { "1012": 3, "1006": 1 });
+    assert.equal(report.deliveries.total, 20);
+    assert.equal(report.deliveries.perSecond, 4);
+    assert.equal(report.publish.ratePerSecond, 2);
+    assert.equal(report.durationSeconds, 10);
+  });
+
+  it("reports when reconnects happened and their spread", () => {
+    assert.deepEqual(report.reconnects, {
+      count: 2,
+      firstAtSeconds: 4,
+      p50AtSeconds: 4.5,
+      lastAtSeconds: 7,
+      spreadSeconds: 3,
+    });
+    assert.match(summaryLines(report).at(-1) ?? "", /between 4s and 7s \(spread 3s, median at 4\.5s\)/);
+  });
+
+  it("renders a self-contained page with three charts", () => {
+    const page = renderHtmlReport(report, summaryLines(report));
+    assert.equal(page.match(/<svg /g)?.length, 3);
+    assert.doesNotMatch(page, /(src|href)=/);
+    assert.match(page, /1 lost, 2 duplicated/);
+  });
+});
