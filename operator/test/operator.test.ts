@@ -179,6 +179,23 @@ describe("operator against the fake API server", () => {
     await eventually("generation 3 observed", () => getGw("chat")?.status?.observedGeneration === 3);
   });
 
+  it("drift: a hand edit of an owned field is taken back (server-side apply with force)", async () => {
+    const { AppsV1Api, setHeaderOptions } = await import("@kubernetes/client-node");
+    const apps = kc.makeApiClient(AppsV1Api);
+    await apps.patchNamespacedDeployment(
+      { namespace: ns, name: "chat", body: { spec: { replicas: 1 } }, fieldManager: "kubectl-edit" },
+      setHeaderOptions("Content-Type", "application/merge-patch+json"),
+    );
+    await eventually("replicas restored", () => getDep("chat")?.spec.replicas === 5);
+    const owners = (getDep("chat")!.metadata.managedFields as Obj[]).filter(
+      (m) => m.fieldsV1?.["f:spec"]?.["f:replicas"],
+    );
+    assert.deepEqual(
+      owners.map((m) => m.manager),
+      ["rtgw-operator"],
+    );
+  });
+
   it("a missing Secret → Degraded + Event; recovered when the Secret appears", async () => {
     await custom.createNamespacedCustomObject({
       ...gvr,
