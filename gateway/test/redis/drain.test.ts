@@ -47,7 +47,7 @@ describe("drain under flow on Redis", { timeout: 180_000 }, () => {
         tally(service?.url as string, "drain", { backoff: { baseMs: 200, maxMs: 2000 } }),
       );
       subs.push(...batch);
-      await until("batch connected", () => batch.every((s) => s.client.state === "connected"), 30_000);
+      await until("batch connected", () => batch.every((s) => s.client.state === "connected"), 60_000);
     }
     await sleep(300);
     rotation = readyRoundRobin([g1, g2]);
@@ -69,7 +69,7 @@ describe("drain under flow on Redis", { timeout: 180_000 }, () => {
     const code = await g0.exited;
     const drainedMs = Date.now() - drainAt;
     // Keep publishing until every client has moved, so recovery happens under flow.
-    await until("every client reconnected", () => subs.every((s) => s.connects.length >= 2), 30_000);
+    await until("every client reconnected", () => subs.every((s) => s.connects.length >= 2), 60_000);
     await sleep(300);
     stop = true;
     await flow;
@@ -77,7 +77,7 @@ describe("drain under flow on Redis", { timeout: 180_000 }, () => {
     await until(
       "every client has every message",
       () => subs.every((s) => (s.received.at(-1)?.offset ?? 0) >= last),
-      30_000,
+      60_000,
     );
     assert.equal(code, 0, "the drained gateway exits 0");
 
