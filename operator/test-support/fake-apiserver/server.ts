@@ -114,6 +114,8 @@ export interface FakeApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Delay before owner-reference garbage collection runs (it is asynchronous on a real cluster too). */
   gcDelayMs?: number;
+  /** Watch events kept for resuming watches (older versions get 410 Gone). */
+  historyLimit?: number;
 }
 
 export class FakeApiServer {
@@ -568,6 +570,11 @@ export class FakeApiServer {
   ): void {
     const ev: WatchEvent = { rv: this.rv, type, rt, object: structuredClone(object), previous };
     this.log.push(ev);
+    // Like etcd's compaction: a bounded history; resuming from before it gets 410 Gone.
+    if (this.log.length > (this.options.historyLimit ?? 10_000)) {
+      const dropped = this.log.shift()!;
+      this.compactedRv = dropped.rv;
+    }
     for (const w of this.watchers) if (this.eventFor(w, ev)) w.send(ev);
   }
 
