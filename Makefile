@@ -109,3 +109,8 @@ box: setup
 # The k6 scripts against @types/k6 (also part of `make test`, through loadtest/test/k6-scripts.test.ts).
 k6-typecheck: setup
 	npx tsc -p loadtest/k6/tsconfig.json
+
+# Cluster in a box: fake API server + the operator + simulated pods running real gateways + Redis + 62,000 SDK
+# clients. Writes loadtest/results/e2e.json and e2e.html; fails when a check fails (see README, autoscaling).
+e2e: setup-test
+	node --import tsx loadtest/src/e2e/main.ts --scenario full --out loadtest/results

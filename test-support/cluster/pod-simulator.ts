@@ -13,6 +13,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { collection, type KubeObject, KubeRest } from "./kube-rest.js";
 import { parseDeletionCost, podsToDelete, type RankedPod } from "./replicaset-order.js";
@@ -89,7 +90,13 @@ export class PodSimulator {
     this.api = new KubeRest(o.server);
     this.ns = o.namespace;
     if (o.logDir) mkdirSync(o.logDir, { recursive: true });
+    process.once("exit", this.killAll);
   }
+
+  /** Last resort when the harness dies: no gateway outlives it. */
+  private readonly killAll = () => {
+    for (const p of this.pods.values()) p.proc?.kill("SIGKILL");
+  };
 
   start(): void {
     const loop = () => {
@@ -139,6 +146,7 @@ export class PodSimulator {
         clearTimeout(t);
       }),
     );
+    process.removeListener("exit", this.killAll);
   }
 
   // ---- ReplicaSet + Deployment controller --------------------------------------------------------
@@ -223,22 +231,24 @@ export class PodSimulator {
     });
   }
 
-  private allocateIp(): string {
+  /** The next pod IP not used by a pod of ours and whose ports are free (a leftover process may hold one). */
+  private async allocateIp(ports: number[]): Promise<string> {
     const prefix = this.o.ipPrefix ?? "127.0.10.";
     const used = new Set([...this.pods.values()].map((p) => p.ip));
     for (let i = 0; i < 253; i++) {
       const n = this.nextIp;
       this.nextIp = this.nextIp >= 254 ? 2 : this.nextIp + 1;
-      if (!used.has(`${prefix}${n}`)) return `${prefix}${n}`;
+      const ip = `${prefix}${n}`;
+      if (!used.has(ip) && (await portsFree(ip, ports))) return ip;
     }
     throw new Error("pod simulator: out of pod IPs");
   }
 
   private async createPod(d: KubeObject, template: Template, hash: string): Promise<void> {
     const name = `${d.metadata.name}-${hash}-${randomBytes(3).toString("hex").slice(0, 5)}`;
-    const ip = this.allocateIp();
     const container = template.spec.containers[0] as ContainerSpec;
     const httpPort = portOf(container, container.readinessProbe?.httpGet?.port ?? "http") ?? 8080;
+    const ip = await this.allocateIp((container.ports ?? []).map((p) => p.containerPort));
     const now = Date.now();
     await this.api.create(collection("v1", "pods", this.ns), {
       apiVersion: "v1",
@@ -495,6 +505,22 @@ function portOf(container: ContainerSpec, port: number | string): number | undef
 /** pod-template-hash: changes whenever the template does (the real one hashes the template the same way). */
 export function templateHash(template: Template): string {
   return createHash("sha256").update(JSON.stringify(template)).digest("hex").slice(0, 10);
+}
+
+function portsFree(ip: string, ports: number[]): Promise<boolean> {
+  return ports.reduce(
+    (ok, port) =>
+      ok.then(
+        (free) =>
+          free &&
+          new Promise<boolean>((resolve) => {
+            const server = createServer();
+            server.once("error", () => resolve(false));
+            server.listen(port, ip, () => server.close(() => resolve(true)));
+          }),
+      ),
+    Promise.resolve(true),
+  );
 }
 
 function sleep(ms: number): Promise<void> {

@@ -19,6 +19,8 @@ if (!scenario) {
   console.error(`unknown scenario ${values.scenario}; one of ${Object.keys(SCENARIOS).join(", ")}`);
   process.exit(2);
 }
+// Ctrl-C or a timeout's SIGTERM: exit through the 'exit' handlers, which kill every process this run started.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 const started = Date.now();
 const facts = await runScenario(scenario, { logDir: values.logs });
 const summary = summarize(facts);

@@ -188,7 +188,12 @@ function chart(
   phases: RunFacts["phases"],
   bars = false,
 ): string {
-  const yMax = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[1]))) * 1.08;
+  const top = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[1])));
+  // A "nice" step (1, 2 or 5 × 10^k) so the four gridlines land on round numbers.
+  const raw = top / 4;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = Math.max(1, ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag);
+  const yMax = step * Math.ceil(top / step);
   const x = (t: number) => PAD.l + (t / Math.max(1, tMax)) * (W - PAD.l - PAD.r);
   const y = (v: number) => H - PAD.b - (v / yMax) * (H - PAD.t - PAD.b);
   const parts: string[] = [];
@@ -198,8 +203,7 @@ function chart(
       `<text x="${x(ph.from) + 3}" y="${PAD.t + 11}" font-size="10" fill="#888">${esc(ph.name)}</text>`,
     );
   }
-  for (let k = 0; k <= 4; k++) {
-    const v = (yMax / 4) * k;
+  for (let v = 0; v <= yMax; v += step) {
     parts.push(
       `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
       `<text x="${PAD.l - 5}" y="${y(v) + 4}" font-size="10" text-anchor="end">${Math.round(v)}</text>`,

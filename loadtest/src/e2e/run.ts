@@ -317,7 +317,12 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           ).find((c) => c.type === "Scaling");
           if (scaling) log(`  autoscaler: ${scaling.message}`);
           log(
-            `  t=${second}s replicas=${s.replicas} ready=${s.readyPods} conns=${total} [${Object.values(pods).join(" ")}] clients=${s.clientsConnected}/${s.clientsOpen} reconnects/s=${s.reconnects} published=${published}`,
+            `  t=${second}s replicas=${s.replicas} ready=${s.readyPods} conns=${total} [${Object.keys(pods)
+              .sort()
+              .map((k) => pods[k])
+              .join(
+                " ",
+              )}] clients=${s.clientsConnected}/${s.clientsOpen} reconnects/s=${s.reconnects} published=${published}`,
           );
         }
         const next = t0 + (second + 1) * 1000;
