@@ -101,20 +101,18 @@ export function kubeFromConfig(kc: KubeConfig, component = "rtgw-autoscaler"): A
       return list.items.map(podView);
     },
     async scale(namespace, name, replicas) {
-      const body = { spec: { replicas } };
-      try {
-        await custom.patchNamespacedCustomObjectScale(
-          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body, fieldManager: component },
-          mergePatch,
-        );
-      } catch (err) {
-        // An API server without the scale subresource on this CRD: the same field, on the main resource.
-        if (!isNotFound(err)) throw err;
-        await custom.patchNamespacedCustomObject(
-          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body, fieldManager: component },
-          mergePatch,
-        );
-      }
+      await custom.patchNamespacedCustomObjectScale(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+          body: { spec: { replicas } },
+          fieldManager: component,
+        },
+        mergePatch,
+      );
     },
     async replaceStatus(namespace, name, object) {
       await custom.replaceNamespacedCustomObjectStatus({
