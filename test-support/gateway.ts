@@ -4,6 +4,7 @@
 //   new WebSocket(gw.wsUrl); await fetch(`${gw.url}/api/stats`); await fetch(gw.metricsUrl);
 //   await gw.stop();                       // SIGINT, then SIGKILL after a grace period; always resolves
 //   gw.kill("SIGTERM"); await gw.exited;    // e.g. a drain: resolves with the exit code
+//   after(stopAllGateways);                 // in a describe: nothing outlives the file, even after a timeout
 //
 // The process is killed when the test process exits, even on failure. stdout/stderr are kept in `logs()`.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -44,9 +45,18 @@ export interface GatewayProcess {
 }
 
 const live = new Set<ChildProcess>();
+const started = new Set<GatewayProcess>();
 process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
+
+/**
+ * Stop every gateway this process started and that still runs. Put it in an `after` hook: it runs even when
+ * a test timed out while awaiting something, so a hung test cannot keep the test process alive.
+ */
+export async function stopAllGateways(): Promise<void> {
+  await Promise.all([...started].map((gw) => gw.stop(2000)));
+}
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
@@ -108,6 +118,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     },
     logs: () => output,
   };
+  started.add(gw);
+  void exited.then(() => started.delete(gw));
 
   const path = options.waitReady === false ? "/healthz" : "/readyz";
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);

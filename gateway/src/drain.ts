@@ -44,7 +44,11 @@ export function reconnectJitterMs(windowMs: number): number {
  */
 export function pickForShed<T extends { openedAt: number }>(candidates: readonly T[], count: number): T[] {
   if (count <= 0) return [];
-  return [...candidates].sort((a, b) => b.openedAt - a.openedAt).slice(0, count);
+  // Candidates come in open order; reversed first so that, among equal timestamps, the later one goes first.
+  return [...candidates]
+    .reverse()
+    .sort((a, b) => b.openedAt - a.openedAt)
+    .slice(0, count);
 }
 
 /** The shell: runs a schedule with one timer at a time, closing each target at its moment. */

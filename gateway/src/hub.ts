@@ -123,8 +123,7 @@ export class Hub {
     this.o.app.publish(messageTopic(channel), frame, false, this.o.compress);
   }
 
-  member(ws: Socket): PresenceEntry {
-    const c = ws.getUserData();
+  member(c: Connection): PresenceEntry {
     return c.permissions.sub === undefined
       ? { connectionId: c.id, node: this.o.nodeId }
       : { connectionId: c.id, sub: c.permissions.sub, node: this.o.nodeId };
@@ -193,7 +192,7 @@ export class Hub {
         ws.subscribe(messageTopic(channel));
         if (opts.presence) ws.subscribe(presenceTopic(channel));
       });
-      void this.o.broker.presenceJoin(channel, this.member(ws)).catch(() => {});
+      if (!conn.closed) void this.o.broker.presenceJoin(channel, this.member(conn)).catch(() => {});
       return result;
     } catch (err) {
       // Broker failure: undo, unless the socket already left (then leave() has undone it).
@@ -247,7 +246,7 @@ export class Hub {
     const local = this.channels.get(channel);
     if (!local) return;
     if (local.recovering?.delete(ws) && local.recovering.size === 0) local.recovering = undefined;
-    void this.o.broker.presenceLeave(channel, this.member(ws)).catch(() => {});
+    void this.o.broker.presenceLeave(channel, this.member(conn)).catch(() => {});
     local.refs -= 1;
     if (local.refs <= 0) {
       this.channels.delete(channel);

@@ -4,7 +4,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { SignJWT, UnsecuredJWT } from "jose";
 import type { GatewayProcess } from "../../test-support/gateway.js";
-import { startGateway } from "../../test-support/gateway.js";
+import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { connect, metric, upgradeStatus } from "./client.js";
 
 const SECRET = "hs256-secret-for-tests-only-0123456789";
@@ -120,3 +120,5 @@ describe("JWT auth (RS256 and ES256 public keys)", { timeout: 60_000 }, () => {
     });
   }
 });
+
+after(stopAllGateways);

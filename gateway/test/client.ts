@@ -26,7 +26,11 @@ export function connect(
   options: { headers?: Record<string, string>; localAddress?: string } = {},
 ) {
   return new Promise<TestClient>((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: options.headers, localAddress: options.localAddress });
+    const ws = new WebSocket(url, {
+      headers: options.headers,
+      localAddress: options.localAddress,
+      handshakeTimeout: 10_000,
+    });
     const frames: ServerFrame[] = [];
     const raw: string[] = [];
     const waiters: { pred: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
@@ -91,7 +95,7 @@ export function connect(
 /** The HTTP status a refused upgrade got (or 101). */
 export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000 });
     ws.once("open", () => {
       ws.close();
       resolve(101);

@@ -1,9 +1,9 @@
 // Connection limits, slow consumers, heartbeats and compression against a real gateway.
 import assert from "node:assert/strict";
 import { type Socket, connect as tcpConnect } from "node:net";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import WebSocket from "ws";
-import { startGateway } from "../../test-support/gateway.js";
+import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { connect, metric, type TestClient, upgradeStatus } from "./client.js";
 
 /** A raw WebSocket handshake on a plain TCP socket we fully control (e.g. to never read or never pong). */
@@ -131,3 +131,5 @@ describe("limits", { timeout: 90_000 }, () => {
     }
   });
 });
+
+after(stopAllGateways);

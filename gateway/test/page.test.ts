@@ -1,9 +1,9 @@
 // The page at `/` in headless Chromium: connect, subscribe, publish, see the message and the count.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { chromium } from "playwright-core";
-import { startGateway } from "../../test-support/gateway.js";
+import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -55,3 +55,5 @@ describe("the page at /", { timeout: 90_000 }, () => {
     }
   });
 });
+
+after(stopAllGateways);

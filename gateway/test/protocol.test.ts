@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { GatewayProcess } from "../../test-support/gateway.js";
-import { startGateway } from "../../test-support/gateway.js";
+import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import type { MessageFrame, ServerFrame } from "../src/protocol.js";
 import { connect, metric, type TestClient } from "./client.js";
 
@@ -318,3 +318,5 @@ describe("without RTGW_API_KEY", { timeout: 30_000 }, () => {
     }
   });
 });
+
+after(stopAllGateways);

@@ -1,7 +1,7 @@
 // Error code `unavailable` and readiness when the broker is down (Redis broker, Redis killed).
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
-import { startGateway } from "../../test-support/gateway.js";
+import { after, describe, it } from "node:test";
+import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { startRedis } from "../../test-support/redis.js";
 import { connect, metric } from "./client.js";
 
@@ -42,3 +42,5 @@ describe("broker down", { timeout: 60_000 }, () => {
     }
   });
 });
+
+after(stopAllGateways);

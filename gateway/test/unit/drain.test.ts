@@ -58,13 +58,23 @@ describe("drain schedule", () => {
 });
 
 describe("shed pick", () => {
-  it("moves the newest connections first, at most `count`", () => {
+  it("moves the newest connections first (candidates in open order), at most `count`", () => {
     const c = [10, 50, 30, 20, 40].map((openedAt) => ({ openedAt }));
     assert.deepEqual(
       pickForShed(c, 2).map((x) => x.openedAt),
       [50, 40],
     );
     assert.equal(pickForShed(c, 0).length, 0);
+    // Same millisecond: the one that came later (later in the list) is newer.
+    const tied = [
+      { openedAt: 5, n: 1 },
+      { openedAt: 5, n: 2 },
+      { openedAt: 5, n: 3 },
+    ];
+    assert.deepEqual(
+      pickForShed(tied, 2).map((x) => x.n),
+      [3, 2],
+    );
     assert.equal(pickForShed(c, 99).length, 5);
   });
 });
