@@ -87,9 +87,9 @@ export class ServiceEndpoints {
 
 /**
  * A WebSocket constructor (the `ws` package's) that sends each connection to a random ready endpoint of the
- * Service, from `localAddress` (spreads source ports over many loopback addresses).
+ * Service, from one of `localAddresses` at random (spreads source ports over many loopback addresses).
  */
-export function serviceWebSocket(service: ServiceEndpoints, localAddress?: string) {
+export function serviceWebSocket(service: ServiceEndpoints, localAddresses: readonly string[] = []) {
   return class ServiceWebSocket extends WebSocket {
     constructor(url: string) {
       const target = new URL(url);
@@ -97,6 +97,7 @@ export function serviceWebSocket(service: ServiceEndpoints, localAddress?: strin
       // No ready endpoint: like a Service with no endpoints, the connection is refused.
       target.hostname = ep?.ip ?? "127.0.0.1";
       target.port = String(ep?.port ?? 1);
+      const localAddress = localAddresses[Math.floor(Math.random() * localAddresses.length)];
       super(target.toString(), { perMessageDeflate: false, ...(localAddress ? { localAddress } : {}) });
       // ws emits 'error' when a socket still connecting is closed; the SDK has already dropped its onerror by
       // then, and an EventEmitter 'error' without a listener would take the whole client process down.

@@ -13,7 +13,8 @@ const command = z.discriminatedUnion("type", [
     serviceUrl: z.string(),
     token: z.string(),
     channels: z.array(z.string()).min(1),
-    localAddress: z.string().optional(),
+    /** Source addresses to spread connections over (each has its own ~28k ephemeral ports). */
+    localAddresses: z.array(z.string()).default([]),
     /** Offset into the channel list, so processes spread their clients over all channels. */
     channelOffset: z.number().int(),
   }),
@@ -212,7 +213,7 @@ async function handle(cmd: Command): Promise<void> {
       const cfg = config;
       const svc = service;
       if (!cfg || !svc) throw new Error("open before config");
-      const WebSocketClass = serviceWebSocket(svc, cfg.localAddress);
+      const WebSocketClass = serviceWebSocket(svc, cfg.localAddresses);
       await paced(cmd.count, cmd.perSecond, () => openOne(cfg, WebSocketClass));
       return;
     }

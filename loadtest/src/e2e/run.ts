@@ -201,7 +201,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           serviceUrl: `ws://${NAME}.${NS}.svc/ws`,
           token,
           channels,
-          localAddress: `127.0.20.${i + 1}`,
+          localAddresses: [1, 2, 3].map((k) => `127.0.${20 + i}.${k}`),
           channelOffset: i * perProcess,
         });
         await ready;
