@@ -99,12 +99,13 @@ minikube-up: images
 
 # Our gateway beside Socket.IO + redis-adapter and bare uWS.js, one run on this machine (~5 minutes):
 # prints the table and verdict, writes loadtest/results/bench.json and the README's results block.
-bench: setup
-	node --import tsx src/cli.ts bench
+# Runs the compiled JS (dist/), as deployed: no TypeScript loader in the servers' memory or CPU.
+bench: build
+	node dist/src/cli.js bench
 
 # The box-scale run: 200,000 connections on 12 gateways + Redis + 12 load workers, a broadcast stream, zero loss.
-box: setup
-	node --import tsx src/cli.ts bench box --update-readme README.md
+box: build
+	node dist/src/cli.js bench box --update-readme README.md
 
 # The k6 scripts against @types/k6 (also part of `make test`, through loadtest/test/k6-scripts.test.ts).
 k6-typecheck: setup

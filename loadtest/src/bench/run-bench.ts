@@ -97,14 +97,17 @@ async function openLoad(options: {
   mode: "track" | "count";
   workers: number;
   deadlineSeconds: number;
+  /** Index of the first worker: pools open side by side need disjoint source addresses. */
+  firstWorker?: number;
 }): Promise<WorkerPool> {
-  const configs: WorkerConfig[] = splitConnections(options.connections, options.workers).map((share, w) => ({
-    workerIndex: w,
+  const firstWorker = options.firstWorker ?? 0;
+  const configs: WorkerConfig[] = splitConnections(options.connections, options.workers).map((share, i) => ({
+    workerIndex: firstWorker + i,
     targets: options.targets,
     dialect: dialectOf(options.system),
     first: share.first,
     connections: share.count,
-    sourceAddresses: sourceAddresses(w, share.count),
+    sourceAddresses: sourceAddresses(firstWorker + i, share.count),
     rampSeconds: 0,
     channels: options.channels,
     mode: options.mode,
@@ -134,22 +137,44 @@ async function closePool(pool: WorkerPool): Promise<void> {
   pool.kill();
 }
 
-/** Scenario 1: RSS delta per connection, each subscribed to one of 100 channels and silent. */
+/** RSS once it stops moving (two readings 500 ms apart within 0.5%), or the last reading after 8 s. */
+async function settledRss(server: ServerProcess): Promise<number> {
+  let previous = server.rss();
+  for (let i = 0; i < 16; i++) {
+    await sleep(500);
+    const now = server.rss();
+    if (Math.abs(now - previous) <= previous * 0.005) return now;
+    previous = now;
+  }
+  return previous;
+}
+
+/**
+ * Scenario 1: RSS growth per connection, each subscribed to one of 100 channels and silent. Measured between
+ * two loads (a base of IDLE_BASE connections, then N more) after a warm-up round, so start-up allocations
+ * and first-use caches (which the GC may give back at any moment) are not counted as connections.
+ */
+const IDLE_BASE = 1_000;
 async function idleMemory(system: SystemName, server: ServerProcess, sizes: Sizes): Promise<number> {
+  const open = (connections: number, workers: number, firstWorker: number) =>
+    openLoad({
+      system,
+      targets: [wsUrlOf(system, server.port)],
+      connections,
+      channels: channelNames("idle:", 100),
+      mode: "count",
+      workers,
+      deadlineSeconds: 180,
+      firstWorker,
+    });
+  await closePool(await open(IDLE_BASE, 1, 0));
   await sleep(1_000);
-  const before = server.rss();
-  const pool = await openLoad({
-    system,
-    targets: [wsUrlOf(system, server.port)],
-    connections: sizes.idleConnections,
-    channels: channelNames("idle:", 100),
-    mode: "count",
-    workers: sizes.workers,
-    deadlineSeconds: 180,
-  });
-  await sleep(3_000);
-  const after = server.rss();
-  await closePool(pool);
+  const base = await open(IDLE_BASE, 1, 0);
+  const before = await settledRss(server);
+  const measured = await open(sizes.idleConnections, sizes.workers, 1);
+  const after = await settledRss(server);
+  await closePool(measured);
+  await closePool(base);
   return Math.round((after - before) / sizes.idleConnections);
 }
 
