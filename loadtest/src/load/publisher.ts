@@ -78,6 +78,12 @@ export function socketPublisher(wsUrl: string, token: string | undefined): Promi
   let nextId = 1;
   return new Promise((resolveOpen, rejectOpen) => {
     let opened = false;
+    // A server that upgrades but never says welcome must not hold the run forever.
+    const welcomeTimer = setTimeout(() => {
+      if (opened) return;
+      rejectOpen(new Error("publisher connection: no welcome within 15 s"));
+      socket.destroy();
+    }, 15_000);
     const socket = new LeanSocket<null>(
       target,
       {
@@ -92,6 +98,7 @@ export function socketPublisher(wsUrl: string, token: string | undefined): Promi
           const type = (raw as { type?: unknown } | null)?.type;
           if (type === "welcome" && !opened) {
             opened = true;
+            clearTimeout(welcomeTimer);
             resolveOpen(publisher);
           } else if (type === "ack") {
             const ack = ackFrame.safeParse(raw);
@@ -107,6 +114,7 @@ export function socketPublisher(wsUrl: string, token: string | undefined): Promi
         },
         close(_socket, code, reason) {
           const error = new Error(`publisher connection closed: ${code} ${reason}`);
+          clearTimeout(welcomeTimer);
           if (!opened) rejectOpen(error);
           for (const entry of waiting.values()) entry.reject(error);
           waiting.clear();
