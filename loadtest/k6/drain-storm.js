@@ -63,10 +63,10 @@ export const options = {
   },
 };
 
-const drainStartedAt = Date.now() + DRAIN_AT * 1000;
-
 /** @param {number} n */
 function client(n) {
+  // The clients scenario starts with the test; the drainer DRAIN_AT seconds later.
+  const drainStartedAt = exec.scenario.startTime + DRAIN_AT * 1000;
   const channel = channelFor(n);
   const endAt = Date.now() + SECONDS * 1000;
   /** @type {number | undefined} */
