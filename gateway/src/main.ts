@@ -26,7 +26,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const openFiles = readOpenFileLimit();
   const maxConnections = effectiveMaxConnections(config.maxConnections, openFiles);
   if (maxConnections < config.maxConnections)
-    logger.warn(
+    logger.info(
       { configured: config.maxConnections, openFiles, maxConnections },
       "RTGW_MAX_CONNECTIONS capped by the open-file limit",
     );
@@ -59,7 +59,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       logger.info({ healthy }, "broker health");
     },
   });
-  const { port, metricsPort } = await server.listen();
+  const { port, metricsPort } = await server.listen().catch((err: Error) => {
+    logger.fatal({ err: err.message }, "cannot listen (port in use or address not available?)");
+    return process.exit(1);
+  });
   logger.info(
     { port, metricsPort, host: config.host, broker: broker.kind, maxConnections },
     "gateway listening",
