@@ -80,7 +80,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         drain: { seconds: sc.drainSeconds },
         redis: { url: redis.url },
         auth: { jwtSecretRef: { name: "chat-jwt", key: "secret" } },
-        limits: { maxConnectionsPerPod: sc.target * 4 },
+        // A pod past 1.8 × target turns unready ("full") so new clients go elsewhere (and stays below the 20,000
+        // open files a process may have here).
+        limits: { maxConnectionsPerPod: Math.round(sc.target * 1.8) },
       },
     });
 
@@ -174,6 +176,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       .sign(new TextEncoder().encode(jwtSecret));
     const perProcess = Math.ceil(sc.peak / sc.processes);
     const ticks = new Map<number, ClientTick[]>();
+    const lastTick = new Map<number, ClientTick>();
     const results: ClientResult[] = [];
     const workers = await Promise.all(
       Array.from({ length: sc.processes }, async (_, i) => {
@@ -188,6 +191,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
             const msg = m as ClientTick | ClientResult | { type: "ready" };
             if (msg.type === "ready") resolveReady();
             else if (msg.type === "tick") {
+              lastTick.set(i, msg);
               const second = Math.floor((msg.at - t0) / 1000);
               const list = ticks.get(second) ?? [];
               list.push(msg);
@@ -295,7 +299,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
             }
           }),
         );
-        const clientTicks = ticks.get(second - 1) ?? [];
+        const clientTicks = [...lastTick.values()];
         samples.push({
           t: second,
           phase,
@@ -388,6 +392,13 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     await sampler;
     const lastPhase = phases.at(-1);
     if (lastPhase) lastPhase.to = at();
+    // Per-second counts from the client processes' own clocks (a tick can reach the sampler late).
+    for (const s of samples) {
+      const inSecond = ticks.get(s.t) ?? [];
+      s.reconnects = inSecond.reduce((a, c) => a + c.reconnects, 0);
+      s.moveNotices = inSecond.reduce((a, c) => a + c.moveNotices, 0);
+      s.messages = inSecond.reduce((a, c) => a + c.messages, 0);
+    }
 
     const eventList = await rest.list(collection("v1", "events", NS));
     const events: ScalingEvent[] = eventList

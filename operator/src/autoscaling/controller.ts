@@ -229,11 +229,15 @@ export class AutoscalingController {
     }
     const ns = gw.metadata.namespace;
     const pods = await this.kube.listPods(ns, selectorString(gw));
+    // HPA's grouping for a pods metric: a Pending pod is "unready" (left out; empty on a scale-up), a running
+    // pod counts with its metric even when not Ready. That matters here: a gateway that is full (or briefly
+    // without its broker) fails readiness while holding thousands of clients; dropping them from the signal
+    // would scale the fleet down exactly when it is fullest.
     const targets = pods
-      .filter((p) => p.ready && !p.deleting && p.podIP !== undefined)
+      .filter((p) => p.running && !p.deleting && p.podIP !== undefined)
       .map((p) => ({ pod: p.name, address: podAddress(p.podIP as string, this.metricsPort) }));
     const metrics = await scrapeConnections(targets, { timeoutMs: this.scrapeTimeoutMs, fetch: this.fetch });
-    const connectionsOf = (p: PodView) => (p.ready && !p.deleting ? metrics.get(p.name) : undefined);
+    const connectionsOf = (p: PodView) => (p.running && !p.deleting ? metrics.get(p.name) : undefined);
 
     const now = this.now();
     const current = gw.spec.replicas;
@@ -241,7 +245,7 @@ export class AutoscalingController {
       history: st.history,
       pods: pods.map((p) => ({
         name: p.name,
-        ready: p.ready,
+        ready: p.running,
         deleting: p.deleting,
         connections: connectionsOf(p),
       })),

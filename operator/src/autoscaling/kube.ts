@@ -16,6 +16,8 @@ import { GROUP, PLURAL, VERSION } from "../api/realtimegateway.js";
 /** A gateway pod, reduced to what autoscaling needs. */
 export interface PodView {
   name: string;
+  /** Phase Running: its container started (Pending is HPA's "unready" for a pods metric). */
+  running: boolean;
   ready: boolean;
   deleting: boolean;
   podIP: string | undefined;
@@ -59,6 +61,7 @@ function podView(p: V1Pod): PodView {
   const created = p.metadata?.creationTimestamp;
   return {
     name: p.metadata?.name ?? "",
+    running: p.status?.phase === "Running",
     ready: ready && p.status?.phase === "Running",
     deleting: p.metadata?.deletionTimestamp !== undefined || p.status?.phase === "Failed",
     podIP: p.status?.podIP,

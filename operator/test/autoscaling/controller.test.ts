@@ -112,7 +112,16 @@ function fakeApi(spec: Record<string, unknown>, pods: PodView[]): FakeApi {
 }
 
 function pod(name: string, ip: string, over: Partial<PodView> = {}): PodView {
-  return { name, ready: true, deleting: false, podIP: ip, annotations: {}, createdAt: 0, ...over };
+  return {
+    name,
+    running: true,
+    ready: true,
+    deleting: false,
+    podIP: ip,
+    annotations: {},
+    createdAt: 0,
+    ...over,
+  };
 }
 
 /** fetch that serves /metrics from a table by pod IP and records /admin/shed calls. */
@@ -267,6 +276,23 @@ describe("autoscaling controller", () => {
       false,
       "no cost written without a metric",
     );
+  });
+
+  it("counts a running pod that fails readiness (full) with its metric; a Pending pod is left out", async () => {
+    const api = fakeApi({ replicas: 3, autoscaling: { ...AUTOSCALING, scaleDownStabilizationSeconds: 0 } }, [
+      pod("a", "10.0.0.1", { ready: false }), // full: unready, still holding its clients
+      pod("b", "10.0.0.2"),
+      pod("c", "10.0.0.3", { running: false, ready: false }), // Pending: no metric is scraped
+    ]);
+    const conns = new Map<string, number | "down">([
+      ["10.0.0.1", 19_000],
+      ["10.0.0.2", 9_000],
+      ["10.0.0.3", 5_000],
+    ]);
+    await controller(api, fakeFetch(conns, []), { t: Date.now() }).tick();
+    // 28000 over a and b → 3; with a dropped it would have been ceil(9000 / 10000) = 1
+    assert.deepEqual(api.scales, []);
+    assert.equal(api.gateway.status.connections, 28_000);
   });
 
   it("rewrites a deletion cost only when it moved meaningfully, and status only when it changed", async () => {
