@@ -31,6 +31,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       "RTGW_MAX_CONNECTIONS capped by the open-file limit",
     );
 
+  let auth: ReturnType<typeof createAuthenticator>;
+  try {
+    auth = createAuthenticator(config);
+  } catch (err) {
+    // The PEM passed the schema's shape check but is not a usable RSA or EC public key.
+    process.stderr.write(`rtgw gateway: RTGW_JWT_PUBLIC_KEY is invalid: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+
   let stopping = false;
   const exit = async (code: number) => {
     if (stopping) return;
@@ -44,7 +53,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const server = createGatewayServer({
     config,
     broker,
-    auth: createAuthenticator(config),
+    auth,
     logger,
     maxConnections,
     // A drain (SIGTERM or POST /admin/drain) ends the process once no connection is left or the window ended.

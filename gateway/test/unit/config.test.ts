@@ -119,6 +119,20 @@ describe("config", () => {
     assert.match(r.stderr, /RTGW_COMPRESSION="brotli" is invalid: expected off, shared or dedicated/);
   });
 
+  it("the process exits 2 on a PEM that is no usable public key", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "gateway/src/main.ts"], {
+      env: {
+        PATH: process.env.PATH,
+        RTGW_AUTH: "jwt",
+        RTGW_JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n",
+      },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /RTGW_JWT_PUBLIC_KEY is invalid/);
+  });
+
   it("the process refuses uWS's JS fallback (exit 3, says why)", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", "gateway/src/main.ts"], {
       env: { PATH: process.env.PATH, UWS_USE_FALLBACK: "1", RTGW_PORT: "0", RTGW_METRICS_PORT: "0" },
