@@ -11,13 +11,29 @@ export const messageTopic = (channel: string) => `m:${channel}`;
 /** Topic carrying a channel's join/leave frames (only sockets that asked for presence). */
 export const presenceTopic = (channel: string) => `p:${channel}`;
 
+/**
+ * A socket between "subscribe received" and "on the uWS topic".
+ * Phase 1 (`epoch` undefined): waiting for the broker and history; live messages are buffered.
+ * Phase 2: history and buffer were sent up to `last`, but the live stream has not yet reached `last` (an
+ * async broker can return a message from history before its live copy arrives). Live messages go to the
+ * socket directly, skipping offsets <= `last`, until the stream passes `last`; then it joins the topic.
+ */
+interface Catchup {
+  buffer: BrokerMessage[];
+  last: number;
+  epoch: string | undefined;
+}
+
 interface LocalChannel {
   /** Local sockets subscribed or subscribing. */
   refs: number;
   /** Resolves when the broker delivers this channel live. */
   live: Promise<void>;
-  /** Sockets between "subscribe received" and "caught up": live messages wait here for them. */
-  recovering: Map<Socket, BrokerMessage[]> | undefined;
+  /** Sockets not yet on the topic (see Catchup). */
+  recovering: Map<Socket, Catchup> | undefined;
+  /** The newest offset (and its epoch) delivered live on this node. */
+  liveOffset: number;
+  liveEpoch: string | undefined;
 }
 
 /** Batches stay under this size, so uWS's per-send backpressure check stays meaningful. */
@@ -82,15 +98,24 @@ export class Hub {
     for (const [channel, messages] of byChannel) {
       const local = this.channels.get(channel);
       if (!local) continue;
-      if (local.recovering) for (const buffer of local.recovering.values()) buffer.push(...messages);
+      const tail = messages[messages.length - 1] as BrokerMessage;
+      local.liveOffset = tail.offset;
+      local.liveEpoch = tail.epoch;
+      if (local.recovering)
+        for (const c of local.recovering.values()) if (c.epoch === undefined) c.buffer.push(...messages);
       const topic = messageTopic(channel);
       const subscribers = this.o.app.numSubscribers(topic);
-      if (subscribers === 0) continue;
-      for (const payload of batchFrames(messages)) {
-        this.o.app.publish(topic, payload, false, this.o.compress);
-        this.publishedSinceSweep += payload.length;
+      if (subscribers > 0) {
+        for (const payload of batchFrames(messages)) {
+          this.o.app.publish(topic, payload, false, this.o.compress);
+          this.publishedSinceSweep += payload.length;
+        }
+        messagesDelivered.inc(subscribers * messages.length);
       }
-      messagesDelivered.inc(subscribers * messages.length);
+      // After the topic publish, so a socket that joins the topic now does not get this batch twice.
+      if (local.recovering)
+        for (const [ws, c] of local.recovering)
+          if (c.epoch !== undefined) this.catchUp(ws, channel, local, c, messages);
       for (const m of messages) deliveryLatency.observe(Math.max(0, now - m.publishedAt) / 1000);
     }
     if (this.publishedSinceSweep * 2 >= this.o.maxBackpressureBytes) {
@@ -112,7 +137,8 @@ export class Hub {
   }
 
   resync(channel: string, position: Position): void {
-    if (!this.channels.has(channel)) return;
+    const local = this.channels.get(channel);
+    if (!local) return;
     const frame = encodeFrame({
       type: "resync",
       channel,
@@ -121,6 +147,8 @@ export class Hub {
       recovered: false,
     });
     this.o.app.publish(messageTopic(channel), frame, false, this.o.compress);
+    if (local.recovering)
+      for (const [ws, c] of local.recovering) if (c.epoch !== undefined) this.send(ws, frame);
   }
 
   member(c: Connection): PresenceEntry {
@@ -145,10 +173,10 @@ export class Hub {
     if (!conn.channels) conn.channels = new Set();
     conn.channels.add(channel);
     const local = this.acquire(channel);
-    const buffer: BrokerMessage[] = [];
+    const catchup: Catchup = { buffer: [], last: 0, epoch: undefined };
     if (!local.recovering) local.recovering = new Map();
-    local.recovering.set(ws, buffer);
-    const stillHere = () => !conn.closed && local.recovering?.get(ws) === buffer;
+    local.recovering.set(ws, catchup);
+    const stillHere = () => !conn.closed && local.recovering?.get(ws) === catchup;
     try {
       await local.live;
       let position: Position;
@@ -176,7 +204,7 @@ export class Hub {
       ws.cork(() => {
         sendAck(result);
         const missed: BrokerMessage[] = [];
-        for (const list of [replay, buffer]) {
+        for (const list of [replay, catchup.buffer]) {
           for (const m of list) {
             if (m.offset <= last || m.epoch !== position.epoch) continue;
             missed.push(m);
@@ -187,10 +215,12 @@ export class Hub {
         messagesDelivered.inc(missed.length);
         // A send above may have closed a slow socket; its close handler already released the channel.
         if (conn.closed) return;
-        local.recovering?.delete(ws);
-        if (local.recovering?.size === 0) local.recovering = undefined;
-        ws.subscribe(messageTopic(channel));
         if (opts.presence) ws.subscribe(presenceTopic(channel));
+        catchup.buffer = [];
+        catchup.last = last;
+        catchup.epoch = position.epoch;
+        // Join the topic now only if the live stream already passed what was sent; else catch up (phase 2).
+        if (local.liveEpoch === position.epoch && local.liveOffset >= last) this.join(ws, channel, local);
       });
       if (!conn.closed) void this.o.broker.presenceJoin(channel, this.member(conn)).catch(() => {});
       return result;
@@ -199,6 +229,32 @@ export class Hub {
       if (stillHere()) this.leave(ws, channel);
       throw err;
     }
+  }
+
+  /** Phase 2 of a subscribe: pass on live messages the socket has not had; join the topic once caught up. */
+  private catchUp(
+    ws: Socket,
+    channel: string,
+    local: LocalChannel,
+    c: Catchup,
+    messages: BrokerMessage[],
+  ): void {
+    const fresh = messages.filter((m) => m.epoch !== c.epoch || m.offset > c.last);
+    if (fresh.length > 0) {
+      ws.cork(() => {
+        for (const payload of batchFrames(fresh)) this.send(ws, payload);
+      });
+      messagesDelivered.inc(fresh.length);
+    }
+    if (ws.getUserData().closed) return;
+    const tail = messages[messages.length - 1] as BrokerMessage;
+    if (tail.epoch !== c.epoch || tail.offset >= c.last) this.join(ws, channel, local);
+  }
+
+  private join(ws: Socket, channel: string, local: LocalChannel): void {
+    local.recovering?.delete(ws);
+    if (local.recovering?.size === 0) local.recovering = undefined;
+    ws.subscribe(messageTopic(channel));
   }
 
   /** Unsubscribe one channel. Returns false if the socket was not subscribed to it. */
@@ -231,7 +287,13 @@ export class Hub {
   private acquire(channel: string): LocalChannel {
     let local = this.channels.get(channel);
     if (!local) {
-      local = { refs: 0, live: this.o.broker.subscribe(channel), recovering: undefined };
+      local = {
+        refs: 0,
+        live: this.o.broker.subscribe(channel),
+        recovering: undefined,
+        liveOffset: 0,
+        liveEpoch: undefined,
+      };
       // A failed broker subscribe is reported to the subscribers awaiting it; don't leave it unhandled.
       local.live.catch(() => {});
       this.channels.set(channel, local);

@@ -15,7 +15,7 @@ import { connect, type TestClient } from "./client.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The memory broker, with every read answered 0-25 ms late (the answer itself is taken at call time). */
+/** The memory broker with every read answered 0-25 ms late (the answer taken at call time) and live delivery lagging. */
 function slowBroker(inner: Broker): Broker {
   const late = async <T>(p: Promise<T>) => {
     const v = await p;
@@ -25,7 +25,16 @@ function slowBroker(inner: Broker): Broker {
   return {
     ...inner,
     kind: inner.kind,
-    start: (e) => inner.start(e),
+    // Live delivery lags too (in order), so history is often ahead of the live stream, as with Redis.
+    start: (e) => {
+      let chain = Promise.resolve();
+      return inner.start({
+        ...e,
+        message: (batch) => {
+          chain = chain.then(() => sleep(Math.random() * 15)).then(() => e.message(batch));
+        },
+      });
+    },
     close: () => inner.close(),
     healthy: () => inner.healthy(),
     publish: (c, d) => inner.publish(c, d),
