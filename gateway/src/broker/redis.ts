@@ -94,6 +94,16 @@ class SubscriberShard {
   lastCanaryAt = 0;
   lastReadyAt = 0;
   lastKickAt = 0;
+  /** Pub/sub messages received, and when that count last moved (seen at health checks). */
+  received = 0;
+  private receivedSeen = 0;
+  lastTrafficAt = 0;
+  noteTraffic(now: number): void {
+    if (this.received !== this.receivedSeen) {
+      this.receivedSeen = this.received;
+      this.lastTrafficAt = now;
+    }
+  }
   constructor(
     readonly key: string,
     readonly redis: Redis,
@@ -263,8 +273,10 @@ class RedisBroker implements Broker {
     if (this.closed || !this.commandReady()) return;
     const now = Date.now();
     for (const shard of this.shards.values()) {
-      // Silence counts from the last round trip, (re)connection or kick, whichever is latest.
-      const since = Math.max(shard.lastCanaryAt, shard.lastReadyAt, shard.lastKickAt);
+      // Silence counts from the last round trip, (re)connection, kick or any message, whichever is latest: a
+      // connection still delivering (the canary only queued behind a backlog) is overloaded, not dead.
+      shard.noteTraffic(now);
+      const since = Math.max(shard.lastCanaryAt, shard.lastReadyAt, shard.lastKickAt, shard.lastTrafficAt);
       if (!shard.ready || now - since <= this.canaryTimeoutMs) continue;
       shard.lastKickAt = now;
       this.log.warn(
@@ -411,7 +423,10 @@ class RedisBroker implements Broker {
     }
     const shard = new SubscriberShard(key, redis, nodeKey !== undefined);
     this.shards.set(key, shard);
-    const onMessage = (name: string, payload: string) => this.onPubsub(name, payload);
+    const onMessage = (name: string, payload: string) => {
+      shard.received++;
+      this.onPubsub(name, payload);
+    };
     redis.on(shard.sharded ? "smessage" : "message", onMessage);
     redis.on("ready", () => this.onShardReady(shard));
     redis.on("close", () => this.onShardDown(shard));
