@@ -59,7 +59,7 @@ describe("drain", { timeout: 90_000 }, () => {
         else assert.equal((await admin(gw.url, "/admin/drain")).status, 200);
         // Readiness fails at once: within a few hundred ms (a signal is delivered asynchronously).
         let ready = await fetch(`${gw.url}/readyz`);
-        while (ready.status === 200 && since() < 500) ready = await fetch(`${gw.url}/readyz`);
+        while (ready.status === 200 && since() < 1500) ready = await fetch(`${gw.url}/readyz`);
         assert.equal(ready.status, 503);
         assert.equal(((await ready.json()) as { draining: boolean }).draining, true);
         assert.equal(await upgradeStatus(gw.wsUrl), 503);
@@ -80,7 +80,7 @@ describe("drain", { timeout: 90_000 }, () => {
         const first = times[0] as number;
         const last = times.at(-1) as number;
         assert.ok(first < windowMs * 0.3, `first close at ${first}`);
-        assert.ok(last > windowMs * 0.6 && last < windowMs + 1500, `last close at ${last}`);
+        assert.ok(last > windowMs * 0.6 && last < windowMs + 3000, `last close at ${last}`);
         const thirds: number[] = [0, 0, 0];
         for (const t of times) {
           const i = Math.min(2, Math.floor((t / windowMs) * 3));
