@@ -323,6 +323,8 @@ class RedisBroker implements Broker {
         redisOptions,
       });
       const ensureMasters = () => {
+        // A slot refresh can still land after close(): open nothing then (it would keep the process alive).
+        if (this.closed) return;
         for (const owners of (client as Cluster).slots) {
           const nodeKey = owners?.[0];
           if (nodeKey) this.ensureShard(nodeKey, nodeKey);
@@ -333,6 +335,7 @@ class RedisBroker implements Broker {
         this.onCommandReady();
       });
       client.on("refresh", () => {
+        if (this.closed) return;
         ensureMasters();
         this.followSlots();
         this.pruneShards();
@@ -410,6 +413,7 @@ class RedisBroker implements Broker {
   private ensureShard(key: string, nodeKey: string | undefined): SubscriberShard {
     const existing = this.shards.get(key);
     if (existing) return existing;
+    if (this.closed) throw new BrokerUnavailableError("the broker is closed");
     const target = this.target;
     const opts: RedisOptions = { ...this.baseOptions(), autoResubscribe: false };
     let redis: Redis;
