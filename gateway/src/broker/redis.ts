@@ -548,11 +548,12 @@ class RedisBroker implements Broker {
     do {
       state.overflowed = false;
       const cursor = state.cursor;
+      // A new subscription only needs the position: it starts there.
       const history = await this.readHistory(
         state.channel,
         cursor?.offset ?? 0,
         cursor?.epoch,
-        cursor ? this.options.historySize : 0,
+        cursor === undefined,
       );
       if (state.overflowed) continue;
       const from = cursor ?? { offset: history.offset, epoch: history.epoch };
@@ -790,11 +791,11 @@ class RedisBroker implements Broker {
   }
 
   async history(channel: string, since: number, epoch?: string): Promise<HistoryResult> {
-    return this.readHistory(channel, since, epoch, this.options.historySize);
+    return this.readHistory(channel, since, epoch, false);
   }
 
   async position(channel: string): Promise<Position> {
-    const { offset, epoch } = await this.readHistory(channel, 0, undefined, 0);
+    const { offset, epoch } = await this.readHistory(channel, 0, undefined, true);
     return { offset, epoch };
   }
 
@@ -802,7 +803,8 @@ class RedisBroker implements Broker {
     channel: string,
     since: number,
     epoch: string | undefined,
-    count: number,
+    /** Only the position (offset and epoch), no messages. */
+    positionOnly: boolean,
   ): Promise<HistoryResult> {
     const command = this.command;
     if (!command || !this.commandReady()) throw new BrokerUnavailableError("redis is not connected");
@@ -814,7 +816,7 @@ class RedisBroker implements Broker {
         keys.epoch,
         keys.history,
         since,
-        count,
+        positionOnly ? 0 : this.options.historySize,
         newEpoch(),
         this.options.historyTtlSeconds,
       );
@@ -833,8 +835,7 @@ class RedisBroker implements Broker {
       messages.push({ channel, offset: Number.parseInt(id, 10), epoch: currentEpoch, data, publishedAt });
     }
     const position = { offset, epoch: currentEpoch };
-    const complete =
-      count === 0 ? since <= offset : historyComplete(since, epoch, position, messages[0]?.offset);
+    const complete = positionOnly || historyComplete(since, epoch, position, messages[0]?.offset);
     return { offset, epoch: currentEpoch, messages, complete };
   }
 

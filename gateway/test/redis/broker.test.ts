@@ -90,6 +90,15 @@ describe("redis broker", { timeout: 120_000 }, () => {
     assert.deepEqual(await broker.position("capped"), { offset: 13, epoch: whole.epoch });
   });
 
+  it("without history (size 0) reports a hole as incomplete", async () => {
+    const { broker } = await open(redis.url, { historySize: 0 });
+    for (const _ of range(1, 3)) await broker.publish("no-history", "{}");
+    assert.equal(await admin.exists(channelKeys("no-history").history), 0);
+    const behind = await broker.history("no-history", 1);
+    assert.deepEqual([behind.complete, behind.messages.length, behind.offset], [false, 0, 3]);
+    assert.equal((await broker.history("no-history", 3)).complete, true);
+  });
+
   it("gives a channel a new epoch when its keys are lost, and tells subscribers", async () => {
     const { broker } = await open(redis.url);
     const sub = await open(redis.url);
