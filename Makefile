@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # of them start real gateway, Redis and client processes on this machine.
 TEST_FILES = $(shell find gateway/test client/test operator/test loadtest/test test -name '*.test.ts' 2>/dev/null | sort)
 UNIT_FILES = $(shell find gateway/test client/test operator/test loadtest/test test -path '*/unit/*' -name '*.test.ts' 2>/dev/null | sort)
-NODE_TEST = node --import tsx --test --test-concurrency=1 --test-timeout=600000
+NODE_TEST = node --import tsx --test --test-concurrency=1 --test-timeout=300000 --test-force-exit
 
 .PHONY: help setup setup-test build run test test-unit typecheck lint format e2e bench clean
 
