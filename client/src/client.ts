@@ -421,7 +421,9 @@ export class Client extends Emitter<ClientEvents> {
       socket.onopen = null;
       socket.onmessage = null;
       socket.onclose = null;
-      socket.onerror = null;
+      // Keep swallowing errors: an abandoned socket may still fail (ws emits `error` when closed while
+      // connecting), and an EventEmitter-based socket with no error listener would throw out of the process.
+      socket.onerror = ignoreError;
     }
     this.#socket = undefined;
     this.#connectionId = undefined;
@@ -720,3 +722,5 @@ export class Client extends Emitter<ClientEvents> {
     );
   }
 }
+
+function ignoreError(): void {}
