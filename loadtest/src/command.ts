@@ -154,6 +154,7 @@ function boxCommand(): Command {
           publishRate: flags.publishRate as number,
           json: flags.out as string,
           html: flags.report as string,
+          readme: flags.updateReadme as string | undefined,
         });
         const ok =
           result.connectionsHeld >= result.connectionsRequested &&
