@@ -12,6 +12,7 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION } from "./api/realtimegateway.js";
+import { type EventInput, eventBody } from "./event-body.js";
 import { FIELD_MANAGER } from "./render/labels.js";
 
 /** A Kubernetes object as plain JSON (no client-node Date objects). */
@@ -57,19 +58,7 @@ export interface ListWatchClient {
   ): Promise<() => void>;
 }
 
-export interface EventInput {
-  involved: {
-    apiVersion: string;
-    kind: string;
-    name: string;
-    namespace: string;
-    uid: string;
-    resourceVersion?: string | undefined;
-  };
-  type: "Normal" | "Warning";
-  reason: string;
-  message: string;
-}
+export type { EventInput };
 
 export interface OperatorKube extends ListWatchClient {
   /** Server-side apply under the operator's field manager, forcing ownership of the fields it renders. */
@@ -178,19 +167,7 @@ export function kubeFromConfig(
       const now = new Date();
       await core.createNamespacedEvent({
         namespace: e.involved.namespace,
-        body: {
-          metadata: { generateName: `${e.involved.name}.`, namespace: e.involved.namespace },
-          involvedObject: e.involved,
-          type: e.type,
-          reason: e.reason,
-          message: e.message.slice(0, 1024),
-          source: { component },
-          reportingComponent: component,
-          reportingInstance: instance,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
+        body: eventBody(e, { component, instance }, now),
       });
     },
     leases: {

@@ -12,6 +12,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION } from "../api/realtimegateway.js";
+import { eventBody } from "../event-body.js";
 
 /** A gateway pod, reduced to what autoscaling needs. */
 export interface PodView {
@@ -155,28 +156,21 @@ export function kubeFromConfig(kc: KubeConfig, component = "rtgw-autoscaler"): A
     },
     async recordEvent(e) {
       const now = new Date();
+      const involved = {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: "RealtimeGateway",
+        name: e.involved.name,
+        namespace: e.namespace,
+        uid: e.involved.uid,
+        ...(e.involved.resourceVersion ? { resourceVersion: e.involved.resourceVersion } : {}),
+      };
       await core.createNamespacedEvent({
         namespace: e.namespace,
-        body: {
-          metadata: { generateName: `${e.involved.name}.`, namespace: e.namespace },
-          involvedObject: {
-            apiVersion: `${GROUP}/${VERSION}`,
-            kind: "RealtimeGateway",
-            name: e.involved.name,
-            namespace: e.namespace,
-            uid: e.involved.uid,
-            ...(e.involved.resourceVersion ? { resourceVersion: e.involved.resourceVersion } : {}),
-          },
-          type: e.type,
-          reason: e.reason,
-          message: e.message.slice(0, 1024),
-          source: { component },
-          reportingComponent: component,
-          reportingInstance: instance,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
+        body: eventBody(
+          { involved, type: e.type, reason: e.reason, message: e.message },
+          { component, instance },
+          now,
+        ),
       });
     },
   };
