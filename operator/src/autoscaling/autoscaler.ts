@@ -250,6 +250,20 @@ function changedWithin(events: readonly ScaleEvent[], periodSeconds: number, now
   return pods;
 }
 
+/** How many replicas there were `periodSeconds` ago: now, minus what was added since, plus what was removed. */
+function replicasAtPeriodStart(
+  currentReplicas: number,
+  history: ScalingHistory,
+  periodSeconds: number,
+  now: number,
+): number {
+  return (
+    currentReplicas -
+    changedWithin(history.scaleUps, periodSeconds, now) +
+    changedWithin(history.scaleDowns, periodSeconds, now)
+  );
+}
+
 /** The most replicas the scale-up policies allow now (HPA calculateScaleUpLimitWithScalingRules). */
 export function scaleUpLimit(
   currentReplicas: number,
@@ -261,10 +275,7 @@ export function scaleUpLimit(
   const pick = rules.selectPolicy === "Min" ? Math.min : Math.max;
   let result = rules.selectPolicy === "Min" ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   for (const p of rules.policies) {
-    const periodStart =
-      currentReplicas -
-      changedWithin(history.scaleUps, p.periodSeconds, now) +
-      changedWithin(history.scaleDowns, p.periodSeconds, now);
+    const periodStart = replicasAtPeriodStart(currentReplicas, history, p.periodSeconds, now);
     const proposed =
       p.type === "Pods" ? periodStart + p.value : Math.ceil((periodStart * (100 + p.value)) / 100);
     result = pick(result, proposed);
@@ -284,10 +295,7 @@ export function scaleDownLimit(
   const pick = rules.selectPolicy === "Min" ? Math.max : Math.min;
   let result = rules.selectPolicy === "Min" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   for (const p of rules.policies) {
-    const periodStart =
-      currentReplicas -
-      changedWithin(history.scaleUps, p.periodSeconds, now) +
-      changedWithin(history.scaleDowns, p.periodSeconds, now);
+    const periodStart = replicasAtPeriodStart(currentReplicas, history, p.periodSeconds, now);
     const proposed =
       p.type === "Pods" ? periodStart - p.value : Math.floor((periodStart * (100 - p.value)) / 100);
     result = pick(result, proposed);
