@@ -7,24 +7,15 @@ import { dirname, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { WebSocket } from "ws";
+import { launchChromium } from "../../test-support/chromium.js";
 import { type GatewayProcess, startGateway } from "../../test-support/gateway.js";
 import { connect } from "../src/index.js";
 import { until } from "./helpers.js";
 
 const ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), "../src/index.ts");
 const NODE_BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 async function bundleForBrowser(): Promise<{ code: string; inputs: string[] }> {
   const result = await build({
@@ -74,7 +65,7 @@ describe("client in the browser", { timeout: 60_000 }, () => {
 
   it("runs in headless Chromium on the page's WebSocket: subscribe, publish, receive in order", async () => {
     const { code } = await bundleForBrowser();
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));

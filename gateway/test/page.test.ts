@@ -2,28 +2,14 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, describe, it } from "node:test";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../../test-support/chromium.js";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 describe("the page at /", { timeout: 90_000 }, () => {
   it("connects, subscribes, publishes and shows the message and the connection count", async () => {
     assert.ok(existsSync(CHROMIUM), "chromium is installed by scripts/setup.sh test");
     const gw = await startGateway();
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${gw.url}/`);
