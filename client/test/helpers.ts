@@ -27,14 +27,7 @@ export function recordingWebSocket(): { WebSocket: typeof WebSocket; log: Socket
   return { WebSocket: Recording as typeof WebSocket, log };
 }
 
-/** Poll until `check` is true; fail with `what` after `timeoutMs`. */
-export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until } from "../../test-support/wait.js";
 
 export function stateLog(client: Client): Array<StateChange & { at: number }> {
   const log: Array<StateChange & { at: number }> = [];

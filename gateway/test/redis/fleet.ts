@@ -6,6 +6,7 @@ import { WebSocket } from "ws";
 import { type Client, connect, type ResyncEvent } from "../../../client/src/index.js";
 import { type GatewayProcess, startGateway } from "../../../test-support/gateway.js";
 import { freePort } from "../../../test-support/ports.js";
+import { until as waitUntil } from "../../../test-support/wait.js";
 
 export const API_KEY = "redis-fleet-test-key-0123";
 
@@ -170,16 +171,8 @@ export function tally(url: string, channel: string, options: Parameters<typeof c
   return t;
 }
 
-export async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { sleep } from "../../../test-support/wait.js";
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** As test-support's `until`, with the longer default a fleet of processes needs. */
+export const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) =>
+  waitUntil(what, check, timeoutMs);
