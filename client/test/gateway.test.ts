@@ -97,12 +97,11 @@ describe("client ⇄ gateway (memory broker)", { timeout: 60_000 }, () => {
       client.on("reconnect", (n) => notices.push({ at: Date.now(), afterMs: n.afterMs }));
       client.on("resync", (e) => resyncs.push(e));
       const states = stateLog(client);
-      client.subscribe(channel, (_data, meta) => got.push(meta.offset));
-      return { client, got, notices, resyncs, states, log: recorder.log };
+      const ready = client.subscribe(channel, (_data, meta) => got.push(meta.offset)).ready;
+      return { client, got, notices, resyncs, states, log: recorder.log, ready };
     });
-    await Promise.all(subscribers.map((s) => until("connected", () => s.client.state === "connected")));
-    await until("subscribed", () => subscribers.every((s) => s.log.sent.some((f) => f.type === "subscribe")));
-    await new Promise((r) => setTimeout(r, 50));
+    // Every stream starts at its ack: publishing before it would fall before offset 1 of that subscriber.
+    await Promise.all(subscribers.map((s) => s.ready));
 
     // Publish continuously over HTTP while the gateway sheds every WebSocket over a 1 s window; keep going
     // until every subscriber is back and 100 more went out (bounded: at most 5,000 messages).

@@ -198,13 +198,20 @@ describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000
     const gws = await startGateways(cluster.url, 2, { RTGW_REDIS_CLUSTER: "true" });
     const subs = gws.map((g) => tally(g.wsUrl, "cluster:fanout"));
     try {
-      await until("subscribed", () => subs.every((s) => s.client.state === "connected"));
-      await until("SSUBSCRIBEd on the owner", async () => (await shardNumsub("cluster:fanout")) === 2);
+      // The ack, not SSUBSCRIBE, marks where a subscriber's stream starts: a message published between the
+      // two is before its start.
+      await Promise.all(subs.map((s) => s.ready));
+      assert.equal(await shardNumsub("cluster:fanout"), 2, "SSUBSCRIBEd on the owner");
       for (const n of range(1, 10)) {
         const r = await httpPublish((gws[n % 2] as (typeof gws)[number]).url, "cluster:fanout", { n });
         assert.equal(r.offset, n);
       }
-      await until("delivered", () => subs.every((s) => s.received.length === 10));
+      await until("delivered", () => subs.every((s) => s.received.length === 10)).catch((error: unknown) => {
+        // Which gateway fell short, and what it logged: a bare timeout tells nothing in CI.
+        for (const [i, s] of subs.entries()) console.error(`gateway ${i}: ${s.received.length} received`);
+        for (const [i, g] of gws.entries()) console.error(`gateway ${i} log:\n${g.logs()}`);
+        throw error;
+      });
       for (const s of subs)
         assert.deepEqual(
           s.received.map((r) => r.n),

@@ -47,9 +47,8 @@ describe("drain under flow on Redis", { timeout: 180_000 }, () => {
         tally(service?.url as string, "drain", { backoff: { baseMs: 200, maxMs: 2000 } }),
       );
       subs.push(...batch);
-      await until("batch connected", () => batch.every((s) => s.client.state === "connected"), 60_000);
+      await Promise.all(batch.map((s) => s.ready));
     }
-    await sleep(300);
     rotation = readyRoundRobin([g1, g2]);
     service.route(rotation.pick);
 

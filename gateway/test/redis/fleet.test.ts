@@ -51,8 +51,8 @@ describe("three gateways on one Redis", { timeout: 180_000 }, () => {
   it("fans out across pods (HTTP and client publish) and leaves no subscription behind in Redis", async () => {
     const [g0, g1, g2] = gws as [GatewayProcess, GatewayProcess, GatewayProcess];
     const subs = [g0, g1, g2, g0].map((g) => track(tally(g.wsUrl, "fanout")));
-    await until("subscribed", () => subs.every((s) => s.client.state === "connected"));
-    await until("one Redis subscription per gateway", async () => (await numsub("fanout")) === 3);
+    await Promise.all(subs.map((s) => s.ready));
+    assert.equal(await numsub("fanout"), 3, "one Redis subscription per gateway");
 
     const publisher = connect(g1.wsUrl, { WebSocket });
     clients.push(publisher);
@@ -79,8 +79,7 @@ describe("three gateways on one Redis", { timeout: 180_000 }, () => {
     const service = await startService(() => g0);
     services.push(service);
     const sub = track(tally(service.url, "failover", { backoff: { baseMs: 50, maxMs: 200 } }));
-    await until("connected through the service", () => sub.client.state === "connected");
-    await sleep(100);
+    await sub.ready;
     assert.equal(sub.client.node, `gw-0-${process.pid}`);
 
     let stop = false;
@@ -119,8 +118,7 @@ describe("three gateways on one Redis", { timeout: 180_000 }, () => {
   it("Redis killed and restarted: readiness 503 then 200, publishes refused meanwhile, no silent loss", async () => {
     const alive = [gws[1], gws[2]] as GatewayProcess[];
     const subs = alive.flatMap((g) => [track(tally(g.wsUrl, "outage")), track(tally(g.wsUrl, "outage"))]);
-    await until("subscribed", () => subs.every((s) => s.client.state === "connected"));
-    await sleep(100);
+    await Promise.all(subs.map((s) => s.ready));
     const publisher = alive[0] as GatewayProcess;
     const acked: Array<{ offset: number; epoch: string; n: number }> = [];
     let refused = 0;

@@ -124,6 +124,8 @@ export async function readyStatus(gw: GatewayProcess): Promise<number> {
 /** A client SDK subscriber that keeps everything it was handed, for exactly-once/in-order checks. */
 export interface Tally {
   client: Client;
+  /** Settles with the subscription's first ack: from then on every message published reaches `received`. */
+  ready: Promise<unknown>;
   received: Array<{ offset: number; epoch: string | undefined; n: number }>;
   resyncs: ResyncEvent[];
   /** When the client (re)connected, ms since epoch. */
@@ -136,6 +138,7 @@ export function tally(url: string, channel: string, options: Parameters<typeof c
   const client = connect(url, { WebSocket, backoff: { baseMs: 100, maxMs: 1000 }, ...options });
   const t: Tally = {
     client,
+    ready: Promise.resolve(),
     received: [],
     resyncs: [],
     connects: [],
@@ -163,11 +166,11 @@ export function tally(url: string, channel: string, options: Parameters<typeof c
   client.on("state", (change) => {
     if (change.state === "connected") t.connects.push(Date.now());
   });
-  client.subscribe(channel, (data, meta) => {
+  t.ready = client.subscribe(channel, (data, meta) => {
     const n =
       typeof data === "object" && data !== null ? Number((data as Record<string, unknown>).n ?? -1) : -1;
     t.received.push({ offset: meta.offset, epoch: meta.epoch, n });
-  });
+  }).ready;
   return t;
 }
 
