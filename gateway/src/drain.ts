@@ -19,18 +19,26 @@ export interface DrainScheduleInput<T> {
 }
 
 /**
- * Each connection closes at a moment uniform in [0, windowMs) and is told to wait a uniform jitter in
- * [0, maxAfterMs) before reconnecting, so neither this pod's closes nor the other pods' accepts come in a burst.
- * Sorted by close time, so the shell can run it with one timer.
+ * Closes are stratified: the window is cut into one slot per connection and each connection, in random order,
+ * closes at a uniform moment inside its own slot. Every stretch of the window then holds its share of closes
+ * (within 2), where independent uniform times would bunch by chance (a third of 40 connections holds fewer than
+ * 4 about once in 8,000 drains) and the other pods would see the bunches as accept bursts. Each connection is
+ * also told to wait a uniform jitter in [0, maxAfterMs) before reconnecting. Sorted by close time, so the shell
+ * can run it with one timer.
  */
 export function drainSchedule<T>(input: DrainScheduleInput<T>): DrainPlanEntry<T>[] {
-  const plan = input.targets.map((target) => ({
+  const order = [...input.targets];
+  // Fisher–Yates: which connection gets which slot must not follow connection age.
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(input.rng() * (i + 1));
+    [order[i], order[j]] = [order[j] as T, order[i] as T];
+  }
+  const slotMs = order.length > 0 ? input.windowMs / order.length : 0;
+  return order.map((target, i) => ({
     target,
-    closeAtMs: Math.floor(input.rng() * input.windowMs),
+    closeAtMs: Math.floor((i + input.rng()) * slotMs),
     afterMs: Math.floor(input.rng() * input.maxAfterMs),
   }));
-  plan.sort((a, b) => a.closeAtMs - b.closeAtMs);
-  return plan;
 }
 
 /** Jitter bound for reconnects: a few seconds, but never more than the window itself (min 1 s). */

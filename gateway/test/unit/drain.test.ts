@@ -24,14 +24,43 @@ describe("drain schedule", () => {
       assert.ok((plan[i]?.closeAtMs ?? 0) >= (plan[i - 1]?.closeAtMs ?? 0));
   });
 
-  it("spreads closes uniformly over the window (no second holds more than ~2x its share)", () => {
-    const perSecond = new Array(30).fill(0);
-    for (const p of plan) {
-      assert.ok(p.closeAtMs >= 0 && p.closeAtMs < 30_000);
-      perSecond[Math.floor(p.closeAtMs / 1000)]++;
+  it("spreads closes evenly: every stretch of the window holds its share of closes, within 2", () => {
+    for (const stretchMs of [100, 1000, 7000]) {
+      const buckets = new Array(Math.ceil(30_000 / stretchMs)).fill(0);
+      for (const p of plan) {
+        assert.ok(p.closeAtMs >= 0 && p.closeAtMs < 30_000);
+        buckets[Math.floor(p.closeAtMs / stretchMs)]++;
+      }
+      const share = (targets.length * stretchMs) / 30_000;
+      for (const [i, n] of buckets.entries()) {
+        const expected =
+          i === buckets.length - 1 ? (targets.length * (30_000 - i * stretchMs)) / 30_000 : share;
+        assert.ok(
+          Math.abs(n - expected) <= 2,
+          `${stretchMs} ms stretch #${i}: ${n} closes, share ${expected}`,
+        );
+      }
     }
-    const share = targets.length / 30;
-    for (const n of perSecond) assert.ok(n > share * 0.7 && n < share * 1.3, `bucket ${n} vs share ${share}`);
+  });
+
+  it("even for a handful of connections, and whatever the rng: a third of the window never goes empty", () => {
+    for (let seed = 0; seed < 200; seed++) {
+      const p = drainSchedule({
+        targets: [1, 2, 3, 4, 5, 6],
+        windowMs: 3000,
+        maxAfterMs: 1000,
+        rng: rng(seed),
+      });
+      const thirds = [0, 0, 0];
+      for (const e of p) thirds[Math.floor(e.closeAtMs / 1000)]++;
+      assert.deepEqual(thirds, [2, 2, 2], `seed ${seed}`);
+    }
+  });
+
+  it("does not close in connection order: slots go to connections at random", () => {
+    const firstTenth = plan.slice(0, 1000).map((p) => p.target);
+    const mean = firstTenth.reduce((a, b) => a + b, 0) / firstTenth.length;
+    assert.ok(Math.abs(mean - 5000) < 500, `mean target index among the first closes: ${mean}`);
   });
 
   it("gives each connection its own reconnect jitter within the bound", () => {
