@@ -31,6 +31,16 @@ export function operatorCommand(): Command {
         .env("RTGW_OPERATOR_METRICS_PORT")
         .default("8081"),
     )
+    .addOption(
+      new Option("--queue-qps <n>", "overall rate of reconcile retries (token bucket, per second)")
+        .env("RTGW_OPERATOR_QUEUE_QPS")
+        .default("10"),
+    )
+    .addOption(
+      new Option("--queue-burst <n>", "retries allowed at once before --queue-qps applies")
+        .env("RTGW_OPERATOR_QUEUE_BURST")
+        .default("100"),
+    )
     .action(async (opts: Record<string, unknown>) => {
       const { runOperatorFromCli } = await import("./main.js");
       await runOperatorFromCli(opts);

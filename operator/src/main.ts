@@ -10,6 +10,7 @@ import { kubeFromConfig as autoscalingKubeFromConfig } from "./autoscaling/kube.
 import { kubeFromConfig, type LeaseClient, type OperatorKube } from "./kube.js";
 import { LEASE_DEFAULTS, LeaderElector } from "./leader.js";
 import { type OperatorMetrics, operatorMetrics } from "./metrics.js";
+import { DEFAULT_TOKEN_BUCKET } from "./rate-limit.js";
 import { GatewayController, type Logger } from "./reconciler.js";
 
 export interface Controller {
@@ -28,6 +29,9 @@ export const operatorConfigSchema = z.object({
   leaseNamespace: z.string().min(1).optional(),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   metricsPort: z.coerce.number().int().min(0).max(65535).default(8081),
+  /** The work queue's overall retry rate (default client-go's: 10 qps, burst 100). */
+  queueQps: z.coerce.number().positive().optional(),
+  queueBurst: z.coerce.number().int().min(1).optional(),
 });
 export type OperatorConfig = z.output<typeof operatorConfigSchema>;
 
@@ -67,6 +71,10 @@ export function startOperator(config: OperatorConfig, deps: OperatorDeps): Runni
       metrics,
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
       ...(deps.resyncMs ? { resyncMs: deps.resyncMs } : {}),
+      rateLimit: {
+        qps: config.queueQps ?? DEFAULT_TOKEN_BUCKET.qps,
+        burst: config.queueBurst ?? DEFAULT_TOKEN_BUCKET.burst,
+      },
     });
     current = gateway;
     const controllers: Controller[] = [

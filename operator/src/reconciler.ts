@@ -17,6 +17,7 @@ import { EventRecorder } from "./events.js";
 import { Informer } from "./informer.js";
 import { apiStatusCode, type KubeObject, type OperatorKube, type ResourceRef } from "./kube.js";
 import type { OperatorMetrics } from "./metrics.js";
+import type { TokenBucketSpec } from "./rate-limit.js";
 import { FIELD_MANAGER, selectorString } from "./render/labels.js";
 import { WorkQueue } from "./workqueue.js";
 
@@ -44,6 +45,8 @@ export interface GatewayControllerOptions {
   log: Logger;
   metrics?: OperatorMetrics | undefined;
   backoff?: BackoffPolicy;
+  /** The work queue's overall retry rate (default 10 qps, burst 100). */
+  rateLimit?: TokenBucketSpec;
   /** Re-reconcile everything this often, as a safety net (client-go's resync). */
   resyncMs?: number;
   concurrency?: number;
@@ -136,6 +139,7 @@ export class GatewayController {
       process: (key) => this.reconcile(key),
       concurrency: o.concurrency ?? 4,
       ...(o.backoff ? { backoff: o.backoff } : {}),
+      ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
       onResult: (key, outcome, ms, err) => {
         o.metrics?.reconciles.inc({ result: outcome });
         o.metrics?.duration.observe(ms / 1000);

@@ -1,7 +1,9 @@
 // A controller work queue: keys, not events. A key is queued at most once (dedup), processed by one worker at a
 // time (a key added while it is being processed runs once more afterwards), and a failed key is retried after an
-// exponential backoff per key, so a broken object or a failing API server never becomes a hot loop.
-import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
+// exponential backoff per key, and never sooner than a token bucket shared by all keys allows (client-go's default
+// controller rate limiter, rate-limit.ts), so neither a broken object nor a failing API server becomes a hot loop.
+import type { BackoffPolicy } from "./backoff.js";
+import { RetryRateLimiter, type TokenBucketSpec } from "./rate-limit.js";
 
 export type ProcessResult = { requeueAfterMs?: number } | undefined;
 
@@ -9,6 +11,10 @@ export interface WorkQueueOptions {
   process: (key: string) => Promise<ProcessResult>;
   concurrency?: number;
   backoff?: BackoffPolicy;
+  /** The overall retry rate (default 10 qps, burst 100). */
+  rateLimit?: TokenBucketSpec;
+  /** The rate limiter's clock in ms (tests). */
+  now?: () => number;
   onResult?: (key: string, outcome: "success" | "error", durationMs: number, err?: unknown) => void;
   onDepth?: (depth: number) => void;
 }
@@ -24,8 +30,15 @@ export class WorkQueue {
   private stopped = false;
   private started = false;
   private idle: (() => void)[] = [];
+  private readonly retries: RetryRateLimiter;
 
-  constructor(private readonly o: WorkQueueOptions) {}
+  constructor(private readonly o: WorkQueueOptions) {
+    this.retries = new RetryRateLimiter({
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      ...(o.rateLimit ? { tokenBucket: o.rateLimit } : {}),
+      ...(o.now ? { now: o.now } : {}),
+    });
+  }
 
   get depth(): number {
     return this.queue.length;
@@ -97,7 +110,7 @@ export class WorkQueue {
       this.o.onResult?.(key, "error", performance.now() - started, err);
       // Only the backoff brings a failed key back: events caused by the failure itself must not.
       this.dirty.delete(key);
-      this.addAfter(key, backoffDelay(n, this.o.backoff ?? DEFAULT_BACKOFF));
+      this.addAfter(key, this.retries.when(n));
     } finally {
       this.processing.delete(key);
       this.active--;
