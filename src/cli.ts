@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `rtgw`: one CLI for every part of the platform. Each subcommand lives with its concept.
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { gatewayCommand } from "../gateway/src/command.js";
 import { benchCommand, loadCommand } from "../loadtest/src/command.js";
 import { crdCommand, operatorCommand } from "../operator/src/command.js";
@@ -13,4 +13,13 @@ const program = new Command("rtgw")
   .addCommand(loadCommand())
   .addCommand(benchCommand());
 
-await program.parseAsync(process.argv);
+// A usage error (unknown flag, missing value, unknown command) exits 2 like a bad flag value does in the
+// subcommands' schemas; help exits 0. addCommand does not pass exitOverride down, so set it on each command.
+const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
+for (const command of everyCommand(program)) command.exitOverride();
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  process.exit(error.exitCode === 0 ? 0 : 2);
+}

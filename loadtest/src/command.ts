@@ -1,5 +1,13 @@
-import { Command, InvalidArgumentError, Option } from "commander";
+// `rtgw load`, `rtgw bench`, `rtgw bench box`: commander parses argv and writes the help; the *-flags.ts schemas
+// validate what it parsed (exit 2 naming each bad flag) before anything is started or even imported.
+import { Command } from "commander";
+import { effectiveMaxConnections, readOpenFileLimit } from "../../gateway/src/limits.js";
+import { flagsOrExit } from "../../src/flags.js";
+import { BENCH_SCENARIOS, BENCH_SYSTEMS, parseBenchFlags } from "./bench-flags.js";
+import { MAX_BOX_GATEWAYS, parseBoxFlags } from "./box-flags.js";
+import { LOAD_LIMITS, parseLoadFlags } from "./load-flags.js";
 
+/** Repeated or comma-separated values, in order (argv splitting only: the schemas validate each). */
 const collect = (value: string, previous: string[]) => [
   ...previous,
   ...value
@@ -7,74 +15,50 @@ const collect = (value: string, previous: string[]) => [
     .map((v) => v.trim())
     .filter(Boolean),
 ];
-const number = (value: string) => {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0)
-    throw new InvalidArgumentError("expected a non-negative number");
-  return parsed;
-};
-const workers = (value: string): number | "auto" => {
-  if (value === "auto") return "auto";
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new InvalidArgumentError('expected "auto" or a positive integer');
-  return parsed;
-};
 
 export function loadCommand(): Command {
   return new Command("load")
     .description("generate WebSocket load against gateways (many processes, many loopback source addresses)")
-    .requiredOption(
+    .option(
       "--target <url>",
-      "ws://host:port/ws; repeat or comma-separate for several gateways",
+      "required: ws://127.x.y.z:port/path (loopback: workers connect from 127.x.y.z); repeat or comma-separate for several gateways",
       collect,
       [],
     )
-    .option("--connections <n>", "connections to open in total", number, 1000)
-    .option("--ramp-seconds <s>", "open them evenly over this long", number, 10)
-    .option("--hold-seconds <s>", "then hold them, publishing, for this long", number, 30)
-    .option("--channels <n>", "channels; connection i subscribes to channel i mod n", number, 10)
+    .option("--connections <n>", `connections to open in total (1-${LOAD_LIMITS.connections})`, "1000")
+    .option("--ramp-seconds <s>", `open them evenly over this long (0-${LOAD_LIMITS.rampSeconds})`, "10")
+    .option(
+      "--hold-seconds <s>",
+      `then hold them, publishing, for this long (0-${LOAD_LIMITS.holdSeconds})`,
+      "30",
+    )
+    .option(
+      "--channels <n>",
+      `channels; connection i subscribes to channel i mod n (1-${LOAD_LIMITS.channels})`,
+      "10",
+    )
     .option("--channel-prefix <prefix>", "channel names are <prefix><i>", "load:")
-    .option("--publish-rate <r>", "messages per second over all channels (0: none)", number, 10)
+    .option("--publish-rate <r>", "messages per second over all channels (0: none)", "10")
     .option(
       "--api-key <key>",
       "publish through POST /api/publish with this key (else a publisher connection)",
     )
-    .option("--token <jwt>", "token for every connection")
+    .option("--token <jwt>", "token for every connection (not with --jwt-secret)")
     .option("--jwt-secret <secret>", "mint HS256 tokens with this secret (RTGW_JWT_SECRET)")
     .option("--json <file>", "write the JSON report here")
     .option("--html <file>", "write the HTML report (charts) here")
     .option(
       "--workers <n>",
-      'worker processes: "auto" (one per 16,000 connections) or a number',
-      workers,
+      `worker processes: "auto" (one per 16,000 connections) or 1-${LOAD_LIMITS.workers}`,
       "auto",
     )
-    .addOption(
-      new Option("--dialect <name>", "protocol to speak").choices(["rtgw", "socketio"]).default("rtgw"),
-    )
+    .option("--dialect <name>", "protocol to speak: rtgw or socketio", "rtgw")
     .option("--no-reconnect", "do not reconnect dropped connections")
     .option("--quiet", "no progress line or summary")
     .action(async (flags: Record<string, unknown>) => {
+      const options = flagsOrExit("load", parseLoadFlags(flags));
       const { runLoad } = await import("./load/run-load.js");
-      const report = await runLoad({
-        targets: flags.target as string[],
-        connections: flags.connections as number,
-        rampSeconds: flags.rampSeconds as number,
-        holdSeconds: flags.holdSeconds as number,
-        channels: flags.channels as number,
-        channelPrefix: flags.channelPrefix as string,
-        publishRate: flags.publishRate as number,
-        apiKey: flags.apiKey as string | undefined,
-        token: flags.token as string | undefined,
-        jwtSecret: flags.jwtSecret as string | undefined,
-        json: flags.json as string | undefined,
-        html: flags.html as string | undefined,
-        workers: flags.workers as number | "auto",
-        dialect: flags.dialect as "rtgw" | "socketio",
-        reconnect: flags.reconnect as boolean,
-        quiet: Boolean(flags.quiet),
-      });
+      const report = await runLoad(options);
       const failed =
         report.loss.lost > 0 || report.loss.duplicated > 0 || report.connections.connectErrors > 0;
       process.exitCode = failed ? 1 : 0;
@@ -85,35 +69,19 @@ export function benchCommand(): Command {
   return new Command("bench")
     .description("benchmark the gateway beside Socket.IO + redis-adapter and bare uWS.js, in one run")
     .option("--quick", "small sizes, no files written (a smoke run; figures not comparable)")
-    .option("--systems <list>", "comma list of rtgw, socketio, uws", "rtgw,socketio,uws")
+    .option(`--systems <list>`, `comma list of ${BENCH_SYSTEMS.join(", ")}`, BENCH_SYSTEMS.join(","))
     .option(
       "--scenarios <list>",
-      "comma list of memory, fanout, latency, cross (a partial run writes no files)",
+      `comma list of ${BENCH_SCENARIOS.join(", ")} (a partial run writes no files)`,
     )
     .option("--json <file>", "results file", "loadtest/results/bench.json")
     .option("--readme <file>", "README whose bench results block is regenerated", "README.md")
     .addCommand(boxCommand())
-    .action(
-      async (flags: {
-        quick?: boolean;
-        systems: string;
-        scenarios?: string;
-        json: string;
-        readme: string;
-      }) => {
-        const { runBench, SCENARIOS } = await import("./bench/run-bench.js");
-        const scenarios = flags.scenarios?.split(",").map((s) => s.trim());
-        const unknown = scenarios?.filter((s) => !(SCENARIOS as readonly string[]).includes(s)) ?? [];
-        if (unknown.length > 0) throw new InvalidArgumentError(`unknown scenario(s): ${unknown.join(", ")}`);
-        await runBench({
-          scenarios: scenarios as (typeof SCENARIOS)[number][] | undefined,
-          quick: Boolean(flags.quick),
-          systems: flags.systems.split(",").map((s) => s.trim()),
-          json: flags.json,
-          readme: flags.readme,
-        });
-      },
-    );
+    .action(async (flags: Record<string, unknown>) => {
+      const options = flagsOrExit("bench", parseBenchFlags(flags));
+      const { runBench } = await import("./bench/run-bench.js");
+      await runBench(options);
+    });
 }
 
 function boxCommand(): Command {
@@ -122,40 +90,33 @@ function boxCommand(): Command {
       .description(
         "hold ~200,000 connections on this machine: gateways on one Redis, load workers, a broadcast stream",
       )
-      .option("--connections <n>", "connections in total", number, 200_000)
+      .option("--connections <n>", "connections in total", "200000")
       .option(
         "--gateways <n>",
-        "gateway processes (each holds at most ~19,900: the open-file limit)",
-        number,
-        12,
+        `gateway processes, 1-${MAX_BOX_GATEWAYS} (each holds at most ~19,900: the open-file limit)`,
+        "12",
       )
-      .option("--workers <n>", "load worker processes (each at most 18,000)", number, 12)
-      .option("--ramp-seconds <s>", "ramp", number, 150)
-      .option("--hold-seconds <s>", "hold, publishing", number, 60)
-      .option("--channels <n>", "channels", number, 100)
-      .option("--publish-rate <r>", "messages per second over all channels", number, 10)
+      .option("--workers <n>", 'load worker processes (each at most 18,000), or "auto"', "12")
+      .option("--ramp-seconds <s>", "ramp", "150")
+      .option("--hold-seconds <s>", "hold, publishing", "60")
+      .option("--channels <n>", "channels", "100")
+      .option("--publish-rate <r>", "messages per second over all channels", "10")
       // Not --json/--html: `bench` owns those names, and commander hands a parent's options to the parent.
       .option(
         "--out <file>",
-        "results file (the load report goes beside it as *-load.json)",
+        "results file, *.json (the load report goes beside it as *-load.json)",
         "loadtest/results/box.json",
       )
       .option("--report <file>", "HTML report", "loadtest/results/box.html")
       .option("--update-readme <file>", "regenerate the box results block of this README")
-      .action(async (flags: Record<string, number | string>) => {
+      .action(async (flags: Record<string, unknown>) => {
+        // Gateways inherit this process's open-file limit; the gateway's default RTGW_MAX_CONNECTIONS is 100,000.
+        const openFiles = readOpenFileLimit();
+        const gatewayCapacity =
+          openFiles === undefined ? undefined : effectiveMaxConnections(100_000, openFiles);
+        const options = flagsOrExit("bench box", parseBoxFlags(flags, { gatewayCapacity }));
         const { runBox } = await import("./box/run-box.js");
-        const result = await runBox({
-          connections: flags.connections as number,
-          gateways: flags.gateways as number,
-          workers: flags.workers as number,
-          rampSeconds: flags.rampSeconds as number,
-          holdSeconds: flags.holdSeconds as number,
-          channels: flags.channels as number,
-          publishRate: flags.publishRate as number,
-          json: flags.out as string,
-          html: flags.report as string,
-          readme: flags.updateReadme as string | undefined,
-        });
+        const result = await runBox(options);
         const ok =
           result.connectionsHeld >= result.connectionsRequested &&
           result.lost === 0 &&

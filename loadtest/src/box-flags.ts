@@ -1,0 +1,69 @@
+// `rtgw bench box` flags: commander's option values → runBox's options, or sentences naming each bad flag.
+import { z } from "zod";
+import { type FlagResult, integerFlag, parseFlags, says, textFlag } from "../../src/flags.js";
+import type { BoxOptions } from "./box/run-box.js";
+import { workerCount } from "./load/plan.js";
+import {
+  channelsFlag,
+  checkWorkerShare,
+  connectionsFlag,
+  holdSecondsFlag,
+  publishRateFlag,
+  rampSecondsFlag,
+  workersFlag,
+} from "./load-flags.js";
+
+/** Gateway processes on one 2-core machine: past this the box measures scheduling, not the gateway. */
+export const MAX_BOX_GATEWAYS = 64;
+
+export interface BoxFlagContext {
+  /** Connections one gateway process may hold here (its open-file limit); unknown: not checked. */
+  gatewayCapacity: number | undefined;
+}
+
+function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
+  return z
+    .object({
+      connections: connectionsFlag,
+      gateways: integerFlag("--gateways", 1, MAX_BOX_GATEWAYS),
+      workers: workersFlag,
+      rampSeconds: rampSecondsFlag,
+      holdSeconds: holdSecondsFlag,
+      channels: channelsFlag,
+      publishRate: publishRateFlag,
+      // The load report is written beside it as *-load.json: any other name would make the two one file.
+      out: z.string().regex(/\S\.json$/, { error: says("--out", "a file path ending in .json") }),
+      report: textFlag("--report", "a file path"),
+      updateReadme: textFlag("--update-readme", "a file path").optional(),
+    })
+    .superRefine((f, ctx) => {
+      checkWorkerShare(f.connections, f.workers, ctx);
+      const perGateway = Math.ceil(f.connections / f.gateways);
+      if (gatewayCapacity !== undefined && perGateway > gatewayCapacity)
+        ctx.addIssue({
+          code: "custom",
+          message:
+            `--gateways ${f.gateways} would hold ${perGateway} connections each; one gateway holds at most ` +
+            `${gatewayCapacity} here (its open-file limit): give --gateways ${Math.ceil(f.connections / gatewayCapacity)} or more`,
+        });
+    })
+    .transform(
+      (f): BoxOptions => ({
+        connections: f.connections,
+        gateways: f.gateways,
+        workers: workerCount(f.connections, f.workers),
+        rampSeconds: f.rampSeconds,
+        holdSeconds: f.holdSeconds,
+        channels: f.channels,
+        publishRate: f.publishRate,
+        json: f.out,
+        html: f.report,
+        readme: f.updateReadme,
+      }),
+    );
+}
+
+/** Commander's option values for `rtgw bench box`. */
+export function parseBoxFlags(raw: Record<string, unknown>, context: BoxFlagContext): FlagResult<BoxOptions> {
+  return parseFlags(boxFlagsSchema(context), raw);
+}

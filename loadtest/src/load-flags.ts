@@ -1,0 +1,168 @@
+// `rtgw load` flags: commander's option values → the options runLoad takes, or sentences naming each bad flag.
+// The bounds are runLoad's own (load/run-load.ts), so whatever passes here also passes there.
+import { decodeJwt } from "jose";
+import { z } from "zod";
+import { channelName, MAX_CHANNEL_LENGTH } from "../../gateway/src/protocol.js";
+import {
+  booleanFlag,
+  choiceFlag,
+  type FlagResult,
+  integerFlag,
+  numberFlag,
+  parseFlags,
+  says,
+  textFlag,
+} from "../../src/flags.js";
+import { MAX_CONNECTIONS_PER_WORKER } from "./load/plan.js";
+import type { LoadOptions } from "./load/run-load.js";
+
+export const LOAD_LIMITS = {
+  connections: 2_000_000,
+  rampSeconds: 3_600,
+  holdSeconds: 86_400,
+  channels: 100_000,
+  publishRate: 1_000_000,
+  workers: 250,
+} as const;
+
+/** Workers bind 127.x.y.z source addresses (plan.ts), so a target must be on loopback; the lean client speaks ws:// only. */
+export function isLoopbackWsUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  const loopback = url.hostname === "localhost" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+  return url.protocol === "ws:" && loopback && url.pathname !== "/" && !url.username && !url.hash;
+}
+
+export const targetFlag = z.string().refine(isLoopbackWsUrl, {
+  error: says(
+    "--target",
+    "a ws:// URL with a path on a loopback host (127.x.y.z or localhost), e.g. ws://127.0.0.1:8080/ws",
+  ),
+});
+
+export const connectionsFlag = integerFlag("--connections", 1, LOAD_LIMITS.connections);
+export const rampSecondsFlag = numberFlag("--ramp-seconds", 0, LOAD_LIMITS.rampSeconds);
+export const holdSecondsFlag = numberFlag("--hold-seconds", 0, LOAD_LIMITS.holdSeconds);
+export const channelsFlag = integerFlag("--channels", 1, LOAD_LIMITS.channels);
+export const publishRateFlag = numberFlag("--publish-rate", 0, LOAD_LIMITS.publishRate);
+
+/** "auto" (one worker per 16,000 connections) or a count. */
+export const workersFlag = z.union([z.literal("auto"), integerFlag("--workers", 1, LOAD_LIMITS.workers)], {
+  error: says("--workers", `"auto" or an integer between 1 and ${LOAD_LIMITS.workers}`),
+});
+
+/** Every worker holds at least one connection and at most what fits in one process's open files. */
+export function checkWorkerShare(
+  connections: number,
+  workers: number | "auto",
+  ctx: z.RefinementCtx,
+  flag = "--workers",
+): void {
+  if (workers === "auto") return;
+  if (workers > connections)
+    ctx.addIssue({
+      code: "custom",
+      message: `${flag} ${workers} is more than --connections ${connections}: each worker needs at least one connection`,
+    });
+  const share = Math.ceil(connections / workers);
+  if (share > MAX_CONNECTIONS_PER_WORKER)
+    ctx.addIssue({
+      code: "custom",
+      message:
+        `${flag} ${workers} would hold ${share} connections each; at most ${MAX_CONNECTIONS_PER_WORKER} fit in one ` +
+        `process (give ${flag} ${Math.ceil(connections / MAX_CONNECTIONS_PER_WORKER)} or more, or "auto")`,
+    });
+}
+
+function isJwt(token: string): boolean {
+  try {
+    decodeJwt(token);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const loadFlagsSchema = z
+  .object({
+    target: z.array(targetFlag).min(1, {
+      error: "--target is required: one or more ws:// URLs, e.g. --target ws://127.0.0.1:8080/ws",
+    }),
+    connections: connectionsFlag,
+    rampSeconds: rampSecondsFlag,
+    holdSeconds: holdSecondsFlag,
+    channels: channelsFlag,
+    channelPrefix: textFlag(
+      "--channel-prefix",
+      "the start of a channel name (letters, digits and _ - : . @ / =)",
+      /^[A-Za-z0-9_\-:.@/=]+$/,
+    ),
+    publishRate: publishRateFlag,
+    // The gateway refuses API keys shorter than 8 characters (RTGW_API_KEY), so a shorter one never matches.
+    apiKey: textFlag("--api-key", "at least 8 characters (RTGW_API_KEY's rule)", /^.{8,}$/s).optional(),
+    token: z
+      .string()
+      .refine(isJwt, { error: says("--token", "a JWT (header.payload.signature)") })
+      .optional(),
+    jwtSecret: textFlag(
+      "--jwt-secret",
+      "a non-empty HS256 secret (the gateway's RTGW_JWT_SECRET)",
+    ).optional(),
+    json: textFlag("--json", "a file path").optional(),
+    html: textFlag("--html", "a file path").optional(),
+    workers: workersFlag,
+    dialect: choiceFlag("--dialect", ["rtgw", "socketio"]),
+    reconnect: booleanFlag("--reconnect"),
+    quiet: booleanFlag("--quiet").default(false),
+  })
+  .superRefine((f, ctx) => {
+    if (f.token !== undefined && f.jwtSecret !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        message: "give --token or --jwt-secret, not both (--jwt-secret mints a token per worker)",
+      });
+    checkWorkerShare(f.connections, f.workers, ctx);
+    // The prefix's characters are checked above; what the number adds can still pass the length limit.
+    const lastChannel = `${f.channelPrefix}${f.channels - 1}`;
+    if (!channelName.safeParse(lastChannel).success)
+      ctx.addIssue({
+        code: "custom",
+        message: `--channel-prefix ${JSON.stringify(f.channelPrefix)} with --channels ${f.channels} makes channel names up to ${lastChannel.length} characters; at most ${MAX_CHANNEL_LENGTH} are allowed`,
+      });
+    // Without a key the publisher is a WebSocket connection speaking our protocol, which Socket.IO does not.
+    if (f.dialect === "socketio" && f.publishRate > 0 && f.apiKey === undefined)
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "--dialect socketio publishes through POST /api/publish only: give --api-key, or --publish-rate 0",
+      });
+  })
+  .transform(
+    (f): LoadOptions => ({
+      targets: f.target,
+      connections: f.connections,
+      rampSeconds: f.rampSeconds,
+      holdSeconds: f.holdSeconds,
+      channels: f.channels,
+      channelPrefix: f.channelPrefix,
+      publishRate: f.publishRate,
+      apiKey: f.apiKey,
+      token: f.token,
+      jwtSecret: f.jwtSecret,
+      json: f.json,
+      html: f.html,
+      workers: f.workers,
+      dialect: f.dialect,
+      reconnect: f.reconnect,
+      quiet: f.quiet,
+    }),
+  );
+
+/** Commander's option values for `rtgw load` (attribute names: --ramp-seconds → rampSeconds). */
+export function parseLoadFlags(raw: Record<string, unknown>): FlagResult<LoadOptions> {
+  return parseFlags(loadFlagsSchema, raw);
+}

@@ -1,0 +1,82 @@
+// Flag rules shared by the `rtgw` subcommands. Commander parses argv (and env, where an option has one) into
+// strings; a zod schema per subcommand validates the result. Every rule carries its whole message (the flag,
+// what it allows, what it got), so a failed parse reads as a list of sentences and the command exits 2.
+import { z } from "zod";
+
+export type FlagResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+const shown = (input: unknown): string => (typeof input === "string" ? JSON.stringify(input) : String(input));
+
+/** The message of every issue a flag can raise: its name, what it allows, and the value it got. */
+export const says =
+  (flag: string, allowed: string) =>
+  (issue: { input?: unknown }): string =>
+    `${flag} must be ${allowed} (got ${shown(issue.input)})`;
+
+// Plain decimal only: Number() would also take "", " ", "0x10" and "Infinity".
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const numeric = (error: ReturnType<typeof says>) =>
+  z.union([z.number(), z.string().trim().regex(DECIMAL).transform(Number)], { error });
+
+/** An integer in [min, max]; commander hands a string, a default may be a number. */
+export function integerFlag(flag: string, min: number, max: number) {
+  const error = says(flag, `an integer between ${min} and ${max}`);
+  return numeric(error).refine((n) => Number.isInteger(n) && n >= min && n <= max, { error });
+}
+
+/** A finite number in [min, max]. */
+export function numberFlag(flag: string, min: number, max: number) {
+  const error = says(flag, `a number between ${min} and ${max}`);
+  return numeric(error).refine((n) => Number.isFinite(n) && n >= min && n <= max, { error });
+}
+
+export function portFlag(flag: string) {
+  const error = says(flag, "an integer port between 0 and 65535");
+  return numeric(error).refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, { error });
+}
+
+export function choiceFlag<const T extends readonly [string, ...string[]]>(flag: string, choices: T) {
+  return z.enum(choices, { error: says(flag, `one of ${choices.join(", ")}`) });
+}
+
+/** A switch that may also come from an environment variable (then a string). */
+export function booleanFlag(flag: string) {
+  return z.union(
+    [z.boolean(), z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")],
+    { error: says(flag, "true, false, 1 or 0") },
+  );
+}
+
+/** A non-empty string matching `pattern`, whose shape `allowed` names. */
+export function textFlag(flag: string, allowed: string, pattern: RegExp = /\S/) {
+  return z.string({ error: says(flag, allowed) }).regex(pattern, { error: says(flag, allowed) });
+}
+
+/** A comma list (repeated flags already joined) of distinct members of `choices`; at least one. */
+export function listFlag<const T extends readonly [string, ...string[]]>(flag: string, choices: T) {
+  const error = says(flag, `a comma-separated list of distinct values from ${choices.join(", ")}`);
+  const items = (s: string) => s.split(",").map((v) => v.trim());
+  const allowed: readonly string[] = choices;
+  return z
+    .string({ error })
+    .refine((s) => items(s).every((v) => allowed.includes(v)) && new Set(items(s)).size === items(s).length, {
+      error,
+    })
+    .transform(items)
+    .pipe(z.array(z.enum(choices))); // cannot fail after the check above; it gives the members' type
+}
+
+/** Parse commander's option values; each message once, in the order of the flags. */
+export function parseFlags<S extends z.ZodType>(schema: S, raw: unknown): FlagResult<z.output<S>> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, errors: [...new Set(parsed.error.issues.map((issue) => issue.message))] };
+}
+
+/** The I/O shell: print `rtgw <command>: <message>` per error and exit 2 (a usage error), or return the value. */
+export function flagsOrExit<T>(command: string, result: FlagResult<T>): T {
+  if (result.ok) return result.value;
+  for (const error of result.errors) process.stderr.write(`rtgw ${command}: ${error}\n`);
+  process.stderr.write(`(rtgw ${command} --help lists every flag)\n`);
+  process.exit(2);
+}
