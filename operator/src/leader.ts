@@ -30,6 +30,8 @@ export class LeaderElector {
   private retryPeriodMs: number;
   private now: () => number;
   private leading = false;
+  /** The renewTime of our last successful write (our clock): the Lease is ours until it + leaseDuration. */
+  private renewedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: LeaderElectionOptions) {
     this.leaseDurationMs = o.leaseDurationMs ?? LEASE_DEFAULTS.leaseDurationMs;
@@ -70,12 +72,14 @@ export class LeaderElector {
         this.o.log.warn({ err: String(err) }, "leader work failed; stepping down");
         term.abort();
       });
-      let lastRenew = this.now();
       while (!signal.aborted && !term.signal.aborted) {
         await sleep(this.retryPeriodMs, signal);
         if (signal.aborted) break;
-        if (await this.tryAcquireOrRenew()) lastRenew = this.now();
-        else if (this.now() - lastRenew > this.renewDeadlineMs) {
+        // The deadline counts from the renewTime we last wrote, and bounds a renew that hangs as well as one
+        // that fails: past it we stop acting, while the Lease still keeps everyone else out.
+        const left = this.renewedAt + this.renewDeadlineMs - this.now();
+        const renewed = left > 0 && (await this.renewWithin(left));
+        if (!renewed && this.now() - this.renewedAt > this.renewDeadlineMs) {
           this.o.log.warn({ identity: this.o.identity }, "could not renew the Lease in time; stepping down");
           break;
         }
@@ -87,13 +91,25 @@ export class LeaderElector {
     }
   }
 
+  /** One renew attempt, abandoned (false) when it takes longer than `ms`. */
+  private async renewWithin(ms: number): Promise<boolean> {
+    const gaveUp = new AbortController();
+    const deadline = sleep(ms, gaveUp.signal).then(() => false);
+    try {
+      return await Promise.race([this.tryAcquireOrRenew(), deadline]);
+    } finally {
+      gaveUp.abort();
+    }
+  }
+
   /** One attempt; true when we hold the Lease afterwards. */
   async tryAcquireOrRenew(): Promise<boolean> {
     const { leases, namespace, name, identity } = this.o;
-    const now = this.now();
     const durationSeconds = Math.max(1, Math.round(this.leaseDurationMs / 1000));
     try {
       const lease = await leases.get(namespace, name);
+      // Read the clock after the read: a record we see was written before now, so expiry is never early.
+      const now = this.now();
       if (!lease) {
         await leases.create(namespace, {
           apiVersion: "coordination.k8s.io/v1",
@@ -108,6 +124,7 @@ export class LeaderElector {
           },
         });
         this.observed = { record: `${identity}|${now}`, at: now };
+        this.renewedAt = now;
         return true;
       }
       const spec: LeaseSpec = lease.spec ?? {};
@@ -134,6 +151,7 @@ export class LeaderElector {
         record: `${w.holderIdentity ?? ""}|${String(w.renewTime ?? "")}|${w.leaseTransitions ?? 0}`,
         at: now,
       };
+      this.renewedAt = now;
       return true;
     } catch (err) {
       const code = apiStatusCode(err);

@@ -45,6 +45,8 @@ export interface OperatorDeps {
   lease?: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   resyncMs?: number;
   backoff?: { baseMs: number; maxMs: number };
+  /** Called when this replica's term starts (before any controller) and after every controller stopped. */
+  onTerm?: (phase: "started" | "stopped") => void;
 }
 
 export interface RunningOperator {
@@ -64,6 +66,7 @@ export function startOperator(config: OperatorConfig, deps: OperatorDeps): Runni
   const metrics = deps.metrics ?? operatorMetrics();
   const lead = async (term: AbortSignal) => {
     metrics.leader.set(1);
+    deps.onTerm?.("started");
     const gateway = new GatewayController({
       kube: deps.kube,
       namespace: config.namespace,
@@ -81,9 +84,23 @@ export function startOperator(config: OperatorConfig, deps: OperatorDeps): Runni
       { name: "realtimegateway", start: (s) => gateway.start(s), ready: () => gateway.isReady },
       ...(deps.controllers?.({ log: deps.log, namespace: config.namespace }) ?? []),
     ];
-    await Promise.all(controllers.map((c) => c.start(term)));
+    // One failing controller ends the term for all; the term is over only when every one of them has stopped.
+    const all = new AbortController();
+    if (term.aborted) all.abort();
+    term.addEventListener("abort", () => all.abort(), { once: true });
+    const results = await Promise.allSettled(
+      controllers.map((c) =>
+        c.start(all.signal).catch((err: unknown) => {
+          all.abort();
+          throw err;
+        }),
+      ),
+    );
     current = undefined;
     metrics.leader.set(0);
+    deps.onTerm?.("stopped");
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   };
   let elector: LeaderElector | undefined;
   const done = (async () => {
