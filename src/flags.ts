@@ -13,55 +13,62 @@ export const says =
   (issue: { input?: unknown }): string =>
     `${flag} must be ${allowed} (got ${shown(issue.input)})`;
 
+/**
+ * The parameters of a flag's rule. `abort`: a bad flag stops the parse before the cross-flag rules, which
+ * would otherwise reason about a value already reported as wrong.
+ */
+export const rule = (flag: string, allowed: string) => ({ error: says(flag, allowed), abort: true });
+
 // Plain decimal only: Number() would also take "", " ", "0x10" and "Infinity".
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-const numeric = (error: ReturnType<typeof says>) =>
-  z.union([z.number(), z.string().trim().regex(DECIMAL).transform(Number)], { error });
+const numeric = (params: ReturnType<typeof rule>) =>
+  z.union([z.number(), z.string().trim().regex(DECIMAL).transform(Number)], params);
 
 /** An integer in [min, max]; commander hands a string, a default may be a number. */
 export function integerFlag(flag: string, min: number, max: number) {
-  const error = says(flag, `an integer between ${min} and ${max}`);
-  return numeric(error).refine((n) => Number.isInteger(n) && n >= min && n <= max, { error });
+  const params = rule(flag, `an integer between ${min} and ${max}`);
+  return numeric(params).refine((n) => Number.isInteger(n) && n >= min && n <= max, params);
 }
 
 /** A finite number in [min, max]. */
 export function numberFlag(flag: string, min: number, max: number) {
-  const error = says(flag, `a number between ${min} and ${max}`);
-  return numeric(error).refine((n) => Number.isFinite(n) && n >= min && n <= max, { error });
+  const params = rule(flag, `a number between ${min} and ${max}`);
+  return numeric(params).refine((n) => Number.isFinite(n) && n >= min && n <= max, params);
 }
 
 export function portFlag(flag: string) {
-  const error = says(flag, "an integer port between 0 and 65535");
-  return numeric(error).refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, { error });
+  const params = rule(flag, "an integer port between 0 and 65535");
+  return numeric(params).refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, params);
 }
 
 export function choiceFlag<const T extends readonly [string, ...string[]]>(flag: string, choices: T) {
-  return z.enum(choices, { error: says(flag, `one of ${choices.join(", ")}`) });
+  return z.enum(choices, rule(flag, `one of ${choices.join(", ")}`));
 }
 
 /** A switch that may also come from an environment variable (then a string). */
 export function booleanFlag(flag: string) {
   return z.union(
     [z.boolean(), z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")],
-    { error: says(flag, "true, false, 1 or 0") },
+    rule(flag, "true, false, 1 or 0"),
   );
 }
 
 /** A non-empty string matching `pattern`, whose shape `allowed` names. */
 export function textFlag(flag: string, allowed: string, pattern: RegExp = /\S/) {
-  return z.string({ error: says(flag, allowed) }).regex(pattern, { error: says(flag, allowed) });
+  return z.string(rule(flag, allowed)).regex(pattern, rule(flag, allowed));
 }
 
 /** A comma list (repeated flags already joined) of distinct members of `choices`; at least one. */
 export function listFlag<const T extends readonly [string, ...string[]]>(flag: string, choices: T) {
-  const error = says(flag, `a comma-separated list of distinct values from ${choices.join(", ")}`);
+  const params = rule(flag, `a comma-separated list of distinct values from ${choices.join(", ")}`);
   const items = (s: string) => s.split(",").map((v) => v.trim());
   const allowed: readonly string[] = choices;
   return z
-    .string({ error })
-    .refine((s) => items(s).every((v) => allowed.includes(v)) && new Set(items(s)).size === items(s).length, {
-      error,
-    })
+    .string(params)
+    .refine(
+      (s) => items(s).every((v) => allowed.includes(v)) && new Set(items(s)).size === items(s).length,
+      params,
+    )
     .transform(items)
     .pipe(z.array(z.enum(choices))); // cannot fail after the check above; it gives the members' type
 }

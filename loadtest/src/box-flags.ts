@@ -1,6 +1,6 @@
 // `rtgw bench box` flags: commander's option values → runBox's options, or sentences naming each bad flag.
 import { z } from "zod";
-import { type FlagResult, integerFlag, parseFlags, says, textFlag } from "../../src/flags.js";
+import { type FlagResult, integerFlag, parseFlags, rule, textFlag } from "../../src/flags.js";
 import type { BoxOptions } from "./box/run-box.js";
 import { workerCount } from "./load/plan.js";
 import {
@@ -32,7 +32,7 @@ function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
       channels: channelsFlag,
       publishRate: publishRateFlag,
       // The load report is written beside it as *-load.json: any other name would make the two one file.
-      out: z.string().regex(/\S\.json$/, { error: says("--out", "a file path ending in .json") }),
+      out: z.string().regex(/\S\.json$/, rule("--out", "a file path ending in .json")),
       report: textFlag("--report", "a file path"),
       updateReadme: textFlag("--update-readme", "a file path").optional(),
     })

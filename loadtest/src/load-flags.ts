@@ -10,7 +10,7 @@ import {
   integerFlag,
   numberFlag,
   parseFlags,
-  says,
+  rule,
   textFlag,
 } from "../../src/flags.js";
 import { MAX_CONNECTIONS_PER_WORKER } from "./load/plan.js";
@@ -37,12 +37,15 @@ export function isLoopbackWsUrl(value: string): boolean {
   return url.protocol === "ws:" && loopback && url.pathname !== "/" && !url.username && !url.hash;
 }
 
-export const targetFlag = z.string().refine(isLoopbackWsUrl, {
-  error: says(
-    "--target",
-    "a ws:// URL with a path on a loopback host (127.x.y.z or localhost), e.g. ws://127.0.0.1:8080/ws",
-  ),
-});
+export const targetFlag = z
+  .string()
+  .refine(
+    isLoopbackWsUrl,
+    rule(
+      "--target",
+      "a ws:// URL with a path on a loopback host (127.x.y.z or localhost), e.g. ws://127.0.0.1:8080/ws",
+    ),
+  );
 
 export const connectionsFlag = integerFlag("--connections", 1, LOAD_LIMITS.connections);
 export const rampSecondsFlag = numberFlag("--ramp-seconds", 0, LOAD_LIMITS.rampSeconds);
@@ -51,30 +54,21 @@ export const channelsFlag = integerFlag("--channels", 1, LOAD_LIMITS.channels);
 export const publishRateFlag = numberFlag("--publish-rate", 0, LOAD_LIMITS.publishRate);
 
 /** "auto" (one worker per 16,000 connections) or a count. */
-export const workersFlag = z.union([z.literal("auto"), integerFlag("--workers", 1, LOAD_LIMITS.workers)], {
-  error: says("--workers", `"auto" or an integer between 1 and ${LOAD_LIMITS.workers}`),
-});
+export const workersFlag = z.union(
+  [z.literal("auto"), integerFlag("--workers", 1, LOAD_LIMITS.workers)],
+  rule("--workers", `"auto" or an integer between 1 and ${LOAD_LIMITS.workers}`),
+);
 
-/** Every worker holds at least one connection and at most what fits in one process's open files. */
-export function checkWorkerShare(
-  connections: number,
-  workers: number | "auto",
-  ctx: z.RefinementCtx,
-  flag = "--workers",
-): void {
+/** No worker may hold more than fits in one process's open files (a worker with no share is allowed: idle). */
+export function checkWorkerShare(connections: number, workers: number | "auto", ctx: z.RefinementCtx): void {
   if (workers === "auto") return;
-  if (workers > connections)
-    ctx.addIssue({
-      code: "custom",
-      message: `${flag} ${workers} is more than --connections ${connections}: each worker needs at least one connection`,
-    });
   const share = Math.ceil(connections / workers);
   if (share > MAX_CONNECTIONS_PER_WORKER)
     ctx.addIssue({
       code: "custom",
       message:
-        `${flag} ${workers} would hold ${share} connections each; at most ${MAX_CONNECTIONS_PER_WORKER} fit in one ` +
-        `process (give ${flag} ${Math.ceil(connections / MAX_CONNECTIONS_PER_WORKER)} or more, or "auto")`,
+        `--workers ${workers} would hold ${share} connections each; at most ${MAX_CONNECTIONS_PER_WORKER} fit in one ` +
+        `process (give --workers ${Math.ceil(connections / MAX_CONNECTIONS_PER_WORKER)} or more, or "auto")`,
     });
 }
 
@@ -104,10 +98,7 @@ const loadFlagsSchema = z
     publishRate: publishRateFlag,
     // The gateway refuses API keys shorter than 8 characters (RTGW_API_KEY), so a shorter one never matches.
     apiKey: textFlag("--api-key", "at least 8 characters (RTGW_API_KEY's rule)", /^.{8,}$/s).optional(),
-    token: z
-      .string()
-      .refine(isJwt, { error: says("--token", "a JWT (header.payload.signature)") })
-      .optional(),
+    token: z.string().refine(isJwt, rule("--token", "a JWT (header.payload.signature)")).optional(),
     jwtSecret: textFlag(
       "--jwt-secret",
       "a non-empty HS256 secret (the gateway's RTGW_JWT_SECRET)",

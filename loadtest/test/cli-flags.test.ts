@@ -1,0 +1,38 @@
+// The real `rtgw` process: a bad flag value and a commander usage error both exit 2 with the message on stderr,
+// before anything starts (the target below has no listener; a started run would report connect errors instead).
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { describe, it } from "node:test";
+
+function rtgw(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "src/cli.ts", ...args],
+      { timeout: 60_000, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe("rtgw CLI flag errors", () => {
+  it("rtgw load --connections -5 exits 2 naming the flag and what it allows", async () => {
+    const r = await rtgw(["load", "--connections", "-5", "--target", "ws://127.0.0.1:9/ws", "--quiet"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      "rtgw load: --connections must be an integer between 1 and 2000000 (got -5)\n" +
+        "(rtgw load --help lists every flag)\n",
+    );
+    assert.equal(r.stdout, "");
+  });
+
+  it("an unknown flag is a usage error too: exit 2", async () => {
+    const r = await rtgw(["load", "--target", "ws://127.0.0.1:9/ws", "--conections", "5"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /unknown option '--conections'/);
+  });
+});
