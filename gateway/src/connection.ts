@@ -17,6 +17,8 @@ export interface Connection {
   closed: boolean;
   /** Picked by a drain or shed: it will be closed with 1012. */
   leaving: boolean;
+  /** The last slow-consumer sweep that read its send buffer (see slow-consumers.ts). */
+  sweep: number;
 }
 
 export type Socket = WebSocket<Connection>;
@@ -35,5 +37,6 @@ export function newConnection(permissions: Permissions, now: number): Connection
     strikes: 0,
     closed: false,
     leaving: false,
+    sweep: 0,
   };
 }

@@ -5,6 +5,7 @@ import type { Broker, BrokerMessage, Position, PresenceEntry, PresenceEvent } fr
 import type { Connection, Socket } from "./connection.js";
 import { deliveryLatency, messagesDelivered } from "./metrics.js";
 import { encodeFrame, encodeMessage, encodeMessageBatch } from "./protocol.js";
+import { SlowConsumerWatch } from "./slow-consumers.js";
 
 /** Topic carrying a channel's message frames. */
 export const messageTopic = (channel: string) => `m:${channel}`;
@@ -31,6 +32,11 @@ interface LocalChannel {
   live: Promise<void>;
   /** Sockets not yet on the topic (see Catchup). */
   recovering: Map<Socket, Catchup> | undefined;
+  /**
+   * Sockets on this channel's message or presence topic: the only ones its publishes can add bytes to, so
+   * the only ones a slow-consumer sweep must read after it had some (recovering sockets get direct sends).
+   */
+  members: Set<Socket>;
   /** The newest offset (and its epoch) delivered live on this node. */
   liveOffset: number;
   liveEpoch: string | undefined;
@@ -66,21 +72,19 @@ export interface HubOptions {
   broker: Broker;
   nodeId: string;
   compress: boolean;
-  /** Called for a socket whose send buffer passed its bound during a direct send. */
+  /** Called for a socket whose send buffer passed its bound (after a direct send, or found by a sweep). */
   onSlowConsumer: (ws: Socket) => void;
   maxBackpressureBytes: number;
-  /**
-   * Check every socket's send buffer. uWS topics give no per-socket result, so the hub calls this each time
-   * half the bound has been published: no socket can pass 1.5x the bound before it is caught.
-   */
-  sweepBackpressure: () => void;
 }
 
 export class Hub {
   private readonly channels = new Map<string, LocalChannel>();
-  private publishedSinceSweep = 0;
+  /** Reads the send buffers of the sockets topic publishes reached (see slow-consumers.ts for the bound). */
+  private readonly watch: SlowConsumerWatch<Socket>;
 
-  constructor(private readonly o: HubOptions) {}
+  constructor(private readonly o: HubOptions) {
+    this.watch = new SlowConsumerWatch({ boundBytes: o.maxBackpressureBytes, onSlow: o.onSlowConsumer });
+  }
 
   get channelCount(): number {
     return this.channels.size;
@@ -108,7 +112,8 @@ export class Hub {
       if (subscribers > 0) {
         for (const payload of batchFrames(messages)) {
           this.o.app.publish(topic, payload, false, this.o.compress);
-          this.publishedSinceSweep += payload.length;
+          // Per frame, not per batch: a sweep may close sockets here (their close handlers run at once).
+          this.watch.published(local.members, Buffer.byteLength(payload));
         }
         messagesDelivered.inc(subscribers * messages.length);
       }
@@ -118,22 +123,16 @@ export class Hub {
           if (c.epoch !== undefined) this.catchUp(ws, channel, local, c, messages);
       for (const m of messages) deliveryLatency.observe(Math.max(0, now - m.publishedAt) / 1000);
     }
-    if (this.publishedSinceSweep * 2 >= this.o.maxBackpressureBytes) {
-      this.publishedSinceSweep = 0;
-      this.o.sweepBackpressure();
-    }
   }
 
   presence(event: PresenceEvent): void {
-    if (!this.channels.has(event.channel)) return;
+    const local = this.channels.get(event.channel);
+    if (!local) return;
     const topic = presenceTopic(event.channel);
     if (this.o.app.numSubscribers(topic) === 0) return;
-    this.o.app.publish(
-      topic,
-      encodeFrame({ type: event.kind, channel: event.channel, member: event.member }),
-      false,
-      this.o.compress,
-    );
+    const frame = encodeFrame({ type: event.kind, channel: event.channel, member: event.member });
+    this.o.app.publish(topic, frame, false, this.o.compress);
+    this.watch.published(local.members, Buffer.byteLength(frame));
   }
 
   resync(channel: string, position: Position): void {
@@ -147,6 +146,7 @@ export class Hub {
       recovered: false,
     });
     this.o.app.publish(messageTopic(channel), frame, false, this.o.compress);
+    this.watch.published(local.members, Buffer.byteLength(frame));
     if (local.recovering)
       for (const [ws, c] of local.recovering) if (c.epoch !== undefined) this.send(ws, frame);
   }
@@ -215,7 +215,10 @@ export class Hub {
         messagesDelivered.inc(missed.length);
         // A send above may have closed a slow socket; its close handler already released the channel.
         if (conn.closed) return;
-        if (opts.presence) ws.subscribe(presenceTopic(channel));
+        if (opts.presence) {
+          ws.subscribe(presenceTopic(channel));
+          local.members.add(ws);
+        }
         catchup.buffer = [];
         catchup.last = last;
         catchup.epoch = position.epoch;
@@ -255,6 +258,7 @@ export class Hub {
     local.recovering?.delete(ws);
     if (local.recovering?.size === 0) local.recovering = undefined;
     ws.subscribe(messageTopic(channel));
+    local.members.add(ws);
   }
 
   /** Unsubscribe one channel. Returns false if the socket was not subscribed to it. */
@@ -264,6 +268,8 @@ export class Hub {
     ws.unsubscribe(messageTopic(channel));
     ws.unsubscribe(presenceTopic(channel));
     this.leave(ws, channel);
+    // Bytes this channel sent it may not have been read yet, and sweeps no longer reach it through it.
+    this.watch.check(ws);
     return true;
   }
 
@@ -291,6 +297,7 @@ export class Hub {
         refs: 0,
         live: this.o.broker.subscribe(channel),
         recovering: undefined,
+        members: new Set(),
         liveOffset: 0,
         liveEpoch: undefined,
       };
@@ -308,6 +315,7 @@ export class Hub {
     const local = this.channels.get(channel);
     if (!local) return;
     if (local.recovering?.delete(ws) && local.recovering.size === 0) local.recovering = undefined;
+    local.members.delete(ws);
     void this.o.broker.presenceLeave(channel, this.member(conn)).catch(() => {});
     local.refs -= 1;
     if (local.refs <= 0) {

@@ -73,10 +73,6 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     compress: config.compression !== "off",
     maxBackpressureBytes: config.maxBackpressureBytes,
     onSlowConsumer: closeSlowConsumer,
-    sweepBackpressure: () => {
-      for (const ws of sockets)
-        if (ws.getBufferedAmount() > config.maxBackpressureBytes) closeSlowConsumer(ws);
-    },
   });
   const onMessage = createSession({ config, broker, hub, now: Date.now });
 
@@ -169,6 +165,9 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       maxPayloadLength: config.maxMessageBytes * 4 + 4096,
       // The gateway closes a socket past RTGW_MAX_BACKPRESSURE_BYTES itself (4001, counted); uWS's own
       // limit is a backstop at twice that, where it cuts the socket rather than drop a message silently.
+      // Such a cut is not counted: it reaches `close` as 1006 with no message, exactly like a peer that
+      // vanished, and there the socket can no longer be read (uWS.js invalidates it before the handler;
+      // 20.30 has no `dropped` handler). The sweeps keep it out of reach: ~1.5x the bound plus one frame.
       maxBackpressure: config.maxBackpressureBytes * 2 + config.maxMessageBytes,
       closeOnBackpressureLimit: 1,
       idleTimeout: config.idleTimeoutSeconds,

@@ -1,0 +1,138 @@
+// What the slow-consumer check costs the gateway when few sockets are on the busy channel: one gateway process
+// on the memory broker, N idle sockets over C channels (connection i on channel i mod C), and publishing to
+// one of those channels only. Reports the gateway's CPU at a fixed publish rate, then the publish rate it
+// sustains closed-loop. Not part of `make bench`; run it by hand (it takes about a minute):
+//
+//   node --import tsx loadtest/src/bench/sweep-cost.ts [connections=15000] [channels=1000] [bytes=16384] [rate=1000]
+import { readFileSync } from "node:fs";
+import type { WorkerConfig } from "../load/ipc.js";
+import { channelNames, sourceAddresses, splitConnections } from "../load/plan.js";
+import { httpPublisher, type Publisher } from "../load/publisher.js";
+import { sumTicks } from "../load/report.js";
+import { WorkerPool } from "../load/worker-pool.js";
+import { BENCH_API_KEY, type ServerProcess, startSystem, wsUrlOf } from "./processes.js";
+
+const [connections = 15_000, channelCount = 1_000, messageBytes = 16_384, FIXED_RATE = 1_000] = process.argv
+  .slice(2)
+  .map(Number);
+const WORKERS = 1;
+const MEASURE_MS = 6_000;
+const IN_FLIGHT = 64;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (line: string) => process.stderr.write(`sweep-cost: ${line}\n`);
+
+/** utime + stime of a process, in seconds (from /proc; clock ticks are 100 Hz on Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function openIdle(server: ServerProcess, channels: string[]): Promise<WorkerPool> {
+  const configs: WorkerConfig[] = splitConnections(connections, WORKERS).map((share, i) => ({
+    workerIndex: i,
+    targets: [wsUrlOf("rtgw", server.port)],
+    dialect: "rtgw",
+    first: share.first,
+    connections: share.count,
+    sourceAddresses: sourceAddresses(i, share.count),
+    rampSeconds: 0,
+    channels,
+    mode: "count",
+    reportIntervalMs: 100,
+    deadlineMs: 300_000,
+    maxPendingConnects: 256,
+    reconnect: false,
+  }));
+  const pool = new WorkerPool(configs);
+  pool.start();
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const total = sumTicks([...pool.latest.values()]);
+    if (pool.latest.size === configs.length && total.subscribed >= connections) return pool;
+    if (total.connectErrors > 0 || pool.lost > 0 || Date.now() > until) {
+      pool.kill();
+      throw new Error(`only ${total.subscribed} of ${connections} subscribed`);
+    }
+    await sleep(200);
+  }
+}
+
+/** Publish at `rate` per second (0: closed loop, IN_FLIGHT at a time) for `ms`; returns published/s and CPU. */
+async function publishFor(
+  server: ServerProcess,
+  publisher: Publisher,
+  channel: string,
+  data: string,
+  rate: number,
+  ms: number,
+): Promise<{ perSecond: number; cpuPercent: number }> {
+  let sent = 0;
+  let done = 0;
+  let inFlight = 0;
+  let failed = 0;
+  const start = Date.now();
+  const cpuStart = cpuSeconds(server.pid);
+  const end = start + ms;
+  while (Date.now() < end) {
+    const due = rate > 0 ? Math.floor(((Date.now() - start) * rate) / 1000) : Number.POSITIVE_INFINITY;
+    while (sent < due && inFlight < IN_FLIGHT) {
+      sent++;
+      inFlight++;
+      publisher.publish(channel, data).then(
+        () => {
+          inFlight--;
+          done++;
+        },
+        () => {
+          inFlight--;
+          failed++;
+        },
+      );
+    }
+    await sleep(1);
+  }
+  const seconds = (Date.now() - start) / 1000;
+  const cpu = cpuSeconds(server.pid) - cpuStart;
+  if (failed > 0) log(`${failed} publishes failed`);
+  return { perSecond: Math.round(done / seconds), cpuPercent: Math.round((cpu / seconds) * 100) };
+}
+
+async function main(): Promise<void> {
+  const server = await startSystem("rtgw", undefined, { RTGW_MAX_CONNECTIONS: String(connections + 100) });
+  let pool: WorkerPool | undefined;
+  const publisher = httpPublisher([`http://127.0.0.1:${server.port}`], BENCH_API_KEY);
+  try {
+    const channels = channelNames("quiet:", channelCount);
+    const busy = channels[0] as string;
+    pool = await openIdle(server, channels);
+    log(`${connections} sockets on ${channelCount} channels; publishing ${messageBytes} B to ${busy}`);
+    const data = JSON.stringify("x".repeat(messageBytes));
+    await publishFor(server, publisher, busy, data, FIXED_RATE, 1_000); // warm-up
+    const fixed = await publishFor(server, publisher, busy, data, FIXED_RATE, MEASURE_MS);
+    const closed = await publishFor(server, publisher, busy, data, 0, MEASURE_MS);
+    const delivered = sumTicks([...pool.latest.values()]).delivered;
+    const result = {
+      connections,
+      channels: channelCount,
+      messageBytes,
+      fixedRate: { rate: FIXED_RATE, gatewayCpuPercent: fixed.cpuPercent },
+      closedLoop: { publishesPerSecond: closed.perSecond, gatewayCpuPercent: closed.cpuPercent },
+      delivered,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    publisher.close();
+    if (pool) {
+      await pool.finish({}, 10_000);
+      pool.kill();
+    }
+    await server.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
