@@ -80,10 +80,14 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: unknown): FlagRe
   return { ok: false, errors: [...new Set(parsed.error.issues.map((issue) => issue.message))] };
 }
 
-/** The I/O shell: print `rtgw <command>: <message>` per error and exit 2 (a usage error), or return the value. */
-export function flagsOrExit<T>(command: string, result: FlagResult<T>): T {
+/** The I/O shell: print `<program>: <message>` per error and exit 2 (a usage error), or return the value. */
+export function flagsOrExit<T>(
+  program: string,
+  result: FlagResult<T>,
+  hint = `${program} --help lists every flag`,
+): T {
   if (result.ok) return result.value;
-  for (const error of result.errors) process.stderr.write(`rtgw ${command}: ${error}\n`);
-  process.stderr.write(`(rtgw ${command} --help lists every flag)\n`);
+  for (const error of result.errors) process.stderr.write(`${program}: ${error}\n`);
+  process.stderr.write(`(${hint})\n`);
   process.exit(2);
 }

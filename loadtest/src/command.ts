@@ -56,7 +56,7 @@ export function loadCommand(): Command {
     .option("--no-reconnect", "do not reconnect dropped connections")
     .option("--quiet", "no progress line or summary")
     .action(async (flags: Record<string, unknown>) => {
-      const options = flagsOrExit("load", parseLoadFlags(flags));
+      const options = flagsOrExit("rtgw load", parseLoadFlags(flags));
       const { runLoad } = await import("./load/run-load.js");
       const report = await runLoad(options);
       const failed =
@@ -78,7 +78,7 @@ export function benchCommand(): Command {
     .option("--readme <file>", "README whose bench results block is regenerated", "README.md")
     .addCommand(boxCommand())
     .action(async (flags: Record<string, unknown>) => {
-      const options = flagsOrExit("bench", parseBenchFlags(flags));
+      const options = flagsOrExit("rtgw bench", parseBenchFlags(flags));
       const { runBench } = await import("./bench/run-bench.js");
       await runBench(options);
     });
@@ -114,7 +114,7 @@ function boxCommand(): Command {
         const openFiles = readOpenFileLimit();
         const gatewayCapacity =
           openFiles === undefined ? undefined : effectiveMaxConnections(100_000, openFiles);
-        const options = flagsOrExit("bench box", parseBoxFlags(flags, { gatewayCapacity }));
+        const options = flagsOrExit("rtgw bench box", parseBoxFlags(flags, { gatewayCapacity }));
         const { runBox } = await import("./box/run-box.js");
         const result = await runBox(options);
         const ok =

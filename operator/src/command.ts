@@ -101,7 +101,7 @@ export function operatorCommand(): Command {
           podName: _name,
           podNamespace: _namespace,
           ...config
-        } = flagsOrExit("operator", parseOperatorFlags(flags, process.env));
+        } = flagsOrExit("rtgw operator", parseOperatorFlags(flags, process.env));
         const { runOperatorFromCli } = await import("./main.js");
         await runOperatorFromCli(config);
       })
