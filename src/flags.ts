@@ -21,25 +21,31 @@ export const rule = (flag: string, allowed: string) => ({ error: says(flag, allo
 
 // Plain decimal only: Number() would also take "", " ", "0x10" and "Infinity".
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-const numeric = (params: ReturnType<typeof rule>) =>
-  z.union([z.number(), z.string().trim().regex(DECIMAL).transform(Number)], params);
 
-/** An integer in [min, max]; commander hands a string, a default may be a number. */
-export function integerFlag(flag: string, min: number, max: number) {
-  const params = rule(flag, `an integer between ${min} and ${max}`);
-  return numeric(params).refine((n) => Number.isInteger(n) && n >= min && n <= max, params);
+/** A number that passes `test`; commander hands a string, a default may be a number. */
+function numericFlag(flag: string, allowed: string, test: (n: number) => boolean) {
+  const params = rule(flag, allowed);
+  return z
+    .union([z.number(), z.string().trim().regex(DECIMAL).transform(Number)], params)
+    .refine(test, params);
 }
 
-/** A finite number in [min, max]. */
-export function numberFlag(flag: string, min: number, max: number) {
-  const params = rule(flag, `a number between ${min} and ${max}`);
-  return numeric(params).refine((n) => Number.isFinite(n) && n >= min && n <= max, params);
-}
+export const integerFlag = (flag: string, min: number, max: number) =>
+  numericFlag(
+    flag,
+    `an integer between ${min} and ${max}`,
+    (n) => Number.isInteger(n) && n >= min && n <= max,
+  );
 
-export function portFlag(flag: string) {
-  const params = rule(flag, "an integer port between 0 and 65535");
-  return numeric(params).refine((n) => Number.isInteger(n) && n >= 0 && n <= 65535, params);
-}
+export const numberFlag = (flag: string, min: number, max: number) =>
+  numericFlag(flag, `a number between ${min} and ${max}`, (n) => Number.isFinite(n) && n >= min && n <= max);
+
+export const portFlag = (flag: string) =>
+  numericFlag(
+    flag,
+    "an integer port between 0 and 65535",
+    (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
+  );
 
 export function choiceFlag<const T extends readonly [string, ...string[]]>(flag: string, choices: T) {
   return z.enum(choices, rule(flag, `one of ${choices.join(", ")}`));
