@@ -51,8 +51,11 @@ describe("drain schedule", () => {
         maxAfterMs: 1000,
         rng: rng(seed),
       });
-      const thirds = [0, 0, 0];
-      for (const e of p) thirds[Math.floor(e.closeAtMs / 1000)]++;
+      const thirds: number[] = [0, 0, 0];
+      for (const e of p) {
+        const i = Math.floor(e.closeAtMs / 1000);
+        thirds[i] = (thirds[i] ?? 0) + 1;
+      }
       assert.deepEqual(thirds, [2, 2, 2], `seed ${seed}`);
     }
   });
