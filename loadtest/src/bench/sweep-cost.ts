@@ -1,20 +1,20 @@
 // What the slow-consumer check costs the gateway when few sockets are on the busy channel: one gateway process
 // on the memory broker, N idle sockets over C channels (connection i on channel i mod C), and publishing to
-// one of those channels only. Reports the gateway's CPU at a fixed publish rate, then the publish rate it
-// sustains closed-loop. Not part of `make bench`; run it by hand (it takes about a minute):
+// one of those channels only, at a fixed rate its few subscribers can keep up with. Reports the gateway's CPU
+// (and, as checks, deliveries against what was published and slow-consumer closes). Not part of `make bench`;
+// run it by hand (about half a minute):
 //
-//   node --import tsx loadtest/src/bench/sweep-cost.ts [connections=15000] [channels=1000] [bytes=16384] [rate=1000]
+//   node --import tsx loadtest/src/bench/sweep-cost.ts [connections] [channels] [bytes] [rate/s] [bound bytes]
 import { readFileSync } from "node:fs";
 import type { WorkerConfig } from "../load/ipc.js";
 import { channelNames, sourceAddresses, splitConnections } from "../load/plan.js";
 import { httpPublisher, type Publisher } from "../load/publisher.js";
 import { sumTicks } from "../load/report.js";
 import { WorkerPool } from "../load/worker-pool.js";
-import { BENCH_API_KEY, type ServerProcess, startSystem, wsUrlOf } from "./processes.js";
+import { BENCH_API_KEY, freePort, type ServerProcess, startSystem, wsUrlOf } from "./processes.js";
 
-const [connections = 15_000, channelCount = 1_000, messageBytes = 16_384, FIXED_RATE = 1_000] = process.argv
-  .slice(2)
-  .map(Number);
+const [connections = 15_000, channelCount = 1_000, messageBytes = 4096, rate = 1_000, bound = 65_536] =
+  process.argv.slice(2).map(Number);
 const WORKERS = 1;
 const MEASURE_MS = 6_000;
 const IN_FLIGHT = 64;
@@ -59,7 +59,7 @@ async function openIdle(server: ServerProcess, channels: string[]): Promise<Work
   }
 }
 
-/** Publish at `rate` per second (0: closed loop, IN_FLIGHT at a time) for `ms`; returns published/s and CPU. */
+/** Publish at `rate` per second (at most IN_FLIGHT at a time) for `ms`; returns published/s and gateway CPU. */
 async function publishFor(
   server: ServerProcess,
   publisher: Publisher,
@@ -76,7 +76,7 @@ async function publishFor(
   const cpuStart = cpuSeconds(server.pid);
   const end = start + ms;
   while (Date.now() < end) {
-    const due = rate > 0 ? Math.floor(((Date.now() - start) * rate) / 1000) : Number.POSITIVE_INFINITY;
+    const due = Math.floor(((Date.now() - start) * rate) / 1000);
     while (sent < due && inFlight < IN_FLIGHT) {
       sent++;
       inFlight++;
@@ -99,27 +99,43 @@ async function publishFor(
   return { perSecond: Math.round(done / seconds), cpuPercent: Math.round((cpu / seconds) * 100) };
 }
 
+async function slowConsumerCloses(metricsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("rtgw_slow_consumer_disconnects_total "));
+  return Number(line?.split(" ")[1] ?? Number.NaN);
+}
+
 async function main(): Promise<void> {
-  const server = await startSystem("rtgw", undefined, { RTGW_MAX_CONNECTIONS: String(connections + 100) });
+  const metricsPort = await freePort();
+  const server = await startSystem("rtgw", undefined, {
+    RTGW_MAX_CONNECTIONS: String(connections + 100),
+    RTGW_MAX_BACKPRESSURE_BYTES: String(bound),
+    RTGW_METRICS_PORT: String(metricsPort),
+  });
   let pool: WorkerPool | undefined;
   const publisher = httpPublisher([`http://127.0.0.1:${server.port}`], BENCH_API_KEY);
   try {
     const channels = channelNames("quiet:", channelCount);
     const busy = channels[0] as string;
+    const subscribers = Math.ceil(connections / channelCount);
     pool = await openIdle(server, channels);
-    log(`${connections} sockets on ${channelCount} channels; publishing ${messageBytes} B to ${busy}`);
+    log(`${connections} sockets on ${channelCount} channels; ${rate}/s of ${messageBytes} B to ${busy}`);
     const data = JSON.stringify("x".repeat(messageBytes));
-    await publishFor(server, publisher, busy, data, FIXED_RATE, 1_000); // warm-up
-    const fixed = await publishFor(server, publisher, busy, data, FIXED_RATE, MEASURE_MS);
-    const closed = await publishFor(server, publisher, busy, data, 0, MEASURE_MS);
-    const delivered = sumTicks([...pool.latest.values()]).delivered;
+    const before = sumTicks([...pool.latest.values()]).delivered;
+    await publishFor(server, publisher, busy, data, rate, 1_000); // warm-up
+    const fixed = await publishFor(server, publisher, busy, data, rate, MEASURE_MS);
+    await sleep(500);
+    const published = Math.round(fixed.perSecond * (MEASURE_MS / 1000)) + rate;
     const result = {
       connections,
       channels: channelCount,
       messageBytes,
-      fixedRate: { rate: FIXED_RATE, gatewayCpuPercent: fixed.cpuPercent },
-      closedLoop: { publishesPerSecond: closed.perSecond, gatewayCpuPercent: closed.cpuPercent },
-      delivered,
+      boundBytes: bound,
+      rate,
+      publishedPerSecond: fixed.perSecond,
+      gatewayCpuPercent: fixed.cpuPercent,
+      deliveredOfPublished: `${sumTicks([...pool.latest.values()]).delivered - before} of ~${published * subscribers}`,
+      slowConsumerCloses: await slowConsumerCloses(metricsPort),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
