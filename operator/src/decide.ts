@@ -12,7 +12,7 @@ import {
 } from "./api/realtimegateway.js";
 import type { KubeObject } from "./kube.js";
 import { type RenderedObject, renderAll } from "./render/index.js";
-import { selectorString } from "./render/labels.js";
+import { ADMIN_SECRET_KEY, names, selectorString } from "./render/labels.js";
 
 export const APPLIED_HASH_ANNOTATION = "rtgw.dev/applied-hash";
 
@@ -29,8 +29,15 @@ export interface Observed {
 
 export type Decision =
   | { kind: "invalid"; message: string }
-  | { kind: "blocked"; reason: "SecretMissing"; message: string }
-  | { kind: "apply"; gateway: RealtimeGateway; desired: RenderedObject[]; changed: RenderedObject[] };
+  | { kind: "blocked"; reason: "SecretMissing" | "AdminSecretInvalid"; message: string }
+  | {
+      kind: "apply";
+      gateway: RealtimeGateway;
+      desired: RenderedObject[];
+      changed: RenderedObject[];
+      /** The admin-key Secret does not exist: create it (once; an existing one is never rewritten). */
+      createAdminSecret: boolean;
+    };
 
 function secretProblems(gw: RealtimeGateway, secret: Observed["secret"]): string[] {
   const refs: [string, SecretKeyRef][] = [];
@@ -128,11 +135,20 @@ export function decide(o: Observed): Decision {
       message: `${problems.join("; ")}; not rolling out until it exists`,
     };
   }
+  // The admin key is ours: missing, we create it; present without its key, only a person can say why.
+  const admin = o.secret(gw.metadata.namespace, names.adminSecret(gw));
+  if (admin && !admin.keys.includes(ADMIN_SECRET_KEY)) {
+    return {
+      kind: "blocked",
+      reason: "AdminSecretInvalid",
+      message: `Secret ${gw.metadata.namespace}/${names.adminSecret(gw)} has no key "${ADMIN_SECRET_KEY}"; delete it and the operator creates a new one; not rolling out until then`,
+    };
+  }
   const desired = renderAll({ gateway: gw }).map(withAppliedHash);
   const changed = desired.filter((d) =>
     needsApply(d, o.owned(d.kind, d.metadata.namespace, d.metadata.name)),
   );
-  return { kind: "apply", gateway: gw, desired, changed };
+  return { kind: "apply", gateway: gw, desired, changed, createAdminSecret: admin === undefined };
 }
 
 interface DeploymentView {

@@ -67,6 +67,8 @@ export interface OperatorKube extends ListWatchClient {
   /** PUT the status subresource; metadata.resourceVersion makes a stale write fail with 409. */
   replaceGatewayStatus(obj: KubeObject): Promise<KubeObject>;
   createEvent(e: EventInput): Promise<void>;
+  /** Creates a Secret (never updates one); undefined when it already exists. Returns metadata and key names only. */
+  createSecret(secret: KubeObject): Promise<KubeObject | undefined>;
 }
 
 export interface LeaseClient {
@@ -169,6 +171,26 @@ export function kubeFromConfig(
         namespace: e.involved.namespace,
         body: eventBody(e, { component, instance }, now),
       });
+    },
+    async createSecret(secret) {
+      try {
+        const out = await core.createNamespacedSecret({
+          namespace: secret.metadata.namespace ?? "",
+          body: secret as never,
+          fieldManager: component,
+        });
+        // Keep no value: what the caller sees is the object's identity and its key names.
+        const { name, namespace, uid, resourceVersion } = out.metadata ?? {};
+        return {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: name ?? secret.metadata.name, namespace, uid, resourceVersion },
+          data: Object.fromEntries(Object.keys(out.data ?? {}).map((k) => [k, ""])),
+        };
+      } catch (err) {
+        if (apiStatusCode(err) === 409) return undefined;
+        throw err;
+      }
     },
     leases: {
       async get(namespace, name) {

@@ -23,7 +23,8 @@ export const OPERATOR_RULES: PolicyRule[] = [
     resources: ["poddisruptionbudgets"],
     verbs: ["get", "list", "watch", "create", "patch"],
   },
-  // Secrets: watched for existence and key names of the referenced ones; the autoscaler reads/creates the admin key.
+  // Secrets: watched for existence and key names (the referenced ones, the admin key's); the reconciler creates the
+  // admin-key Secret (never updates or deletes one: garbage collection does); the autoscaler gets its key.
   { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "create"] },
   // Pods: the autoscaler scrapes them and sets pod-deletion-cost.
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "patch"] },

@@ -1,6 +1,7 @@
 // The RealtimeGateway controller: informers → work queue → reconcile (gather → decide → apply the difference →
 // status → Events). One object at a time per key; failures retry with backoff; nothing is written when nothing
 // changed (decide.ts compares the rendered objects with the cache; the status is compared before it is written).
+import { randomBytes } from "node:crypto";
 import { findCondition } from "./api/conditions.js";
 import {
   API_VERSION,
@@ -15,10 +16,17 @@ import type { BackoffPolicy } from "./backoff.js";
 import { type Decision, decide, nextStatus, readyCondition, type SecretKeys, statusEqual } from "./decide.js";
 import { EventRecorder } from "./events.js";
 import { Informer } from "./informer.js";
-import { apiStatusCode, type KubeObject, type OperatorKube, type ResourceRef } from "./kube.js";
+import {
+  apiStatusCode,
+  type EventInput,
+  type KubeObject,
+  type OperatorKube,
+  type ResourceRef,
+} from "./kube.js";
 import type { OperatorMetrics } from "./metrics.js";
 import type { TokenBucketSpec } from "./rate-limit.js";
-import { FIELD_MANAGER, selectorString } from "./render/labels.js";
+import { renderAdminSecret } from "./render/admin-secret.js";
+import { FIELD_MANAGER, names, selectorString } from "./render/labels.js";
 import { WorkQueue } from "./workqueue.js";
 
 export interface Logger {
@@ -129,7 +137,11 @@ export class GatewayController {
           const spec = gw.spec as
             | { redis?: { secretRef?: { name?: string } }; auth?: { jwtSecretRef?: { name?: string } } }
             | undefined;
-          const refs = [spec?.redis?.secretRef?.name, spec?.auth?.jwtSecretRef?.name];
+          const refs = [
+            spec?.redis?.secretRef?.name,
+            spec?.auth?.jwtSecretRef?.name,
+            names.adminSecret(gw as unknown as RealtimeGateway), // ours: recreated when deleted
+          ];
           if (refs.includes(secret.metadata.name)) enqueue(gw.metadata.namespace, gw.metadata.name);
         }
       },
@@ -219,6 +231,8 @@ export class GatewayController {
 
     const gw = decision.gateway;
     try {
+      // Before the Deployment, so new pods find their RTGW_API_KEY.
+      if (decision.createAdminSecret) await this.createAdminSecret(gw, involved);
       for (const obj of decision.changed) {
         const live = this.owned.get(obj.kind)?.get(namespace, obj.metadata.name);
         const written = await this.o.kube.apply(obj as unknown as KubeObject);
@@ -257,6 +271,34 @@ export class GatewayController {
     return undefined;
   }
 
+  /**
+   * Creates the admin-key Secret with a fresh random key. Only ever a create: an existing Secret (someone else's
+   * create won, or our cache is behind) is left as it is, so a key is never rotated under running pods. The key
+   * goes into the request body and nowhere else: not the cache, a log, an Event or an error message.
+   */
+  private async createAdminSecret(gw: RealtimeGateway, involved: EventInput["involved"]): Promise<void> {
+    const secret = renderAdminSecret(gw, randomBytes(32).toString("base64url"));
+    let created: KubeObject | undefined;
+    try {
+      created = await this.o.kube.createSecret(secret as unknown as KubeObject);
+    } catch (err) {
+      // The API server's message could quote the request; say only what failed.
+      const code = apiStatusCode(err);
+      throw new Error(
+        `creating Secret ${secret.metadata.namespace}/${secret.metadata.name} failed${code ? ` (HTTP ${code})` : ""}`,
+      );
+    }
+    if (!created) return;
+    this.secrets.observe(created);
+    this.o.metrics?.writes.inc({ kind: "Secret" });
+    await this.events.record({
+      involved,
+      type: "Normal",
+      reason: "Created",
+      message: `created Secret ${secret.metadata.name} (the operator's key for the gateway's /admin/* routes)`,
+    });
+  }
+
   /** Read-modify-write of this controller's status fields with a resourceVersion precondition; retries on 409. */
   private async writeStatus(
     namespace: string,
@@ -275,7 +317,12 @@ export class GatewayController {
         : {
             type: CONDITION_TYPES.Ready,
             status: "False" as const,
-            reason: decision.kind === "invalid" ? "InvalidSpec" : "SecretMissing",
+            reason:
+              decision.kind === "invalid"
+                ? "InvalidSpec"
+                : decision.kind === "blocked"
+                  ? decision.reason
+                  : "SecretMissing",
             message: "not reconciled: see the Degraded condition",
             observedGeneration: generation,
           };

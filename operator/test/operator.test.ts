@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
+import { kubeFromConfig } from "../src/kube.js";
 import { type RunningOperator, startOperator } from "../src/main.js";
 import type { FakeApiServer } from "../test-support/fake-apiserver/server.js";
 import { eventually, fakeCluster, quietLog, sleep } from "./helpers.js";
@@ -72,7 +73,6 @@ before(async () => {
   ({ server, kc } = await fakeCluster({ bookmarkIntervalMs: 200 }));
   custom = kc.makeApiClient(CustomObjectsApi);
   core = kc.makeApiClient(CoreV1Api);
-  const { kubeFromConfig } = await import("../src/kube.js");
   op = startOperator(
     { leaderElect: false, leaseName: "x", logLevel: "info", metricsPort: 0 },
     { kube: kubeFromConfig(kc), log: quietLog, backoff: { baseMs: 100, maxMs: 800 }, resyncMs: 3_600_000 },
@@ -196,6 +196,86 @@ describe("operator against the fake API server", () => {
     );
   });
 
+  it("the admin-key Secret: created once, unchanged by reconciles, edits and a new operator, recreated when deleted", async () => {
+    const getSecret = () => server.get("v1", "Secret", ns, "chat-admin") as Obj | undefined;
+    const first = getSecret();
+    assert.ok(first, "created with the gateway's other objects");
+    const gw = getGw("chat")!;
+    assert.deepEqual(first.metadata.ownerReferences, [
+      {
+        apiVersion: "rtgw.dev/v1alpha1",
+        kind: "RealtimeGateway",
+        name: "chat",
+        uid: gw.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+    const encoded = first.data["api-key"] as string;
+    const key = Buffer.from(encoded, "base64").toString();
+    assert.ok(key.length >= 32, "a random key");
+    const env = getDep("chat")!.spec.template.spec.containers[0].env as Obj[];
+    assert.deepEqual(env.find((e) => e.name === "RTGW_API_KEY")!.valueFrom, {
+      secretKeyRef: { name: "chat-admin", key: "api-key" },
+    });
+    const created = () =>
+      (server.list("v1", "Event", ns) as Obj[]).filter(
+        (e) => e.involvedObject?.name === "chat" && /created Secret chat-admin/.test(e.message),
+      ).length;
+    assert.equal(created(), 1);
+
+    // A spec edit re-renders everything; observedGeneration says the reconcile finished.
+    const unchanged = () => {
+      const s = getSecret()!;
+      assert.equal(s.metadata.uid, first.metadata.uid);
+      assert.equal(s.metadata.resourceVersion, first.metadata.resourceVersion, "never rewritten");
+      assert.equal(s.data["api-key"], encoded);
+    };
+    const generation = getGw("chat")!.metadata.generation as number;
+    await mergePatchSpec("chat", { limits: { maxMessageBytes: 32768 } });
+    await eventually("edit observed", () => getGw("chat")?.status?.observedGeneration === generation + 1);
+    unchanged();
+    // A new operator (a failover, an upgrade) renders from scratch: still the same Secret.
+    await op.stop();
+    op = startOperator(
+      { leaderElect: false, leaseName: "x", logLevel: "info", metricsPort: 0 },
+      { kube: kubeFromConfig(kc), log: quietLog, backoff: { baseMs: 100, maxMs: 800 }, resyncMs: 3_600_000 },
+    );
+    await eventually("controller ready", () => op.gateway()?.isReady);
+    await mergePatchSpec("chat", { limits: { maxMessageBytes: 65536 } });
+    await eventually("edit observed", () => getGw("chat")?.status?.observedGeneration === generation + 2);
+    unchanged();
+    assert.equal(created(), 1);
+
+    // Deleted: created again, with a new key, and the pods still reference it by name.
+    await core.deleteNamespacedSecret({ namespace: ns, name: "chat-admin" });
+    const second = await eventually("recreated", () => {
+      const s = getSecret();
+      return s && s.metadata.uid !== first.metadata.uid ? s : undefined;
+    });
+    assert.notEqual(second.data["api-key"], encoded);
+    assert.equal(second.metadata.ownerReferences[0].uid, gw.metadata.uid);
+    await eventually("Event", () => created() === 2);
+    const env2 = getDep("chat")!.spec.template.spec.containers[0].env as Obj[];
+    assert.deepEqual(env2.find((e) => e.name === "RTGW_API_KEY")!.valueFrom, {
+      secretKeyRef: { name: "chat-admin", key: "api-key" },
+    });
+
+    // Never copied anywhere readable: no ConfigMap, Event or status holds either key.
+    const readable = JSON.stringify([
+      server.list("v1", "ConfigMap", ns),
+      server.list("v1", "Event", ns),
+      server.list(`${GROUP}/${VERSION}`, "RealtimeGateway", ns),
+    ]);
+    for (const k of [
+      encoded,
+      key,
+      second.data["api-key"],
+      Buffer.from(second.data["api-key"], "base64").toString(),
+    ])
+      assert.ok(!readable.includes(k), "an admin key leaked");
+  });
+
   it("a missing Secret → Degraded + Event; recovered when the Secret appears", async () => {
     await custom.createNamespacedCustomObject({
       ...gvr,
@@ -300,11 +380,11 @@ describe("operator against the fake API server", () => {
         !server.get("v1", "Service", ns, "chat"),
     );
     assert.equal(server.get("policy/v1", "PodDisruptionBudget", ns, "chat"), undefined);
+    await eventually("admin Secret GC", () => !server.get("v1", "Secret", ns, "chat-admin"));
   });
 
   it("an invalid CR that got past the API server lands as Degraded, never a crash", async () => {
     const { server: lax, kc: laxKc } = await fakeCluster({ validate: false });
-    const { kubeFromConfig } = await import("../src/kube.js");
     const laxOp = startOperator(
       { leaderElect: false, leaseName: "x", logLevel: "info", metricsPort: 0 },
       { kube: kubeFromConfig(laxKc), log: quietLog },

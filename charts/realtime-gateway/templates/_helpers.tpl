@@ -133,7 +133,7 @@ operator/src/rbac.ts (OPERATOR_RULES) less the Lease rule below. test/chart/rbac
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]
-# Secrets: the referenced ones are watched (existence, keys); the autoscaler creates its admin-key Secret.
+# Secrets: watched (existence, key names); the reconciler creates the admin-key Secret; the autoscaler reads it.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create"]

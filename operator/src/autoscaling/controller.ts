@@ -11,7 +11,7 @@ import type { Condition, RealtimeGateway, RealtimeGatewaySpec } from "../api/rea
 import { CONDITION_TYPES, parseRealtimeGateway } from "../api/realtimegateway.js";
 import { GATEWAY_PORT, METRICS_PORT } from "../render/configmap.js";
 import { selectorString } from "../render/labels.js";
-import { ensureAdminKey } from "./admin-key.js";
+import { readAdminKey } from "./admin-key.js";
 import {
   type AutoscalerSpec,
   DEFAULT_SCALE_UP_POLICIES,
@@ -63,7 +63,6 @@ export interface AutoscalingControllerOptions {
 interface GatewayState {
   history: ScalingHistory;
   rebalance: RebalanceState;
-  adminKey: string | undefined;
   lastScaleTime: string | undefined;
 }
 
@@ -209,7 +208,6 @@ export class AutoscalingController {
       s = {
         history: EMPTY_HISTORY,
         rebalance: INITIAL_REBALANCE,
-        adminKey: undefined,
         lastScaleTime: undefined,
       };
       this.states.set(gw.metadata.uid, s);
@@ -220,8 +218,6 @@ export class AutoscalingController {
   private async pass(gw: RealtimeGateway): Promise<void> {
     if (gw.metadata.deletionTimestamp) return;
     const st = this.state(gw);
-    // Every gateway's pods read RTGW_API_KEY from this Secret, autoscaled or not: make sure it exists.
-    if (st.adminKey === undefined) st.adminKey = await ensureAdminKey(this.kube, gw);
     if (!gw.spec.autoscaling.enabled) {
       st.history = EMPTY_HISTORY;
       st.rebalance = INITIAL_REBALANCE;
@@ -280,7 +276,7 @@ export class AutoscalingController {
       now,
     });
     st.rebalance = rb.state;
-    if (rb.shed.length > 0) await this.shed(gw, rb, reporting, st.adminKey);
+    if (rb.shed.length > 0) await this.shed(gw, rb, reporting);
     this.options.onDecision?.(gw, decision, rb);
   }
 
@@ -387,13 +383,16 @@ export class AutoscalingController {
     );
   }
 
-  private async shed(
-    gw: RealtimeGateway,
-    rb: RebalanceDecision,
-    pods: { name: string; podIP: string }[],
-    key: string | undefined,
-  ) {
-    if (key === undefined) return;
+  private async shed(gw: RealtimeGateway, rb: RebalanceDecision, pods: { name: string; podIP: string }[]) {
+    // Read when needed, not cached: the reconciler recreates the Secret if it is deleted.
+    const key = await readAdminKey(this.kube, gw);
+    if (key === undefined) {
+      this.log.warn(
+        { gateway: gw.metadata.name },
+        "rebalance skipped: the admin-key Secret does not exist yet",
+      );
+      return;
+    }
     const results = await Promise.all(
       rb.shed.map(async (order) => {
         const pod = pods.find((p) => p.name === order.pod);

@@ -44,9 +44,8 @@ export interface AutoscalingKube {
   /** PUT the status subresource; the object carries metadata.resourceVersion, so a stale write fails with 409. */
   replaceStatus(namespace: string, name: string, object: object): Promise<void>;
   annotatePod(namespace: string, pod: string, annotations: Record<string, string>): Promise<void>;
+  /** One key of a Secret (the admin key); undefined when the Secret or the key is missing. */
   readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined>;
-  /** Create a Secret; false when it already exists. */
-  createSecret(namespace: string, secret: object): Promise<boolean>;
   recordEvent(event: EventRecord): Promise<void>;
 }
 
@@ -142,15 +141,6 @@ export function kubeFromConfig(kc: KubeConfig, component = "rtgw-autoscaler"): A
         return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
       } catch (err) {
         if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    },
-    async createSecret(namespace, secret) {
-      try {
-        await core.createNamespacedSecret({ namespace, body: secret as k8s.V1Secret });
-        return true;
-      } catch (err) {
-        if (isConflict(err)) return false;
         throw err;
       }
     },

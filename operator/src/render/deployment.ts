@@ -39,7 +39,7 @@ function env(gw: RealtimeGateway) {
   const out: object[] = [{ name: "RTGW_NODE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }];
   if (gw.spec.redis.secretRef) out.push(secretEnv("RTGW_REDIS_URL", gw.spec.redis.secretRef));
   if (gw.spec.auth) out.push(secretEnv("RTGW_JWT_SECRET", gw.spec.auth.jwtSecretRef));
-  // The operator's key for /admin/* (shed when rebalancing); the operator creates this Secret.
+  // The operator's key for /admin/* (shed when rebalancing); the reconciler creates this Secret before the pods.
   out.push(secretEnv("RTGW_API_KEY", { name: names.adminSecret(gw), key: ADMIN_SECRET_KEY }));
   return out;
 }

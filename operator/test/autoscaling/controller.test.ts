@@ -95,15 +95,6 @@ function fakeApi(spec: Record<string, unknown>, pods: PodView[]): FakeApi {
     async readSecretKey(_ns, name, key) {
       return api.secrets.get(name)?.[key];
     },
-    async createSecret(_ns, secret) {
-      const s = secret as { metadata: { name: string }; data: Record<string, string> };
-      if (api.secrets.has(s.metadata.name)) return false;
-      const decoded = Object.fromEntries(
-        Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]),
-      );
-      api.secrets.set(s.metadata.name, decoded);
-      return true;
-    },
     async recordEvent(e) {
       api.events.push(e);
     },
@@ -216,7 +207,6 @@ describe("autoscaling controller", () => {
         { pod: "b", value: "16000" },
       ],
     );
-    assert.ok(api.secrets.get("chat-admin")?.["api-key"], "the admin key Secret exists");
   });
 
   it("retries a status write that conflicts, keeping the other writer's change", async () => {
@@ -334,12 +324,13 @@ describe("autoscaling controller", () => {
     ]);
     const sheds: { ip: string; auth: string; body: unknown }[] = [];
     const clock = { t: Date.now() };
+    const key = "k-from-the-reconciler";
+    api.secrets.set("chat-admin", { "api-key": key }); // the reconciler's Secret: the autoscaler only reads it
     const c = controller(api, fakeFetch(conns, sheds), clock);
     await c.tick();
     assert.equal(sheds.length, 0, "not before the skew lasted sustainSeconds");
     clock.t += 10_000;
     await c.tick();
-    const key = api.secrets.get("chat-admin")?.["api-key"];
     assert.deepEqual(
       sheds.sort((x, y) => x.ip.localeCompare(y.ip)),
       [
@@ -349,6 +340,39 @@ describe("autoscaling controller", () => {
     );
     assert.equal(api.events.at(-1)?.reason, "Rebalancing");
     assert.deepEqual(api.scales, []);
+  });
+
+  it("sheds nothing until the admin-key Secret exists, then with the key it holds now", async () => {
+    const api = fakeApi({ replicas: 2, autoscaling: AUTOSCALING }, [
+      pod("a", "10.0.0.1"),
+      pod("b", "10.0.0.2"),
+    ]);
+    const conns = new Map<string, number | "down">([
+      ["10.0.0.1", 14_000],
+      ["10.0.0.2", 1_000],
+    ]);
+    const sheds: { ip: string; auth: string; body: unknown }[] = [];
+    const clock = { t: Date.now() };
+    const c = controller(api, fakeFetch(conns, sheds), clock);
+    for (let i = 0; i < 3; i++) {
+      await c.tick();
+      clock.t += 10_000;
+    }
+    assert.equal(sheds.length, 0, "no key, no shed");
+    assert.equal(api.secrets.size, 0, "the autoscaler never creates the Secret");
+    api.secrets.set("chat-admin", { "api-key": "first" });
+    await c.tick();
+    assert.deepEqual(
+      sheds.map((x) => x.auth),
+      ["Bearer first"],
+    );
+    // Deleted and recreated by the reconciler with a new key: the next shed uses the new one.
+    api.secrets.set("chat-admin", { "api-key": "second" });
+    for (let i = 0; i < 6 && sheds.length < 2; i++) {
+      clock.t += 10_000;
+      await c.tick();
+    }
+    assert.equal(sheds.at(-1)?.auth, "Bearer second");
   });
 
   it("does not shed while pods are leaving", async () => {

@@ -13,6 +13,11 @@ const meta = { name: "gw", namespace: "ns", uid: "u1", generation: 4 };
 const spec = { image: "i:1", redis: { url: "redis://r" } };
 const parsed = (s: unknown) => parseRealtimeGateway({ metadata: meta, spec: s });
 const noSecrets = () => undefined;
+/** A Secret cache holding these Secrets (name → key names). */
+const secrets =
+  (byName: Record<string, string[]>) =>
+  (_ns: string, name: string): { keys: string[] } | undefined =>
+    byName[name] ? { keys: byName[name] } : undefined;
 const nothingOwned = () => undefined;
 
 describe("decide", () => {
@@ -25,10 +30,31 @@ describe("decide", () => {
     const s = { ...spec, auth: { jwtSecretRef: { name: "jwt", key: "k" } } };
     const missing = decide({ parsed: parsed(s), secret: noSecrets, owned: nothingOwned });
     assert.deepEqual(missing.kind === "blocked" && /Secret ns\/jwt not found/.test(missing.message), true);
-    const noKey = decide({ parsed: parsed(s), secret: () => ({ keys: ["other"] }), owned: nothingOwned });
+    const noKey = decide({ parsed: parsed(s), secret: secrets({ jwt: ["other"] }), owned: nothingOwned });
     assert.deepEqual(noKey.kind === "blocked" && /has no key "k"/.test(noKey.message), true);
-    const ok = decide({ parsed: parsed(s), secret: () => ({ keys: ["k"] }), owned: nothingOwned });
+    const ok = decide({ parsed: parsed(s), secret: secrets({ jwt: ["k"] }), owned: nothingOwned });
     assert.equal(ok.kind, "apply");
+  });
+
+  it("the admin-key Secret: created when missing, never rewritten when present, blocks when it lost its key", () => {
+    const cases: { name: string; cache: Record<string, string[]>; want: string }[] = [
+      { name: "missing", cache: {}, want: "apply create" },
+      { name: "present", cache: { "gw-admin": ["api-key"] }, want: "apply keep" },
+      { name: "present with more keys", cache: { "gw-admin": ["api-key", "x"] }, want: "apply keep" },
+      { name: "without its key", cache: { "gw-admin": ["other"] }, want: "blocked AdminSecretInvalid" },
+      { name: "another gateway's", cache: { "other-admin": ["api-key"] }, want: "apply create" },
+    ];
+    for (const c of cases) {
+      const d = decide({ parsed: parsed(spec), secret: secrets(c.cache), owned: nothingOwned });
+      const got =
+        d.kind === "apply"
+          ? `apply ${d.createAdminSecret ? "create" : "keep"}`
+          : `${d.kind} ${d.kind === "blocked" ? d.reason : ""}`;
+      assert.equal(got, c.want, c.name);
+      // The Secret is never part of what is applied: re-applying would rotate the key.
+      if (d.kind === "apply") assert.ok(!d.desired.some((o) => o.kind === "Secret"), c.name);
+      if (d.kind === "blocked") assert.match(d.message, /Secret ns\/gw-admin has no key "api-key"/);
+    }
   });
 
   it("applies everything at first, nothing once the live objects match, and only what drifted", () => {
@@ -68,7 +94,7 @@ describe("decide", () => {
     // A field removed from the render (auth turned off) changes the applied hash even though live ⊇ desired.
     const withAuth = decide({
       parsed: parsed({ ...spec, auth: { jwtSecretRef: { name: "j", key: "k" } } }),
-      secret: () => ({ keys: ["k"] }),
+      secret: secrets({ j: ["k"] }),
       owned,
     });
     assert.ok(withAuth.kind === "apply" && withAuth.changed.some((o) => o.kind === "Deployment"));

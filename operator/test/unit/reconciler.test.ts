@@ -36,6 +36,10 @@ function scriptedKube(overrides: Partial<OperatorKube>) {
     createEvent: async (e) => {
       events.push(e);
     },
+    createSecret: async (o) => {
+      calls.push(`create ${o.kind} ${o.metadata.name}`);
+      return { ...o, metadata: { ...o.metadata, resourceVersion: "40" } };
+    },
     ...overrides,
   };
   return { kube, calls, events };
@@ -104,7 +108,7 @@ describe("reconciler status writes", () => {
     assert.match(degraded.message, /HTTP 500: etcd unavailable/);
     assert.deepEqual(
       events.map((e) => `${e.type}/${e.reason}`),
-      ["Warning/ApplyFailed"],
+      ["Normal/Created", "Warning/ApplyFailed"],
     );
   });
 
@@ -117,5 +121,98 @@ describe("reconciler status writes", () => {
     c.gateways.observe(terminating);
     await c.reconcile("ns/gw");
     assert.deepEqual(calls, []);
+  });
+});
+
+describe("reconciler: the admin-key Secret", () => {
+  const apiKey = (o: KubeObject) =>
+    Buffer.from((o.data as Record<string, string>)["api-key"] ?? "", "base64").toString();
+
+  it("is created before the Deployment with a random key, owned by the gateway, and only once", async () => {
+    const created: KubeObject[] = [];
+    const { kube, calls, events } = scriptedKube({
+      createSecret: async (o) => {
+        created.push(structuredClone(o));
+        calls.push(`create ${o.kind} ${o.metadata.name}`);
+        return { ...o, data: { "api-key": "" }, metadata: { ...o.metadata, resourceVersion: "40" } };
+      },
+    });
+    const c = new GatewayController({ kube, log: quietLog });
+    c.gateways.observe(gateway("10", {}));
+    await c.reconcile("ns/gw");
+    assert.deepEqual(calls.slice(0, 2), ["create Secret gw-admin", "apply ConfigMap"]);
+    assert.ok(calls.indexOf("apply Deployment") > 0);
+    const [secret] = created;
+    assert.ok(secret);
+    assert.equal(secret.metadata.namespace, "ns");
+    assert.deepEqual(
+      secret.metadata.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]),
+      [["RealtimeGateway", "gw", "u", true]],
+    );
+    assert.match(apiKey(secret), /^[A-Za-z0-9_-]{43}$/, "32 random bytes, base64url");
+    assert.ok(
+      events.every((e) => !e.message.includes(apiKey(secret))),
+      "the key is in no Event",
+    );
+    assert.deepEqual(
+      Object.keys(c.secrets.get("ns", "gw-admin") ?? {}).sort(),
+      ["keys", "metadata"],
+      "the cache holds key names only",
+    );
+    await c.reconcile("ns/gw");
+    c.resyncAll();
+    await c.reconcile("ns/gw");
+    assert.equal(created.length, 1, "created once");
+
+    // Another gateway gets a key of its own.
+    const other = new GatewayController({ kube, log: quietLog });
+    other.gateways.observe(gateway("10", {}));
+    await other.reconcile("ns/gw");
+    assert.equal(created.length, 2);
+    assert.notEqual(apiKey(created[0]!), apiKey(created[1]!));
+  });
+
+  it("one that already exists (409, our cache behind) is left as it is", async () => {
+    const { kube, calls, events } = scriptedKube({
+      createSecret: async (o) => {
+        calls.push(`create ${o.kind}`);
+        return undefined;
+      },
+    });
+    const c = new GatewayController({ kube, log: quietLog });
+    c.gateways.observe(gateway("10", {}));
+    await c.reconcile("ns/gw");
+    assert.equal(calls.filter((x) => x.startsWith("apply")).length, 5, "the rollout goes on");
+    assert.ok(!events.some((e) => e.message.includes("Secret")), `${events.map((e) => e.message)}`);
+  });
+
+  it("a failed create is retried and never quotes the request (the key) in status, Events or the error", async () => {
+    let sent = "";
+    const statuses: KubeObject[] = [];
+    const { kube, calls, events } = scriptedKube({
+      createSecret: async (o) => {
+        sent = apiKey(o);
+        throw Object.assign(new Error(`admission webhook denied ${sent}`), {
+          code: 500,
+          body: JSON.stringify({ message: `denied: data[api-key]=${sent}` }),
+        });
+      },
+      replaceGatewayStatus: async (o) => {
+        statuses.push(o);
+        return o;
+      },
+    });
+    const c = new GatewayController({ kube, log: quietLog });
+    c.gateways.observe(gateway("10", {}));
+    const err = await c.reconcile("ns/gw").then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err, "thrown for the queue's backoff");
+    assert.ok(sent.length > 0);
+    assert.match(err.message, /creating Secret ns\/gw-admin failed \(HTTP 500\)/);
+    const everything = JSON.stringify({ err: err.message, statuses, events });
+    assert.ok(!everything.includes(sent), "the key leaked");
+    assert.ok(!calls.some((x) => x.startsWith("apply")), "no Deployment without its Secret");
   });
 });

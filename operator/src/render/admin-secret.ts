@@ -1,0 +1,21 @@
+// The Secret holding the gateway's RTGW_API_KEY (key `api-key`): the operator's key for /admin/* (POST /admin/shed
+// when rebalancing). Unlike the other owned objects it is created once and never re-rendered: the key is random
+// (the reconciler generates it), so applying it again would rotate it under running pods. Owner-referenced, so
+// deleting the RealtimeGateway removes it; render/deployment.ts hands it to the pods through a secretKeyRef.
+import type { RealtimeGateway } from "../api/realtimegateway.js";
+import { ADMIN_SECRET_KEY, commonLabels, names, ownerReference } from "./labels.js";
+
+export function renderAdminSecret(gw: RealtimeGateway, key: string) {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
+    metadata: {
+      name: names.adminSecret(gw),
+      namespace: gw.metadata.namespace,
+      labels: commonLabels(gw),
+      ownerReferences: [ownerReference(gw)],
+    },
+    data: { [ADMIN_SECRET_KEY]: Buffer.from(key).toString("base64") },
+  };
+}
