@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
+import { config, globalConfig } from "zod/v4/core";
 import { batchFrames } from "../../src/hub.js";
 import { effectiveMaxConnections, parseOpenFileLimit } from "../../src/limits.js";
 import {
@@ -49,6 +50,46 @@ describe("client frame parsing", () => {
       assert.ok(!r.ok);
       assert.equal(r.id, id);
       assert.match(r.message, message);
+    });
+});
+
+// The protocol is on zod/mini, which installs no locale: its messages would all read "Invalid input". The
+// bad_request texts clients get must stay the English ones classic zod gave, whatever was configured before.
+describe("bad_request messages without a configured zod locale", () => {
+  const saved = globalConfig.localeError;
+  before(() => config({ localeError: undefined }));
+  after(() => config({ localeError: saved }));
+  const cases: [string, string][] = [
+    [
+      '{"type":"publish","id":"1","channel":"c","data":1}',
+      "id: Invalid input: expected number, received string",
+    ],
+    [
+      '{"type":"publish","id":1.5,"channel":"c","data":1}',
+      "id: Invalid input: expected int, received number",
+    ],
+    ['{"type":"ping","id":9007199254740992}', "id: Too big: expected int to be <=9007199254740991"],
+    [
+      '{"type":"nope","id":1}',
+      "type: Invalid discriminator value. Expected 'subscribe' | 'unsubscribe' | 'publish' | 'ping' | 'presence'",
+    ],
+    ['{"type":"subscribe","id":1,"channel":"c","extra":1}', 'Unrecognized key: "extra"'],
+    ['{"type":"subscribe","id":1,"channel":"c","since":-1}', "since: Too small: expected number to be >=0"],
+    [
+      `{"type":"subscribe","id":1,"channel":"c","epoch":"${"e".repeat(65)}"}`,
+      "epoch: Too big: expected string to have <=64 characters",
+    ],
+    [
+      '{"type":"subscribe","id":1,"channel":"a b"}',
+      "channel: channel may contain only letters, digits and _ - : . @ / =",
+    ],
+    ["[]", "Invalid input: expected object, received array"],
+  ];
+  for (const [text, message] of cases)
+    it(`${text.slice(0, 50)} → ${message.slice(0, 40)}`, () => {
+      const r = decodeClientFrame(text);
+      assert.ok(!r.ok);
+      assert.equal(r.message, message);
     });
 });
 
