@@ -6,6 +6,7 @@
 //
 //   node --import tsx loadtest/src/bench/sweep-cost.ts [connections] [channels] [bytes] [rate/s] [bound bytes]
 import { readFileSync } from "node:fs";
+import { z } from "zod";
 import type { WorkerConfig } from "../load/ipc.js";
 import { channelNames, sourceAddresses, splitConnections } from "../load/plan.js";
 import { httpPublisher, type Publisher } from "../load/publisher.js";
@@ -13,8 +14,27 @@ import { sumTicks } from "../load/report.js";
 import { WorkerPool } from "../load/worker-pool.js";
 import { BENCH_API_KEY, freePort, type ServerProcess, startSystem, wsUrlOf } from "./processes.js";
 
-const [connections = 15_000, channelCount = 1_000, messageBytes = 4096, rate = 1_000, bound = 65_536] =
-  process.argv.slice(2).map(Number);
+const positional = (name: string, fallback: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be an integer`)
+    .min(1, `${name} must be at least 1`)
+    .max(max, `${name} must be at most ${max}`)
+    .default(fallback);
+const args = z
+  .tuple([
+    positional("connections", 15_000, 18_000),
+    positional("channels", 1_000, 100_000),
+    positional("bytes", 4096, 1_048_576),
+    positional("rate/s", 1_000, 1_000_000),
+    positional("bound bytes", 65_536, 1_073_741_824),
+  ])
+  .safeParse(process.argv.slice(2));
+if (!args.success) {
+  console.error(`sweep-cost: ${args.error.issues.map((i) => i.message).join("; ")}`);
+  process.exit(2);
+}
+const [connections, channelCount, messageBytes, rate, bound] = args.data;
 const WORKERS = 1;
 const MEASURE_MS = 6_000;
 const IN_FLIGHT = 64;
