@@ -4,19 +4,13 @@
 //   presence: p<j|l>|<member JSON>
 // The gateway channel itself is carried by the pub/sub channel name (redis-keys.ts). A header of
 // separators instead of a JSON envelope means the data is never parsed or re-serialized on the way through.
-import { z } from "zod";
+import { presenceMember } from "../protocol.js";
 import type { BrokerMessage, PresenceEntry, PresenceEvent } from "./broker.js";
 
 export type DecodedPayload =
   | { type: "message"; message: BrokerMessage }
   | { type: "presence"; event: PresenceEvent }
   | { type: "invalid"; reason: string };
-
-const presenceEntry = z.object({
-  connectionId: z.string(),
-  sub: z.string().optional(),
-  node: z.string(),
-});
 
 export function encodeMessagePayload(
   offset: number,
@@ -59,7 +53,7 @@ export function decodePayload(channel: string, payload: string): DecodedPayload 
     } catch {
       return { type: "invalid", reason: "presence member is not JSON" };
     }
-    const member = presenceEntry.safeParse(raw);
+    const member = presenceMember.safeParse(raw);
     if (!member.success) return { type: "invalid", reason: "presence member has the wrong shape" };
     return {
       type: "presence",

@@ -7,6 +7,7 @@ import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { Histogram, type Registry } from "prom-client";
 import { z } from "zod";
+import { presenceMember } from "../protocol.js";
 import {
   type Broker,
   type BrokerEvents,
@@ -78,7 +79,6 @@ const historyReply = z.tuple([
   z.array(z.tuple([z.string(), z.array(z.string())])),
 ]);
 const presenceListReply = z.array(z.string());
-const presenceMember = z.object({ connectionId: z.string(), sub: z.string().optional(), node: z.string() });
 
 /** Live messages held per channel while a history read is in flight; past it the read is redone. */
 const MAX_HELD = 100_000;
