@@ -7,6 +7,8 @@ import { crdCommand, operatorCommand } from "../operator/src/command.js";
 
 const program = new Command("rtgw")
   .description("realtime-gateway: WebSocket gateway, its Kubernetes operator, and load tools")
+  // Each command's options follow its own name (`rtgw bench box --json x` is box's, so a usage error).
+  .enablePositionalOptions()
   .addCommand(gatewayCommand())
   .addCommand(operatorCommand())
   .addCommand(crdCommand())

@@ -66,22 +66,26 @@ export function loadCommand(): Command {
 }
 
 export function benchCommand(): Command {
-  return new Command("bench")
-    .description("benchmark the gateway beside Socket.IO + redis-adapter and bare uWS.js, in one run")
-    .option("--quick", "small sizes, no files written (a smoke run; figures not comparable)")
-    .option(`--systems <list>`, `comma list of ${BENCH_SYSTEMS.join(", ")}`, BENCH_SYSTEMS.join(","))
-    .option(
-      "--scenarios <list>",
-      `comma list of ${BENCH_SCENARIOS.join(", ")} (a partial run writes no files)`,
-    )
-    .option("--json <file>", "results file", "loadtest/results/bench.json")
-    .option("--readme <file>", "README whose bench results block is regenerated", "README.md")
-    .addCommand(boxCommand())
-    .action(async (flags: Record<string, unknown>) => {
-      const options = flagsOrExit("rtgw bench", parseBenchFlags(flags));
-      const { runBench } = await import("./bench/run-bench.js");
-      await runBench(options);
-    });
+  return (
+    new Command("bench")
+      .description("benchmark the gateway beside Socket.IO + redis-adapter and bare uWS.js, in one run")
+      .option("--quick", "small sizes, no files written (a smoke run; figures not comparable)")
+      .option(`--systems <list>`, `comma list of ${BENCH_SYSTEMS.join(", ")}`, BENCH_SYSTEMS.join(","))
+      .option(
+        "--scenarios <list>",
+        `comma list of ${BENCH_SCENARIOS.join(", ")} (a partial run writes no files)`,
+      )
+      .option("--json <file>", "results file", "loadtest/results/bench.json")
+      .option("--readme <file>", "README whose bench results block is regenerated", "README.md")
+      // Options after `box` are box's: `rtgw bench box --json x` is a usage error, not a bench run with --json.
+      .enablePositionalOptions()
+      .addCommand(boxCommand())
+      .action(async (flags: Record<string, unknown>) => {
+        const options = flagsOrExit("rtgw bench", parseBenchFlags(flags));
+        const { runBench } = await import("./bench/run-bench.js");
+        await runBench(options);
+      })
+  );
 }
 
 function boxCommand(): Command {
@@ -101,7 +105,7 @@ function boxCommand(): Command {
       .option("--hold-seconds <s>", "hold, publishing", "60")
       .option("--channels <n>", "channels", "100")
       .option("--publish-rate <r>", "messages per second over all channels", "10")
-      // Not --json/--html: `bench` owns those names, and commander hands a parent's options to the parent.
+      // Not --json/--html: `bench` has those, and `rtgw bench --json x box` would read as bench's.
       .option(
         "--out <file>",
         "results file, *.json (the load report goes beside it as *-load.json)",

@@ -35,4 +35,11 @@ describe("rtgw CLI flag errors", () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /unknown option '--conections'/);
   });
+
+  it("options after a subcommand are its own: `bench box --json` is unknown to box, not bench's --json", async () => {
+    // The bad --connections keeps a regression from starting a real box run: it would fail on that instead.
+    const r = await rtgw(["bench", "box", "--json", "x.json", "--connections", "-1"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /unknown option '--json'/);
+  });
 });
