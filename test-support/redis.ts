@@ -76,13 +76,20 @@ async function killChild(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** Start as a replica of the server on this port (asynchronous replication, as in production). */
+  replicaOf?: number;
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "rtgw-redis-"));
   let child: ChildProcess | undefined;
   const clients: Redis[] = [];
+  const replica =
+    options.replicaOf === undefined ? [] : ["--replicaof", "127.0.0.1", String(options.replicaOf)];
   const launch = async () => {
-    child = spawnRedis(["--port", String(port), "--bind", "127.0.0.1"], dir);
+    child = spawnRedis(["--port", String(port), "--bind", "127.0.0.1", ...replica], dir);
     await waitFor(`redis-server on ${port}`, () => ping(port));
   };
   await launch();

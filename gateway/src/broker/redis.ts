@@ -33,6 +33,7 @@ import {
   PUBLISH_SCRIPT,
 } from "./redis-scripts.js";
 import { type Cursor, type Emission, historyComplete, judge, mergeRecovery } from "./redis-sequence.js";
+import { serverIdOf } from "./redis-server-id.js";
 import { keySlot } from "./redis-slot.js";
 import { nodeOptions, parseRedisTarget, type RedisTarget } from "./redis-target.js";
 
@@ -71,6 +72,12 @@ interface ScriptCommands {
   rtgwPresenceLeave(...args: (string | number)[]): Promise<unknown>;
   rtgwPresenceList(...args: (string | number)[]): Promise<unknown>;
 }
+
+/** The scripts on a channel's offset, epoch and history keys (KEYS: those three). */
+const CHANNEL_SCRIPTS: Array<["rtgwPublish" | "rtgwHistory", string]> = [
+  ["rtgwPublish", PUBLISH_SCRIPT],
+  ["rtgwHistory", HISTORY_SCRIPT],
+];
 
 const publishReply = z.tuple([z.number().int(), z.string()]);
 const historyReply = z.tuple([
@@ -178,6 +185,25 @@ class RedisBroker implements Broker {
   /** Canary channel → the subscriber connection it proves. */
   private readonly canaries = new Map<string, SubscriberShard>();
   private reportedHealthy: boolean | undefined;
+  /**
+   * Server id (redis-server-id.ts) of each command connection's server: "main" in standalone/sentinel mode, the
+   * node key (host:port) of each master in cluster mode. Set only from an INFO that said role:master, dropped when
+   * the connection closes or the node stops owning slots; no id, no script (publishes get `unavailable`).
+   */
+  private readonly serverIds = new Map<string, string>();
+  /** Per connection key, the number of the latest INFO read; a reply from an older read is ignored. */
+  private readonly serverIdReads = new Map<string, number>();
+  private readonly serverIdInFlight = new Set<string>();
+  /**
+   * Cluster: each node's own connection, on which the channel scripts run directly, never redirected: a MOVED
+   * would run them on another server with this one's id (a promoted replica holds the stamps its master wrote).
+   */
+  private readonly nodeConnections = new Map<string, Redis & ScriptCommands>();
+  /** Cluster: the owner of each slot at the last slot refresh, with the server ids then known. */
+  private slotOwners: Array<string | undefined> = [];
+  private ownerIds = new Map<string, string>();
+  /** Cluster: slots seen to migrate between two live masters: the new owner may keep the old owner's epoch. */
+  private readonly adoptable = new Map<number, { from: string; to: string; toId: string }>();
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
 
@@ -211,7 +237,11 @@ class RedisBroker implements Broker {
       timer.unref();
       this.timers.push(timer);
     };
-    every(this.canaryIntervalMs, () => this.sendCanary());
+    every(this.canaryIntervalMs, () => {
+      this.sendCanary();
+      // Re-read the ids: a server demoted and promoted again while our connection stayed open gets a new id.
+      this.readServerIds(true);
+    });
     every(Math.min(250, this.canaryIntervalMs), () => this.checkHealth());
     every(Math.max(100, Math.floor(this.presenceTtlMs / 3)), () => void this.refreshPresence());
 
@@ -248,6 +278,7 @@ class RedisBroker implements Broker {
 
   private computeHealthy(): boolean {
     if (this.closed || !this.commandReady() || this.shards.size === 0) return false;
+    for (const key of this.serverKeys()) if (!this.serverIds.has(key)) return false;
     const now = Date.now();
     for (const shard of this.shards.values()) {
       if (!shard.ready || shard.restoring > 0 || now - shard.lastCanaryAt > this.canaryTimeoutMs)
@@ -258,6 +289,7 @@ class RedisBroker implements Broker {
 
   private checkHealth(): void {
     this.reconnectIfSilent();
+    this.readServerIds(false);
     const healthy = this.computeHealthy();
     if (healthy === this.reportedHealthy) return;
     this.reportedHealthy = healthy;
@@ -334,8 +366,25 @@ class RedisBroker implements Broker {
         ensureMasters();
         this.onCommandReady();
       });
+      // Each node connection: its id is read when it is ready and forgotten when it closes (ioredis opens a new
+      // connection object, and emits +node again, when it reconnects to that address).
+      client.on("+node", (node: Redis) => {
+        const key = `${node.options.host}:${node.options.port}`;
+        for (const [name, lua] of CHANNEL_SCRIPTS) node.defineCommand(name, { lua, numberOfKeys: 3 });
+        this.nodeConnections.set(key, node as Redis & ScriptCommands);
+        node.on("ready", () => this.readServerId(key, node));
+        node.on("close", () => this.forgetServerId(key));
+      });
+      client.on("-node", (node: Redis, key: string) => {
+        if (this.nodeConnections.get(key) === node) this.nodeConnections.delete(key);
+      });
       client.on("refresh", () => {
         if (this.closed) return;
+        this.noteSlotOwners();
+        // A node that stopped owning slots may be a replica now: when it owns slots again, read its id first.
+        const owners = new Set(this.serverKeys());
+        for (const key of this.serverIds.keys()) if (!owners.has(key)) this.forgetServerId(key);
+        this.readServerIds(true);
         ensureMasters();
         this.followSlots();
         this.pruneShards();
@@ -346,15 +395,18 @@ class RedisBroker implements Broker {
         target.mode === "sentinel"
           ? new Redis({ ...opts, sentinels: target.sentinels, name: target.name })
           : new Redis(target.url, opts);
-      client.on("ready", () => this.onCommandReady());
+      client.on("ready", () => {
+        this.readServerId("main", client);
+        this.onCommandReady();
+      });
+      client.on("close", () => this.forgetServerId("main"));
     }
     client.on("error", (error: Error) =>
       this.log.debug({ err: error.message }, "redis command connection error"),
     );
     client.on("close", () => this.checkHealth());
     const scripts: Array<[keyof ScriptCommands, string, number]> = [
-      ["rtgwPublish", PUBLISH_SCRIPT, 3],
-      ["rtgwHistory", HISTORY_SCRIPT, 3],
+      ...CHANNEL_SCRIPTS.map(([name, lua]) => [name, lua, 3] as [keyof ScriptCommands, string, number]),
       ["rtgwPresenceJoin", PRESENCE_JOIN_SCRIPT, 2],
       ["rtgwPresenceLeave", PRESENCE_LEAVE_SCRIPT, 1],
       ["rtgwPresenceList", PRESENCE_LIST_SCRIPT, 1],
@@ -370,6 +422,127 @@ class RedisBroker implements Broker {
     this.sendCanary();
     void this.refreshPresence();
     this.checkHealth();
+  }
+
+  // ---- server ids ------------------------------------------------------------------------------------
+
+  /** The keys of the command connections scripts run on: "main", or each master owning slots. */
+  private serverKeys(): string[] {
+    if (this.target.mode !== "cluster") return this.commandReady() ? ["main"] : [];
+    const owners = new Set<string>();
+    for (const slot of (this.command as Cluster).slots) if (slot?.[0]) owners.add(slot[0]);
+    return [...owners];
+  }
+
+  private connectionOf(key: string): Redis | undefined {
+    const command = this.command;
+    if (!command) return undefined;
+    if (!(command instanceof Cluster)) return command;
+    return command.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === key);
+  }
+
+  /** Read the missing ids (`all`: every id again). */
+  private readServerIds(all: boolean): void {
+    if (this.closed || !this.commandReady()) return;
+    for (const key of this.serverKeys()) {
+      if (!all && this.serverIds.has(key)) continue;
+      const connection = this.connectionOf(key);
+      if (connection) this.readServerId(key, connection);
+    }
+  }
+
+  private readServerId(key: string, connection: Redis | Cluster): void {
+    if (this.closed || this.serverIdInFlight.has(key) || connection instanceof Cluster) return;
+    const read = (this.serverIdReads.get(key) ?? 0) + 1;
+    this.serverIdReads.set(key, read);
+    this.serverIdInFlight.add(key);
+    connection.info().then(
+      (info) => {
+        this.serverIdInFlight.delete(key);
+        if (this.serverIdReads.get(key) !== read) return;
+        const id = /^role:master\s*$/m.test(info) ? serverIdOf(info) : undefined;
+        const previous = this.serverIds.get(key);
+        if (id === undefined) this.serverIds.delete(key);
+        else this.serverIds.set(key, id);
+        if (id !== previous) this.log.info({ server: key, id: id ?? null }, "redis server id");
+        this.checkHealth();
+      },
+      (error: unknown) => {
+        this.serverIdInFlight.delete(key);
+        this.log.debug({ server: key, err: String(error) }, "redis server id not read");
+      },
+    );
+  }
+
+  private forgetServerId(key: string): void {
+    this.serverIdReads.set(key, (this.serverIdReads.get(key) ?? 0) + 1);
+    this.serverIdInFlight.delete(key);
+    this.serverIds.delete(key);
+  }
+
+  /**
+   * Cluster: compare the slot table with the one at the previous refresh. A slot whose owner changed between two
+   * masters that both owned slots before and after, with unchanged ids, was migrated (resharding): MIGRATE moved
+   * its keys whole, so the new owner may adopt the old owner's epoch. Any other change (a failover: the new owner
+   * was a replica, or the old one is gone or another term) gets no such leave: a new epoch.
+   */
+  private noteSlotOwners(): void {
+    const owners = (this.command as Cluster).slots.map((slot) => slot?.[0]);
+    const previous = new Set(this.slotOwners);
+    const current = new Set(owners);
+    const stable = (key: string) => {
+      const id = this.serverIds.get(key);
+      return id !== undefined && this.ownerIds.get(key) === id ? id : undefined;
+    };
+    for (let slot = 0; slot < owners.length; slot++) {
+      const from = this.slotOwners[slot];
+      const to = owners[slot];
+      if (from === to) continue;
+      this.adoptable.delete(slot);
+      if (from === undefined || to === undefined || !current.has(from) || !previous.has(to)) continue;
+      const fromId = stable(from);
+      const toId = stable(to);
+      if (fromId !== undefined && toId !== undefined) this.adoptable.set(slot, { from: fromId, to, toId });
+    }
+    this.slotOwners = owners;
+    this.ownerIds = new Map(this.serverIds);
+  }
+
+  /**
+   * Where a channel's scripts run and with which ids: the command connection (standalone, sentinel) or the slot
+   * owner's node connection (cluster), with that server's id. No id yet: the broker is unavailable for it.
+   */
+  private scriptTarget(epochKey: string): { client: ScriptCommands; id: string; adopt: string } {
+    const command = this.command;
+    if (!command || !this.commandReady()) throw new BrokerUnavailableError("redis is not connected");
+    if (this.target.mode !== "cluster") {
+      const id = this.serverIds.get("main");
+      if (id === undefined) throw new BrokerUnavailableError("redis server not identified yet");
+      return { client: command, id, adopt: "" };
+    }
+    if (this.slotOwners.length === 0) this.noteSlotOwners();
+    const slot = keySlot(epochKey);
+    const owner = this.slotOwners[slot];
+    const node = owner === undefined ? undefined : this.nodeConnections.get(owner);
+    const id = owner === undefined ? undefined : this.serverIds.get(owner);
+    if (!node || id === undefined) {
+      throw new BrokerUnavailableError("redis cluster: the channel's master is not identified yet");
+    }
+    const adopt = this.adoptable.get(slot);
+    return {
+      client: node,
+      id,
+      adopt: adopt !== undefined && adopt.to === owner && adopt.toId === id ? adopt.from : "",
+    };
+  }
+
+  /** A script's error: a redirect means our slot table is stale; refresh it (the caller gets `unavailable`). */
+  private scriptFailed(error: unknown): BrokerUnavailableError {
+    const message = error instanceof Error ? error.message : String(error);
+    if (this.command instanceof Cluster && /^(MOVED|ASK) /.test(message)) {
+      this.command.refreshSlotsCache();
+    }
+    return unavailable(error);
   }
 
   /** The subscriber connection responsible for a pub/sub channel (created on first use). */
@@ -714,12 +887,11 @@ class RedisBroker implements Broker {
   // ---- Broker API -----------------------------------------------------------------------------------
 
   async publish(channel: string, data: string): Promise<Position> {
-    const command = this.command;
-    if (!command || !this.commandReady()) throw new BrokerUnavailableError("redis is not connected");
     const keys = channelKeys(channel);
+    const target = this.scriptTarget(keys.epoch);
     let reply: unknown;
     try {
-      reply = await command.rtgwPublish(
+      reply = await target.client.rtgwPublish(
         keys.offset,
         keys.epoch,
         keys.history,
@@ -730,9 +902,11 @@ class RedisBroker implements Broker {
         this.options.historySize,
         this.options.historyTtlSeconds,
         this.target.mode === "cluster" ? "1" : "0",
+        target.id,
+        target.adopt,
       );
     } catch (error) {
-      throw unavailable(error);
+      throw this.scriptFailed(error);
     }
     const [offset, epoch] = publishReply.parse(reply);
     return { offset, epoch };
@@ -806,12 +980,11 @@ class RedisBroker implements Broker {
     /** Only the position (offset and epoch), no messages. */
     positionOnly: boolean,
   ): Promise<HistoryResult> {
-    const command = this.command;
-    if (!command || !this.commandReady()) throw new BrokerUnavailableError("redis is not connected");
     const keys = channelKeys(channel);
+    const target = this.scriptTarget(keys.epoch);
     let reply: unknown;
     try {
-      reply = await command.rtgwHistory(
+      reply = await target.client.rtgwHistory(
         keys.offset,
         keys.epoch,
         keys.history,
@@ -819,9 +992,11 @@ class RedisBroker implements Broker {
         positionOnly ? 0 : this.options.historySize,
         newEpoch(),
         this.options.historyTtlSeconds,
+        target.id,
+        target.adopt,
       );
     } catch (error) {
-      throw unavailable(error);
+      throw this.scriptFailed(error);
     }
     const [offset, currentEpoch, entries] = historyReply.parse(reply);
     const messages: BrokerMessage[] = [];

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import { type RedisClusterServer, startRedisCluster } from "../../../test-support/redis.js";
 import type { Broker } from "../../src/broker/broker.js";
-import { pubsubChannel } from "../../src/broker/redis-keys.js";
+import { channelKeys, pubsubChannel } from "../../src/broker/redis-keys.js";
 import { keySlot } from "../../src/broker/redis-slot.js";
 import { range, startBroker, until } from "./broker-support.js";
 import { httpPublish, startGateways, tally } from "./fleet.js";
@@ -174,6 +174,32 @@ describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000
     assert.deepEqual(b.rec.timeline(channel), range(1, 6));
     const onTarget = (await to.call("PUBSUB", "SHARDNUMSUB", pubsubChannel(channel))) as [string, number];
     assert.equal(Number(onTarget[1]), 1, "subscribed on the new owner");
+  });
+
+  it("gives a channel whose keys another server term wrote (a promoted replica's copy) a new epoch", async () => {
+    const a = await open();
+    const b = await open();
+    const channel = "stamped";
+    await b.broker.subscribe(channel);
+    const first = await a.broker.publish(channel, "1");
+    await a.broker.publish(channel, "2");
+    await until("2", () => b.rec.messages.length === 2);
+    // What a replica promoted after losing writes holds: the same epoch, written by its old master's id.
+    const slots = (await nodes[0]?.call("CLUSTER", "SLOTS")) as Array<[number, number, [string, number]]>;
+    const slot = keySlot(pubsubChannel(channel));
+    const owner = cluster.nodeClient(slots.find(([lo, hi]) => slot >= lo && slot <= hi)?.[2][1] as number);
+    const epochKey = channelKeys(channel).epoch;
+    const stored = (await owner.get(epochKey)) as string;
+    assert.equal(stored.split(" ")[1], first.epoch, "the epoch key holds `<server id> <epoch>`");
+    await owner.set(epochKey, `${"0".repeat(40)}/${"0".repeat(40)} ${first.epoch}`, "KEEPTTL");
+    await owner.set(channelKeys(channel).offset, "1");
+
+    const next = await a.broker.publish(channel, "3");
+    assert.notEqual(next.epoch, first.epoch);
+    assert.equal(next.offset, 1);
+    await until("3", () => b.rec.messages.length === 3);
+    assert.deepEqual(b.rec.timeline(channel), [1, 2, "resync@0", 1]);
+    assert.equal((await b.broker.history(channel, 2, first.epoch)).complete, false);
   });
 
   it("proves every master's subscriber connection with its own canary", async () => {
