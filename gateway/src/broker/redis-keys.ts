@@ -7,8 +7,11 @@ const PREFIX = "rtgw";
 export interface ChannelKeys {
   /** INCR counter: the last offset assigned. */
   offset: string;
-  /** Random id of the current offset sequence; recreated when the keys are gone. */
+  /** Id of the current offset sequence, `<server stamp>-<random>`; recreated when the keys are gone or the
+   * server term that holds them changed (redis-scripts.ts). */
   epoch: string;
+  /** Set only after a slot migration: the stamp of the server term that adopted the epoch. */
+  adopted: string;
   /** Stream of the last N messages, entry id `<offset>-0`, fields d (data) and t (publishedAt). */
   history: string;
   /** Sorted set: node id → expiry (ms) of that node's presence hash. */
@@ -20,6 +23,7 @@ export function channelKeys(channel: string): ChannelKeys {
   return {
     offset: `${tag}:o`,
     epoch: `${tag}:e`,
+    adopted: `${tag}:a`,
     history: `${tag}:h`,
     presenceNodes: `${tag}:pn`,
   };

@@ -2,45 +2,47 @@
 // Each touches only keys of one channel (one hash tag, so one cluster slot), and runs atomically.
 
 /**
- * The epoch key holds `<server id> <epoch>`: the id (redis-server-id.ts) of the server term that created or last
- * adopted the epoch. Sets `epoch` to the channel's epoch, or to nil when the keys are gone or were written by
- * another server term than the caller's (`idArg`): asynchronous replication may have lost this channel's last
- * writes on a failover, so its offsets could be reissued; a new epoch (offset and history reset) makes every
- * subscriber resync instead of skipping them as duplicates.
- * `adoptArg` (cluster: a slot the caller saw migrate between two live masters, "" otherwise) names the previous
- * owner: MIGRATE moved complete keys, so its epoch is kept and restamped with the caller's id.
- * The fast path is one GET and a compare: nothing more is written than before.
+ * A channel's epoch is `<server stamp>-<random>`: the stamp (redis-server-id.ts) names the Redis server term that
+ * created it. Sets `epoch` to the channel's epoch, or to nil when the keys are gone or the epoch belongs to another
+ * server term than the caller's (`stampArg`): asynchronous replication may have lost this channel's last writes on
+ * a failover, so its offsets could be reissued; a new epoch (offset and history reset) makes every subscriber
+ * resync instead of skipping them as duplicates. The fast path is one GET and a prefix compare.
+ * `adoptArg` (cluster: the previous owner of a slot the caller saw migrate between two live masters, "" otherwise):
+ * MIGRATE moved the keys whole, so the epoch is kept and KEYS[4] records that this term adopted it (refreshed by
+ * publishes; the epoch string cannot change, subscribers hold it). Sets `adopted` when that record was used.
  */
-const readEpoch = (idArg: string, adoptArg: string) => `
-local stored = redis.call('GET', KEYS[2])
-local epoch = nil
-if stored then
-  local space = string.find(stored, ' ', 1, true)
-  if space then
-    local writer = string.sub(stored, 1, space - 1)
-    if writer == ${idArg} then
-      epoch = string.sub(stored, space + 1)
-    elseif ${adoptArg} ~= '' and writer == ${adoptArg} then
-      epoch = string.sub(stored, space + 1)
-      redis.call('SET', KEYS[2], ${idArg} .. ' ' .. epoch, 'KEEPTTL')
-    end
+const readEpoch = (stampArg: string, adoptArg: string, ttlArg: string) => `
+local epoch = redis.call('GET', KEYS[2])
+local adopted = false
+if epoch and string.sub(epoch, 1, #${stampArg} + 1) ~= ${stampArg} .. '-' then
+  local record = redis.call('GET', KEYS[4])
+  if record == ${stampArg} then
+    adopted = true
+  elseif ${adoptArg} ~= '' and (record == ${adoptArg} or string.sub(epoch, 1, #${adoptArg} + 1) == ${adoptArg} .. '-') then
+    redis.call('SET', KEYS[4], ${stampArg}, 'EX', ${ttlArg})
+    adopted = true
+  else
+    epoch = nil
   end
 end`;
 
 /**
- * publish: epoch (created with the caller's random candidate when the channel's keys are gone or were written by
+ * publish: epoch (created with the caller's candidate, stamp-prefixed, when the channel's keys are gone or were written by
  * another server term, see readEpoch; the old offset and history go with it), INCR offset, XADD to the capped stream
  * with id `<offset>-0`, refresh TTLs, then PUBLISH/SPUBLISH the compact payload (redis-payload.ts) in the same
  * atomic step.
- * KEYS: offset, epoch, history. ARGV: pubsub channel, data, publishedAt, candidate epoch, history size, ttl
- * seconds, "1" for SPUBLISH, server id, adoptable previous server id or "". Returns {offset, epoch}.
+ * KEYS: offset, epoch, history, adoption record. ARGV: pubsub channel, data, publishedAt, candidate epoch
+ * (`<stamp>-<random>`), history size, ttl seconds, "1" for SPUBLISH, server stamp, adoptable previous server stamp
+ * or "". Returns {offset, epoch}.
  */
 export const PUBLISH_SCRIPT = `
-${readEpoch("ARGV[8]", "ARGV[9]")}
+${readEpoch("ARGV[8]", "ARGV[9]", "ARGV[6]")}
 if not epoch then
   epoch = ARGV[4]
-  redis.call('DEL', KEYS[1], KEYS[3])
-  redis.call('SET', KEYS[2], ARGV[8] .. ' ' .. epoch)
+  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
+  redis.call('SET', KEYS[2], epoch)
+elseif adopted then
+  redis.call('EXPIRE', KEYS[4], ARGV[6])
 end
 local offset = redis.call('INCR', KEYS[1])
 local id = string.format('%d', offset)
@@ -64,16 +66,16 @@ return {offset, epoch}
  * history: one consistent snapshot of {offset, epoch, entries after since}. A channel without keys (or with keys
  * another server term wrote, see readEpoch) gets its new epoch now (with the TTL), so the epoch a subscriber is acked stays the
  * one later publishes use.
- * KEYS: offset, epoch, history. ARGV: since, max entries (0: position only), candidate epoch, ttl seconds,
- * server id, adoptable previous server id or "".
+ * KEYS: offset, epoch, history, adoption record. ARGV: since, max entries (0: position only), candidate epoch,
+ * ttl seconds, server stamp, adoptable previous server stamp or "".
  * Returns {offset, epoch, [[id, [field, value, ...]], ...]}.
  */
 export const HISTORY_SCRIPT = `
-${readEpoch("ARGV[5]", "ARGV[6]")}
+${readEpoch("ARGV[5]", "ARGV[6]", "ARGV[4]")}
 if not epoch then
   epoch = ARGV[3]
-  redis.call('DEL', KEYS[1], KEYS[3])
-  redis.call('SET', KEYS[2], ARGV[5] .. ' ' .. epoch, 'EX', ARGV[4])
+  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
+  redis.call('SET', KEYS[2], epoch, 'EX', ARGV[4])
   return {0, epoch, {}}
 end
 local offset = tonumber(redis.call('GET', KEYS[1]) or '0')

@@ -7,6 +7,7 @@
 //                  back as a replica and is promoted again does not match the stamps of its first term.
 // A replica reports its master's replid, but its own run_id: a stale id read before a promotion still differs
 // from every stamp the old master wrote. Only spurious changes are possible, and those cost a resync.
+import { createHash } from "node:crypto";
 import { z } from "zod";
 
 const hex40 = z.string().regex(/^[0-9a-f]{40}$/);
@@ -16,10 +17,14 @@ function field(info: string, name: string): string | undefined {
   return match?.[1]?.trim();
 }
 
-/** The server id from the text of `INFO` (sections server and replication); undefined when a field is missing. */
+/**
+ * The server stamp from the text of `INFO` (sections server and replication): 16 hex digits of SHA-256 over
+ * `run_id/master_replid`, short enough to prefix the epoch (clients send epochs back, at most 64 characters);
+ * 64 bits make an accidental match negligible. Undefined when a field is missing.
+ */
 export function serverIdOf(info: string): string | undefined {
   const runId = hex40.safeParse(field(info, "run_id"));
   const replid = hex40.safeParse(field(info, "master_replid"));
   if (!runId.success || !replid.success) return undefined;
-  return `${runId.data}/${replid.data}`;
+  return createHash("sha256").update(`${runId.data}/${replid.data}`).digest("hex").slice(0, 16);
 }

@@ -73,7 +73,7 @@ interface ScriptCommands {
   rtgwPresenceList(...args: (string | number)[]): Promise<unknown>;
 }
 
-/** The scripts on a channel's offset, epoch and history keys (KEYS: those three). */
+/** The scripts on a channel's offset, epoch, history and adoption keys (KEYS: those four). */
 const CHANNEL_SCRIPTS: Array<["rtgwPublish" | "rtgwHistory", string]> = [
   ["rtgwPublish", PUBLISH_SCRIPT],
   ["rtgwHistory", HISTORY_SCRIPT],
@@ -370,7 +370,7 @@ class RedisBroker implements Broker {
       // connection object, and emits +node again, when it reconnects to that address).
       client.on("+node", (node: Redis) => {
         const key = `${node.options.host}:${node.options.port}`;
-        for (const [name, lua] of CHANNEL_SCRIPTS) node.defineCommand(name, { lua, numberOfKeys: 3 });
+        for (const [name, lua] of CHANNEL_SCRIPTS) node.defineCommand(name, { lua, numberOfKeys: 4 });
         this.nodeConnections.set(key, node as Redis & ScriptCommands);
         node.on("ready", () => this.readServerId(key, node));
         node.on("close", () => this.forgetServerId(key));
@@ -406,7 +406,7 @@ class RedisBroker implements Broker {
     );
     client.on("close", () => this.checkHealth());
     const scripts: Array<[keyof ScriptCommands, string, number]> = [
-      ...CHANNEL_SCRIPTS.map(([name, lua]) => [name, lua, 3] as [keyof ScriptCommands, string, number]),
+      ...CHANNEL_SCRIPTS.map(([name, lua]) => [name, lua, 4] as [keyof ScriptCommands, string, number]),
       ["rtgwPresenceJoin", PRESENCE_JOIN_SCRIPT, 2],
       ["rtgwPresenceLeave", PRESENCE_LEAVE_SCRIPT, 1],
       ["rtgwPresenceList", PRESENCE_LIST_SCRIPT, 1],
@@ -895,10 +895,11 @@ class RedisBroker implements Broker {
         keys.offset,
         keys.epoch,
         keys.history,
+        keys.adopted,
         pubsubChannel(channel),
         data,
         Date.now(),
-        newEpoch(),
+        `${target.id}-${newEpoch()}`,
         this.options.historySize,
         this.options.historyTtlSeconds,
         this.target.mode === "cluster" ? "1" : "0",
@@ -988,9 +989,10 @@ class RedisBroker implements Broker {
         keys.offset,
         keys.epoch,
         keys.history,
+        keys.adopted,
         since,
         positionOnly ? 0 : this.options.historySize,
-        newEpoch(),
+        `${target.id}-${newEpoch()}`,
         this.options.historyTtlSeconds,
         target.id,
         target.adopt,

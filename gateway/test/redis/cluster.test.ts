@@ -189,13 +189,14 @@ describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000
     const slot = keySlot(pubsubChannel(channel));
     const owner = cluster.nodeClient(slots.find(([lo, hi]) => slot >= lo && slot <= hi)?.[2][1] as number);
     const epochKey = channelKeys(channel).epoch;
-    const stored = (await owner.get(epochKey)) as string;
-    assert.equal(stored.split(" ")[1], first.epoch, "the epoch key holds `<server id> <epoch>`");
-    await owner.set(epochKey, `${"0".repeat(40)}/${"0".repeat(40)} ${first.epoch}`, "KEEPTTL");
+    assert.match(first.epoch, /^[0-9a-f]{16}-[0-9a-f]{16}$/, "epochs are `<server stamp>-<random>`");
+    assert.equal(await owner.get(epochKey), first.epoch);
+    await owner.set(epochKey, `${"0".repeat(16)}${first.epoch.slice(16)}`, "KEEPTTL");
     await owner.set(channelKeys(channel).offset, "1");
 
     const next = await a.broker.publish(channel, "3");
     assert.notEqual(next.epoch, first.epoch);
+    assert.notEqual(next.epoch, `${"0".repeat(16)}${first.epoch.slice(16)}`);
     assert.equal(next.offset, 1);
     await until("3", () => b.rec.messages.length === 3);
     assert.deepEqual(b.rec.timeline(channel), [1, 2, "resync@0", 1]);
