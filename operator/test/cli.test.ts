@@ -14,7 +14,7 @@ import { stringify } from "yaml";
 import { crdYaml } from "../src/api/crd.js";
 import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
 import type { FakeApiServer } from "../test-support/fake-apiserver/server.js";
-import { eventually, fakeCluster } from "./helpers.js";
+import { eventually, fakeCluster, gatewayCr } from "./helpers.js";
 
 let server: FakeApiServer;
 let dir: string;
@@ -107,12 +107,7 @@ describe("rtgw CLI", () => {
       version: VERSION,
       namespace: "default",
       plural: PLURAL,
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: "RealtimeGateway",
-        metadata: { name: "cli" },
-        spec: { image: "x", redis: { url: "redis://r" } },
-      },
+      body: gatewayCr("cli", { image: "x", redis: { url: "redis://r" } }),
     });
     await eventually("Deployment", () => server.get("apps/v1", "Deployment", "default", "cli"), 10_000);
     // --namespace scopes every informer to that namespace.

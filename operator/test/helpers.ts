@@ -1,6 +1,7 @@
 // Shared test plumbing: a fake API server with the CRD, the real client-node against it, and polling.
 import pino from "pino";
 import { realtimeGatewayCrd } from "../src/api/crd.js";
+import { GROUP, VERSION } from "../src/api/realtimegateway.js";
 import { kubeFromConfig } from "../src/kube.js";
 import { FakeApiServer, type FakeApiServerOptions } from "../test-support/fake-apiserver/server.js";
 
@@ -34,4 +35,9 @@ export async function eventually<T>(
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from "../../test-support/wait.js";
+
+/** A RealtimeGateway to create (the CRD's defaults fill what `spec` leaves out). */
+export function gatewayCr(name: string, spec: Record<string, unknown>, namespace = "default") {
+  return { apiVersion: `${GROUP}/${VERSION}`, kind: "RealtimeGateway", metadata: { name, namespace }, spec };
+}

@@ -16,7 +16,7 @@ import { kubeFromConfig, type LeaseClient } from "../src/kube.js";
 import { LeaderElector } from "../src/leader.js";
 import { type RunningOperator, startOperator } from "../src/main.js";
 import type { FakeApiServer } from "../test-support/fake-apiserver/server.js";
-import { eventually, fakeCluster, quietLog } from "./helpers.js";
+import { eventually, fakeCluster, gatewayCr, quietLog } from "./helpers.js";
 
 // Whole seconds (the Lease stores leaseDurationSeconds); step-down (renewDeadline + one retry) leaves ~1.2 s of margin
 // before the Lease could pass to another replica.
@@ -189,12 +189,7 @@ describe("leader election", () => {
         version: VERSION,
         namespace: "default",
         plural: PLURAL,
-        body: {
-          apiVersion: `${GROUP}/${VERSION}`,
-          kind: "RealtimeGateway",
-          metadata: { name: "le" },
-          spec: { image: "x", redis: { url: "redis://r" } },
-        },
+        body: gatewayCr("le", { image: "x", redis: { url: "redis://r" } }),
       });
       await eventually(
         "reconciled by the leader",

@@ -7,7 +7,7 @@ import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
 import { kubeFromConfig } from "../src/kube.js";
 import { type RunningOperator, startOperator } from "../src/main.js";
 import type { FakeApiServer } from "../test-support/fake-apiserver/server.js";
-import { eventually, fakeCluster, quietLog, sleep } from "./helpers.js";
+import { eventually, fakeCluster, gatewayCr, quietLog, sleep } from "./helpers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary JSON
 type Obj = Record<string, any>;
@@ -21,14 +21,6 @@ let core: CoreV1Api;
 
 const gvr = { group: GROUP, version: VERSION, namespace: ns, plural: PLURAL };
 
-function cr(name: string, spec: Obj): Obj {
-  return {
-    apiVersion: `${GROUP}/${VERSION}`,
-    kind: "RealtimeGateway",
-    metadata: { name, namespace: ns },
-    spec,
-  };
-}
 const getGw = (name: string) =>
   server.get(`${GROUP}/${VERSION}`, "RealtimeGateway", ns, name) as Obj | undefined;
 const getDep = (name: string) => server.get("apps/v1", "Deployment", ns, name) as Obj | undefined;
@@ -88,7 +80,7 @@ describe("operator against the fake API server", () => {
   it("create → owned objects with owner references, status with selector and observedGeneration", async () => {
     await custom.createNamespacedCustomObject({
       ...gvr,
-      body: cr("chat", { image: "rtgw:1", redis: { url: "redis://redis:6379" } }),
+      body: gatewayCr("chat", { image: "rtgw:1", redis: { url: "redis://redis:6379" } }),
     });
     const gw = await eventually("status written", () => {
       const g = getGw("chat");
@@ -279,7 +271,7 @@ describe("operator against the fake API server", () => {
   it("a missing Secret → Degraded + Event; recovered when the Secret appears", async () => {
     await custom.createNamespacedCustomObject({
       ...gvr,
-      body: cr("secure", {
+      body: gatewayCr("secure", {
         image: "rtgw:1",
         redis: { secretRef: { name: "redis-url", key: "url" } },
         auth: { jwtSecretRef: { name: "jwt", key: "secret" } },
@@ -393,7 +385,7 @@ describe("operator against the fake API server", () => {
       const laxCustom = laxKc.makeApiClient(CustomObjectsApi);
       await laxCustom.createNamespacedCustomObject({
         ...gvr,
-        body: cr("bad", {
+        body: gatewayCr("bad", {
           image: "x",
           redis: { url: "redis://a", secretRef: { name: "s", key: "k" } },
           autoscaling: { minReplicas: 9, maxReplicas: 3 },
@@ -401,7 +393,7 @@ describe("operator against the fake API server", () => {
       });
       await laxCustom.createNamespacedCustomObject({
         ...gvr,
-        body: cr("good", { image: "x", redis: { url: "redis://a" } }),
+        body: gatewayCr("good", { image: "x", redis: { url: "redis://a" } }),
       });
       const bad = await eventually("Degraded", () => {
         const g = lax.get(`${GROUP}/${VERSION}`, "RealtimeGateway", ns, "bad") as Obj | undefined;
