@@ -9,6 +9,7 @@ import { type Client, connect } from "../../../client/src/index.js";
 import type { GatewayProcess } from "../../../test-support/gateway.js";
 import { type RedisServer, startRedis } from "../../../test-support/redis.js";
 import { pubsubChannel } from "../../src/broker/redis-keys.js";
+import { range } from "./broker-support.js";
 import {
   httpPublish,
   readyStatus,
@@ -20,8 +21,6 @@ import {
   tally,
   until,
 } from "./fleet.js";
-
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe("three gateways on one Redis", { timeout: 180_000 }, () => {
   let redis: RedisServer;

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { type Client, connect } from "../../../client/src/index.js";
 import { ServiceEndpoints, serviceWebSocket } from "../../../test-support/cluster/service.js";
+import type { ClientTotals } from "./report.js";
 
 const command = z.discriminatedUnion("type", [
   z.object({
@@ -37,17 +38,10 @@ export interface ClientTick {
   messages: number;
 }
 
-export interface ClientResult {
+/** A client process's totals as the run sums them, plus what only the process knows. */
+export interface ClientResult extends ClientTotals {
   type: "result";
-  clients: number;
   closedEarly: number;
-  received: number;
-  lost: number;
-  duplicated: number;
-  outOfOrder: number;
-  resyncs: number;
-  failedSubscriptions: number;
-  reconnects: number;
 }
 
 interface Tracked {
