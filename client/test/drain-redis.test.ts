@@ -7,7 +7,7 @@ import { WebSocket } from "ws";
 import { type GatewayProcess, startGateway } from "../../test-support/gateway.js";
 import { type RedisServer, startRedis } from "../../test-support/redis.js";
 import { type Client, connect, type ResyncEvent, RtgwError } from "../src/index.js";
-import { type Balancer, httpPublish, recordingWebSocket, startBalancer, stateLog, until } from "./helpers.js";
+import { type Balancer, httpPublish, recordedSubscriber, startBalancer, until } from "./helpers.js";
 
 const API_KEY = "client-drain-key-0123456789";
 
@@ -42,22 +42,16 @@ describe("drain across gateways on Redis", { timeout: 90_000 }, () => {
 
   it("no loss, no duplicate, reconnects wait afterMs and spread over the window", async (t) => {
     const channel = "feed:drain";
-    const subscribers = Array.from({ length: 20 }, () => {
-      const recorder = recordingWebSocket();
-      const client = connect(balancer.wsUrl, {
-        WebSocket: recorder.WebSocket,
-        backoff: { baseMs: 50, maxMs: 1_000 },
-      });
-      clients.push(client);
-      const got: number[] = [];
-      const notices: Array<{ at: number; afterMs: number }> = [];
-      const resyncs: ResyncEvent[] = [];
-      client.on("reconnect", (n) => notices.push({ at: Date.now(), afterMs: n.afterMs }));
-      client.on("resync", (e) => resyncs.push(e));
-      const states = stateLog(client);
-      const ready = client.subscribe(channel, (_data, meta) => got.push(meta.offset)).ready;
-      return { client, got, notices, resyncs, states, log: recorder.log, ready };
-    });
+    const subscribers = Array.from({ length: 20 }, () =>
+      recordedSubscriber((recording) => {
+        const client = connect(balancer.wsUrl, {
+          WebSocket: recording,
+          backoff: { baseMs: 50, maxMs: 1_000 },
+        });
+        clients.push(client);
+        return client;
+      }, channel),
+    );
     await Promise.all(subscribers.map((s) => s.ready));
     assert.ok(subscribers.every((s) => s.client.node === "gw-a"));
 

@@ -5,8 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { SignJWT } from "jose";
 import { WebSocket } from "ws";
 import { type GatewayProcess, startGateway } from "../../test-support/gateway.js";
-import { type Client, connect, type PresenceEvent, type ResyncEvent, RtgwError } from "../src/index.js";
-import { httpPublish, recordingWebSocket, stateLog, until } from "./helpers.js";
+import { type Client, connect, type PresenceEvent, RtgwError } from "../src/index.js";
+import { httpPublish, recordedSubscriber, recordingWebSocket, stateLog, until } from "./helpers.js";
 
 const API_KEY = "client-test-key-0123456789";
 const clients: Client[] = [];
@@ -88,18 +88,12 @@ describe("client ⇄ gateway (memory broker)", { timeout: 60_000 }, () => {
 
   it("shed under flow: waits the server's afterMs, resumes with since/epoch, no loss, no duplicate", async () => {
     const channel = "feed:shed";
-    const subscribers = Array.from({ length: 3 }, () => {
-      const recorder = recordingWebSocket();
-      const client = open(gw.wsUrl, { WebSocket: recorder.WebSocket, backoff: { baseMs: 50, maxMs: 500 } });
-      const got: number[] = [];
-      const notices: Array<{ at: number; afterMs: number }> = [];
-      const resyncs: ResyncEvent[] = [];
-      client.on("reconnect", (n) => notices.push({ at: Date.now(), afterMs: n.afterMs }));
-      client.on("resync", (e) => resyncs.push(e));
-      const states = stateLog(client);
-      const ready = client.subscribe(channel, (_data, meta) => got.push(meta.offset)).ready;
-      return { client, got, notices, resyncs, states, log: recorder.log, ready };
-    });
+    const subscribers = Array.from({ length: 3 }, () =>
+      recordedSubscriber(
+        (recording) => open(gw.wsUrl, { WebSocket: recording, backoff: { baseMs: 50, maxMs: 500 } }),
+        channel,
+      ),
+    );
     // Every stream starts at its ack: publishing before it would fall before offset 1 of that subscriber.
     await Promise.all(subscribers.map((s) => s.ready));
 

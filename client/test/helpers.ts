@@ -2,7 +2,7 @@
 // with a deadline, and HTTP publishing.
 import { createConnection as connectTcp, createServer, type Socket } from "node:net";
 import { WebSocket } from "ws";
-import type { Client, StateChange } from "../src/index.js";
+import type { Client, ResyncEvent, StateChange } from "../src/index.js";
 
 export interface SocketLog {
   /** How many sockets the client created. */
@@ -33,6 +33,23 @@ export function stateLog(client: Client): Array<StateChange & { at: number }> {
   const log: Array<StateChange & { at: number }> = [];
   client.on("state", (change) => log.push({ ...change, at: Date.now() }));
   return log;
+}
+
+/**
+ * A client on a recording WebSocket, subscribed to `channel`, keeping everything the drain and shed tests check:
+ * offsets received, reconnect notices, resyncs, state changes, frames sent, and the subscription's first ack.
+ */
+export function recordedSubscriber(open: (WebSocketClass: typeof WebSocket) => Client, channel: string) {
+  const recorder = recordingWebSocket();
+  const client = open(recorder.WebSocket);
+  const got: number[] = [];
+  const notices: Array<{ at: number; afterMs: number }> = [];
+  const resyncs: ResyncEvent[] = [];
+  client.on("reconnect", (n) => notices.push({ at: Date.now(), afterMs: n.afterMs }));
+  client.on("resync", (e) => resyncs.push(e));
+  const states = stateLog(client);
+  const ready = client.subscribe(channel, (_data, meta) => got.push(meta.offset)).ready;
+  return { client, got, notices, resyncs, states, log: recorder.log, ready };
 }
 
 export async function httpPublish(
