@@ -437,8 +437,7 @@ class RedisBroker implements Broker {
   private connectionOf(key: string): Redis | undefined {
     const command = this.command;
     if (!command) return undefined;
-    if (!(command instanceof Cluster)) return command;
-    return command.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === key);
+    return command instanceof Cluster ? this.nodeConnections.get(key) : command;
   }
 
   /** Read the missing ids (`all`: every id again). */
