@@ -22,6 +22,8 @@ COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund --loglevel=error
 COPY tsconfig.json ./
 COPY src ./src
+COPY protocol ./protocol
+COPY dev-cluster ./dev-cluster
 COPY gateway/src ./gateway/src
 COPY client/src ./client/src
 COPY operator/src ./operator/src

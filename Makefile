@@ -116,4 +116,4 @@ k6-typecheck: setup
 # Cluster in a box: fake API server + the operator + simulated pods running real gateways + Redis + 62,000 SDK
 # clients. Writes loadtest/results/e2e.json and e2e.html; fails when a check fails (see README, autoscaling).
 e2e: setup-test
-	node --import tsx loadtest/src/e2e/main.ts --scenario full --out loadtest/results
+	node --import tsx test/e2e/main.ts --scenario full --out loadtest/results

@@ -11,7 +11,7 @@ import {
   type PublishFrame,
   type ServerFrame,
   TERMINAL_CLOSE_CODES,
-} from "../../gateway/src/protocol.js";
+} from "../../protocol/index.js";
 import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF, type RandomSource } from "./backoff.js";
 import { ChannelStream, type ResyncReason, type StreamOutput } from "./channel-stream.js";
 import { RtgwError } from "./errors.js";

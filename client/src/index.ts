@@ -1,7 +1,7 @@
 // realtime-gateway client SDK: connect, subscribe, publish, presence, state events.
 // ESM, no Node-only imports: runs in browsers and, with an injected WebSocket (e.g. `ws`), in Node 20.
-export type { ErrorCode, PresenceMember } from "../../gateway/src/protocol.js";
-export { CloseCode } from "../../gateway/src/protocol.js";
+export type { ErrorCode, PresenceMember } from "../../protocol/index.js";
+export { CloseCode } from "../../protocol/index.js";
 export { type BackoffPolicy, backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
 export type { ResyncReason } from "./channel-stream.js";
 export {

@@ -1,10 +1,10 @@
 // The hub: local fan-out of broker messages through uWS native topics, per-channel refcounts towards the
 // broker, and gap- and duplicate-free `since` recovery even when the broker is asynchronous.
 import type { TemplatedApp } from "uWebSockets.js";
+import { encodeFrame, encodeMessage, encodeMessageBatch } from "../../protocol/index.js";
 import type { Broker, BrokerMessage, Position, PresenceEntry, PresenceEvent } from "./broker/broker.js";
 import type { Connection, Socket } from "./connection.js";
 import { deliveryLatency, messagesDelivered } from "./metrics.js";
-import { encodeFrame, encodeMessage, encodeMessageBatch } from "./protocol.js";
 import { SlowConsumerWatch } from "./slow-consumers.js";
 
 /** Topic carrying a channel's message frames. */

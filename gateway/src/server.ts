@@ -4,6 +4,7 @@ import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { CloseCode, channelName, encodeFrame } from "../../protocol/index.js";
 import { type Authenticator, type AuthResult, tokenFrom } from "./auth.js";
 import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
@@ -13,7 +14,6 @@ import { checkApiKey, readJsonBody, reply, sendJson, sendText } from "./http.js"
 import { Hub } from "./hub.js";
 import * as metrics from "./metrics.js";
 import { PAGE_HTML } from "./page.js";
-import { CloseCode, channelName, encodeFrame } from "./protocol.js";
 import { createSession } from "./session.js";
 
 export interface ServerDeps {

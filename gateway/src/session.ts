@@ -1,11 +1,5 @@
 // What the gateway does with each client frame. server.ts routes WebSocket messages here.
-import type { Broker } from "./broker/broker.js";
-import { BrokerUnavailableError } from "./broker/broker.js";
-import { matches } from "./channel-patterns.js";
-import type { GatewayConfig } from "./config.js";
-import type { Socket } from "./connection.js";
-import type { Hub } from "./hub.js";
-import { messagesReceived } from "./metrics.js";
+
 import {
   type ClientFrame,
   CloseCode,
@@ -13,7 +7,14 @@ import {
   ErrorCode,
   encodeError,
   encodeFrame,
-} from "./protocol.js";
+} from "../../protocol/index.js";
+import type { Broker } from "./broker/broker.js";
+import { BrokerUnavailableError } from "./broker/broker.js";
+import { matches } from "./channel-patterns.js";
+import type { GatewayConfig } from "./config.js";
+import type { Socket } from "./connection.js";
+import type { Hub } from "./hub.js";
+import { messagesReceived } from "./metrics.js";
 import { newBucket, take } from "./rate-limit.js";
 
 export interface SessionDeps {

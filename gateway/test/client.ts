@@ -1,6 +1,6 @@
 // A test WebSocket client (`ws`) that records every server frame and waits for the ones a test expects.
 import WebSocket from "ws";
-import { decodeServerFrames, type ServerFrame } from "../src/protocol.js";
+import { decodeServerFrames, type ServerFrame } from "../../protocol/index.js";
 
 export interface TestClient {
   ws: WebSocket;

@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
+import { decodeClientFrame, type ServerFrame } from "../../protocol/index.js";
 import type { GatewayProcess } from "../../test-support/gateway.js";
 import { startGateway } from "../../test-support/gateway.js";
-import { decodeClientFrame, type ServerFrame } from "../src/protocol.js";
 import { connect, type TestClient } from "./client.js";
 
 const RUNS = 200;

@@ -1,9 +1,9 @@
 // The wire protocol against a real gateway process: every frame type and error code, batching, `since`.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { MessageFrame, ServerFrame } from "../../protocol/index.js";
 import type { GatewayProcess } from "../../test-support/gateway.js";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
-import type { MessageFrame, ServerFrame } from "../src/protocol.js";
 import { connect, metric, type TestClient } from "./client.js";
 
 const API_KEY = "test-api-key-0123";

@@ -4,12 +4,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pino from "pino";
+import type { MessageFrame } from "../../protocol/index.js";
 import { freePort } from "../../test-support/ports.js";
 import { createAuthenticator } from "../src/auth.js";
 import type { Broker } from "../src/broker/broker.js";
 import { createMemoryBroker } from "../src/broker/memory.js";
 import { parseConfig } from "../src/config.js";
-import type { MessageFrame } from "../src/protocol.js";
 import { createGatewayServer } from "../src/server.js";
 import { connect, type TestClient } from "./client.js";
 

@@ -13,9 +13,9 @@ import {
   type WsFrame,
 } from "../../loadtest/src/ws/frame-codec.js";
 import { expectedAccept, newSecWebSocketKey, upgradeRequest } from "../../loadtest/src/ws/handshake.js";
+import { CloseCode, decodeServerFrames } from "../../protocol/index.js";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { until } from "../../test-support/wait.js";
-import { CloseCode, decodeServerFrames } from "../src/protocol.js";
 import { connect, metric, type TestClient } from "./client.js";
 
 /** A WebSocket on a plain TCP socket we control: it can stop reading (pause) and resume later. */

@@ -2,7 +2,7 @@
 // Shared by the k6 scripts. k6 runs scripts in its own JavaScript runtime and cannot load the gateway's
 // TypeScript protocol module, so the few frames used here are written out as DESIGN.md documents them
 // (subscribe with `since`, message, ack, reconnect); loadtest/test/k6-scripts.test.ts checks them against
-// gateway/src/protocol.ts.
+// protocol/index.ts.
 
 /** @param {string} name @param {string} fallback */
 export function env(name, fallback) {

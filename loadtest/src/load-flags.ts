@@ -2,7 +2,7 @@
 // The bounds are runLoad's own (load/run-load.ts), so whatever passes here also passes there.
 import { decodeJwt } from "jose";
 import { z } from "zod";
-import { channelName, MAX_CHANNEL_LENGTH } from "../../gateway/src/protocol.js";
+import { channelName, MAX_CHANNEL_LENGTH } from "../../protocol/index.js";
 import {
   booleanFlag,
   choiceFlag,

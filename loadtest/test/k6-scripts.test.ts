@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { decodeClientFrame, decodeServerFrames } from "../../gateway/src/protocol.js";
+import { decodeClientFrame, decodeServerFrames } from "../../protocol/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const K6 = path.join(ROOT, "loadtest/k6");

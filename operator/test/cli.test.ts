@@ -11,9 +11,9 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { stringify } from "yaml";
+import type { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
 import { crdYaml } from "../src/api/crd.js";
 import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
-import type { FakeApiServer } from "../test-support/fake-apiserver/server.js";
 import { eventually, fakeCluster, gatewayCr } from "./helpers.js";
 
 let server: FakeApiServer;

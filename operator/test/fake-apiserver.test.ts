@@ -11,8 +11,8 @@ import {
   type V1ConfigMap,
   Watch,
 } from "@kubernetes/client-node";
+import { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
 import { realtimeGatewayCrd } from "../src/api/crd.js";
-import { FakeApiServer } from "../test-support/fake-apiserver/server.js";
 
 let server: FakeApiServer;
 let core: CoreV1Api;

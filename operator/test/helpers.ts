@@ -1,9 +1,9 @@
 // Shared test plumbing: a fake API server with the CRD, the real client-node against it, and polling.
 import pino from "pino";
+import { FakeApiServer, type FakeApiServerOptions } from "../../dev-cluster/apiserver/server.js";
 import { realtimeGatewayCrd } from "../src/api/crd.js";
 import { GROUP, VERSION } from "../src/api/realtimegateway.js";
 import { kubeFromConfig } from "../src/kube.js";
-import { FakeApiServer, type FakeApiServerOptions } from "../test-support/fake-apiserver/server.js";
 
 export const quietLog = pino({ level: process.env.RTGW_TEST_LOG ?? "silent" });
 

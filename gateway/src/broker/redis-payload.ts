@@ -4,7 +4,7 @@
 //   presence: p<j|l>|<member JSON>
 // The gateway channel itself is carried by the pub/sub channel name (redis-keys.ts). A header of
 // separators instead of a JSON envelope means the data is never parsed or re-serialized on the way through.
-import { presenceMember } from "../protocol.js";
+import { presenceMember } from "../../../protocol/index.js";
 import type { BrokerMessage, PresenceEntry, PresenceEvent } from "./broker.js";
 
 export type DecodedPayload =

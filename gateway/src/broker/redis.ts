@@ -7,7 +7,7 @@ import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { Histogram, type Registry } from "prom-client";
 import { z } from "zod";
-import { presenceMember } from "../protocol.js";
+import { presenceMember } from "../../../protocol/index.js";
 import {
   type Broker,
   type BrokerEvents,

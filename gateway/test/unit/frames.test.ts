@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { config, globalConfig } from "zod/v4/core";
-import { batchFrames } from "../../src/hub.js";
-import { effectiveMaxConnections, parseOpenFileLimit } from "../../src/limits.js";
 import {
   decodeClientFrame,
   decodeServerFrames,
   encodeMessage,
   encodeMessageBatch,
-} from "../../src/protocol.js";
+} from "../../../protocol/index.js";
+import { batchFrames } from "../../src/hub.js";
+import { effectiveMaxConnections, parseOpenFileLimit } from "../../src/limits.js";
 
 describe("client frame parsing", () => {
   const good: [string, string][] = [

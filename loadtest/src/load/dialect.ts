@@ -1,6 +1,6 @@
-// How a load connection talks to each system under test: our protocol (gateway/src/protocol.ts, which the
+// How a load connection talks to each system under test: our protocol (protocol/index.ts, which the
 // bare uWS baseline also speaks) or Socket.IO's engine.io framing. Pure text in, events out.
-import { decodeServerFrames, encodeFrame } from "../../../gateway/src/protocol.js";
+import { decodeServerFrames, encodeFrame } from "../../../protocol/index.js";
 
 export type Incoming =
   | { kind: "ready" }

@@ -2,7 +2,7 @@
 // publisher WebSocket connection. Each message carries its send time so receivers can measure latency.
 import http from "node:http";
 import { z } from "zod";
-import { ackFrame, encodeFrame, errorFrame } from "../../../gateway/src/protocol.js";
+import { ackFrame, encodeFrame, errorFrame } from "../../../protocol/index.js";
 import { LeanSocket, parseWsUrl } from "../ws/lean-socket.js";
 
 export interface Publisher {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeClientFrame } from "../../../gateway/src/protocol.js";
+import { decodeClientFrame } from "../../../protocol/index.js";
 import { rtgwDialect, socketIoDialect } from "../../src/load/dialect.js";
 
 const bytes = (text: string) => Buffer.from(text, "utf8");

@@ -3,12 +3,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Command } from "commander";
+import { parseE2eFlags } from "../../../test/e2e/flags.js";
+import { SCENARIOS as E2E_SCENARIOS } from "../../../test/e2e/scenario.js";
 import { SCENARIOS } from "../../src/bench/run-bench.js";
 import { BENCH_SCENARIOS, BENCH_SYSTEMS, parseBenchFlags } from "../../src/bench-flags.js";
 import { parseBoxFlags } from "../../src/box-flags.js";
 import { benchCommand, loadCommand } from "../../src/command.js";
-import { SCENARIOS as E2E_SCENARIOS } from "../../src/e2e/scenario.js";
-import { parseE2eFlags } from "../../src/e2e-flags.js";
 import { type LoadOptions, loadOptions } from "../../src/load/run-load.js";
 import { isLoopbackWsUrl, parseLoadFlags } from "../../src/load-flags.js";
 

@@ -4,9 +4,9 @@
 // rebalance must shed onto new pods, and every published message must reach every subscriber exactly once.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { summarize, verdict } from "../../../loadtest/src/e2e/report.js";
-import { runScenario } from "../../../loadtest/src/e2e/run.js";
-import { SCENARIOS } from "../../../loadtest/src/e2e/scenario.js";
+import { summarize, verdict } from "../../../test/e2e/report.js";
+import { runScenario } from "../../../test/e2e/run.js";
+import { SCENARIOS } from "../../../test/e2e/scenario.js";
 
 test("cluster in a box (small): autoscale up and down, rebalance, no loss", {
   timeout: 170_000,

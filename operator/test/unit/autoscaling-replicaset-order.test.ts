@@ -2,11 +2,7 @@
 // scale-down removes the emptiest pods.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  parseDeletionCost,
-  podsToDelete,
-  type RankedPod,
-} from "../../../test-support/cluster/replicaset-order.js";
+import { parseDeletionCost, podsToDelete, type RankedPod } from "../../../dev-cluster/replicaset-order.js";
 
 function pod(name: string, over: Partial<RankedPod> = {}): RankedPod {
   return {

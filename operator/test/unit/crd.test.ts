@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { evaluate } from "@marcbachmann/cel-js";
 import { parse } from "yaml";
+import { makeCrdValidator } from "../../../dev-cluster/apiserver/crd-validator.js";
 import { crdYaml, openApiSchema, realtimeGatewayCrd } from "../../src/api/crd.js";
 import {
   autoscalingRules,
@@ -13,7 +14,6 @@ import {
   redisRules,
   specRules,
 } from "../../src/api/realtimegateway.js";
-import { makeCrdValidator } from "../../test-support/fake-apiserver/crd-validator.js";
 
 type Node = Record<string, unknown>;
 

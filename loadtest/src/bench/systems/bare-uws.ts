@@ -6,7 +6,7 @@
 import uWS from "uWebSockets.js";
 import { Redis } from "ioredis";
 import { z } from "zod";
-import { encodeMessage } from "../../../../gateway/src/protocol.js";
+import { encodeMessage } from "../../../../protocol/index.js";
 
 const env = z
   .object({ BENCH_PORT: z.coerce.number().int().positive(), BENCH_REDIS_URL: z.string().optional() })

@@ -1,9 +1,9 @@
-// `make e2e` flags (loadtest/src/e2e/main.ts): node's parseArgs splits argv, zod checks the values; an unknown
+// `make e2e` flags (test/e2e/main.ts): node's parseArgs splits argv, zod checks the values; an unknown
 // flag or a bad value comes back as sentences naming the flag, which main prints before exiting 2.
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { type FlagResult, parseFlags, says, textFlag } from "../../src/flags.js";
-import { SCENARIOS, type Scenario } from "./e2e/scenario.js";
+import { SCENARIOS, type Scenario } from "./scenario.js";
 
 export interface E2eOptions {
   scenario: Scenario;

@@ -1,9 +1,9 @@
-// `make e2e` (and `rtgw`-less direct use): node --import tsx loadtest/src/e2e/main.ts [--scenario full|small]
+// `make e2e` (and `rtgw`-less direct use): node --import tsx test/e2e/main.ts [--scenario full|small]
 //   [--out DIR]. Writes DIR/e2e.json and DIR/e2e.html (default loadtest/results); exits 1 when a check fails.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { flagsOrExit } from "../../../src/flags.js";
-import { parseE2eFlags } from "../e2e-flags.js";
+import { flagsOrExit } from "../../src/flags.js";
+import { parseE2eFlags } from "./flags.js";
 import { renderHtml, summarize, verdict } from "./report.js";
 import { runScenario } from "./run.js";
 

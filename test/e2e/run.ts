@@ -7,18 +7,18 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
-import { realtimeGatewayCrd } from "../../../operator/src/api/crd.js";
-import { PRE_STOP_SECONDS } from "../../../operator/src/render/deployment.js";
-import { FakeApiServer } from "../../../operator/test-support/fake-apiserver/server.js";
-import { collection, KubeRest } from "../../../test-support/cluster/kube-rest.js";
-import { type PodEvent, PodSimulator } from "../../../test-support/cluster/pod-simulator.js";
-import { startEndpointsFeed } from "../../../test-support/cluster/service.js";
-import { startRedis } from "../../../test-support/redis.js";
+import { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
+import { collection, KubeRest } from "../../dev-cluster/kube-rest.js";
+import { type PodEvent, PodSimulator } from "../../dev-cluster/pod-simulator.js";
+import { startEndpointsFeed } from "../../dev-cluster/service.js";
+import { realtimeGatewayCrd } from "../../operator/src/api/crd.js";
+import { PRE_STOP_SECONDS } from "../../operator/src/render/deployment.js";
+import { startRedis } from "../../test-support/redis.js";
 import type { ClientResult, ClientTick } from "./clients.js";
 import type { ClientTotals, PodDeletion, RunFacts, Sample, ScalingEvent } from "./report.js";
 import { expectedReplicas, type Scenario } from "./scenario.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const NS = "e2e";
 const NAME = "chat";
 
@@ -180,7 +180,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     const results: ClientResult[] = [];
     const workers = await Promise.all(
       Array.from({ length: sc.processes }, async (_, i) => {
-        const child = fork(join(ROOT, "loadtest/src/e2e/clients.ts"), [], {
+        const child = fork(join(ROOT, "test/e2e/clients.ts"), [], {
           cwd: ROOT,
           execArgv: ["--import", "tsx", "--max-old-space-size=2048"],
           stdio: ["ignore", "inherit", "inherit", "ipc"],

@@ -3,8 +3,8 @@
 // exactly once and in order from the subscription's start to the channel's last published offset.
 // Parent → child: config, open, close, finish. Child → parent: a tick per second, then the result.
 import { z } from "zod";
-import { type Client, connect } from "../../../client/src/index.js";
-import { ServiceEndpoints, serviceWebSocket } from "../../../test-support/cluster/service.js";
+import { type Client, connect } from "../../client/src/index.js";
+import { ServiceEndpoints, serviceWebSocket } from "../../dev-cluster/service.js";
 import type { ClientTotals } from "./report.js";
 
 const command = z.discriminatedUnion("type", [

@@ -7,12 +7,18 @@
 //   node --import tsx loadtest/src/bench/sweep-cost.ts [connections] [channels] [bytes] [rate/s] [bound bytes]
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import type { WorkerConfig } from "../load/ipc.js";
-import { channelNames, sourceAddresses, splitConnections } from "../load/plan.js";
-import { httpPublisher, type Publisher } from "../load/publisher.js";
-import { sumTicks } from "../load/report.js";
-import { WorkerPool } from "../load/worker-pool.js";
-import { BENCH_API_KEY, freePort, type ServerProcess, startSystem, wsUrlOf } from "./processes.js";
+import {
+  BENCH_API_KEY,
+  freePort,
+  type ServerProcess,
+  startSystem,
+  wsUrlOf,
+} from "../../loadtest/src/bench/processes.js";
+import type { WorkerConfig } from "../../loadtest/src/load/ipc.js";
+import { channelNames, sourceAddresses, splitConnections } from "../../loadtest/src/load/plan.js";
+import { httpPublisher, type Publisher } from "../../loadtest/src/load/publisher.js";
+import { sumTicks } from "../../loadtest/src/load/report.js";
+import { WorkerPool } from "../../loadtest/src/load/worker-pool.js";
 
 const positional = (name: string, fallback: number, max: number) =>
   z.coerce
