@@ -97,11 +97,7 @@ export function operatorCommand(): Command {
           .default("100"),
       )
       .action(async (flags: Record<string, unknown>) => {
-        const {
-          podName: _name,
-          podNamespace: _namespace,
-          ...config
-        } = flagsOrExit("rtgw operator", parseOperatorFlags(flags, process.env));
+        const config = flagsOrExit("rtgw operator", parseOperatorFlags(flags, process.env));
         const { runOperatorFromCli } = await import("./main.js");
         await runOperatorFromCli(config);
       })

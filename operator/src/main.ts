@@ -1,17 +1,17 @@
 // `rtgw operator`: config → Kubernetes client → health/metrics server → leader election → controllers.
 // Controllers are a list of { name, start(signal) }: each runs while this replica leads and stops when the term ends.
-import { createServer, type Server } from "node:http";
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { z } from "zod";
-import { AutoscalingController } from "./autoscaling/controller.js";
-import { kubeFromConfig as autoscalingKubeFromConfig } from "./autoscaling/kube.js";
-import { kubeFromConfig, type LeaseClient, type OperatorKube } from "./kube.js";
-import { LEASE_DEFAULTS, LeaderElector } from "./leader.js";
-import { type OperatorMetrics, operatorMetrics } from "./metrics.js";
-import { DEFAULT_TOKEN_BUCKET } from "./rate-limit.js";
-import { GatewayController, type Logger } from "./reconciler.js";
+import { AutoscalingController, type AutoscalingKube } from "./controllers/autoscaling/controller.js";
+import { GatewayController, type GatewayKube } from "./controllers/gateway/controller.js";
+import { serveHealth } from "./runtime/health-server.js";
+import { type Kube, kubeFromConfig } from "./runtime/kube.js";
+import { LEASE_DEFAULTS, LeaderElector } from "./runtime/leader-election.js";
+import type { Logger } from "./runtime/log.js";
+import { type OperatorMetrics, operatorMetrics } from "./runtime/metrics.js";
+import { DEFAULT_RETRY_BUCKET } from "./runtime/retry-rate-limit.js";
 
 export interface Controller {
   name: string;
@@ -32,11 +32,14 @@ export const operatorConfigSchema = z.object({
   /** The work queue's overall retry rate (default client-go's: 10 qps, burst 100). */
   queueQps: z.coerce.number().positive().optional(),
   queueBurst: z.coerce.number().int().min(1).optional(),
+  /** This pod (the chart sets both from the downward API): the leader identity and the Lease's default namespace. */
+  podName: z.string().min(1).optional(),
+  podNamespace: z.string().min(1).optional(),
 });
 export type OperatorConfig = z.output<typeof operatorConfigSchema>;
 
 export interface OperatorDeps {
-  kube: OperatorKube & { leases: LeaseClient };
+  kube: GatewayKube & Pick<Kube, "leases">;
   /** Extra controllers started beside the RealtimeGateway controller (tests; the autoscaler is added by main). */
   controllers?: (ctx: { log: Logger; namespace: string | undefined }) => Controller[];
   log: Logger;
@@ -75,8 +78,8 @@ export function startOperator(config: OperatorConfig, deps: OperatorDeps): Runni
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
       ...(deps.resyncMs ? { resyncMs: deps.resyncMs } : {}),
       rateLimit: {
-        qps: config.queueQps ?? DEFAULT_TOKEN_BUCKET.qps,
-        burst: config.queueBurst ?? DEFAULT_TOKEN_BUCKET.burst,
+        qps: config.queueQps ?? DEFAULT_RETRY_BUCKET.qps,
+        burst: config.queueBurst ?? DEFAULT_RETRY_BUCKET.burst,
       },
     });
     current = gateway;
@@ -135,36 +138,21 @@ export function startOperator(config: OperatorConfig, deps: OperatorDeps): Runni
   };
 }
 
-/** The autoscaling controller (operator/src/autoscaling/) as one more controller of the leader's term. */
-function autoscalingController(kc: KubeConfig, log: Logger, namespace: string | undefined): Controller {
+/** The autoscaling controller (controllers/autoscaling/) as one more controller of the leader's term. */
+function autoscalingController(
+  kube: AutoscalingKube,
+  log: Logger,
+  namespace: string | undefined,
+): Controller {
   return {
     name: "autoscaling",
     async start(signal) {
-      const c = new AutoscalingController({ kube: autoscalingKubeFromConfig(kc), namespace, logger: log });
+      const c = new AutoscalingController({ kube, namespace, logger: log });
       c.start();
       await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
       await c.stop();
     },
   };
-}
-
-function serveHealth(port: number, metrics: OperatorMetrics, ready: () => boolean): Server {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/healthz") {
-      res.writeHead(200).end("ok");
-    } else if (path === "/readyz") {
-      const ok = ready();
-      res.writeHead(ok ? 200 : 503).end(ok ? "ok" : "not ready");
-    } else if (path === "/metrics") {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-    } else res.writeHead(404).end();
-  });
-  server.listen(port);
-  return server;
 }
 
 export async function runOperatorFromCli(opts: Record<string, unknown>): Promise<void> {
@@ -179,15 +167,19 @@ export async function runOperatorFromCli(opts: Record<string, unknown>): Promise
   kc.loadFromDefault(); // in-cluster service account, or KUBECONFIG / ~/.kube/config
   if (!config.leaseNamespace) {
     config.leaseNamespace =
-      process.env.POD_NAMESPACE ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
+      config.podNamespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
   }
+  const identity = config.podName ?? `${hostname()}-${process.pid}`;
   const metrics = operatorMetrics();
+  // One client type, one instance per field manager: the autoscaler's scale and status writes stay its own.
   const op = startOperator(config, {
-    kube: kubeFromConfig(kc),
+    kube: kubeFromConfig(kc, undefined, identity),
     log,
     metrics,
-    identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
-    controllers: ({ namespace }) => [autoscalingController(kc, log, namespace)],
+    identity,
+    controllers: ({ namespace }) => [
+      autoscalingController(kubeFromConfig(kc, "rtgw-autoscaler", identity), log, namespace),
+    ],
   });
   // A standby is ready (it serves health and waits for the Lease); a leader once its caches synced.
   const health = serveHealth(

@@ -3,7 +3,7 @@ import pino from "pino";
 import { FakeApiServer, type FakeApiServerOptions } from "../../dev-cluster/apiserver/server.js";
 import { realtimeGatewayCrd } from "../src/api/crd.js";
 import { GROUP, VERSION } from "../src/api/realtimegateway.js";
-import { kubeFromConfig } from "../src/kube.js";
+import { kubeFromConfig } from "../src/runtime/kube.js";
 
 export const quietLog = pino({ level: process.env.RTGW_TEST_LOG ?? "silent" });
 

@@ -5,8 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
 import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
-import { kubeFromConfig } from "../src/kube.js";
 import { type RunningOperator, startOperator } from "../src/main.js";
+import { kubeFromConfig } from "../src/runtime/kube.js";
 import { eventually, fakeCluster, gatewayCr, quietLog, sleep } from "./helpers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary JSON

@@ -3,19 +3,15 @@
 // (the reconciler generates it), so applying it again would rotate it under running pods. Owner-referenced, so
 // deleting the RealtimeGateway removes it; render/deployment.ts hands it to the pods through a secretKeyRef.
 import type { RealtimeGateway } from "../api/realtimegateway.js";
-import { ADMIN_SECRET_KEY, commonLabels, names, ownerReference } from "./labels.js";
+import { ADMIN_SECRET_KEY, names } from "./labels.js";
+import { ownedMetadata } from "./metadata.js";
 
 export function renderAdminSecret(gw: RealtimeGateway, key: string) {
   return {
     apiVersion: "v1",
     kind: "Secret",
     type: "Opaque",
-    metadata: {
-      name: names.adminSecret(gw),
-      namespace: gw.metadata.namespace,
-      labels: commonLabels(gw),
-      ownerReferences: [ownerReference(gw)],
-    },
+    metadata: ownedMetadata(gw, names.adminSecret(gw)),
     data: { [ADMIN_SECRET_KEY]: Buffer.from(key).toString("base64") },
   };
 }

@@ -1,7 +1,8 @@
 // The non-secret gateway configuration as RTGW_* variables. Secrets are referenced from the pod (secretKeyRef),
 // never copied here.
 import type { RealtimeGateway } from "../api/realtimegateway.js";
-import { commonLabels, names, ownerReference } from "./labels.js";
+import { names } from "./labels.js";
+import { ownedMetadata } from "./metadata.js";
 
 export const GATEWAY_PORT = 8080;
 export const METRICS_PORT = 9090;
@@ -27,12 +28,7 @@ export function renderConfigMap(input: { gateway: RealtimeGateway }) {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: {
-      name: names.configMap(gw),
-      namespace: gw.metadata.namespace,
-      labels: commonLabels(gw),
-      ownerReferences: [ownerReference(gw)],
-    },
+    metadata: ownedMetadata(gw, names.configMap(gw)),
     data: gatewayConfig(gw),
   };
 }

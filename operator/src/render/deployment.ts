@@ -4,7 +4,8 @@
 import { createHash } from "node:crypto";
 import type { RealtimeGateway, SecretKeyRef } from "../api/realtimegateway.js";
 import { GATEWAY_PORT, gatewayConfig, METRICS_PORT } from "./configmap.js";
-import { ADMIN_SECRET_KEY, commonLabels, names, ownerReference, selectorLabels } from "./labels.js";
+import { ADMIN_SECRET_KEY, commonLabels, names, selectorLabels } from "./labels.js";
+import { ownedMetadata } from "./metadata.js";
 
 export const PRE_STOP_SECONDS = 5;
 export const GRACE_HEADROOM_SECONDS = 10;
@@ -61,12 +62,7 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: {
-      name: names.deployment(gw),
-      namespace: gw.metadata.namespace,
-      labels,
-      ownerReferences: [ownerReference(gw)],
-    },
+    metadata: ownedMetadata(gw, names.deployment(gw)),
     spec: {
       replicas: gw.spec.replicas,
       revisionHistoryLimit: 5,

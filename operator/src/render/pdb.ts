@@ -1,5 +1,6 @@
 import type { RealtimeGateway } from "../api/realtimegateway.js";
-import { commonLabels, names, ownerReference, selectorLabels } from "./labels.js";
+import { names, selectorLabels } from "./labels.js";
+import { ownedMetadata } from "./metadata.js";
 
 /** At most one gateway pod voluntarily disrupted at a time, so a node drain moves clients gradually. */
 export function renderPodDisruptionBudget(input: { gateway: RealtimeGateway }) {
@@ -7,12 +8,7 @@ export function renderPodDisruptionBudget(input: { gateway: RealtimeGateway }) {
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: {
-      name: names.podDisruptionBudget(gw),
-      namespace: gw.metadata.namespace,
-      labels: commonLabels(gw),
-      ownerReferences: [ownerReference(gw)],
-    },
+    metadata: ownedMetadata(gw, names.podDisruptionBudget(gw)),
     spec: {
       maxUnavailable: 1,
       selector: { matchLabels: selectorLabels(gw) },

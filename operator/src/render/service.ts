@@ -1,6 +1,7 @@
 import type { RealtimeGateway } from "../api/realtimegateway.js";
 import { GATEWAY_PORT, METRICS_PORT } from "./configmap.js";
-import { commonLabels, names, ownerReference, selectorLabels } from "./labels.js";
+import { names, selectorLabels } from "./labels.js";
+import { ownedMetadata } from "./metadata.js";
 
 /** The client-facing Service: WebSocket + HTTP API on spec.service.port, metrics for scrapers. */
 export function renderService(input: { gateway: RealtimeGateway }) {
@@ -8,12 +9,7 @@ export function renderService(input: { gateway: RealtimeGateway }) {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: {
-      name: names.service(gw),
-      namespace: gw.metadata.namespace,
-      labels: commonLabels(gw),
-      ownerReferences: [ownerReference(gw)],
-    },
+    metadata: ownedMetadata(gw, names.service(gw)),
     spec: {
       type: gw.spec.service.type,
       selector: selectorLabels(gw),
@@ -34,12 +30,7 @@ export function renderHeadlessService(input: { gateway: RealtimeGateway }) {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: {
-      name: names.headlessService(gw),
-      namespace: gw.metadata.namespace,
-      labels: commonLabels(gw),
-      ownerReferences: [ownerReference(gw)],
-    },
+    metadata: ownedMetadata(gw, names.headlessService(gw)),
     spec: {
       type: "ClusterIP",
       clusterIP: "None",

@@ -7,29 +7,66 @@ import { API_VERSION, KIND } from "../../src/api/realtimegateway.js";
 import {
   AutoscalingController,
   type AutoscalingControllerOptions,
+  type AutoscalingKube,
   autoscalerSpec,
-} from "../../src/autoscaling/controller.js";
-import { POD_DELETION_COST } from "../../src/autoscaling/deletion-cost.js";
-import type { AutoscalingKube, EventRecord, PodView } from "../../src/autoscaling/kube.js";
-import { parseMetric } from "../../src/autoscaling/pod-metrics.js";
+} from "../../src/controllers/autoscaling/controller.js";
+import { POD_DELETION_COST } from "../../src/controllers/autoscaling/deletion-cost.js";
+import { parseMetric } from "../../src/controllers/autoscaling/pod-metrics.js";
+import type { PodView } from "../../src/controllers/autoscaling/pods.js";
+import type { EventInput } from "../../src/runtime/events.js";
+import type { KubeObject, WatchEventType } from "../../src/runtime/kube.js";
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
+
+type Watcher = { kind: string; onEvent: (type: WatchEventType, obj: KubeObject) => void };
 
 interface FakeApi extends AutoscalingKube {
   gateway: Record<string, unknown> & { spec: Record<string, unknown>; status: Record<string, unknown> };
   rv: number;
   pods: PodView[];
   scales: number[];
+  /** Scale writes that fail (HTTP 500) before one succeeds. */
+  scaleFailuresLeft: number;
   statusWrites: Record<string, unknown>[];
   annotations: { pod: string; value: string }[];
-  events: EventRecord[];
+  events: EventInput[];
   secrets: Map<string, Record<string, string>>;
   conflictsLeft: number;
   /** Runs just before a conflicting write is rejected (another writer's change). */
   onConflict?: () => void;
+  watchers: Watcher[];
+}
+
+/** A PodView as the API server would serve the pod (what the pod informer caches). */
+function rawPod(p: PodView): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: p.name,
+      namespace: "prod",
+      labels: { "app.kubernetes.io/name": "realtime-gateway", "app.kubernetes.io/instance": "chat" },
+      annotations: { ...p.annotations },
+      creationTimestamp: new Date(p.createdAt).toISOString(),
+      ...(p.deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}),
+    },
+    status: {
+      phase: p.running ? "Running" : "Pending",
+      podIP: p.podIP,
+      conditions: [{ type: "Ready", status: p.ready ? "True" : "False" }],
+    },
+  };
 }
 
 function fakeApi(spec: Record<string, unknown>, pods: PodView[]): FakeApi {
+  const emit = (kind: string, obj: KubeObject) => {
+    for (const w of api.watchers) if (w.kind === kind) w.onEvent("MODIFIED", structuredClone(obj));
+  };
+  const bump = () => {
+    api.rv++;
+    (api.gateway.metadata as { resourceVersion: string }).resourceVersion = String(api.rv);
+    emit("RealtimeGateway", api.gateway as unknown as KubeObject);
+  };
   const api: FakeApi = {
     gateway: {
       apiVersion: API_VERSION,
@@ -53,28 +90,43 @@ function fakeApi(spec: Record<string, unknown>, pods: PodView[]): FakeApi {
     rv: 1,
     pods,
     scales: [],
+    scaleFailuresLeft: 0,
     statusWrites: [],
     annotations: [],
     events: [],
     secrets: new Map(),
     conflictsLeft: 0,
-    async listGateways() {
-      return [structuredClone(api.gateway)];
+    watchers: [],
+    async list(res) {
+      const items =
+        res.kind === "Pod" ? api.pods.map(rawPod) : [structuredClone(api.gateway) as unknown as KubeObject];
+      return { items, resourceVersion: String(api.rv) };
+    },
+    async watch(res, _ns, _params, onEvent) {
+      const w = { kind: res.kind, onEvent };
+      api.watchers.push(w);
+      return () => {
+        api.watchers = api.watchers.filter((x) => x !== w);
+      };
     },
     async getGateway() {
-      return structuredClone(api.gateway);
+      return structuredClone(api.gateway) as unknown as KubeObject;
     },
-    async listPods() {
-      return structuredClone(api.pods);
-    },
-    async scale(_ns, _name, replicas) {
+    async scaleGateway(_ns, _name, replicas) {
+      if (api.scaleFailuresLeft > 0) {
+        api.scaleFailuresLeft--;
+        throw new ApiException(500, "Internal Server Error", {}, {});
+      }
       api.scales.push(replicas);
       api.gateway.spec.replicas = replicas;
-      api.rv++;
-      (api.gateway.metadata as { resourceVersion: string }).resourceVersion = String(api.rv);
+      bump();
+      return String(api.rv);
     },
-    async replaceStatus(_ns, _name, object) {
-      const o = object as { metadata: { resourceVersion: string }; status: Record<string, unknown> };
+    async replaceGatewayStatus(object) {
+      const o = object as unknown as {
+        metadata: { resourceVersion: string };
+        status: Record<string, unknown>;
+      };
       if (api.conflictsLeft > 0) {
         api.conflictsLeft--;
         api.onConflict?.();
@@ -83,22 +135,24 @@ function fakeApi(spec: Record<string, unknown>, pods: PodView[]): FakeApi {
       if (o.metadata.resourceVersion !== String(api.rv)) throw new ApiException(409, "Conflict", {}, {});
       api.statusWrites.push(o.status);
       api.gateway.status = o.status;
-      api.rv++;
-      (api.gateway.metadata as { resourceVersion: string }).resourceVersion = String(api.rv);
+      bump();
+      return structuredClone(api.gateway) as unknown as KubeObject;
     },
     async annotatePod(_ns, pod, annotations) {
       const value = annotations[POD_DELETION_COST] as string;
       api.annotations.push({ pod, value });
       const p = api.pods.find((x) => x.name === pod);
-      if (p) p.annotations = { ...p.annotations, ...annotations };
+      if (!p) throw new ApiException(404, "Not Found", {}, {});
+      p.annotations = { ...p.annotations, ...annotations };
+      return rawPod(p);
     },
     async readSecretKey(_ns, name, key) {
       return api.secrets.get(name)?.[key];
     },
-    async recordEvent(e) {
+    async createEvent(e) {
       api.events.push(e);
     },
-  } as FakeApi;
+  };
   return api;
 }
 

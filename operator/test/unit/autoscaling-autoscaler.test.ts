@@ -11,7 +11,7 @@ import {
   type ScalingDecision,
   type ScalingHistory,
   summarizeMetrics,
-} from "../../src/autoscaling/autoscaler.js";
+} from "../../src/controllers/autoscaling/autoscaler.js";
 
 const T0 = 1_700_000_000_000;
 

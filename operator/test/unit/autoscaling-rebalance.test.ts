@@ -5,14 +5,14 @@ import {
   deletionCostUpdates,
   POD_DELETION_COST,
   podDeletionCost,
-} from "../../src/autoscaling/deletion-cost.js";
+} from "../../src/controllers/autoscaling/deletion-cost.js";
 import {
   DEFAULT_REBALANCE,
   INITIAL_REBALANCE,
   type RebalanceDecision,
   type RebalanceState,
   rebalance,
-} from "../../src/autoscaling/rebalance.js";
+} from "../../src/controllers/autoscaling/rebalance.js";
 
 const T0 = 1_700_000_000_000;
 

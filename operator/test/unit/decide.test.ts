@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setCondition } from "../../src/api/conditions.js";
 import { parseRealtimeGateway } from "../../src/api/realtimegateway.js";
-import { backoffDelay } from "../../src/backoff.js";
-import { decide, isSubset, nextStatus, readyCondition, statusEqual } from "../../src/decide.js";
-import type { KubeObject } from "../../src/kube.js";
-import { WorkQueue } from "../../src/workqueue.js";
+import { decide } from "../../src/controllers/gateway/decide.js";
+import { nextStatus, readyCondition, statusEqual } from "../../src/controllers/gateway/status.js";
+import { backoffDelay } from "../../src/runtime/backoff.js";
+import { isSubset } from "../../src/runtime/compare.js";
+import type { KubeObject } from "../../src/runtime/kube.js";
+import { WorkQueue } from "../../src/runtime/work-queue.js";
 
 const meta = { name: "gw", namespace: "ns", uid: "u1", generation: 4 };
 const spec = { image: "i:1", redis: { url: "redis://r" } };

@@ -2,8 +2,9 @@
 // a 409 by re-reading and keeping the other writer's fields; a failed apply is reported and retried by the caller.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { EventInput, KubeObject, OperatorKube } from "../../src/kube.js";
-import { GatewayController } from "../../src/reconciler.js";
+import { GatewayController, type GatewayKube } from "../../src/controllers/gateway/controller.js";
+import type { EventInput } from "../../src/runtime/events.js";
+import type { KubeObject } from "../../src/runtime/kube.js";
 import { quietLog } from "../helpers.js";
 
 function gateway(rv: string, status: object): KubeObject {
@@ -16,10 +17,10 @@ function gateway(rv: string, status: object): KubeObject {
   };
 }
 
-function scriptedKube(overrides: Partial<OperatorKube>) {
+function scriptedKube(overrides: Partial<GatewayKube>) {
   const calls: string[] = [];
   const events: EventInput[] = [];
-  const kube: OperatorKube = {
+  const kube: GatewayKube = {
     list: async () => ({ items: [], resourceVersion: "1" }),
     watch: async () => () => undefined,
     apply: async (o) => {

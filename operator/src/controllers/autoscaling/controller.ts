@@ -1,30 +1,23 @@
 // The autoscaling controller: every few seconds, for each RealtimeGateway with autoscaling enabled,
-//   gather (pods, rtgw_connections of each ready pod) → decide (pure autoscaler) → write spec.replicas through the
-//   scale subresource when it changes → status fields it owns (desiredReplicas, connections, lastScaleTime, the
-//   Scaling condition) → an Event with the numbers behind each scale → pod-deletion-cost on each pod → rebalance
-//   (shed from the fullest pods) when the fleet is at rest but skewed.
+//   gather (the gateway and its pods from informer caches, rtgw_connections of each running pod) → decide (pure
+//   autoscaler) → write spec.replicas through the scale subresource when it changes → status fields it owns
+//   (status.ts) → an Event with the numbers behind each scale → pod-deletion-cost on each pod → rebalance (shed
+//   from the fullest pods) when the fleet is at rest but skewed.
 // With autoscaling disabled it writes nothing to the RealtimeGateway: spec.replicas (kubectl scale) drives the fleet.
 // It only acts while this operator holds the leader Lease (main.ts starts and stops it).
-
-import { setCondition } from "../api/conditions.js";
-import type { Condition, RealtimeGateway, RealtimeGatewaySpec } from "../api/realtimegateway.js";
-import { CONDITION_TYPES, parseRealtimeGateway } from "../api/realtimegateway.js";
-import { GATEWAY_PORT, METRICS_PORT } from "../render/configmap.js";
-import { selectorString } from "../render/labels.js";
+import { API_VERSION, KIND, parseRealtimeGateway, type RealtimeGateway } from "../../api/realtimegateway.js";
+import { GATEWAY_PORT, METRICS_PORT } from "../../render/configmap.js";
+import { APP_NAME, selectorLabels } from "../../render/labels.js";
+import { EventRecorder } from "../../runtime/events.js";
+import { Informer } from "../../runtime/informer.js";
+import { errText, isConflict, type Kube, type KubeObject } from "../../runtime/kube.js";
+import type { Logger } from "../../runtime/log.js";
+import { GATEWAY_RESOURCE, POD_RESOURCE } from "../../runtime/resources.js";
 import { readAdminKey } from "./admin-key.js";
-import {
-  type AutoscalerSpec,
-  DEFAULT_SCALE_UP_POLICIES,
-  decide,
-  EMPTY_HISTORY,
-  HPA_SCALE_DOWN_POLICIES,
-  type ScalingDecision,
-  type ScalingHistory,
-  type ScalingPolicy,
-} from "./autoscaler.js";
+import { decide, EMPTY_HISTORY, type ScalingDecision, type ScalingHistory } from "./autoscaler.js";
 import { deletionCostUpdates, POD_DELETION_COST } from "./deletion-cost.js";
-import { type AutoscalingKube, isConflict, type PodView } from "./kube.js";
 import { podAddress, scrapeConnections } from "./pod-metrics.js";
+import { type PodView, podSummary, podsOf } from "./pods.js";
 import {
   INITIAL_REBALANCE,
   type RebalanceDecision,
@@ -33,13 +26,25 @@ import {
   rebalance,
 } from "./rebalance.js";
 import { autoscalingSettingsFromEnv } from "./settings.js";
+import { sendShedOrders } from "./shed.js";
+import { autoscalerSpec } from "./spec.js";
+import { nextAutoscalingStatus } from "./status.js";
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+export { scalingCondition } from "./status.js";
+export { autoscalerSpec };
+
+/** The slice of the API client the autoscaler uses. */
+export type AutoscalingKube = Pick<
+  Kube,
+  | "list"
+  | "watch"
+  | "getGateway"
+  | "replaceGatewayStatus"
+  | "scaleGateway"
+  | "annotatePod"
+  | "readSecretKey"
+  | "createEvent"
+>;
 
 export interface AutoscalingControllerOptions {
   kube: AutoscalingKube;
@@ -66,70 +71,15 @@ interface GatewayState {
   lastScaleTime: string | undefined;
 }
 
-/** The CR's autoscaling block in the autoscaler's terms (HPA: each policy a Pods and/or Percent rule, Max). */
-export function autoscalerSpec(a: RealtimeGatewaySpec["autoscaling"]): AutoscalerSpec {
-  // A rule with neither pods nor percent (e.g. only periodSeconds set) falls back to HPA's default policies for
-  // that direction, with its period: HPA itself rejects a rule without policies.
-  const policies = (
-    p: { pods?: number | undefined; percent?: number | undefined; periodSeconds: number },
-    fallback: readonly ScalingPolicy[],
-  ) => {
-    const out: ScalingPolicy[] = [];
-    if (p.pods !== undefined) out.push({ type: "Pods", value: p.pods, periodSeconds: p.periodSeconds });
-    if (p.percent !== undefined)
-      out.push({ type: "Percent", value: p.percent, periodSeconds: p.periodSeconds });
-    return out.length > 0 ? out : fallback.map((f) => ({ ...f, periodSeconds: p.periodSeconds }));
-  };
-  return {
-    minReplicas: a.minReplicas,
-    maxReplicas: a.maxReplicas,
-    targetConnectionsPerPod: a.targetConnectionsPerPod,
-    tolerance: a.tolerance,
-    scaleUp: {
-      stabilizationWindowSeconds: a.scaleUpStabilizationSeconds,
-      selectPolicy: "Max",
-      policies: policies(a.scaleUp, DEFAULT_SCALE_UP_POLICIES),
-    },
-    scaleDown: {
-      stabilizationWindowSeconds: a.scaleDownStabilizationSeconds,
-      selectPolicy: "Max",
-      policies: policies(a.scaleDown, HPA_SCALE_DOWN_POLICIES),
-    },
-  };
-}
-
-/** The Scaling condition for a decision: True while the fleet is changing size. */
-export function scalingCondition(
-  d: ScalingDecision,
-  readyReplicas: number | undefined,
-  generation: number | undefined,
-): Omit<Condition, "lastTransitionTime"> {
-  const moving = d.desiredReplicas !== d.currentReplicas || (readyReplicas ?? 0) !== d.desiredReplicas;
-  const reason =
-    d.reason === "ScaleUp"
-      ? "ScalingUp"
-      : d.reason === "ScaleDown"
-        ? "ScalingDown"
-        : d.reason === "Steady"
-          ? (d.limitedBy ?? (moving ? "WaitingForPods" : "Steady"))
-          : d.reason;
-  return {
-    type: CONDITION_TYPES.Scaling,
-    status: moving ? "True" : "False",
-    reason,
-    message: d.message,
-    ...(generation !== undefined ? { observedGeneration: generation } : {}),
-  };
-}
-
-type RawObject = { metadata?: { resourceVersion?: string }; status?: Record<string, unknown> } & Record<
-  string,
-  unknown
->;
+/** Gateway pods carry the chart-independent name label; each gateway's own pods are picked by its selector. */
+const POD_SELECTOR = `app.kubernetes.io/name=${APP_NAME}`;
 
 export class AutoscalingController {
+  readonly gateways: Informer;
+  readonly pods: Informer;
   private readonly kube: AutoscalingKube;
   private readonly log: Logger;
+  private readonly events: EventRecorder;
   private readonly intervalMs: number;
   private readonly scrapeTimeoutMs: number;
   private readonly rebalanceSpec: RebalanceSpec;
@@ -138,6 +88,7 @@ export class AutoscalingController {
   private readonly now: () => number;
   private readonly fetch: typeof fetch;
   private readonly states = new Map<string, GatewayState>();
+  private synced: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -153,9 +104,30 @@ export class AutoscalingController {
     this.metricsPort = options.metricsPort ?? METRICS_PORT;
     this.now = options.now ?? Date.now;
     this.fetch = options.fetch ?? fetch;
+    // Every scale Event carries its own numbers: record each one (no de-duplication window).
+    this.events = new EventRecorder(this.kube, this.log, 0);
+    const onError = (what: string) => (err: unknown, phase: string) =>
+      this.log.warn({ err: errText(err), phase }, `autoscaler: ${what} informer`);
+    // The passes run on the interval, not on events: the caches only replace a list per pass.
+    this.gateways = new Informer({
+      client: this.kube,
+      resource: GATEWAY_RESOURCE,
+      namespace: options.namespace,
+      onEvent: () => {},
+      onError: onError("RealtimeGateway"),
+    });
+    this.pods = new Informer({
+      client: this.kube,
+      resource: POD_RESOURCE,
+      namespace: options.namespace,
+      labelSelector: POD_SELECTOR,
+      transform: podSummary,
+      onEvent: () => {},
+      onError: onError("Pod"),
+    });
   }
 
-  /** Run a pass now and then every interval, until stop(). */
+  /** Run a pass once the caches synced and then every interval, until stop(). */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
@@ -171,30 +143,32 @@ export class AutoscalingController {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await Promise.all([this.gateways.stop(), this.pods.stop()]);
     await this.running;
     this.states.clear();
   }
 
-  /** One pass over every RealtimeGateway. Never throws. */
+  /** Starts the informers (once) and resolves when both caches hold their first list (or they were stopped). */
+  sync(): Promise<void> {
+    this.synced ??= Promise.all([this.gateways.start(), this.pods.start()]).then(() => undefined);
+    return this.synced;
+  }
+
+  /** One pass over every RealtimeGateway in the cache. Never throws. */
   async tick(): Promise<void> {
-    let raws: unknown[];
-    try {
-      raws = await this.kube.listGateways(this.options.namespace);
-    } catch (err) {
-      this.log.warn({ err }, "autoscaler: listing RealtimeGateways failed");
-      return;
-    }
+    await this.sync();
+    if (!this.gateways.hasSynced || !this.pods.hasSynced) return;
     const seen = new Set<string>();
-    for (const raw of raws) {
+    for (const raw of this.gateways.list()) {
       const parsed = parseRealtimeGateway(raw);
       if (!parsed.ok) continue; // the reconciler reports it as Degraded
       const gw = parsed.gateway;
       seen.add(gw.metadata.uid);
       try {
-        await this.pass(gw);
+        await this.pass(gw, raw);
       } catch (err) {
         this.log.warn(
-          { err, gateway: `${gw.metadata.namespace}/${gw.metadata.name}` },
+          { err: errText(err), gateway: `${gw.metadata.namespace}/${gw.metadata.name}` },
           "autoscaler pass failed",
         );
       }
@@ -205,17 +179,13 @@ export class AutoscalingController {
   private state(gw: RealtimeGateway): GatewayState {
     let s = this.states.get(gw.metadata.uid);
     if (!s) {
-      s = {
-        history: EMPTY_HISTORY,
-        rebalance: INITIAL_REBALANCE,
-        lastScaleTime: undefined,
-      };
+      s = { history: EMPTY_HISTORY, rebalance: INITIAL_REBALANCE, lastScaleTime: undefined };
       this.states.set(gw.metadata.uid, s);
     }
     return s;
   }
 
-  private async pass(gw: RealtimeGateway): Promise<void> {
+  private async pass(gw: RealtimeGateway, raw: KubeObject): Promise<void> {
     if (gw.metadata.deletionTimestamp) return;
     const st = this.state(gw);
     if (!gw.spec.autoscaling.enabled) {
@@ -224,7 +194,7 @@ export class AutoscalingController {
       return;
     }
     const ns = gw.metadata.namespace;
-    const pods = await this.kube.listPods(ns, selectorString(gw));
+    const pods = podsOf(this.pods.list(ns), ns, selectorLabels(gw));
     // HPA's grouping for a pods metric: a Pending pod is "unready" (left out; empty on a scale-up), a running
     // pod counts with its metric even when not Ready. That matters here: a gateway that is full (or briefly
     // without its broker) fails readiness while holding thousands of clients; dropping them from the signal
@@ -252,7 +222,12 @@ export class AutoscalingController {
     st.history = decision.newHistory;
     const scaled = decision.desiredReplicas !== current;
     if (scaled) {
-      await this.kube.scale(ns, gw.metadata.name, decision.desiredReplicas);
+      const rv = await this.kube.scaleGateway(ns, gw.metadata.name, decision.desiredReplicas);
+      // Our own write, seen before its watch event: the next pass must not scale from the old count.
+      if (rv !== undefined) {
+        const spec = { ...(raw.spec as object), replicas: decision.desiredReplicas };
+        this.gateways.observe({ ...raw, metadata: { ...raw.metadata, resourceVersion: rv }, spec });
+      }
       st.lastScaleTime = new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z");
       this.log.info({ gateway: gw.metadata.name, ...decisionLog(decision) }, "scaled");
       await this.event(gw, decision.reason === "ScaleUp" ? "ScaledUp" : "ScaledDown", decision.message);
@@ -280,27 +255,14 @@ export class AutoscalingController {
     this.options.onDecision?.(gw, decision, rb);
   }
 
-  private async event(
-    gw: RealtimeGateway,
-    reason: string,
-    message: string,
-    type: "Normal" | "Warning" = "Normal",
-  ) {
-    try {
-      await this.kube.recordEvent({
-        namespace: gw.metadata.namespace,
-        involved: {
-          name: gw.metadata.name,
-          uid: gw.metadata.uid,
-          resourceVersion: gw.metadata.resourceVersion,
-        },
-        type,
-        reason,
-        message,
-      });
-    } catch (err) {
-      this.log.warn({ err, reason }, "recording an Event failed");
-    }
+  private event(gw: RealtimeGateway, reason: string, message: string): Promise<void> {
+    const { name, namespace, uid, resourceVersion } = gw.metadata;
+    return this.events.record({
+      involved: { apiVersion: API_VERSION, kind: KIND, name, namespace, uid, resourceVersion },
+      type: "Normal",
+      reason,
+      message,
+    });
   }
 
   /**
@@ -309,56 +271,27 @@ export class AutoscalingController {
    */
   private async writeStatus(gw: RealtimeGateway, d: ScalingDecision, lastScaleTime: string | undefined) {
     const { namespace, name } = gw.metadata;
-    let latest: RawObject | undefined;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      // Compare first with what the list showed; only read the object back when something must change.
-      const status = latest ? (latest.status ?? {}) : (gw.status ?? {});
-      const next = this.nextStatus(gw, status, d, lastScaleTime);
+    // Compare first with the cache; write on its resourceVersion, and read the object back only on a conflict.
+    let latest = this.gateways.get(namespace, name);
+    for (let attempt = 0; latest && attempt < 5; attempt++) {
+      const next = nextAutoscalingStatus({
+        status: (latest.status ?? {}) as Record<string, unknown>,
+        decision: d,
+        lastScaleTime,
+        generation: gw.metadata.generation,
+        targetConnectionsPerPod: gw.spec.autoscaling.targetConnectionsPerPod,
+        now: new Date(this.now()),
+      });
       if (next === undefined) return;
-      if (!latest) {
-        latest = (await this.kube.getGateway(namespace, name)) as RawObject;
-        continue;
-      }
       try {
-        await this.kube.replaceStatus(namespace, name, { ...latest, status: next });
+        this.gateways.observe(await this.kube.replaceGatewayStatus({ ...latest, status: next }));
         return;
       } catch (err) {
         if (!isConflict(err)) throw err;
-        latest = (await this.kube.getGateway(namespace, name)) as RawObject;
+        latest = await this.kube.getGateway(namespace, name);
       }
     }
     this.log.warn({ gateway: name }, "status write kept conflicting; next pass retries");
-  }
-
-  /** The new status, or undefined when nothing this controller owns changed meaningfully. */
-  private nextStatus(
-    gw: RealtimeGateway,
-    status: Record<string, unknown>,
-    d: ScalingDecision,
-    lastScaleTime: string | undefined,
-  ): Record<string, unknown> | undefined {
-    const conditions = Array.isArray(status.conditions) ? (status.conditions as Condition[]) : [];
-    const readyReplicas = typeof status.readyReplicas === "number" ? status.readyReplicas : undefined;
-    const cond = scalingCondition(d, readyReplicas, gw.metadata.generation);
-    const had = conditions.find((c) => c.type === cond.type);
-    const connections = d.metrics.totalConnections;
-    const noise = Math.max(1, Math.floor(gw.spec.autoscaling.targetConnectionsPerPod / 100));
-    const changed =
-      status.desiredReplicas !== d.desiredReplicas ||
-      typeof status.connections !== "number" ||
-      Math.abs(status.connections - connections) >= noise ||
-      (lastScaleTime !== undefined && status.lastScaleTime !== lastScaleTime) ||
-      had?.status !== cond.status ||
-      had?.reason !== cond.reason ||
-      had?.observedGeneration !== cond.observedGeneration;
-    if (!changed) return undefined;
-    return {
-      ...status,
-      desiredReplicas: d.desiredReplicas,
-      connections,
-      ...(lastScaleTime !== undefined ? { lastScaleTime } : {}),
-      conditions: setCondition(conditions, cond, new Date(this.now())),
-    };
   }
 
   private async updateDeletionCosts(
@@ -375,9 +308,12 @@ export class AutoscalingController {
     await Promise.all(
       updates.map(async (u) => {
         try {
-          await this.kube.annotatePod(gw.metadata.namespace, u.pod, { [POD_DELETION_COST]: String(u.cost) });
+          const written = await this.kube.annotatePod(gw.metadata.namespace, u.pod, {
+            [POD_DELETION_COST]: String(u.cost),
+          });
+          this.pods.observe(podSummary(written));
         } catch (err) {
-          this.log.debug({ err, pod: u.pod }, "deletion cost update failed (pod gone?)");
+          this.log.debug({ err: errText(err), pod: u.pod }, "deletion cost update failed (pod gone?)");
         }
       }),
     );
@@ -385,32 +321,23 @@ export class AutoscalingController {
 
   private async shed(gw: RealtimeGateway, rb: RebalanceDecision, pods: { name: string; podIP: string }[]) {
     // Read when needed, not cached: the reconciler recreates the Secret if it is deleted.
-    const key = await readAdminKey(this.kube, gw);
-    if (key === undefined) {
+    const adminKey = await readAdminKey(this.kube, gw);
+    if (adminKey === undefined) {
       this.log.warn(
         { gateway: gw.metadata.name },
         "rebalance skipped: the admin-key Secret does not exist yet",
       );
       return;
     }
-    const results = await Promise.all(
-      rb.shed.map(async (order) => {
-        const pod = pods.find((p) => p.name === order.pod);
-        if (!pod) return `${order.pod}: gone`;
-        try {
-          const res = await this.fetch(`http://${podAddress(pod.podIP, this.httpPort)}/admin/shed`, {
-            method: "POST",
-            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-            body: JSON.stringify({ count: order.count, seconds: this.rebalanceSpec.roundSeconds }),
-            signal: AbortSignal.timeout(this.scrapeTimeoutMs),
-          });
-          await res.body?.cancel();
-          return res.ok ? `${order.pod}: ${order.count}` : `${order.pod}: HTTP ${res.status}`;
-        } catch (err) {
-          return `${order.pod}: ${(err as Error).message}`;
-        }
-      }),
-    );
+    const results = await sendShedOrders({
+      orders: rb.shed,
+      pods,
+      adminKey,
+      httpPort: this.httpPort,
+      seconds: this.rebalanceSpec.roundSeconds,
+      timeoutMs: this.scrapeTimeoutMs,
+      fetch: this.fetch,
+    });
     const message = `spread ${Math.round(rb.spread)} over mean ${Math.round(rb.mean)} (bound ${Math.round(
       rb.bound,
     )}) held ${this.rebalanceSpec.sustainSeconds}s: shedding ${results.join(", ")} over ${this.rebalanceSpec.roundSeconds}s`;

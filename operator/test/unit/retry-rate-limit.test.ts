@@ -3,28 +3,28 @@
 import assert from "node:assert/strict";
 import { describe, it, mock } from "node:test";
 import {
-  DEFAULT_TOKEN_BUCKET,
-  fullBucket,
+  DEFAULT_RETRY_BUCKET,
+  fullRetryBucket,
+  type RetryBucket,
+  type RetryBucketSpec,
   RetryRateLimiter,
-  reserveToken,
+  reserveRetry,
   retryDelay,
-  type TokenBucket,
-  type TokenBucketSpec,
-} from "../../src/rate-limit.js";
-import { WorkQueue } from "../../src/workqueue.js";
+} from "../../src/runtime/retry-rate-limit.js";
+import { WorkQueue } from "../../src/runtime/work-queue.js";
 
 /** Reserves one token at each time in `at`, from a full bucket at t=0; returns the delays. */
-function delays(spec: TokenBucketSpec, at: number[]): number[] {
-  let bucket: TokenBucket = fullBucket(spec, 0);
+function delays(spec: RetryBucketSpec, at: number[]): number[] {
+  let bucket: RetryBucket = fullRetryBucket(spec, 0);
   return at.map((t) => {
-    const r = reserveToken(bucket, spec, t);
+    const r = reserveRetry(bucket, spec, t);
     bucket = r.bucket;
     return r.delayMs;
   });
 }
 
 describe("token bucket (reserve, as golang.org/x/time/rate)", () => {
-  const cases: { name: string; spec: TokenBucketSpec; at: number[]; want: number[] }[] = [
+  const cases: { name: string; spec: RetryBucketSpec; at: number[]; want: number[] }[] = [
     {
       name: "a full bucket lets a burst through",
       spec: { qps: 10, burst: 3 },
@@ -63,7 +63,7 @@ describe("token bucket (reserve, as golang.org/x/time/rate)", () => {
     },
     {
       name: "client-go's default: 100 at once, then 10 a second",
-      spec: DEFAULT_TOKEN_BUCKET,
+      spec: DEFAULT_RETRY_BUCKET,
       at: Array.from({ length: 103 }, () => 0),
       want: [...Array.from({ length: 100 }, () => 0), 100, 200, 300],
     },
@@ -81,43 +81,43 @@ describe("retry delay: max of per-key backoff and the shared bucket", () => {
   const cases: {
     name: string;
     attempt: number;
-    bucket: TokenBucket;
-    spec: TokenBucketSpec;
+    bucket: RetryBucket;
+    spec: RetryBucketSpec;
     want: number;
   }[] = [
     {
       name: "bucket has tokens: the key's backoff",
       attempt: 1,
       bucket: { tokens: 5, atMs: 0 },
-      spec: DEFAULT_TOKEN_BUCKET,
+      spec: DEFAULT_RETRY_BUCKET,
       want: 200,
     },
     {
       name: "backoff grows per attempt",
       attempt: 4,
       bucket: { tokens: 5, atMs: 0 },
-      spec: DEFAULT_TOKEN_BUCKET,
+      spec: DEFAULT_RETRY_BUCKET,
       want: 1600,
     },
     {
       name: "backoff is capped",
       attempt: 40,
       bucket: { tokens: 5, atMs: 0 },
-      spec: DEFAULT_TOKEN_BUCKET,
+      spec: DEFAULT_RETRY_BUCKET,
       want: 60_000,
     },
     {
       name: "bucket empty: its wait when longer than the backoff",
       attempt: 1,
       bucket: { tokens: -9, atMs: 0 },
-      spec: DEFAULT_TOKEN_BUCKET,
+      spec: DEFAULT_RETRY_BUCKET,
       want: 1000,
     },
     {
       name: "bucket empty but the backoff is longer: the backoff",
       attempt: 5,
       bucket: { tokens: -9, atMs: 0 },
-      spec: DEFAULT_TOKEN_BUCKET,
+      spec: DEFAULT_RETRY_BUCKET,
       want: 3200,
     },
   ];
@@ -128,7 +128,7 @@ describe("retry delay: max of per-key backoff and the shared bucket", () => {
         bucket: c.bucket,
         nowMs: 0,
         backoff,
-        tokenBucket: c.spec,
+        retryBucket: c.spec,
         random: noJitter,
       });
       assert.equal(r.delayMs, c.want);
@@ -165,18 +165,18 @@ describe("RetryRateLimiter (injected clock)", () => {
       now: () => now,
       random: () => 0,
       backoff: { baseMs: 2, maxMs: 2 },
-      tokenBucket: { qps: 2, burst: 1 },
+      retryBucket: { qps: 2, burst: 1 },
     });
     assert.deepEqual([limiter.when(1), limiter.when(1), limiter.when(1)], [1, 500, 1000]);
   });
 
   it("rejects a bucket that would never refill", () => {
-    for (const tokenBucket of [
+    for (const retryBucket of [
       { qps: 0, burst: 10 },
       { qps: 10, burst: 0 },
       { qps: Number.NaN, burst: 1 },
     ]) {
-      assert.throws(() => new RetryRateLimiter({ tokenBucket }), /token bucket/);
+      assert.throws(() => new RetryRateLimiter({ retryBucket }), /token bucket/);
     }
   });
 });

@@ -5,7 +5,8 @@
 // candidates can never both win. On shutdown the leader releases the Lease so a standby takes over at once.
 import { type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import { sleep } from "./backoff.js";
-import { apiStatusCode, type LeaseClient } from "./kube.js";
+import { apiStatusCode, isConflict, type LeaseClient } from "./kube.js";
+import type { Logger } from "./log.js";
 
 export interface LeaderElectionOptions {
   leases: LeaseClient;
@@ -15,7 +16,7 @@ export interface LeaderElectionOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
-  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  log: Pick<Logger, "info" | "warn">;
   now?: () => number;
 }
 
@@ -154,8 +155,8 @@ export class LeaderElector {
       this.renewedAt = now;
       return true;
     } catch (err) {
-      const code = apiStatusCode(err);
-      if (code !== 409) this.o.log.warn({ err: String(err), code }, "lease attempt failed");
+      if (!isConflict(err))
+        this.o.log.warn({ err: String(err), code: apiStatusCode(err) }, "lease attempt failed");
       return false;
     }
   }

@@ -13,9 +13,9 @@ import { after, before, describe, it } from "node:test";
 import { CustomObjectsApi, type V1Lease } from "@kubernetes/client-node";
 import type { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
 import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
-import { kubeFromConfig, type LeaseClient } from "../src/kube.js";
-import { LeaderElector } from "../src/leader.js";
 import { type RunningOperator, startOperator } from "../src/main.js";
+import { kubeFromConfig, type LeaseClient } from "../src/runtime/kube.js";
+import { LeaderElector } from "../src/runtime/leader-election.js";
 import { eventually, fakeCluster, gatewayCr, quietLog } from "./helpers.js";
 
 // Whole seconds (the Lease stores leaseDurationSeconds); step-down (renewDeadline + one retry) leaves ~1.2 s of margin

@@ -1,9 +1,9 @@
 // A controller work queue: keys, not events. A key is queued at most once (dedup), processed by one worker at a
 // time (a key added while it is being processed runs once more afterwards), and a failed key is retried after an
 // exponential backoff per key, and never sooner than a token bucket shared by all keys allows (client-go's default
-// controller rate limiter, rate-limit.ts), so neither a broken object nor a failing API server becomes a hot loop.
+// controller rate limiter, retry-rate-limit.ts), so neither a broken object nor a failing API server becomes a hot loop.
 import type { BackoffPolicy } from "./backoff.js";
-import { RetryRateLimiter, type TokenBucketSpec } from "./rate-limit.js";
+import { type RetryBucketSpec, RetryRateLimiter } from "./retry-rate-limit.js";
 
 export type ProcessResult = { requeueAfterMs?: number } | undefined;
 
@@ -12,7 +12,7 @@ export interface WorkQueueOptions {
   concurrency?: number;
   backoff?: BackoffPolicy;
   /** The overall retry rate (default 10 qps, burst 100). */
-  rateLimit?: TokenBucketSpec;
+  rateLimit?: RetryBucketSpec;
   /** The rate limiter's clock in ms (tests). */
   now?: () => number;
   onResult?: (key: string, outcome: "success" | "error", durationMs: number, err?: unknown) => void;
@@ -35,7 +35,7 @@ export class WorkQueue {
   constructor(private readonly o: WorkQueueOptions) {
     this.retries = new RetryRateLimiter({
       ...(o.backoff ? { backoff: o.backoff } : {}),
-      ...(o.rateLimit ? { tokenBucket: o.rateLimit } : {}),
+      ...(o.rateLimit ? { retryBucket: o.rateLimit } : {}),
       ...(o.now ? { now: o.now } : {}),
     });
   }

@@ -2,59 +2,52 @@
 // status → Events). One object at a time per key; failures retry with backoff; nothing is written when nothing
 // changed (decide.ts compares the rendered objects with the cache; the status is compared before it is written).
 import { randomBytes } from "node:crypto";
-import { findCondition } from "./api/conditions.js";
+import { findCondition } from "../../api/conditions.js";
 import {
   API_VERSION,
   CONDITION_TYPES,
   KIND,
-  PLURAL,
   parseRealtimeGateway,
   type RealtimeGateway,
   type RealtimeGatewayStatus,
-} from "./api/realtimegateway.js";
-import type { BackoffPolicy } from "./backoff.js";
-import { type Decision, decide, nextStatus, readyCondition, type SecretKeys, statusEqual } from "./decide.js";
-import { EventRecorder } from "./events.js";
-import { Informer } from "./informer.js";
+} from "../../api/realtimegateway.js";
+import { renderAdminSecret } from "../../render/admin-secret.js";
+import { FIELD_MANAGER, names, selectorString } from "../../render/labels.js";
+import type { BackoffPolicy } from "../../runtime/backoff.js";
+import { type EventInput, EventRecorder } from "../../runtime/events.js";
+import { Informer } from "../../runtime/informer.js";
 import {
   apiStatusCode,
-  type EventInput,
+  errText,
+  isConflict,
+  isNotFound,
+  type Kube,
   type KubeObject,
-  type OperatorKube,
-  type ResourceRef,
-} from "./kube.js";
-import type { OperatorMetrics } from "./metrics.js";
-import type { TokenBucketSpec } from "./rate-limit.js";
-import { renderAdminSecret } from "./render/admin-secret.js";
-import { FIELD_MANAGER, names, selectorString } from "./render/labels.js";
-import { WorkQueue } from "./workqueue.js";
+} from "../../runtime/kube.js";
+import type { Logger } from "../../runtime/log.js";
+import type { OperatorMetrics } from "../../runtime/metrics.js";
+import { GATEWAY_RESOURCE, OWNED_RESOURCES, SECRET_RESOURCE } from "../../runtime/resources.js";
+import type { RetryBucketSpec } from "../../runtime/retry-rate-limit.js";
+import { WorkQueue } from "../../runtime/work-queue.js";
+import { type Decision, decide, type SecretKeys } from "./decide.js";
+import { nextStatus, readyCondition, statusEqual } from "./status.js";
 
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const GATEWAY_RESOURCE: ResourceRef = { apiVersion: API_VERSION, kind: KIND, plural: PLURAL };
-/** Kinds the operator renders and owns, watched through one label so the caches hold only ours. */
-export const OWNED_RESOURCES: ResourceRef[] = [
-  { apiVersion: "apps/v1", kind: "Deployment", plural: "deployments" },
-  { apiVersion: "v1", kind: "Service", plural: "services" },
-  { apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets" },
-  { apiVersion: "v1", kind: "ConfigMap", plural: "configmaps" },
-];
-export const SECRET_RESOURCE: ResourceRef = { apiVersion: "v1", kind: "Secret", plural: "secrets" };
 const OWNED_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
 
+/** The slice of the API client the RealtimeGateway controller uses. */
+export type GatewayKube = Pick<
+  Kube,
+  "list" | "watch" | "apply" | "getGateway" | "replaceGatewayStatus" | "createEvent" | "createSecret"
+>;
+
 export interface GatewayControllerOptions {
-  kube: OperatorKube;
+  kube: GatewayKube;
   namespace?: string | undefined;
   log: Logger;
   metrics?: OperatorMetrics | undefined;
   backoff?: BackoffPolicy;
   /** The work queue's overall retry rate (default 10 qps, burst 100). */
-  rateLimit?: TokenBucketSpec;
+  rateLimit?: RetryBucketSpec;
   /** Re-reconcile everything this often, as a safety net (client-go's resync). */
   resyncMs?: number;
   concurrency?: number;
@@ -341,9 +334,8 @@ export class GatewayController {
         this.o.metrics?.writes.inc({ kind: "RealtimeGateway/status" });
         return;
       } catch (err) {
-        const code = apiStatusCode(err);
-        if (code === 404) return;
-        if (code !== 409) throw err;
+        if (isNotFound(err)) return;
+        if (!isConflict(err)) throw err;
         obj = await this.o.kube.getGateway(namespace, name); // someone else wrote status: merge onto theirs
       }
     }
@@ -363,21 +355,4 @@ function currentConditions(raw: KubeObject) {
       }
     | undefined;
   return s?.conditions;
-}
-
-export function errText(err: unknown): string {
-  if (err === undefined || err === null) return String(err);
-  const e = err as { code?: number; body?: unknown; message?: string };
-  if (typeof e.code === "number" && e.body !== undefined) {
-    try {
-      const body =
-        typeof e.body === "string"
-          ? (JSON.parse(e.body) as { message?: string })
-          : (e.body as { message?: string });
-      return `HTTP ${e.code}: ${body.message ?? JSON.stringify(body)}`;
-    } catch {
-      return `HTTP ${e.code}: ${String(e.body)}`;
-    }
-  }
-  return e.message ?? JSON.stringify(err);
 }

@@ -1,5 +1,7 @@
-// The operator's window on the API server over the real @kubernetes/client-node: list + watch for informers,
-// server-side apply, status writes, Events and Leases. An interface so pure parts never see client-node.
+// The operator's one window on the API server, over the real @kubernetes/client-node: list + watch for informers,
+// server-side apply, status and scale writes, pod annotations, Secrets, Events and Leases. An interface, so the
+// pure parts never see client-node and controller tests can count writes without a server. Every controller takes
+// the slice of it that it uses.
 import {
   ApiException,
   CoordinationV1Api,
@@ -8,12 +10,16 @@ import {
   type KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  setHeaderOptions,
   type V1Lease,
   Watch,
 } from "@kubernetes/client-node";
-import { GROUP, PLURAL, VERSION } from "./api/realtimegateway.js";
-import { type EventInput, eventBody } from "./event-body.js";
-import { FIELD_MANAGER } from "./render/labels.js";
+import { GROUP, PLURAL, VERSION } from "../api/realtimegateway.js";
+import { FIELD_MANAGER } from "../render/labels.js";
+import { type EventInput, eventBody } from "./events.js";
+import type { ResourceRef } from "./resources.js";
+
+export type { ResourceRef };
 
 /** A Kubernetes object as plain JSON (no client-node Date objects). */
 export interface KubeObject {
@@ -25,6 +31,7 @@ export interface KubeObject {
     uid?: string;
     resourceVersion?: string;
     generation?: number;
+    creationTimestamp?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
@@ -32,12 +39,6 @@ export interface KubeObject {
     [k: string]: unknown;
   };
   [field: string]: unknown;
-}
-
-export interface ResourceRef {
-  apiVersion: string;
-  kind: string;
-  plural: string;
 }
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
@@ -58,31 +59,64 @@ export interface ListWatchClient {
   ): Promise<() => void>;
 }
 
-export type { EventInput };
-
-export interface OperatorKube extends ListWatchClient {
-  /** Server-side apply under the operator's field manager, forcing ownership of the fields it renders. */
-  apply(obj: KubeObject): Promise<KubeObject>;
-  getGateway(namespace: string, name: string): Promise<KubeObject>;
-  /** PUT the status subresource; metadata.resourceVersion makes a stale write fail with 409. */
-  replaceGatewayStatus(obj: KubeObject): Promise<KubeObject>;
-  createEvent(e: EventInput): Promise<void>;
-  /** Creates a Secret (never updates one); undefined when it already exists. Returns metadata and key names only. */
-  createSecret(secret: KubeObject): Promise<KubeObject | undefined>;
-}
-
 export interface LeaseClient {
   get(namespace: string, name: string): Promise<V1Lease | undefined>;
   create(namespace: string, lease: V1Lease): Promise<V1Lease>;
   replace(namespace: string, name: string, lease: V1Lease): Promise<V1Lease>;
 }
 
+export interface Kube extends ListWatchClient {
+  /** Server-side apply under this client's field manager, forcing ownership of the fields it renders. */
+  apply(obj: KubeObject): Promise<KubeObject>;
+  getGateway(namespace: string, name: string): Promise<KubeObject>;
+  /** PUT the status subresource; metadata.resourceVersion makes a stale write fail with 409. */
+  replaceGatewayStatus(obj: KubeObject): Promise<KubeObject>;
+  /** Write spec.replicas through the scale subresource; returns the RealtimeGateway's new resourceVersion. */
+  scaleGateway(namespace: string, name: string, replicas: number): Promise<string | undefined>;
+  /** Merge-patch a pod's annotations; returns the pod as written. */
+  annotatePod(namespace: string, pod: string, annotations: Record<string, string>): Promise<KubeObject>;
+  /** Creates a Secret (never updates one); undefined when it already exists. Returns metadata and key names only. */
+  createSecret(secret: KubeObject): Promise<KubeObject | undefined>;
+  /** One key of a Secret (the admin key); undefined when the Secret or the key is missing. */
+  readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined>;
+  createEvent(e: EventInput): Promise<void>;
+  leases: LeaseClient;
+}
+
+/** The HTTP status of a failed API call, whichever way the client reported it. */
 export function apiStatusCode(err: unknown): number | undefined {
   if (err instanceof ApiException) return err.code;
   const e = err as { code?: unknown; statusCode?: unknown } | undefined;
   if (typeof e?.statusCode === "number") return e.statusCode;
   if (typeof e?.code === "number") return e.code;
   return undefined;
+}
+
+/** 409: someone else wrote the object since we read it (re-read and retry). */
+export function isConflict(err: unknown): boolean {
+  return apiStatusCode(err) === 409;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return apiStatusCode(err) === 404;
+}
+
+/** A readable one-line error: the API server's own message for HTTP errors. */
+export function errText(err: unknown): string {
+  if (err === undefined || err === null) return String(err);
+  const e = err as { code?: number; body?: unknown; message?: string };
+  if (typeof e.code === "number" && e.body !== undefined) {
+    try {
+      const body =
+        typeof e.body === "string"
+          ? (JSON.parse(e.body) as { message?: string })
+          : (e.body as { message?: string });
+      return `HTTP ${e.code}: ${body.message ?? JSON.stringify(body)}`;
+    } catch {
+      return `HTTP ${e.code}: ${String(e.body)}`;
+    }
+  }
+  return e.message ?? JSON.stringify(err);
 }
 
 /** client-node deserializes into model classes with Date fields; the operator works on plain JSON. */
@@ -95,16 +129,23 @@ export function collectionPath(res: ResourceRef, namespace: string | undefined):
   return namespace ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`;
 }
 
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/**
+ * The client for one field manager (`component`, also the Events' reporting component): the operator's
+ * reconciler writes as rtgw-operator, the autoscaler as rtgw-autoscaler. `instance` names this replica in Events.
+ */
 export function kubeFromConfig(
   kc: KubeConfig,
   component = FIELD_MANAGER,
-): OperatorKube & { leases: LeaseClient } {
+  instance = process.env.HOSTNAME ?? "rtgw-operator",
+): Kube {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const watcher = new Watch(kc);
-  const instance = process.env.HOSTNAME ?? "rtgw-operator";
+  const gateway = { group: GROUP, version: VERSION, plural: PLURAL };
   return {
     async list(res, namespace, labelSelector) {
       const l = await objects.list(
@@ -145,32 +186,31 @@ export function kubeFromConfig(
       return plain(out) as unknown as KubeObject;
     },
     async getGateway(namespace, name) {
-      return (await custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      })) as KubeObject;
+      return (await custom.getNamespacedCustomObject({ ...gateway, namespace, name })) as KubeObject;
     },
     async replaceGatewayStatus(obj) {
       const { namespace, name } = obj.metadata;
       return (await custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP,
-        version: VERSION,
+        ...gateway,
         namespace: namespace ?? "",
-        plural: PLURAL,
         name,
         body: obj,
         fieldManager: component,
       })) as KubeObject;
     },
-    async createEvent(e) {
-      const now = new Date();
-      await core.createNamespacedEvent({
-        namespace: e.involved.namespace,
-        body: eventBody(e, { component, instance }, now),
-      });
+    async scaleGateway(namespace, name, replicas) {
+      const out = (await custom.patchNamespacedCustomObjectScale(
+        { ...gateway, namespace, name, body: { spec: { replicas } }, fieldManager: component },
+        mergePatch,
+      )) as { metadata?: { resourceVersion?: string } } | undefined;
+      return out?.metadata?.resourceVersion;
+    },
+    async annotatePod(namespace, pod, annotations) {
+      const out = await core.patchNamespacedPod(
+        { namespace, name: pod, body: { metadata: { annotations } }, fieldManager: component },
+        mergePatch,
+      );
+      return plain(out) as unknown as KubeObject;
     },
     async createSecret(secret) {
       try {
@@ -188,16 +228,32 @@ export function kubeFromConfig(
           data: Object.fromEntries(Object.keys(out.data ?? {}).map((k) => [k, ""])),
         };
       } catch (err) {
-        if (apiStatusCode(err) === 409) return undefined;
+        if (isConflict(err)) return undefined;
         throw err;
       }
+    },
+    async readSecretKey(namespace, name, key) {
+      try {
+        const secret = await core.readNamespacedSecret({ namespace, name });
+        const value = secret.data?.[key];
+        return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async createEvent(e) {
+      await core.createNamespacedEvent({
+        namespace: e.involved.namespace,
+        body: eventBody(e, { component, instance }, new Date()),
+      });
     },
     leases: {
       async get(namespace, name) {
         try {
           return await coordination.readNamespacedLease({ namespace, name });
         } catch (err) {
-          if (apiStatusCode(err) === 404) return undefined;
+          if (isNotFound(err)) return undefined;
           throw err;
         }
       },
