@@ -38,6 +38,7 @@ interface FakeApi extends AutoscalingKube {
 }
 
 /** A PodView as the API server would serve the pod (what the pod informer caches). */
+const rawPodForWatch = (p: PodView) => rawPod(p);
 function rawPod(p: PodView): KubeObject {
   return {
     apiVersion: "v1",
@@ -102,11 +103,12 @@ function fakeApi(spec: Record<string, unknown>, pods: PodView[]): FakeApi {
         res.kind === "Pod" ? api.pods.map(rawPod) : [structuredClone(api.gateway) as unknown as KubeObject];
       return { items, resourceVersion: String(api.rv) };
     },
-    async watch(res, _ns, _params, onEvent) {
+    async watch(res, _ns, _params, onEvent, done) {
       const w = { kind: res.kind, onEvent };
       api.watchers.push(w);
       return () => {
         api.watchers = api.watchers.filter((x) => x !== w);
+        done(undefined); // as client-node's abort ends the watch
       };
     },
     async getGateway() {
@@ -448,6 +450,66 @@ describe("autoscaling controller", () => {
       clock.t += 10_000;
     }
     assert.equal(sheds.length, 0);
+  });
+});
+
+describe("autoscaling controller: rate-limit history", () => {
+  it("a scale write that fails does not use up the scale-up period: the next pass scales", async () => {
+    const api = fakeApi(
+      {
+        replicas: 2,
+        autoscaling: { ...AUTOSCALING, scaleUp: { pods: 1, periodSeconds: 60 } },
+      },
+      [pod("a", "10.0.0.1"), pod("b", "10.0.0.2")],
+    );
+    const conns = new Map<string, number | "down">([
+      ["10.0.0.1", 20_000],
+      ["10.0.0.2", 20_000],
+    ]);
+    api.scaleFailuresLeft = 1;
+    const clock = { t: Date.parse("2026-11-23T12:00:00Z") };
+    const c = controller(api, fakeFetch(conns, []), clock);
+    await c.tick();
+    assert.deepEqual(api.scales, [], "the first write failed");
+    assert.equal(api.events.length, 0, "no ScaledUp Event for a scale that did not happen");
+    clock.t += 5_000;
+    await c.tick();
+    assert.deepEqual(api.scales, [3], "one pod per minute, and none was added yet");
+    clock.t += 5_000;
+    await c.tick();
+    assert.deepEqual(api.scales, [3], "the written scale-up uses the period up");
+  });
+
+  it("reads gateways and pods from informer caches: one list each, however many passes", async () => {
+    const api = fakeApi({ replicas: 2, autoscaling: AUTOSCALING }, [
+      pod("a", "10.0.0.1"),
+      pod("b", "10.0.0.2"),
+    ]);
+    const lists: string[] = [];
+    const list = api.list.bind(api);
+    api.list = async (res, ns, selector) => {
+      lists.push(res.kind);
+      return list(res, ns, selector);
+    };
+    const conns = new Map<string, number | "down">([
+      ["10.0.0.1", 10_000],
+      ["10.0.0.2", 10_000],
+    ]);
+    const clock = { t: Date.now() };
+    const c = controller(api, fakeFetch(conns, []), clock);
+    for (let i = 0; i < 4; i++) {
+      await c.tick();
+      clock.t += 5_000;
+    }
+    assert.deepEqual(lists.sort(), ["Pod", "RealtimeGateway"]);
+    // A pod the watch reports is in the next pass (its deletion cost is written).
+    api.pods.push(pod("c", "10.0.0.3"));
+    conns.set("10.0.0.3", 4_000);
+    for (const w of api.watchers)
+      if (w.kind === "Pod") w.onEvent("ADDED", rawPodForWatch(api.pods.at(-1) as PodView));
+    await c.tick();
+    assert.deepEqual(api.annotations.at(-1), { pod: "c", value: "4000" });
+    await c.stop();
   });
 });
 

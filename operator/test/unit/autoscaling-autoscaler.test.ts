@@ -141,7 +141,7 @@ function runTrace(s: AutoscalerSpec, start: number, steps: Step[]): ScalingDecis
     assert.equal(d.desiredReplicas, step.expect, `t=${step.t}s total=${step.total}: ${d.message}`);
     if (step.limitedBy !== undefined)
       assert.equal(d.limitedBy, step.limitedBy ?? undefined, `t=${step.t}s limit`);
-    history = d.newHistory;
+    history = d.historyAfterScale; // the fleet followed: the write succeeded
     replicas = d.desiredReplicas;
     out.push(d);
   }
@@ -227,7 +227,7 @@ describe("decide: traces", () => {
         spec: s,
         now: T0 + t * 1000,
       });
-      history = d.newHistory;
+      history = d.historyAfterScale; // the fleet followed: the write succeeded
       replicas = d.desiredReplicas;
       counts.push(replicas);
     }
@@ -244,7 +244,7 @@ describe("decide: traces", () => {
         spec: s,
         now: T0 + t * 1000,
       });
-      history = d.newHistory;
+      history = d.historyAfterScale; // the fleet followed: the write succeeded
       replicas = d.desiredReplicas;
       after.push(replicas);
     }
@@ -424,10 +424,59 @@ describe("decide: bounds and special cases", () => {
         spec: s,
         now: T0 + t * 1000,
       });
-      history = d.newHistory;
+      history = d.historyAfterScale; // the fleet followed: the write succeeded
       replicas = d.desiredReplicas;
     }
     assert.ok(history.recommendations.length <= 13, `recommendations: ${history.recommendations.length}`);
     assert.ok(history.scaleUps.length + history.scaleDowns.length <= 16);
+  });
+});
+
+describe("a scale counts against the rate policies only once written (HPA's storeScaleEvent)", () => {
+  const onePodPerMinute = spec({
+    scaleUp: {
+      stabilizationWindowSeconds: 0,
+      selectPolicy: "Max",
+      policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+    },
+  });
+  it("newHistory keeps the recommendation but no scale event; historyAfterScale has the event", () => {
+    const d = decide({
+      history: EMPTY_HISTORY,
+      pods: evenPods(2, 40_000),
+      currentReplicas: 2,
+      spec: onePodPerMinute,
+      now: T0,
+    });
+    assert.equal(d.desiredReplicas, 3);
+    assert.deepEqual(d.newHistory.scaleUps, []);
+    assert.deepEqual(d.newHistory.recommendations, [{ at: T0, replicas: 4 }]);
+    assert.deepEqual(d.historyAfterScale.scaleUps, [{ at: T0, pods: 1 }]);
+  });
+  it("after a failed write (newHistory kept) the next pass may scale up again at once", () => {
+    const first = decide({
+      history: EMPTY_HISTORY,
+      pods: evenPods(2, 40_000),
+      currentReplicas: 2,
+      spec: onePodPerMinute,
+      now: T0,
+    });
+    const retry = decide({
+      history: first.newHistory,
+      pods: evenPods(2, 40_000),
+      currentReplicas: 2,
+      spec: onePodPerMinute,
+      now: T0 + 5_000,
+    });
+    assert.equal(retry.desiredReplicas, 3, retry.message);
+    const afterSuccess = decide({
+      history: first.historyAfterScale,
+      pods: evenPods(3, 40_000),
+      currentReplicas: 3,
+      spec: onePodPerMinute,
+      now: T0 + 5_000,
+    });
+    assert.equal(afterSuccess.desiredReplicas, 3, "a written scale-up does use up the period");
+    assert.equal(afterSuccess.limitedBy, "ScaleUpLimit");
   });
 });

@@ -127,7 +127,14 @@ export interface ScalingDecision {
   metrics: MetricSummary;
   /** A sentence with the numbers behind the decision, for the Event and the Scaling condition. */
   message: string;
+  /**
+   * The history to keep when the count is not written (or its write failed): the recommendation is remembered
+   * (stabilization), but no scale event, so a failed write never uses up a rate-limit period (HPA records the
+   * event only after the scale update succeeded).
+   */
   newHistory: ScalingHistory;
+  /** The history to keep once the scale write succeeded: newHistory plus this scale's event. */
+  historyAfterScale: ScalingHistory;
 }
 
 export interface DecideInput {
@@ -247,7 +254,9 @@ function stabilize(
 
 // ---- the decision -------------------------------------------------------------------------------
 
-function describe(d: Omit<ScalingDecision, "message" | "newHistory">, target: number): string {
+type Decided = Omit<ScalingDecision, "message" | "newHistory" | "historyAfterScale">;
+
+function describe(d: Decided, target: number): string {
   const m = d.metrics;
   const seen =
     m.readyPods === 0
@@ -262,12 +271,13 @@ function describe(d: Omit<ScalingDecision, "message" | "newHistory">, target: nu
   return `${seen}${gaps.length > 0 ? `; ${gaps.join(", ")}` : ""}; recommendation ${d.recommendation}, stabilized ${d.stabilized}; replicas ${d.currentReplicas} -> ${d.desiredReplicas}${limit}`;
 }
 
-function finish(
-  d: Omit<ScalingDecision, "message" | "newHistory">,
-  history: ScalingHistory,
-  spec: AutoscalerSpec,
-) {
-  return { ...d, message: describe(d, spec.targetConnectionsPerPod), newHistory: history };
+function finish(d: Decided, history: ScalingHistory, spec: AutoscalerSpec, now: number): ScalingDecision {
+  return {
+    ...d,
+    message: describe(d, spec.targetConnectionsPerPod),
+    newHistory: history,
+    historyAfterScale: recordScale(history, spec, d.currentReplicas, d.desiredReplicas, now),
+  };
 }
 
 export function decide(input: DecideInput): ScalingDecision {
@@ -280,6 +290,7 @@ export function decide(input: DecideInput): ScalingDecision {
       { ...base, desiredReplicas: 0, recommendation: 0, stabilized: 0, reason: "ScalingDisabled" },
       input.history,
       spec,
+      now,
     );
   }
   // Outside the bounds (e.g. someone edited them): move into them first, as HPA does.
@@ -294,8 +305,9 @@ export function decide(input: DecideInput): ScalingDecision {
         reason: to > currentReplicas ? "ScaleUp" : "ScaleDown",
         limitedBy: to > currentReplicas ? "TooFewReplicas" : "TooManyReplicas",
       },
-      recordScale(input.history, spec, currentReplicas, to, now),
+      input.history,
       spec,
+      now,
     );
   }
 
@@ -316,6 +328,7 @@ export function decide(input: DecideInput): ScalingDecision {
       },
       input.history,
       spec,
+      now,
     );
   }
 
@@ -328,8 +341,7 @@ export function decide(input: DecideInput): ScalingDecision {
   if (rated.limitedBy) limitedBy = rated.limitedBy;
   const desiredReplicas = rated.replicas;
 
-  let history: ScalingHistory = { ...input.history, recommendations: stable.recommendations };
-  history = recordScale(history, spec, currentReplicas, desiredReplicas, now);
+  const history: ScalingHistory = { ...input.history, recommendations: stable.recommendations };
   const reason: DecisionReason =
     desiredReplicas > currentReplicas
       ? "ScaleUp"
@@ -340,5 +352,6 @@ export function decide(input: DecideInput): ScalingDecision {
     { ...base, desiredReplicas, recommendation, stabilized: stable.replicas, reason, limitedBy },
     history,
     spec,
+    now,
   );
 }

@@ -223,6 +223,8 @@ export class AutoscalingController {
     const scaled = decision.desiredReplicas !== current;
     if (scaled) {
       const rv = await this.kube.scaleGateway(ns, gw.metadata.name, decision.desiredReplicas);
+      // Only a scale that was written counts against the rate policies (HPA's storeScaleEvent after the update).
+      st.history = decision.historyAfterScale;
       // Our own write, seen before its watch event: the next pass must not scale from the old count.
       if (rv !== undefined) {
         const spec = { ...(raw.spec as object), replicas: decision.desiredReplicas };
