@@ -513,6 +513,37 @@ describe("autoscaling controller: rate-limit history", () => {
   });
 });
 
+describe("autoscaling controller: terminating pods", () => {
+  it("a terminating pod (Running, Ready, full) is not scraped, counted, costed or asked to shed", async () => {
+    const api = fakeApi({ replicas: 2, autoscaling: AUTOSCALING }, [
+      pod("a", "10.0.0.1"),
+      pod("b", "10.0.0.2"),
+      pod("old", "10.0.0.3", { deleting: true }), // graceful deletion: still Running and Ready while it drains
+    ]);
+    const conns = new Map<string, number | "down">([
+      ["10.0.0.1", 14_000],
+      ["10.0.0.2", 3_000],
+      ["10.0.0.3", 40_000],
+    ]);
+    const sheds: { ip: string; auth: string; body: unknown }[] = [];
+    api.secrets.set("chat-admin", { "api-key": "k" });
+    const clock = { t: Date.now() };
+    const c = controller(api, fakeFetch(conns, sheds), clock);
+    for (let i = 0; i < 5; i++) {
+      await c.tick();
+      clock.t += 10_000;
+    }
+    assert.deepEqual(api.scales, [], "40000 on the leaving pod would have asked for 6 pods");
+    assert.equal(api.gateway.status.connections, 17_000);
+    assert.equal(
+      api.annotations.some((x) => x.pod === "old"),
+      false,
+    );
+    assert.deepEqual(sheds, [], "no shed while a pod is leaving, and never from it");
+    await c.stop();
+  });
+});
+
 describe("Prometheus text parsing", () => {
   const cases: [string, string, number | undefined][] = [
     ["plain", "rtgw_connections 12\n", 12],

@@ -480,3 +480,30 @@ describe("a scale counts against the rate policies only once written (HPA's stor
     assert.equal(afterSuccess.limitedBy, "ScaleUpLimit");
   });
 });
+
+describe("terminating pods (deletionTimestamp set) are not ready capacity", () => {
+  it("an empty terminating pod that still reports does not dilute a scale-up", () => {
+    const d = decide({
+      history: EMPTY_HISTORY,
+      pods: [pod("a", 15_000), pod("b", 15_000), pod("old", 0, { deleting: true })],
+      currentReplicas: 2,
+      spec: spec(),
+      now: T0,
+    });
+    // 30000 over the 2 pods that stay → 3; counting "old" as ready would read 10000/pod: no scale-up
+    assert.equal(d.desiredReplicas, 3, d.message);
+    assert.equal(d.metrics.readyPods, 2);
+    assert.equal(d.metrics.deletingPods, 1);
+  });
+  it("a full terminating pod does not push a scale-up either", () => {
+    const d = decide({
+      history: EMPTY_HISTORY,
+      pods: [pod("a", 10_000), pod("b", 10_000), pod("old", 40_000, { deleting: true })],
+      currentReplicas: 2,
+      spec: spec(),
+      now: T0,
+    });
+    assert.equal(d.desiredReplicas, 2, d.message);
+    assert.equal(d.metrics.totalConnections, 20_000);
+  });
+});

@@ -99,6 +99,26 @@ describe("rebalance", () => {
     assert.deepEqual(again.shed, []);
   });
 
+  it("never sheds from a terminating pod and does not count it as capacity; waits until it is gone", () => {
+    // The fullest pod is terminating (still draining its clients): with it counted, p0 would shed.
+    const withLeaving = [
+      ...pods(15_000, 14_000, 1_000),
+      { name: "old", connections: 30_000, terminating: true },
+    ];
+    let d = rebalance({ ...base, pods: withLeaving, state: INITIAL_REBALANCE, now: T0 });
+    d = rebalance({ ...base, pods: withLeaving, state: d.state, now: T0 + 60_000 });
+    assert.equal(d.reason, "NotSettled");
+    assert.deepEqual(d.shed, []);
+    assert.equal(d.mean, 10_000, "the mean is over the pods that stay");
+    // Gone: the same skew among the pods that stay is shed as usual, none from the one that left.
+    d = rebalance({ ...base, pods: pods(15_000, 14_000, 1_000), state: d.state, now: T0 + 61_000 });
+    d = rebalance({ ...base, pods: pods(15_000, 14_000, 1_000), state: d.state, now: T0 + 91_000 });
+    assert.deepEqual(
+      d.shed.map((o) => o.pod),
+      ["p0", "p1"],
+    );
+  });
+
   it("a spread that falls back within the bound resets the wait", () => {
     let d = rebalance({ ...base, pods: pods(15_000, 5_000), state: INITIAL_REBALANCE, now: T0 });
     d = rebalance({ ...base, pods: pods(10_500, 9_500), state: d.state, now: T0 + 20_000 });

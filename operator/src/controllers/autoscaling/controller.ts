@@ -243,9 +243,12 @@ export class AutoscalingController {
     const reporting = live
       .filter((p) => connectionsOf(p) !== undefined)
       .map((p) => ({ name: p.name, connections: connectionsOf(p) as number, podIP: p.podIP as string }));
-    const settled = !scaled && pods.length === current && reporting.length === current;
+    const terminating = pods
+      .filter((p) => p.deleting)
+      .map((p) => ({ name: p.name, connections: 0, terminating: true }));
+    const settled = !scaled && live.length === current && reporting.length === current;
     const rb = rebalance({
-      pods: reporting,
+      pods: [...reporting, ...terminating],
       settled,
       targetConnectionsPerPod: gw.spec.autoscaling.targetConnectionsPerPod,
       spec: this.rebalanceSpec,

@@ -33,9 +33,19 @@ export interface RebalanceState {
 }
 export const INITIAL_REBALANCE: RebalanceState = { skewedSince: undefined, lastRoundAt: undefined };
 
+export interface RebalancePod {
+  name: string;
+  connections: number;
+  /**
+   * Terminating (deletionTimestamp set): its clients are leaving on their own. Never capacity (left out of the
+   * mean), never asked to shed, and while one is there the fleet is not at rest.
+   */
+  terminating?: boolean;
+}
+
 export interface RebalanceInput {
-  /** Ready pods with a fresh metric. */
-  pods: readonly { name: string; connections: number }[];
+  /** Ready pods with a fresh metric, and the fleet's terminating pods (flagged). */
+  pods: readonly RebalancePod[];
   /**
    * The fleet is at rest: every wanted pod is ready and reporting, none is deleting, no scale is in flight. Shedding
    * while pods come or go would push clients onto pods about to vanish, or count the ramp as skew.
@@ -63,7 +73,9 @@ export interface RebalanceDecision {
 }
 
 export function rebalance(input: RebalanceInput): RebalanceDecision {
-  const { pods, spec, now, state } = input;
+  const { spec, now, state } = input;
+  const pods = input.pods.filter((p) => !p.terminating);
+  const leaving = input.pods.length - pods.length;
   const total = pods.reduce((s, p) => s + p.connections, 0);
   const mean = pods.length > 0 ? total / pods.length : 0;
   const fullest = pods.reduce((m, p) => Math.max(m, p.connections), 0);
@@ -71,7 +83,7 @@ export function rebalance(input: RebalanceInput): RebalanceDecision {
   const bound = Math.max(spec.minSpread, spec.spreadFraction * input.targetConnectionsPerPod);
   const base = { mean, spread, bound };
 
-  if (!input.settled || pods.length < 2) {
+  if (!input.settled || leaving > 0 || pods.length < 2) {
     return { ...base, shed: [], state: { ...state, skewedSince: undefined }, reason: "NotSettled" };
   }
   if (spread <= bound) {
