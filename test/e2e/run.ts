@@ -15,7 +15,8 @@ import { realtimeGatewayCrd } from "../../operator/src/api/crd.js";
 import { PRE_STOP_SECONDS } from "../../operator/src/render/deployment.js";
 import { startRedis } from "../../test-support/redis.js";
 import type { ClientResult, ClientTick } from "./clients.js";
-import type { ClientTotals, PodDeletion, RunFacts, Sample, ScalingEvent } from "./report.js";
+import { podConnections, recordPodRemovals } from "./pod-removals.js";
+import type { ClientTotals, RunFacts, Sample, ScalingEvent } from "./report.js";
 import { expectedReplicas, type Scenario } from "./scenario.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -134,12 +135,10 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     });
 
     // ---- kube-controller-manager + kubelet + Service ------------------------------------------------
-    const deletions: PodDeletion[] = [];
+    const removals = recordPodRemovals(() => sim.running(), at, log);
+    const deletions = removals.deletions;
     const onEvent = (e: PodEvent) => {
-      if (e.kind === "deleting") {
-        deletions.push({ t: at(), pod: e.pod, reason: e.reason, cost: e.deletionCost, others: e.others });
-        log(`  t=${at()}s ${e.reason}: ${e.pod} (cost ${e.deletionCost}; kept ${e.others.join(", ")})`);
-      }
+      if (e.kind === "deleting") removals.onDeleting(e);
       if (e.kind === "exited" && e.code !== 0)
         log(`  t=${at()}s pod ${e.pod} exited code=${e.code} signal=${e.signal}`);
     };
@@ -288,15 +287,8 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         const pods: Record<string, number> = {};
         await Promise.all(
           running.map(async (p) => {
-            try {
-              const res = await fetch(`http://${p.ip}:${p.port}/api/stats`, {
-                signal: AbortSignal.timeout(900),
-              });
-              const body = (await res.json()) as { connections: number };
-              pods[p.pod] = body.connections;
-            } catch {
-              // starting or gone
-            }
+            const n = await podConnections(p);
+            if (n !== undefined) pods[p.pod] = n; // else starting or gone
           }),
         );
         const clientTicks = [...lastTick.values()];
@@ -390,6 +382,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     await finished;
     sampling = false;
     await sampler;
+    await removals.settled();
     const lastPhase = phases.at(-1);
     if (lastPhase) lastPhase.to = at();
     // Per-second counts from the client processes' own clocks (a tick can reach the sampler late).
