@@ -7,6 +7,7 @@ import pino from "pino";
 import { z } from "zod";
 import { AutoscalingController } from "./autoscaling/controller.js";
 import { kubeFromConfig as autoscalingKubeFromConfig } from "./autoscaling/kube.js";
+import type { AutoscalingSettings } from "./autoscaling/settings.js";
 import { kubeFromConfig, type LeaseClient, type OperatorKube } from "./kube.js";
 import { LEASE_DEFAULTS, LeaderElector } from "./leader.js";
 import { type OperatorMetrics, operatorMetrics } from "./metrics.js";
@@ -136,11 +137,22 @@ export function startOperator(config: OperatorConfig, deps: OperatorDeps): Runni
 }
 
 /** The autoscaling controller (operator/src/autoscaling/) as one more controller of the leader's term. */
-function autoscalingController(kc: KubeConfig, log: Logger, namespace: string | undefined): Controller {
+function autoscalingController(
+  kc: KubeConfig,
+  log: Logger,
+  namespace: string | undefined,
+  settings: AutoscalingSettings | undefined,
+): Controller {
   return {
     name: "autoscaling",
     async start(signal) {
-      const c = new AutoscalingController({ kube: autoscalingKubeFromConfig(kc), namespace, logger: log });
+      const kube = autoscalingKubeFromConfig(kc);
+      const c = new AutoscalingController({
+        kube,
+        namespace,
+        logger: log,
+        ...(settings ? { settings } : {}),
+      });
       c.start();
       await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
       await c.stop();
@@ -167,7 +179,11 @@ function serveHealth(port: number, metrics: OperatorMetrics, ready: () => boolea
   return server;
 }
 
-export async function runOperatorFromCli(opts: Record<string, unknown>): Promise<void> {
+/** `autoscaling`: the autoscaler's tunables, parsed from the environment by `rtgw operator` (default: defaults). */
+export async function runOperatorFromCli(
+  opts: Record<string, unknown>,
+  autoscaling?: AutoscalingSettings,
+): Promise<void> {
   const parsed = operatorConfigSchema.safeParse(opts);
   if (!parsed.success) {
     process.stderr.write(`rtgw operator: ${z.prettifyError(parsed.error)}\n`);
@@ -187,7 +203,7 @@ export async function runOperatorFromCli(opts: Record<string, unknown>): Promise
     log,
     metrics,
     identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
-    controllers: ({ namespace }) => [autoscalingController(kc, log, namespace)],
+    controllers: ({ namespace }) => [autoscalingController(kc, log, namespace, autoscaling)],
   });
   // A standby is ready (it serves health and waits for the Lease); a leader once its caches synced.
   const health = serveHealth(

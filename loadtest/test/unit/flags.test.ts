@@ -145,12 +145,12 @@ describe("rtgw load flags", () => {
     [
       "negative ramp",
       ["--ramp-seconds", "-1"],
-      ["--ramp-seconds must be a number between 0 and 3600 (got -1)"],
+      ["--ramp-seconds must be a number of seconds between 0 and 3600 (got -1)"],
     ],
     [
       "endless hold",
       ["--hold-seconds", "Infinity"],
-      ['--hold-seconds must be a number between 0 and 86400 (got "Infinity")'],
+      ['--hold-seconds must be a number of seconds between 0 and 86400 (got "Infinity")'],
     ],
     ["no channels", ["--channels", "0"], ["--channels must be an integer between 1 and 100000 (got 0)"]],
     [
@@ -172,17 +172,17 @@ describe("rtgw load flags", () => {
     [
       "short API key",
       ["--api-key", "short"],
-      ['--api-key must be at least 8 characters (RTGW_API_KEY\'s rule) (got "short")'],
+      ["--api-key must be at least 8 characters (RTGW_API_KEY's rule) (got 5 characters)"],
     ],
     [
       "token that is no JWT",
       ["--token", "abc"],
-      ['--token must be a JWT (header.payload.signature) (got "abc")'],
+      ["--token must be a JWT (header.payload.signature) (got 3 characters)"],
     ],
     [
       "empty JWT secret",
       ["--jwt-secret", ""],
-      ['--jwt-secret must be a non-empty HS256 secret (the gateway\'s RTGW_JWT_SECRET) (got "")'],
+      ["--jwt-secret must be a non-empty HS256 secret (the gateway's RTGW_JWT_SECRET) (got 0 characters)"],
     ],
     [
       "prefix with a space",
