@@ -3,7 +3,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { z } from "zod";
-import { allOf, fieldName, optionNames, parseEnv, parseFlags, unknownVariables } from "../../parse.js";
+import {
+  allOf,
+  fieldName,
+  optionNames,
+  parseEnv,
+  parseFlags,
+  unknownVariables,
+} from "../../../config/parse.js";
 import {
   boolean,
   choice,
@@ -16,7 +23,7 @@ import {
   shown,
   text,
   url,
-} from "../../rules.js";
+} from "../../../config/rules.js";
 
 /** One rule as the only field `x`: its value, or its sentence after the name "X". */
 function check(rule: z.ZodType, input: unknown): unknown {

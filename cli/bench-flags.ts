@@ -1,9 +1,9 @@
 // `rtgw bench` flags: commander's option values → runBench's options, or sentences naming each bad flag.
 import { z } from "zod";
-import { type Parsed, parseFlags } from "../../config/parse.js";
-import { boolean, list, text } from "../../config/rules.js";
-import type { SystemName } from "./bench/processes.js";
-import type { BenchOptions, Scenario } from "./bench/run-bench.js";
+import { type Parsed, parseFlags } from "../config/parse.js";
+import { boolean, list, text } from "../config/rules.js";
+import type { SystemName } from "../loadtest/src/bench/processes.js";
+import type { BenchOptions, Scenario } from "../loadtest/src/bench/run-bench.js";
 
 // The names run-bench.ts and processes.ts act on; kept here so `rtgw --help` need not load the harness
 // (a unit test keeps the two lists equal).

@@ -2,11 +2,11 @@
 // The bounds are runLoad's own (load/run-load.ts), so whatever passes here also passes there.
 import { decodeJwt } from "jose";
 import { z } from "zod";
-import { type Parsed, parseFlags } from "../../config/parse.js";
-import { boolean, choice, integer, number, rule, seconds, text } from "../../config/rules.js";
-import { channelName, MAX_CHANNEL_LENGTH } from "../../protocol/index.js";
-import { MAX_CONNECTIONS_PER_WORKER } from "./load/plan.js";
-import type { LoadOptions } from "./load/run-load.js";
+import { type Parsed, parseFlags } from "../config/parse.js";
+import { boolean, choice, integer, number, rule, seconds, text } from "../config/rules.js";
+import { MAX_CONNECTIONS_PER_WORKER } from "../loadtest/src/load/plan.js";
+import type { LoadOptions } from "../loadtest/src/load/run-load.js";
+import { channelName, MAX_CHANNEL_LENGTH } from "../protocol/index.js";
 
 export const LOAD_LIMITS = {
   connections: 2_000_000,

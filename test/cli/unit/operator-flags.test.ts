@@ -2,8 +2,8 @@
 // zod schema; each row is the config the operator gets or the exact error sentences.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { operatorCommand, parseOperatorFlags } from "../../src/command.js";
-import { operatorConfigSchema } from "../../src/main.js";
+import { operatorCommand, parseOperatorFlags } from "../../../cli/operator.js";
+import { operatorConfigSchema } from "../../../operator/src/main.js";
 
 const VARIABLES = [
   "RTGW_OPERATOR_NAMESPACE",

@@ -3,10 +3,10 @@
 // before the operator is even imported.
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { allOf, optionNames, orExit, type Parsed, parseFlags } from "../../config/parse.js";
-import { boolean, choice, integer, number, port, text } from "../../config/rules.js";
-import { crdYaml } from "./api/crd.js";
-import { parseAutoscalingSettings } from "./autoscaling/settings.js";
+import { allOf, optionNames, orExit, type Parsed, parseFlags } from "../config/parse.js";
+import { boolean, choice, integer, number, port, text } from "../config/rules.js";
+import { crdYaml } from "../operator/src/api/crd.js";
+import { autoscalingVariables, parseAutoscalingSettings } from "../operator/src/autoscaling/settings.js";
 
 // Kubernetes names: a namespace is a DNS-1123 label, a Lease name a DNS-1123 subdomain.
 const DNS_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -43,6 +43,10 @@ export function operatorCommand(): Command {
   return (
     new Command("operator")
       .description("run the RealtimeGateway operator (in-cluster, or against KUBECONFIG)")
+      .addHelpText(
+        "after",
+        `\nThe autoscaler's tunables come from the environment only (see the README, autoscaling):\n  ${Object.keys(autoscalingVariables.shape).join("\n  ")}`,
+      )
       .addOption(
         new Option("--namespace <ns>", "watch only this namespace (default: all)").env(
           "RTGW_OPERATOR_NAMESPACE",
@@ -94,7 +98,8 @@ export function operatorCommand(): Command {
           }),
         );
         const { podName: _name, podNamespace: _namespace, ...config } = operator;
-        const { runOperatorFromCli } = await import("./main.js");
+        // Only now the operator itself (the Kubernetes client and all): a bad setting never got this far.
+        const { runOperatorFromCli } = await import("../operator/src/main.js");
         await runOperatorFromCli(config, autoscaling);
       })
   );

@@ -1,9 +1,9 @@
 // `rtgw bench box` flags: commander's option values → runBox's options, or sentences naming each bad flag.
 import { z } from "zod";
-import { type Parsed, parseFlags } from "../../config/parse.js";
-import { integer, rule, text } from "../../config/rules.js";
-import type { BoxOptions } from "./box/run-box.js";
-import { workerCount } from "./load/plan.js";
+import { type Parsed, parseFlags } from "../config/parse.js";
+import { integer, rule, text } from "../config/rules.js";
+import type { BoxOptions } from "../loadtest/src/box/run-box.js";
+import { workerCount } from "../loadtest/src/load/plan.js";
 import {
   channelsFlag,
   checkWorkerShare,
