@@ -4,7 +4,6 @@ import { createServer, type Server } from "node:http";
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
-import { z } from "zod";
 import { AutoscalingController } from "./autoscaling/controller.js";
 import { kubeFromConfig as autoscalingKubeFromConfig } from "./autoscaling/kube.js";
 import type { AutoscalingSettings } from "./autoscaling/settings.js";
@@ -21,20 +20,18 @@ export interface Controller {
   ready?(): boolean;
 }
 
-export const operatorConfigSchema = z.object({
-  namespace: z.string().min(1).optional(),
-  leaderElect: z
-    .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")])
-    .default(false),
-  leaseName: z.string().min(1).default("rtgw-operator-leader"),
-  leaseNamespace: z.string().min(1).optional(),
-  logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
-  metricsPort: z.coerce.number().int().min(0).max(65535).default(8081),
+/** What `rtgw operator` parsed from its flags (cli/operator.ts checks them with the shared rules). */
+export interface OperatorConfig {
+  namespace?: string | undefined;
+  leaderElect: boolean;
+  leaseName: string;
+  leaseNamespace?: string | undefined;
+  logLevel: "trace" | "debug" | "info" | "warn" | "error";
+  metricsPort: number;
   /** The work queue's overall retry rate (default client-go's: 10 qps, burst 100). */
-  queueQps: z.coerce.number().positive().optional(),
-  queueBurst: z.coerce.number().int().min(1).optional(),
-});
-export type OperatorConfig = z.output<typeof operatorConfigSchema>;
+  queueQps?: number | undefined;
+  queueBurst?: number | undefined;
+}
 
 export interface OperatorDeps {
   kube: OperatorKube & { leases: LeaseClient };
@@ -181,15 +178,10 @@ function serveHealth(port: number, metrics: OperatorMetrics, ready: () => boolea
 
 /** `autoscaling`: the autoscaler's tunables, parsed from the environment by `rtgw operator` (default: defaults). */
 export async function runOperatorFromCli(
-  opts: Record<string, unknown>,
+  parsed: OperatorConfig,
   autoscaling?: AutoscalingSettings,
 ): Promise<void> {
-  const parsed = operatorConfigSchema.safeParse(opts);
-  if (!parsed.success) {
-    process.stderr.write(`rtgw operator: ${z.prettifyError(parsed.error)}\n`);
-    process.exit(2);
-  }
-  const config = parsed.data;
+  const config = { ...parsed };
   const log = pino({ level: config.logLevel, base: { component: "rtgw-operator" } });
   const kc = new KubeConfig();
   kc.loadFromDefault(); // in-cluster service account, or KUBECONFIG / ~/.kube/config
