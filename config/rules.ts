@@ -131,3 +131,17 @@ export function list<const T extends readonly [string, ...string[]]>(choices: T)
     .transform(items)
     .pipe(z.array(z.enum(choices))); // cannot fail after the check above; it gives the members' type
 }
+
+/** A comma list of free-form items (e.g. allowed origins), each passing `test`; at least one, blanks dropped. */
+export function commaList(allowed: string, test: (item: string) => boolean) {
+  const params = rule(allowed);
+  const items = (s: string) =>
+    s
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean);
+  return z
+    .string(params)
+    .refine((s) => items(s).length > 0 && items(s).every(test), params)
+    .transform(items);
+}

@@ -14,6 +14,7 @@ import {
 import {
   boolean,
   choice,
+  commaList,
   fraction,
   integer,
   list,
@@ -78,6 +79,19 @@ describe("config rules", () => {
     ["url, wrong scheme", url(["https:"]), "http://x", 'X must be a https:// URL (got "http://x")'],
     ["url, no URL", url(["https:"]), "issuer", 'X must be a https:// URL (got "issuer")'],
     ["list", list(["a", "b", "c"]), "c, a", ["c", "a"]],
+    [
+      "comma list",
+      commaList("origins", (o) => o.startsWith("https://")),
+      "https://a, https://b,",
+      ["https://a", "https://b"],
+    ],
+    [
+      "comma list, a bad item",
+      commaList("origins", (o) => o.startsWith("https://")),
+      "https://a,http://b",
+      'X must be origins (got "https://a,http://b")',
+    ],
+    ["comma list, empty", commaList("origins", () => true), " , ", 'X must be origins (got " , ")'],
     [
       "list repeat",
       list(["a", "b"]),
