@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The gateway and operator images, from one build: `docker build --target gateway .` / `--target operator .`
 # (`make images` builds both). Node 20 on Debian bookworm: the uWebSockets.js binary needs glibc, so no Alpine.
-# Both images run `node dist/src/cli.js <command>` as PID 1 with no shell in between, so SIGTERM reaches Node and
+# Both images run `node dist/cli/rtgw.js <command>` as PID 1 with no shell in between, so SIGTERM reaches Node and
 # the gateway's drain (reconnect frames, 1012 closes spread over RTGW_DRAIN_SECONDS) runs on pod termination.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -21,7 +21,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund --loglevel=error
 COPY tsconfig.json ./
-COPY src ./src
+COPY cli ./cli
+COPY config ./config
 COPY protocol ./protocol
 COPY dev-cluster ./dev-cluster
 COPY gateway/src ./gateway/src
@@ -38,17 +39,17 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root package.json ./
 # Fails the build if the CLI cannot load with production dependencies alone (a dev-only import, a missing file).
-RUN node dist/src/cli.js --help >/dev/null
+RUN node dist/cli/rtgw.js --help >/dev/null
 # The image's `node` user (uid 1000), numeric so Kubernetes' runAsNonRoot can verify it. The files stay owned by
 # root and read-only to it; nothing at runtime writes outside /tmp.
 USER 1000:1000
-ENTRYPOINT ["node", "dist/src/cli.js"]
+ENTRYPOINT ["node", "dist/cli/rtgw.js"]
 
 FROM runtime AS operator
 LABEL org.opencontainers.image.title="realtime-gateway operator" \
       org.opencontainers.image.description="Kubernetes operator for RealtimeGateway fleets" \
       org.opencontainers.image.licenses="Apache-2.0"
-# /healthz, /readyz and /metrics (operator/src/command.ts: --metrics-port).
+# /healthz, /readyz and /metrics (cli/operator.ts: --metrics-port).
 EXPOSE 8081
 CMD ["operator"]
 

@@ -27,7 +27,7 @@ build: setup
 	npx tsc -p tsconfig.json
 
 run: build
-	node dist/src/cli.js gateway
+	node dist/cli/rtgw.js gateway
 
 typecheck: setup
 	npx tsc -p tsconfig.test.json
@@ -76,7 +76,7 @@ images:
 
 # Regenerates the chart's CRD from the schema in operator/src/api (test/chart checks they are equal).
 crd: setup
-	node --import tsx src/cli.ts crd > charts/realtime-gateway/crds/realtimegateways.rtgw.dev.yaml.tmp
+	node --import tsx cli/rtgw.ts crd > charts/realtime-gateway/crds/realtimegateways.rtgw.dev.yaml.tmp
 	mv charts/realtime-gateway/crds/realtimegateways.rtgw.dev.yaml.tmp charts/realtime-gateway/crds/realtimegateways.rtgw.dev.yaml
 
 kind-up: images
@@ -103,11 +103,11 @@ minikube-up: images
 # prints the table and verdict, writes loadtest/results/bench.json and the README's results block.
 # Runs the compiled JS (dist/), as deployed: no TypeScript loader in the servers' memory or CPU.
 bench: build
-	node dist/src/cli.js bench
+	node dist/cli/rtgw.js bench
 
 # The box-scale run: 200,000 connections on 12 gateways + Redis + 12 load workers, a broadcast stream, zero loss.
 box: build
-	node dist/src/cli.js bench box --update-readme README.md
+	node dist/cli/rtgw.js bench box --update-readme README.md
 
 # The k6 scripts against @types/k6 (also part of `make test`, through loadtest/test/k6-scripts.test.ts).
 k6-typecheck: setup

@@ -1,175 +1,90 @@
-// Gateway configuration: one zod schema over the RTGW_* environment variables.
-// A bad value is reported with the variable's name and what it allows; main exits with status 2.
+// Gateway configuration: the RTGW_* environment variables, one line each below (name, rule, default), checked
+// by the rules every `rtgw` setting shares (config/rules.ts). The variable's name is its field's too
+// (RTGW_METRICS_PORT → config.metricsPort). A bad value is one sentence naming the variable; main exits 2.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
+import { type Fields, type Parsed, parseEnv, unknownVariables } from "../../config/parse.js";
+import { boolean, choice, integer, number, port, seconds, text } from "../../config/rules.js";
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
-const nonNegativeInt = z.coerce.number().int().nonnegative();
-const positiveNumber = z.coerce.number().positive();
-const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+export const PREFIX = "RTGW_";
 
-/** Each key is the variable's name; each value its rule and default. Descriptions feed the error message. */
-export const configSchema = z
+/** Every variable the gateway reads. Add one here and it is parsed, typed (GatewayConfig) and documented in errors. */
+export const gatewaySettings = z
   .object({
-    RTGW_PORT: port.default(8080).describe("an integer port 0-65535"),
-    RTGW_HOST: z.string().min(1).default("0.0.0.0").describe("a bind address such as 0.0.0.0 or 127.0.0.1"),
-    RTGW_METRICS_PORT: port.default(9090).describe("an integer port 0-65535"),
-    RTGW_NODE_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:-]{1,128}$/)
-      .optional()
-      .describe("1-128 of letters, digits, _ . : -"),
-    RTGW_LOG_LEVEL: z
-      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-      .default("info")
-      .describe("one of fatal, error, warn, info, debug, trace, silent"),
-    RTGW_BROKER: z.enum(["memory", "redis"]).default("memory").describe("memory or redis"),
-    RTGW_REDIS_URL: z
-      .string()
-      .regex(/^rediss?(\+sentinel)?:\/\/\S+$/)
-      .optional()
-      .describe(
-        "a redis:// or rediss:// URL (with RTGW_REDIS_CLUSTER: a comma-separated list of them), or redis+sentinel://s1:p1,s2:p2/<master name>",
-      ),
-    RTGW_REDIS_CLUSTER: flag.default(false).describe("true or false"),
-    RTGW_AUTH: z.enum(["none", "jwt"]).default("none").describe("none or jwt"),
-    RTGW_JWT_SECRET: z.string().min(1).optional().describe("a non-empty HS256 secret"),
-    RTGW_JWT_PUBLIC_KEY: z
-      .string()
-      .includes("-----BEGIN PUBLIC KEY-----")
-      .optional()
-      .describe("a PEM public key (-----BEGIN PUBLIC KEY-----) for RS256 or ES256"),
-    RTGW_API_KEY: z.string().min(8).optional().describe("a bearer key of at least 8 characters"),
-    RTGW_MAX_CONNECTIONS: positiveInt.default(100_000).describe("a positive integer"),
-    RTGW_MAX_MESSAGE_BYTES: z.coerce
-      .number()
-      .int()
-      .min(256)
-      .max(16 * 1024 * 1024)
-      .default(65_536)
-      .describe("an integer 256-16777216"),
-    RTGW_MAX_SUBSCRIPTIONS: positiveInt.default(100).describe("a positive integer (per connection)"),
-    RTGW_DRAIN_SECONDS: z.coerce.number().min(0).max(3600).default(30).describe("seconds 0-3600"),
-    RTGW_COMPRESSION: z
-      .enum(["off", "shared", "dedicated"])
-      .default("off")
-      .describe("off, shared or dedicated"),
-    RTGW_HISTORY_SIZE: nonNegativeInt.max(1_000_000).default(100).describe("an integer 0-1000000"),
-    RTGW_HISTORY_TTL_SECONDS: positiveInt.default(300).describe("a positive integer (seconds)"),
-    RTGW_IDLE_TIMEOUT_SECONDS: z.coerce
-      .number()
-      .int()
-      .min(8)
-      .max(960)
-      .default(60)
-      .describe("an integer 8-960 (seconds; pings go out automatically before it)"),
-    RTGW_MAX_BACKPRESSURE_BYTES: z.coerce
-      .number()
-      .int()
-      .min(1024)
-      .default(1024 * 1024)
-      .describe("an integer >= 1024: a socket whose send buffer passes it is closed"),
-    RTGW_PUBLISH_RATE: positiveNumber
-      .default(50)
-      .describe("a positive number (publishes per second per connection)"),
-    RTGW_PUBLISH_BURST: positiveInt.default(100).describe("a positive integer (token bucket size)"),
-    RTGW_RATE_LIMIT_STRIKES: positiveInt
-      .default(20)
-      .describe("a positive integer: rate_limited errors in a row before close 1008"),
+    RTGW_PORT: port().default(8080),
+    RTGW_HOST: text("a bind address such as 0.0.0.0 or 127.0.0.1").default("0.0.0.0"),
+    RTGW_METRICS_PORT: port().default(9090),
+    RTGW_NODE_ID: text("1-128 of letters, digits, _ . : -", /^[A-Za-z0-9_.:-]{1,128}$/).optional(),
+    RTGW_LOG_LEVEL: choice(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    RTGW_BROKER: choice(["memory", "redis"]).default("memory"),
+    RTGW_REDIS_URL: text(
+      "a redis:// or rediss:// URL (with RTGW_REDIS_CLUSTER: a comma-separated list of them), or redis+sentinel://s1:p1,s2:p2/<master name>",
+      /^rediss?(\+sentinel)?:\/\/\S+$/,
+    ).optional(),
+    RTGW_REDIS_CLUSTER: boolean().default(false),
+    RTGW_AUTH: choice(["none", "jwt"]).default("none"),
+    RTGW_JWT_SECRET: text("a non-empty HS256 secret", /\S/, { secret: true }).optional(),
+    RTGW_JWT_PUBLIC_KEY: text(
+      "a PEM public key (-----BEGIN PUBLIC KEY-----) for RS256 or ES256",
+      /-----BEGIN PUBLIC KEY-----/,
+    ).optional(),
+    RTGW_API_KEY: text("a bearer key of at least 8 characters", /^.{8,}$/s, { secret: true }).optional(),
+    RTGW_MAX_CONNECTIONS: integer(1).default(100_000),
+    RTGW_MAX_MESSAGE_BYTES: integer(256, 16 * 1024 * 1024, "bytes").default(65_536),
+    RTGW_MAX_SUBSCRIPTIONS: integer(1).default(100), // per connection
+    RTGW_DRAIN_SECONDS: seconds({ min: 0, max: 3600 }).default(30),
+    RTGW_COMPRESSION: choice(["off", "shared", "dedicated"]).default("off"),
+    RTGW_HISTORY_SIZE: integer(0, 1_000_000).default(100),
+    RTGW_HISTORY_TTL_SECONDS: integer(1, undefined, "seconds").default(300),
+    // uWS sends pings automatically before it.
+    RTGW_IDLE_TIMEOUT_SECONDS: integer(8, 960, "seconds").default(60),
+    // A socket whose send buffer passes it is closed.
+    RTGW_MAX_BACKPRESSURE_BYTES: integer(1024, undefined, "bytes").default(1024 * 1024),
+    RTGW_PUBLISH_RATE: number({ min: 0, above: true }).default(50), // publishes per second per connection
+    RTGW_PUBLISH_BURST: integer(1).default(100), // token bucket size
+    RTGW_RATE_LIMIT_STRIKES: integer(1).default(20), // rate_limited errors in a row before close 1008
   })
   .superRefine((c, ctx) => {
     if (c.RTGW_BROKER === "redis" && !c.RTGW_REDIS_URL)
       ctx.addIssue({
         code: "custom",
         path: ["RTGW_REDIS_URL"],
-        message: "RTGW_REDIS_URL is required when RTGW_BROKER=redis (a redis:// or rediss:// URL)",
+        message: "is required when RTGW_BROKER=redis (a redis:// or rediss:// URL)",
       });
     if (c.RTGW_AUTH === "jwt" && !c.RTGW_JWT_SECRET && !c.RTGW_JWT_PUBLIC_KEY)
       ctx.addIssue({
         code: "custom",
-        path: ["RTGW_JWT_SECRET"],
         message: "RTGW_AUTH=jwt needs RTGW_JWT_SECRET (HS256) or RTGW_JWT_PUBLIC_KEY (RS256/ES256 PEM)",
       });
   });
 
-export interface GatewayConfig {
-  port: number;
-  host: string;
-  metricsPort: number;
+/** The parsed variables by field name; the node id always set (default: host name and a random suffix). */
+export type GatewayConfig = Omit<Fields<z.output<typeof gatewaySettings>, typeof PREFIX>, "nodeId"> & {
   nodeId: string;
-  logLevel: string;
-  broker: "memory" | "redis";
-  redisUrl: string | undefined;
-  redisCluster: boolean;
-  auth: "none" | "jwt";
-  jwtSecret: string | undefined;
-  jwtPublicKey: string | undefined;
-  apiKey: string | undefined;
-  maxConnections: number;
-  maxMessageBytes: number;
-  maxSubscriptions: number;
-  drainSeconds: number;
-  compression: "off" | "shared" | "dedicated";
-  historySize: number;
-  historyTtlSeconds: number;
-  idleTimeoutSeconds: number;
-  maxBackpressureBytes: number;
-  publishRate: number;
-  publishBurst: number;
-  rateLimitStrikes: number;
-}
+};
 
-export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; errors: string[] };
+export type ConfigResult =
+  | {
+      ok: true;
+      config: GatewayConfig;
+      /** RTGW_* variables set but not the gateway's (a typo?): main warns about each. */
+      unknown: string[];
+    }
+  | { ok: false; errors: string[] };
 
 /** Parse the environment. Pure: the caller decides how to report errors. */
-export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
-  // Empty strings count as unset, as they do for most tools reading env.
-  const input: Record<string, string> = {};
-  for (const key of Object.keys(configSchema.shape)) {
-    const v = env[key];
-    if (v !== undefined && v !== "") input[key] = v;
-  }
-  const parsed = configSchema.safeParse(input);
-  if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? "config");
-      if (issue.code === "custom") return issue.message;
-      const field = configSchema.shape[name as keyof typeof configSchema.shape];
-      const allowed = field?.description ?? issue.message;
-      return `${name}=${JSON.stringify(input[name] ?? "")} is invalid: expected ${allowed}`;
-    });
-    return { ok: false, errors };
-  }
-  const c = parsed.data;
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  const parsed: Parsed<Fields<z.output<typeof gatewaySettings>, typeof PREFIX>> = parseEnv(
+    gatewaySettings,
+    PREFIX,
+    env,
+  );
+  if (!parsed.ok) return parsed;
+  const nodeId = parsed.value.nodeId ?? `${hostname()}-${randomBytes(3).toString("hex")}`;
   return {
     ok: true,
-    config: {
-      port: c.RTGW_PORT,
-      host: c.RTGW_HOST,
-      metricsPort: c.RTGW_METRICS_PORT,
-      nodeId: c.RTGW_NODE_ID ?? `${hostname()}-${randomBytes(3).toString("hex")}`,
-      logLevel: c.RTGW_LOG_LEVEL,
-      broker: c.RTGW_BROKER,
-      redisUrl: c.RTGW_REDIS_URL,
-      redisCluster: c.RTGW_REDIS_CLUSTER,
-      auth: c.RTGW_AUTH,
-      jwtSecret: c.RTGW_JWT_SECRET,
-      jwtPublicKey: c.RTGW_JWT_PUBLIC_KEY,
-      apiKey: c.RTGW_API_KEY,
-      maxConnections: c.RTGW_MAX_CONNECTIONS,
-      maxMessageBytes: c.RTGW_MAX_MESSAGE_BYTES,
-      maxSubscriptions: c.RTGW_MAX_SUBSCRIPTIONS,
-      drainSeconds: c.RTGW_DRAIN_SECONDS,
-      compression: c.RTGW_COMPRESSION,
-      historySize: c.RTGW_HISTORY_SIZE,
-      historyTtlSeconds: c.RTGW_HISTORY_TTL_SECONDS,
-      idleTimeoutSeconds: c.RTGW_IDLE_TIMEOUT_SECONDS,
-      maxBackpressureBytes: c.RTGW_MAX_BACKPRESSURE_BYTES,
-      publishRate: c.RTGW_PUBLISH_RATE,
-      publishBurst: c.RTGW_PUBLISH_BURST,
-      rateLimitStrikes: c.RTGW_RATE_LIMIT_STRIKES,
-    },
+    config: { ...parsed.value, nodeId },
+    unknown: unknownVariables(gatewaySettings, PREFIX, env),
   };
 }

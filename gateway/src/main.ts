@@ -1,6 +1,7 @@
 // The gateway process: config → broker → server → signals; nothing else.
 import { pathToFileURL } from "node:url";
 import pino from "pino";
+import { orExit } from "../../config/parse.js";
 import { createAuthenticator } from "./auth.js";
 import { createBroker } from "./broker/index.js";
 import { parseConfig } from "./config.js";
@@ -11,12 +12,12 @@ import { createGatewayServer } from "./server.js";
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const parsed = parseConfig(env);
-  if (!parsed.ok) {
-    for (const error of parsed.errors) process.stderr.write(`rtgw gateway: ${error}\n`);
-    process.exit(2);
-  }
+  if (!parsed.ok)
+    return orExit("rtgw gateway", parsed, "the README's gateway configuration lists every RTGW_* variable");
   const config = parsed.config;
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
+  for (const variable of parsed.unknown)
+    logger.warn({ variable }, "not a gateway variable (a typo?): ignored");
   if (!uwsIsNative()) {
     logger.fatal(
       "uWebSockets.js fell back to its JS shim (native binary not loaded for this Node/platform); refusing to run",
@@ -36,7 +37,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     auth = createAuthenticator(config);
   } catch (err) {
     // The PEM passed the schema's shape check but is not a usable RSA or EC public key.
-    process.stderr.write(`rtgw gateway: RTGW_JWT_PUBLIC_KEY is invalid: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `rtgw gateway: RTGW_JWT_PUBLIC_KEY must be a PEM RSA or EC public key (got one that does not load: ${(err as Error).message})\n`,
+    );
     process.exit(2);
   }
 

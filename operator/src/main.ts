@@ -3,8 +3,8 @@
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
-import { z } from "zod";
 import { AutoscalingController, type AutoscalingKube } from "./controllers/autoscaling/controller.js";
+import type { AutoscalingSettings } from "./controllers/autoscaling/settings.js";
 import { GatewayController, type GatewayKube } from "./controllers/gateway/controller.js";
 import { serveHealth } from "./runtime/health-server.js";
 import { type Kube, kubeFromConfig } from "./runtime/kube.js";
@@ -20,23 +20,21 @@ export interface Controller {
   ready?(): boolean;
 }
 
-export const operatorConfigSchema = z.object({
-  namespace: z.string().min(1).optional(),
-  leaderElect: z
-    .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")])
-    .default(false),
-  leaseName: z.string().min(1).default("rtgw-operator-leader"),
-  leaseNamespace: z.string().min(1).optional(),
-  logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
-  metricsPort: z.coerce.number().int().min(0).max(65535).default(8081),
+/** What `rtgw operator` parsed from its flags (cli/operator.ts checks them with the shared rules). */
+export interface OperatorConfig {
+  namespace?: string | undefined;
+  leaderElect: boolean;
+  leaseName: string;
+  leaseNamespace?: string | undefined;
+  logLevel: "trace" | "debug" | "info" | "warn" | "error";
+  metricsPort: number;
   /** The work queue's overall retry rate (default client-go's: 10 qps, burst 100). */
-  queueQps: z.coerce.number().positive().optional(),
-  queueBurst: z.coerce.number().int().min(1).optional(),
+  queueQps?: number | undefined;
+  queueBurst?: number | undefined;
   /** This pod (the chart sets both from the downward API): the leader identity and the Lease's default namespace. */
-  podName: z.string().min(1).optional(),
-  podNamespace: z.string().min(1).optional(),
-});
-export type OperatorConfig = z.output<typeof operatorConfigSchema>;
+  podName?: string | undefined;
+  podNamespace?: string | undefined;
+}
 
 export interface OperatorDeps {
   kube: GatewayKube & Pick<Kube, "leases">;
@@ -143,11 +141,17 @@ function autoscalingController(
   kube: AutoscalingKube,
   log: Logger,
   namespace: string | undefined,
+  settings: AutoscalingSettings | undefined,
 ): Controller {
   return {
     name: "autoscaling",
     async start(signal) {
-      const c = new AutoscalingController({ kube, namespace, logger: log });
+      const c = new AutoscalingController({
+        kube,
+        namespace,
+        logger: log,
+        ...(settings ? { settings } : {}),
+      });
       c.start();
       await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
       await c.stop();
@@ -155,13 +159,12 @@ function autoscalingController(
   };
 }
 
-export async function runOperatorFromCli(opts: Record<string, unknown>): Promise<void> {
-  const parsed = operatorConfigSchema.safeParse(opts);
-  if (!parsed.success) {
-    process.stderr.write(`rtgw operator: ${z.prettifyError(parsed.error)}\n`);
-    process.exit(2);
-  }
-  const config = parsed.data;
+/** `autoscaling`: the autoscaler's tunables, parsed from the environment by `rtgw operator` (default: defaults). */
+export async function runOperatorFromCli(
+  parsed: OperatorConfig,
+  autoscaling?: AutoscalingSettings,
+): Promise<void> {
+  const config = { ...parsed };
   const log = pino({ level: config.logLevel, base: { component: "rtgw-operator" } });
   const kc = new KubeConfig();
   kc.loadFromDefault(); // in-cluster service account, or KUBECONFIG / ~/.kube/config
@@ -178,7 +181,7 @@ export async function runOperatorFromCli(opts: Record<string, unknown>): Promise
     metrics,
     identity,
     controllers: ({ namespace }) => [
-      autoscalingController(kubeFromConfig(kc, "rtgw-autoscaler", identity), log, namespace),
+      autoscalingController(kubeFromConfig(kc, "rtgw-autoscaler", identity), log, namespace, autoscaling),
     ],
   });
   // A standby is ready (it serves health and waits for the Lease); a leader once its caches synced.

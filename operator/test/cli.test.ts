@@ -41,9 +41,13 @@ after(async () => {
 
 describe("rtgw CLI", () => {
   it("rtgw crd prints the CRD", async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli.ts", "crd"], {
-      timeout: 30_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "cli/rtgw.ts", "crd"],
+      {
+        timeout: 30_000,
+      },
+    );
     assert.equal(stdout, crdYaml());
   });
 
@@ -67,7 +71,7 @@ describe("rtgw CLI", () => {
       [
         "--import",
         "tsx",
-        "src/cli.ts",
+        "cli/rtgw.ts",
         "operator",
         "--leader-elect",
         "--namespace",

@@ -11,7 +11,7 @@ const CRD_FILE = "realtimegateways.rtgw.dev.yaml";
 
 test("crds/ holds the one CRD file, byte for byte what `rtgw crd` prints (regenerate with `make crd`)", async () => {
   assert.deepEqual(await readdir(join(CHART, "crds")), [CRD_FILE]);
-  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli.ts", "crd"], {
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "cli/rtgw.ts", "crd"], {
     cwd: ROOT,
     timeout: 60_000,
   });

@@ -84,7 +84,7 @@ describe("the images run on production dependencies alone", () => {
   });
 
   test("`rtgw` itself (every subcommand's static imports) loads without dev dependencies", async () => {
-    assert.deepEqual(devOnly(await packagesReached("src/cli.ts", false)), []);
+    assert.deepEqual(devOnly(await packagesReached("cli/rtgw.ts", false)), []);
   });
 
   test("`rtgw gateway`, with everything it imports at run time, needs no dev dependency", async () => {
@@ -114,7 +114,7 @@ describe("Dockerfile", () => {
 
   test("both images start `node <package bin>` in exec form (SIGTERM reaches Node) as a numeric non-root user", () => {
     const bin = packageJson.bin.rtgw;
-    assert.equal(bin, `${tsconfig.compilerOptions.outDir}/src/cli.js`);
+    assert.equal(bin, `${tsconfig.compilerOptions.outDir}/cli/rtgw.js`);
     assert.match(dockerfile, new RegExp(`^ENTRYPOINT \\["node", "${bin}"\\]$`, "m"));
     assert.match(dockerfile, /^USER [1-9][0-9]*:[0-9]+$/m);
     assert.match(dockerfile, /^FROM node:20-bookworm-slim|^ARG NODE_IMAGE=node:20-bookworm-slim$/m);

@@ -2,7 +2,8 @@
 // flag or a bad value comes back as sentences naming the flag, which main prints before exiting 2.
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { type FlagResult, parseFlags, says, textFlag } from "../../src/flags.js";
+import { type Parsed, parseFlags } from "../../config/parse.js";
+import { mustBe, text } from "../../config/rules.js";
 import { SCENARIOS, type Scenario } from "./scenario.js";
 
 export interface E2eOptions {
@@ -19,16 +20,16 @@ const e2eFlagsSchema = z.object({
     if (scenario) return scenario;
     ctx.addIssue({
       code: "custom",
-      message: says("--scenario", `one of ${Object.keys(SCENARIOS).join(", ")}`)({ input: name }),
+      message: mustBe(`one of ${Object.keys(SCENARIOS).join(", ")}`)({ input: name }),
     });
     return z.NEVER;
   }),
-  out: textFlag("--out", "a directory path"),
-  logs: textFlag("--logs", "a directory path"),
+  out: text("a directory path"),
+  logs: text("a directory path"),
 });
 
 /** `argv` without the node and script paths. */
-export function parseE2eFlags(argv: string[]): FlagResult<E2eOptions> {
+export function parseE2eFlags(argv: string[]): Parsed<E2eOptions> {
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({

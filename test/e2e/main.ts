@@ -2,12 +2,12 @@
 //   [--out DIR]. Writes DIR/e2e.json and DIR/e2e.html (default loadtest/results); exits 1 when a check fails.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { flagsOrExit } from "../../src/flags.js";
+import { orExit } from "../../config/parse.js";
 import { parseE2eFlags } from "./flags.js";
 import { renderHtml, summarize, verdict } from "./report.js";
 import { runScenario } from "./run.js";
 
-const { scenario, out, logs } = flagsOrExit(
+const { scenario, out, logs } = orExit(
   "e2e",
   parseE2eFlags(process.argv.slice(2)),
   "flags: --scenario full|small, --out DIR, --logs DIR",

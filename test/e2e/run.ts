@@ -96,7 +96,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       [
         "--import",
         "tsx",
-        "src/cli.ts",
+        "cli/rtgw.ts",
         "operator",
         "--namespace",
         NS,

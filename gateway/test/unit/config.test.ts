@@ -22,6 +22,38 @@ describe("config", () => {
     assert.match(c.nodeId, /^.+-[0-9a-f]{6}$/);
   });
 
+  it("reports RTGW_* variables it does not know (typos), and only those", () => {
+    const r = parseConfig({ RTGW_MAX_CONECTIONS: "5", RTGW_PORT: "1", HOME: "/root", RTGW_A: "" });
+    assert.ok(r.ok);
+    assert.deepEqual(r.unknown, ["RTGW_A", "RTGW_MAX_CONECTIONS"]);
+    const clean = parseConfig({ RTGW_PORT: "1", HOME: "/root" });
+    assert.ok(clean.ok);
+    assert.deepEqual(clean.unknown, []);
+  });
+
+  it("switches take true, false, 1 and 0", () => {
+    for (const [value, on] of [
+      ["true", true],
+      ["1", true],
+      ["false", false],
+      ["0", false],
+    ] as const) {
+      const r = parseConfig({ RTGW_REDIS_CLUSTER: value });
+      assert.ok(r.ok);
+      assert.equal(r.config.redisCluster, on, value);
+    }
+  });
+
+  it("names several bad variables, one sentence each, in table order", () => {
+    assert.deepEqual(parseConfig({ RTGW_COMPRESSION: "gzip", RTGW_PORT: "x" }), {
+      ok: false,
+      errors: [
+        'RTGW_PORT must be an integer port between 0 and 65535 (got "x")',
+        'RTGW_COMPRESSION must be one of off, shared, dedicated (got "gzip")',
+      ],
+    });
+  });
+
   it("parses every variable", () => {
     const r = parseConfig({
       RTGW_PORT: "1234",
@@ -64,39 +96,79 @@ describe("config", () => {
     [
       "port not a number",
       { RTGW_PORT: "http" },
-      /^RTGW_PORT="http" is invalid: expected an integer port 0-65535$/,
+      /^RTGW_PORT must be an integer port between 0 and 65535 \(got "http"\)$/,
     ],
-    ["port too big", { RTGW_PORT: "70000" }, /^RTGW_PORT=.*0-65535/],
+    ["port too big", { RTGW_PORT: "70000" }, /^RTGW_PORT must be .*between 0 and 65535 \(got 70000\)$/],
+    ["port in hex", { RTGW_PORT: "0x10" }, /^RTGW_PORT must be .* \(got "0x10"\)$/],
     [
       "unknown broker",
       { RTGW_BROKER: "kafka" },
-      /^RTGW_BROKER="kafka" is invalid: expected memory or redis$/,
+      /^RTGW_BROKER must be one of memory, redis \(got "kafka"\)$/,
     ],
     ["redis without url", { RTGW_BROKER: "redis" }, /^RTGW_REDIS_URL is required when RTGW_BROKER=redis/],
     [
       "url not redis",
       { RTGW_BROKER: "redis", RTGW_REDIS_URL: "http://x" },
-      /^RTGW_REDIS_URL=.*redis:\/\/ or rediss:\/\//,
+      /^RTGW_REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL.* \(got "http:\/\/x"\)$/,
     ],
-    ["auth unknown", { RTGW_AUTH: "basic" }, /^RTGW_AUTH="basic" is invalid: expected none or jwt$/],
-    ["jwt without key", { RTGW_AUTH: "jwt" }, /RTGW_JWT_SECRET \(HS256\) or RTGW_JWT_PUBLIC_KEY/],
-    ["public key not PEM", { RTGW_JWT_PUBLIC_KEY: "abc" }, /^RTGW_JWT_PUBLIC_KEY=.*PEM/],
+    [
+      "url not redis, its password masked",
+      { RTGW_BROKER: "redis", RTGW_REDIS_URL: "http://u:hunter2@x" },
+      /^RTGW_REDIS_URL must be .* \(got "http:\/\/\*\*\*@x"\)$/,
+    ],
+    [
+      "cluster switch",
+      { RTGW_REDIS_CLUSTER: "yes" },
+      /^RTGW_REDIS_CLUSTER must be true, false, 1 or 0 \(got "yes"\)$/,
+    ],
+    ["auth unknown", { RTGW_AUTH: "basic" }, /^RTGW_AUTH must be one of none, jwt \(got "basic"\)$/],
+    [
+      "jwt without key",
+      { RTGW_AUTH: "jwt" },
+      /^RTGW_AUTH=jwt needs RTGW_JWT_SECRET \(HS256\) or RTGW_JWT_PUBLIC_KEY/,
+    ],
+    ["public key not PEM", { RTGW_JWT_PUBLIC_KEY: "abc" }, /^RTGW_JWT_PUBLIC_KEY must be a PEM public key/],
     [
       "max connections zero",
       { RTGW_MAX_CONNECTIONS: "0" },
-      /^RTGW_MAX_CONNECTIONS="0" is invalid: expected a positive integer$/,
+      /^RTGW_MAX_CONNECTIONS must be an integer of at least 1 \(got 0\)$/,
     ],
-    ["message bytes tiny", { RTGW_MAX_MESSAGE_BYTES: "10" }, /^RTGW_MAX_MESSAGE_BYTES=.*256-16777216/],
-    ["drain negative", { RTGW_DRAIN_SECONDS: "-1" }, /^RTGW_DRAIN_SECONDS=.*0-3600/],
+    [
+      "message bytes tiny",
+      { RTGW_MAX_MESSAGE_BYTES: "10" },
+      /^RTGW_MAX_MESSAGE_BYTES must be a whole number of bytes between 256 and 16777216 \(got 10\)$/,
+    ],
+    [
+      "drain negative",
+      { RTGW_DRAIN_SECONDS: "-1" },
+      /^RTGW_DRAIN_SECONDS must be a number of seconds between 0 and 3600 \(got -1\)$/,
+    ],
     [
       "compression",
       { RTGW_COMPRESSION: "gzip" },
-      /^RTGW_COMPRESSION="gzip" is invalid: expected off, shared or dedicated$/,
+      /^RTGW_COMPRESSION must be one of off, shared, dedicated \(got "gzip"\)$/,
     ],
-    ["history size", { RTGW_HISTORY_SIZE: "1.5" }, /^RTGW_HISTORY_SIZE=/],
-    ["history ttl", { RTGW_HISTORY_TTL_SECONDS: "0" }, /^RTGW_HISTORY_TTL_SECONDS=/],
-    ["api key short", { RTGW_API_KEY: "short" }, /^RTGW_API_KEY=.*at least 8/],
-    ["log level", { RTGW_LOG_LEVEL: "loud" }, /^RTGW_LOG_LEVEL=/],
+    [
+      "history size",
+      { RTGW_HISTORY_SIZE: "1.5" },
+      /^RTGW_HISTORY_SIZE must be an integer between 0 and 1000000 \(got 1.5\)$/,
+    ],
+    [
+      "history ttl",
+      { RTGW_HISTORY_TTL_SECONDS: "0" },
+      /^RTGW_HISTORY_TTL_SECONDS must be a whole number of seconds, at least 1 \(got 0\)$/,
+    ],
+    [
+      "api key short (its value not shown)",
+      { RTGW_API_KEY: "short" },
+      /^RTGW_API_KEY must be a bearer key of at least 8 characters \(got 5 characters\)$/,
+    ],
+    [
+      "publish rate zero",
+      { RTGW_PUBLISH_RATE: "0" },
+      /^RTGW_PUBLISH_RATE must be a number above 0 \(got 0\)$/,
+    ],
+    ["log level", { RTGW_LOG_LEVEL: "loud" }, /^RTGW_LOG_LEVEL must be one of fatal, error/],
   ];
   for (const [name, env, message] of bad) {
     it(`rejects ${name}`, () => {
@@ -116,7 +188,11 @@ describe("config", () => {
       timeout: 30_000,
     });
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /RTGW_COMPRESSION="brotli" is invalid: expected off, shared or dedicated/);
+    assert.equal(
+      r.stderr,
+      'rtgw gateway: RTGW_COMPRESSION must be one of off, shared, dedicated (got "brotli")\n' +
+        "(the README's gateway configuration lists every RTGW_* variable)\n",
+    );
   });
 
   it("the process exits 2 on a PEM that is no usable public key", () => {
@@ -130,7 +206,10 @@ describe("config", () => {
       timeout: 30_000,
     });
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /RTGW_JWT_PUBLIC_KEY is invalid/);
+    assert.match(
+      r.stderr,
+      /^rtgw gateway: RTGW_JWT_PUBLIC_KEY must be a PEM RSA or EC public key \(got one that/,
+    );
   });
 
   it("the process refuses uWS's JS fallback (exit 3, says why)", () => {

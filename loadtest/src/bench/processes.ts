@@ -128,7 +128,7 @@ export async function startSystem(
     };
     return launch(
       "rtgw",
-      [process.execPath, ...TS_ARGS, path.join(ROOT, `src/cli${extension}`), "gateway"],
+      [process.execPath, ...TS_ARGS, path.join(ROOT, `cli/rtgw${extension}`), "gateway"],
       env,
       (p) => `http://127.0.0.1:${p}/readyz`,
       port,

@@ -117,10 +117,11 @@ const drain = z.object({
 
 const limits = z.object({
   maxConnectionsPerPod: z.number().int().min(1).max(1_000_000).default(100_000),
+  // The gateway's own bounds (RTGW_MAX_MESSAGE_BYTES): a CR the API admits must not render pods that exit 2.
   maxMessageBytes: z
     .number()
     .int()
-    .min(64)
+    .min(256)
     .max(16 * 1024 * 1024)
     .default(65_536),
 });

@@ -25,7 +25,7 @@ import {
   type RebalanceState,
   rebalance,
 } from "./rebalance.js";
-import { autoscalingSettingsFromEnv } from "./settings.js";
+import { type AutoscalingSettings, DEFAULT_AUTOSCALING_SETTINGS } from "./settings.js";
 import { sendShedOrders } from "./shed.js";
 import { autoscalerSpec } from "./spec.js";
 import { nextAutoscalingStatus } from "./status.js";
@@ -57,8 +57,8 @@ export interface AutoscalingControllerOptions {
   httpPort?: number;
   metricsPort?: number;
   logger: Logger;
-  /** Tunables not given above come from here (RTGW_AUTOSCALER_*, RTGW_REBALANCE_*; default process.env). */
-  env?: NodeJS.ProcessEnv;
+  /** Tunables not given above (parsed from RTGW_AUTOSCALER_*, RTGW_REBALANCE_* at start; default: their defaults). */
+  settings?: AutoscalingSettings;
   now?: () => number;
   fetch?: typeof fetch;
   /** Called after each gateway's pass, with what was decided (tests, the e2e timeline). */
@@ -96,7 +96,7 @@ export class AutoscalingController {
   constructor(private readonly options: AutoscalingControllerOptions) {
     this.kube = options.kube;
     this.log = options.logger;
-    const settings = autoscalingSettingsFromEnv(options.env ?? process.env);
+    const settings = options.settings ?? DEFAULT_AUTOSCALING_SETTINGS;
     this.intervalMs = options.intervalMs ?? settings.intervalMs;
     this.scrapeTimeoutMs = options.scrapeTimeoutMs ?? Math.min(settings.scrapeTimeoutMs, this.intervalMs);
     this.rebalanceSpec = options.rebalance ?? settings.rebalance;

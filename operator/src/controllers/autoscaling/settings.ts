@@ -1,18 +1,22 @@
-// The autoscaling controller's tunables from the environment (RTGW_AUTOSCALER_*, RTGW_REBALANCE_*), parsed with
-// zod. The defaults suit a real cluster; the e2e run shortens them.
+// The autoscaling controller's tunables (RTGW_AUTOSCALER_*, RTGW_REBALANCE_*), read from the environment once, at
+// `rtgw operator` start, by the rules every setting shares (config/rules.ts); a bad value exits 2 there, naming
+// the variable. The controller is handed the result. The defaults suit a real cluster; the e2e run shortens them.
 import { z } from "zod";
+import { type Parsed, parseEnv } from "../../../../config/parse.js";
+import { boolean, fraction, seconds } from "../../../../config/rules.js";
 import { DEFAULT_REBALANCE, type RebalanceSpec } from "./rebalance.js";
 
-const seconds = z.coerce.number().positive();
-const fraction = z.coerce.number().gt(0).max(1);
-export const autoscalingEnvSchema = z.object({
-  RTGW_AUTOSCALER_INTERVAL_SECONDS: seconds.default(5),
-  RTGW_AUTOSCALER_SCRAPE_TIMEOUT_SECONDS: seconds.default(2),
-  RTGW_REBALANCE: z.enum(["true", "false"]).default("true"),
-  RTGW_REBALANCE_SPREAD_FRACTION: fraction.default(DEFAULT_REBALANCE.spreadFraction),
-  RTGW_REBALANCE_SUSTAIN_SECONDS: z.coerce.number().min(0).default(DEFAULT_REBALANCE.sustainSeconds),
-  RTGW_REBALANCE_ROUND_SECONDS: seconds.default(DEFAULT_REBALANCE.roundSeconds),
-  RTGW_REBALANCE_MAX_SHED_FRACTION: fraction.default(DEFAULT_REBALANCE.maxShedFraction),
+const positiveSeconds = () => seconds({ min: 0, above: true });
+
+/** Every variable the autoscaler reads, with its rule and default. */
+export const autoscalingVariables = z.object({
+  RTGW_AUTOSCALER_INTERVAL_SECONDS: positiveSeconds().default(5),
+  RTGW_AUTOSCALER_SCRAPE_TIMEOUT_SECONDS: positiveSeconds().default(2),
+  RTGW_REBALANCE: boolean().default(true),
+  RTGW_REBALANCE_SPREAD_FRACTION: fraction().default(DEFAULT_REBALANCE.spreadFraction),
+  RTGW_REBALANCE_SUSTAIN_SECONDS: seconds({ min: 0 }).default(DEFAULT_REBALANCE.sustainSeconds),
+  RTGW_REBALANCE_ROUND_SECONDS: positiveSeconds().default(DEFAULT_REBALANCE.roundSeconds),
+  RTGW_REBALANCE_MAX_SHED_FRACTION: fraction().default(DEFAULT_REBALANCE.maxShedFraction),
 });
 
 export interface AutoscalingSettings {
@@ -21,25 +25,34 @@ export interface AutoscalingSettings {
   rebalance: RebalanceSpec;
 }
 
-/** Throws a readable error naming the variable when a value is out of range. */
-export function autoscalingSettingsFromEnv(env: NodeJS.ProcessEnv): AutoscalingSettings {
-  const parsed = autoscalingEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`invalid ${String(issue?.path[0])}: ${issue?.message}`);
-  }
-  const e = parsed.data;
+/** Pure: the settings, or one sentence per bad variable. */
+export function parseAutoscalingSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): Parsed<AutoscalingSettings> {
+  const parsed = parseEnv(autoscalingVariables, "RTGW_", env);
+  if (!parsed.ok) return parsed;
+  const e = parsed.value;
   return {
-    intervalMs: e.RTGW_AUTOSCALER_INTERVAL_SECONDS * 1000,
-    scrapeTimeoutMs: e.RTGW_AUTOSCALER_SCRAPE_TIMEOUT_SECONDS * 1000,
-    rebalance: {
-      ...DEFAULT_REBALANCE,
-      spreadFraction: e.RTGW_REBALANCE_SPREAD_FRACTION,
-      sustainSeconds: e.RTGW_REBALANCE_SUSTAIN_SECONDS,
-      roundSeconds: e.RTGW_REBALANCE_ROUND_SECONDS,
-      maxShedFraction: e.RTGW_REBALANCE_MAX_SHED_FRACTION,
-      // Disabled = a bound no fleet reaches.
-      ...(e.RTGW_REBALANCE === "false" ? { minSpread: Number.POSITIVE_INFINITY } : {}),
+    ok: true,
+    value: {
+      intervalMs: e.autoscalerIntervalSeconds * 1000,
+      scrapeTimeoutMs: e.autoscalerScrapeTimeoutSeconds * 1000,
+      rebalance: {
+        ...DEFAULT_REBALANCE,
+        spreadFraction: e.rebalanceSpreadFraction,
+        sustainSeconds: e.rebalanceSustainSeconds,
+        roundSeconds: e.rebalanceRoundSeconds,
+        maxShedFraction: e.rebalanceMaxShedFraction,
+        // Disabled = a bound no fleet reaches.
+        ...(e.rebalance ? {} : { minSpread: Number.POSITIVE_INFINITY }),
+      },
     },
   };
 }
+
+/** What an unset environment gives. */
+export const DEFAULT_AUTOSCALING_SETTINGS: AutoscalingSettings = (() => {
+  const parsed = parseAutoscalingSettings({});
+  if (!parsed.ok) throw new Error(parsed.errors.join("; ")); // the defaults above break a rule: a bug
+  return parsed.value;
+})();

@@ -4,12 +4,15 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
 
-function rtgw(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function rtgw(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/cli.ts", ...args],
-      { timeout: 60_000, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" } },
+      ["--import", "tsx", "cli/rtgw.ts", ...args],
+      { timeout: 60_000, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
         resolve({ code, stdout, stderr });
@@ -28,6 +31,31 @@ describe("rtgw CLI flag errors", () => {
         "(rtgw load --help lists every flag)\n",
     );
     assert.equal(r.stdout, "");
+  });
+
+  it("rtgw operator checks its flags and the autoscaler's variables at start, all at once: exit 2", async () => {
+    // No KUBECONFIG and no cluster: a regression that started the operator would fail differently.
+    const r = await rtgw(["operator", "--queue-qps", "0"], {
+      RTGW_REBALANCE: "yes",
+      RTGW_AUTOSCALER_INTERVAL_SECONDS: "0",
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      "rtgw operator: --queue-qps (RTGW_OPERATOR_QUEUE_QPS) must be a number between 0.01 and 10000 (got 0)\n" +
+        "rtgw operator: RTGW_AUTOSCALER_INTERVAL_SECONDS must be a number of seconds above 0 (got 0)\n" +
+        'rtgw operator: RTGW_REBALANCE must be true, false, 1 or 0 (got "yes")\n' +
+        "(rtgw operator --help lists every flag)\n",
+    );
+  });
+
+  it("rtgw operator --help names the autoscaler's variables", async () => {
+    const r = await rtgw(["operator", "--help"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /RTGW_AUTOSCALER_INTERVAL_SECONDS\n {2}RTGW_AUTOSCALER_SCRAPE_TIMEOUT_SECONDS\n {2}RTGW_REBALANCE\n/,
+    );
   });
 
   it("an unknown flag is a usage error too: exit 2", async () => {

@@ -1,19 +1,15 @@
 // `rtgw operator` and `rtgw crd`. Commander reads the flags (or their RTGW_* variables) and writes the help;
-// operatorFlags validates them (exit 2 naming the flag and its variable) before the operator is even imported.
+// the shared rules (config/) check them and the autoscaler's variables (exit 2 naming each flag or variable)
+// before the operator is even imported.
 import { Command, Option } from "commander";
 import { z } from "zod";
+import { allOf, optionNames, orExit, type Parsed, parseFlags } from "../config/parse.js";
+import { boolean, choice, integer, number, port, text } from "../config/rules.js";
+import { crdYaml } from "../operator/src/api/crd.js";
 import {
-  booleanFlag,
-  choiceFlag,
-  type FlagResult,
-  flagsOrExit,
-  integerFlag,
-  numberFlag,
-  parseFlags,
-  portFlag,
-  textFlag,
-} from "../../src/flags.js";
-import { crdYaml } from "./api/crd.js";
+  autoscalingVariables,
+  parseAutoscalingSettings,
+} from "../operator/src/controllers/autoscaling/settings.js";
 
 // Kubernetes names: a namespace is a DNS-1123 label, a Lease name a DNS-1123 subdomain.
 const DNS_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -21,21 +17,17 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 const LABEL_RULE = "a namespace name (DNS-1123 label: 1-63 of a-z, 0-9, -)";
 
 export const operatorFlagsSchema = z.object({
-  namespace: textFlag("--namespace (RTGW_OPERATOR_NAMESPACE)", LABEL_RULE, DNS_LABEL).optional(),
-  leaderElect: booleanFlag("--leader-elect (RTGW_LEADER_ELECT)").default(false),
-  leaseName: textFlag(
-    "--lease-name (RTGW_LEASE_NAME)",
-    "a Lease name (DNS-1123 subdomain: a-z, 0-9, - and ., at most 253)",
-    DNS_SUBDOMAIN,
-  ),
-  leaseNamespace: textFlag("--lease-namespace (RTGW_LEASE_NAMESPACE)", LABEL_RULE, DNS_LABEL).optional(),
-  logLevel: choiceFlag("--log-level (RTGW_LOG_LEVEL)", ["trace", "debug", "info", "warn", "error"]),
-  metricsPort: portFlag("--metrics-port (RTGW_OPERATOR_METRICS_PORT)"),
-  queueQps: numberFlag("--queue-qps (RTGW_OPERATOR_QUEUE_QPS)", 0.01, 10_000),
-  queueBurst: integerFlag("--queue-burst (RTGW_OPERATOR_QUEUE_BURST)", 1, 100_000),
+  namespace: text(LABEL_RULE, DNS_LABEL).optional(),
+  leaderElect: boolean().default(false),
+  leaseName: text("a Lease name (DNS-1123 subdomain: a-z, 0-9, - and ., at most 253)", DNS_SUBDOMAIN),
+  leaseNamespace: text(LABEL_RULE, DNS_LABEL).optional(),
+  logLevel: choice(["trace", "debug", "info", "warn", "error"]),
+  metricsPort: port(),
+  queueQps: number({ min: 0.01, max: 10_000 }),
+  queueBurst: integer(1, 100_000),
   // Read by the operator from the environment (the chart sets them from the downward API): checked here too.
-  podName: textFlag("POD_NAME", "a pod name (DNS-1123 subdomain)", DNS_SUBDOMAIN).optional(),
-  podNamespace: textFlag("POD_NAMESPACE", LABEL_RULE, DNS_LABEL).optional(),
+  podName: text("a pod name (DNS-1123 subdomain)", DNS_SUBDOMAIN).optional(),
+  podNamespace: text(LABEL_RULE, DNS_LABEL).optional(),
 });
 export type OperatorFlags = z.output<typeof operatorFlagsSchema>;
 
@@ -43,17 +35,21 @@ export type OperatorFlags = z.output<typeof operatorFlagsSchema>;
 export function parseOperatorFlags(
   raw: Record<string, unknown>,
   env: Record<string, string | undefined>,
-): FlagResult<OperatorFlags> {
+): Parsed<OperatorFlags> {
   const input: Record<string, unknown> = { podName: env.POD_NAME, podNamespace: env.POD_NAMESPACE, ...raw };
   for (const [key, value] of Object.entries(input))
     if (value === "" || value === undefined) delete input[key];
-  return parseFlags(operatorFlagsSchema, input);
+  return parseFlags(operatorFlagsSchema, input, OPERATOR_NAMES);
 }
 
 export function operatorCommand(): Command {
   return (
     new Command("operator")
       .description("run the RealtimeGateway operator (in-cluster, or against KUBECONFIG)")
+      .addHelpText(
+        "after",
+        `\nThe autoscaler's tunables come from the environment only (see the README, autoscaling):\n  ${Object.keys(autoscalingVariables.shape).join("\n  ")}`,
+      )
       .addOption(
         new Option("--namespace <ns>", "watch only this namespace (default: all)").env(
           "RTGW_OPERATOR_NAMESPACE",
@@ -97,12 +93,26 @@ export function operatorCommand(): Command {
           .default("100"),
       )
       .action(async (flags: Record<string, unknown>) => {
-        const config = flagsOrExit("rtgw operator", parseOperatorFlags(flags, process.env));
-        const { runOperatorFromCli } = await import("./main.js");
-        await runOperatorFromCli(config);
+        const { operator, autoscaling } = orExit(
+          "rtgw operator",
+          allOf({
+            operator: parseOperatorFlags(flags, process.env),
+            autoscaling: parseAutoscalingSettings(process.env),
+          }),
+        );
+        // Only now the operator itself (the Kubernetes client and all): a bad setting never got this far.
+        const { runOperatorFromCli } = await import("../operator/src/main.js");
+        await runOperatorFromCli(operator, autoscaling);
       })
   );
 }
+
+/** Each setting as errors name it: the flag and its variable, or the variable alone. */
+const OPERATOR_NAMES = {
+  ...optionNames(operatorCommand().options),
+  podName: "POD_NAME",
+  podNamespace: "POD_NAMESPACE",
+};
 
 export function crdCommand(): Command {
   return new Command("crd")

@@ -1,8 +1,8 @@
-// `rtgw load`, `rtgw bench`, `rtgw bench box`: commander parses argv and writes the help; the *-flags.ts schemas
+// `rtgw load`, `rtgw bench`, `rtgw bench box`: commander parses argv and writes the help; the cli/*-flags.ts schemas
 // validate what it parsed (exit 2 naming each bad flag) before anything is started or even imported.
 import { Command } from "commander";
-import { effectiveMaxConnections, readOpenFileLimit } from "../../gateway/src/limits.js";
-import { flagsOrExit } from "../../src/flags.js";
+import { orExit } from "../config/parse.js";
+import { effectiveMaxConnections, readOpenFileLimit } from "../gateway/src/limits.js";
 import { BENCH_SCENARIOS, BENCH_SYSTEMS, parseBenchFlags } from "./bench-flags.js";
 import { MAX_BOX_GATEWAYS, parseBoxFlags } from "./box-flags.js";
 import { LOAD_LIMITS, parseLoadFlags } from "./load-flags.js";
@@ -56,8 +56,8 @@ export function loadCommand(): Command {
     .option("--no-reconnect", "do not reconnect dropped connections")
     .option("--quiet", "no progress line or summary")
     .action(async (flags: Record<string, unknown>) => {
-      const options = flagsOrExit("rtgw load", parseLoadFlags(flags));
-      const { runLoad } = await import("./load/run-load.js");
+      const options = orExit("rtgw load", parseLoadFlags(flags));
+      const { runLoad } = await import("../loadtest/src/load/run-load.js");
       const report = await runLoad(options);
       const failed =
         report.loss.lost > 0 || report.loss.duplicated > 0 || report.connections.connectErrors > 0;
@@ -81,8 +81,8 @@ export function benchCommand(): Command {
       .enablePositionalOptions()
       .addCommand(boxCommand())
       .action(async (flags: Record<string, unknown>) => {
-        const options = flagsOrExit("rtgw bench", parseBenchFlags(flags));
-        const { runBench } = await import("./bench/run-bench.js");
+        const options = orExit("rtgw bench", parseBenchFlags(flags));
+        const { runBench } = await import("../loadtest/src/bench/run-bench.js");
         await runBench(options);
       })
   );
@@ -118,8 +118,8 @@ function boxCommand(): Command {
         const openFiles = readOpenFileLimit();
         const gatewayCapacity =
           openFiles === undefined ? undefined : effectiveMaxConnections(100_000, openFiles);
-        const options = flagsOrExit("rtgw bench box", parseBoxFlags(flags, { gatewayCapacity }));
-        const { runBox } = await import("./box/run-box.js");
+        const options = orExit("rtgw bench box", parseBoxFlags(flags, { gatewayCapacity }));
+        const { runBox } = await import("../loadtest/src/box/run-box.js");
         const result = await runBox(options);
         const ok =
           result.connectionsHeld >= result.connectionsRequested &&

@@ -1,8 +1,9 @@
 // `rtgw bench` flags: commander's option values → runBench's options, or sentences naming each bad flag.
 import { z } from "zod";
-import { booleanFlag, type FlagResult, listFlag, parseFlags, textFlag } from "../../src/flags.js";
-import type { SystemName } from "./bench/processes.js";
-import type { BenchOptions, Scenario } from "./bench/run-bench.js";
+import { type Parsed, parseFlags } from "../config/parse.js";
+import { boolean, list, text } from "../config/rules.js";
+import type { SystemName } from "../loadtest/src/bench/processes.js";
+import type { BenchOptions, Scenario } from "../loadtest/src/bench/run-bench.js";
 
 // The names run-bench.ts and processes.ts act on; kept here so `rtgw --help` need not load the harness
 // (a unit test keeps the two lists equal).
@@ -16,11 +17,11 @@ export const BENCH_SCENARIOS = [
 
 const benchFlagsSchema = z
   .object({
-    quick: booleanFlag("--quick").default(false),
-    systems: listFlag("--systems", BENCH_SYSTEMS),
-    scenarios: listFlag("--scenarios", BENCH_SCENARIOS).optional(),
-    json: textFlag("--json", "a file path"),
-    readme: textFlag("--readme", "a file path"),
+    quick: boolean().default(false),
+    systems: list(BENCH_SYSTEMS),
+    scenarios: list(BENCH_SCENARIOS).optional(),
+    json: text("a file path"),
+    readme: text("a file path"),
   })
   .transform(
     (f): BenchOptions => ({
@@ -33,6 +34,6 @@ const benchFlagsSchema = z
   );
 
 /** Commander's option values for `rtgw bench`. */
-export function parseBenchFlags(raw: Record<string, unknown>): FlagResult<BenchOptions> {
+export function parseBenchFlags(raw: Record<string, unknown>): Parsed<BenchOptions> {
   return parseFlags(benchFlagsSchema, raw);
 }

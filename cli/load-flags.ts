@@ -2,19 +2,11 @@
 // The bounds are runLoad's own (load/run-load.ts), so whatever passes here also passes there.
 import { decodeJwt } from "jose";
 import { z } from "zod";
-import { channelName, MAX_CHANNEL_LENGTH } from "../../protocol/index.js";
-import {
-  booleanFlag,
-  choiceFlag,
-  type FlagResult,
-  integerFlag,
-  numberFlag,
-  parseFlags,
-  rule,
-  textFlag,
-} from "../../src/flags.js";
-import { MAX_CONNECTIONS_PER_WORKER } from "./load/plan.js";
-import type { LoadOptions } from "./load/run-load.js";
+import { type Parsed, parseFlags } from "../config/parse.js";
+import { boolean, choice, integer, number, rule, seconds, text } from "../config/rules.js";
+import { MAX_CONNECTIONS_PER_WORKER } from "../loadtest/src/load/plan.js";
+import type { LoadOptions } from "../loadtest/src/load/run-load.js";
+import { channelName, MAX_CHANNEL_LENGTH } from "../protocol/index.js";
 
 export const LOAD_LIMITS = {
   connections: 2_000_000,
@@ -41,22 +33,19 @@ export const targetFlag = z
   .string()
   .refine(
     isLoopbackWsUrl,
-    rule(
-      "--target",
-      "a ws:// URL with a path on a loopback host (127.x.y.z or localhost), e.g. ws://127.0.0.1:8080/ws",
-    ),
+    rule("a ws:// URL with a path on a loopback host (127.x.y.z or localhost), e.g. ws://127.0.0.1:8080/ws"),
   );
 
-export const connectionsFlag = integerFlag("--connections", 1, LOAD_LIMITS.connections);
-export const rampSecondsFlag = numberFlag("--ramp-seconds", 0, LOAD_LIMITS.rampSeconds);
-export const holdSecondsFlag = numberFlag("--hold-seconds", 0, LOAD_LIMITS.holdSeconds);
-export const channelsFlag = integerFlag("--channels", 1, LOAD_LIMITS.channels);
-export const publishRateFlag = numberFlag("--publish-rate", 0, LOAD_LIMITS.publishRate);
+export const connectionsFlag = integer(1, LOAD_LIMITS.connections);
+export const rampSecondsFlag = seconds({ min: 0, max: LOAD_LIMITS.rampSeconds });
+export const holdSecondsFlag = seconds({ min: 0, max: LOAD_LIMITS.holdSeconds });
+export const channelsFlag = integer(1, LOAD_LIMITS.channels);
+export const publishRateFlag = number({ min: 0, max: LOAD_LIMITS.publishRate });
 
 /** "auto" (one worker per 16,000 connections) or a count. */
 export const workersFlag = z.union(
-  [z.literal("auto"), integerFlag("--workers", 1, LOAD_LIMITS.workers)],
-  rule("--workers", `"auto" or an integer between 1 and ${LOAD_LIMITS.workers}`),
+  [z.literal("auto"), integer(1, LOAD_LIMITS.workers)],
+  rule(`"auto" or an integer between 1 and ${LOAD_LIMITS.workers}`),
 );
 
 /** No worker may hold more than fits in one process's open files (a worker with no share is allowed: idle). */
@@ -84,31 +73,33 @@ function isJwt(token: string): boolean {
 const loadFlagsSchema = z
   .object({
     target: z.array(targetFlag).min(1, {
-      error: "--target is required: one or more ws:// URLs, e.g. --target ws://127.0.0.1:8080/ws",
+      error: "is required: one or more ws:// URLs, e.g. --target ws://127.0.0.1:8080/ws",
     }),
     connections: connectionsFlag,
     rampSeconds: rampSecondsFlag,
     holdSeconds: holdSecondsFlag,
     channels: channelsFlag,
-    channelPrefix: textFlag(
-      "--channel-prefix",
+    channelPrefix: text(
       "the start of a channel name (letters, digits and _ - : . @ / =)",
       /^[A-Za-z0-9_\-:.@/=]+$/,
     ),
     publishRate: publishRateFlag,
     // The gateway refuses API keys shorter than 8 characters (RTGW_API_KEY), so a shorter one never matches.
-    apiKey: textFlag("--api-key", "at least 8 characters (RTGW_API_KEY's rule)", /^.{8,}$/s).optional(),
-    token: z.string().refine(isJwt, rule("--token", "a JWT (header.payload.signature)")).optional(),
-    jwtSecret: textFlag(
-      "--jwt-secret",
-      "a non-empty HS256 secret (the gateway's RTGW_JWT_SECRET)",
-    ).optional(),
-    json: textFlag("--json", "a file path").optional(),
-    html: textFlag("--html", "a file path").optional(),
+    // Credentials: an error gives their length, never the value.
+    apiKey: text("at least 8 characters (RTGW_API_KEY's rule)", /^.{8,}$/s, { secret: true }).optional(),
+    token: z
+      .string()
+      .refine(isJwt, rule("a JWT (header.payload.signature)", { secret: true }))
+      .optional(),
+    jwtSecret: text("a non-empty HS256 secret (the gateway's RTGW_JWT_SECRET)", /\S/, {
+      secret: true,
+    }).optional(),
+    json: text("a file path").optional(),
+    html: text("a file path").optional(),
     workers: workersFlag,
-    dialect: choiceFlag("--dialect", ["rtgw", "socketio"]),
-    reconnect: booleanFlag("--reconnect"),
-    quiet: booleanFlag("--quiet").default(false),
+    dialect: choice(["rtgw", "socketio"]),
+    reconnect: boolean(),
+    quiet: boolean().default(false),
   })
   .superRefine((f, ctx) => {
     if (f.token !== undefined && f.jwtSecret !== undefined)
@@ -154,6 +145,6 @@ const loadFlagsSchema = z
   );
 
 /** Commander's option values for `rtgw load` (attribute names: --ramp-seconds → rampSeconds). */
-export function parseLoadFlags(raw: Record<string, unknown>): FlagResult<LoadOptions> {
+export function parseLoadFlags(raw: Record<string, unknown>): Parsed<LoadOptions> {
   return parseFlags(loadFlagsSchema, raw);
 }

@@ -2,8 +2,7 @@
 // zod schema; each row is the config the operator gets or the exact error sentences.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { operatorCommand, parseOperatorFlags } from "../../src/command.js";
-import { operatorConfigSchema } from "../../src/main.js";
+import { operatorCommand, parseOperatorFlags } from "../../../cli/operator.js";
 
 const VARIABLES = [
   "RTGW_OPERATOR_NAMESPACE",
@@ -100,9 +99,8 @@ describe("rtgw operator flags", () => {
   for (const [name, argv, env, expected] of good) {
     it(`accepts ${name}`, () => {
       const result = parse(argv, env);
+      // What it produces is the operator's OperatorConfig: cli/operator.ts hands it over, the compiler checks it.
       assert.deepEqual(result, { ok: true, value: expected });
-      // The operator's own config schema takes what the flags produce.
-      assert.ok(operatorConfigSchema.safeParse(result.ok && result.value).success);
     });
   }
 

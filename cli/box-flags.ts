@@ -1,8 +1,9 @@
 // `rtgw bench box` flags: commander's option values → runBox's options, or sentences naming each bad flag.
 import { z } from "zod";
-import { type FlagResult, integerFlag, parseFlags, rule, textFlag } from "../../src/flags.js";
-import type { BoxOptions } from "./box/run-box.js";
-import { workerCount } from "./load/plan.js";
+import { type Parsed, parseFlags } from "../config/parse.js";
+import { integer, rule, text } from "../config/rules.js";
+import type { BoxOptions } from "../loadtest/src/box/run-box.js";
+import { workerCount } from "../loadtest/src/load/plan.js";
 import {
   channelsFlag,
   checkWorkerShare,
@@ -25,16 +26,16 @@ function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
   return z
     .object({
       connections: connectionsFlag,
-      gateways: integerFlag("--gateways", 1, MAX_BOX_GATEWAYS),
+      gateways: integer(1, MAX_BOX_GATEWAYS),
       workers: workersFlag,
       rampSeconds: rampSecondsFlag,
       holdSeconds: holdSecondsFlag,
       channels: channelsFlag,
       publishRate: publishRateFlag,
       // The load report is written beside it as *-load.json: any other name would make the two one file.
-      out: z.string().regex(/\S\.json$/, rule("--out", "a file path ending in .json")),
-      report: textFlag("--report", "a file path"),
-      updateReadme: textFlag("--update-readme", "a file path").optional(),
+      out: z.string().regex(/\S\.json$/, rule("a file path ending in .json")),
+      report: text("a file path"),
+      updateReadme: text("a file path").optional(),
     })
     .superRefine((f, ctx) => {
       checkWorkerShare(f.connections, f.workers, ctx);
@@ -64,6 +65,6 @@ function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
 }
 
 /** Commander's option values for `rtgw bench box`. */
-export function parseBoxFlags(raw: Record<string, unknown>, context: BoxFlagContext): FlagResult<BoxOptions> {
+export function parseBoxFlags(raw: Record<string, unknown>, context: BoxFlagContext): Parsed<BoxOptions> {
   return parseFlags(boxFlagsSchema(context), raw);
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `rtgw`: one CLI for every part of the platform. Each subcommand lives with its concept.
+// `rtgw`: one CLI for every part of the platform. Each family of subcommands has its file here (cli/), which
+// parses its flags with the shared rules (config/) and imports the part it runs only when it runs.
 import { Command, CommanderError } from "commander";
-import { gatewayCommand } from "../gateway/src/command.js";
-import { benchCommand, loadCommand } from "../loadtest/src/command.js";
-import { crdCommand, operatorCommand } from "../operator/src/command.js";
+import { gatewayCommand } from "./gateway.js";
+import { benchCommand, loadCommand } from "./load.js";
+import { crdCommand, operatorCommand } from "./operator.js";
 
 const program = new Command("rtgw")
   .description("realtime-gateway: WebSocket gateway, its Kubernetes operator, and load tools")
