@@ -85,6 +85,8 @@ export class VirtualUser {
   scenario: ScenarioState | undefined;
   iterationInInstance = 0;
   iterationInScenario = 0;
+  /** The scenario-wide sequence number of the running iteration (exec.scenario.iterationInTest). */
+  iterationInTest = 0;
   private exports: Record<string, unknown> = {};
   private readonly context: vm.Context;
   private readonly modules = new Map<string, vm.Module>();
@@ -128,7 +130,7 @@ export class VirtualUser {
       this.iterationInScenario = 0;
     }
     this.context.__ITER = this.iterationInInstance;
-    scenario.iterationsStarted++;
+    this.iterationInTest = scenario.iterationsStarted++;
     const scope = new IterationScope((err) => this.run.iterationError(this.id, err));
     this.scope = scope;
     const started = performance.now();

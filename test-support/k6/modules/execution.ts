@@ -32,6 +32,10 @@ export function executionModule(vu: VirtualUser): Record<string, unknown> {
     get startTime() {
       return scenario().startTime;
     },
+    get iterationInTest() {
+      scenario();
+      return vu.iterationInTest;
+    },
   });
   return { default: strict("exec", { vu: vuInfo, scenario: scenarioInfo }) };
 }
