@@ -1,19 +1,49 @@
-// A loopback TCP balancer standing in for a Service in tests: each new connection goes to the next backend in
-// turn; a backend that refuses (a drained pod that exited) is skipped for the next one. Bytes are piped as they are.
+// A loopback TCP balancer standing in for a Service in tests: each new connection goes to the next ready backend
+// in turn. Like a Service's endpoints, readiness follows each backend's GET <readyPath> (polled every 100 ms), so a
+// draining pod (503) gets no new connections; a backend that refuses (one that exited) is skipped for the next.
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 export interface TcpBalancer {
   port: number;
   url: string;
+  wsUrl: string;
   close(): Promise<void>;
 }
 
-export async function startTcpBalancer(backends: number[], host = "127.0.0.1"): Promise<TcpBalancer> {
+export async function startTcpBalancer(
+  backends: number[],
+  options: { host?: string; readyPath?: string } = {},
+): Promise<TcpBalancer> {
+  const host = options.host ?? "127.0.0.1";
+  const ready = new Set(backends);
+  let polling: NodeJS.Timeout | undefined;
+  let closed = false;
+  if (options.readyPath) {
+    const poll = async () => {
+      await Promise.all(
+        backends.map(async (port) => {
+          const ok = await fetch(`http://${host}:${port}${options.readyPath}`, {
+            signal: AbortSignal.timeout(500),
+          })
+            .then((res) => res.ok)
+            .catch(() => false);
+          if (ok) ready.add(port);
+          else ready.delete(port);
+        }),
+      );
+      if (!closed) polling = setTimeout(() => void poll(), 100);
+    };
+    await poll();
+  }
   let next = 0;
+  const pick = (): number => {
+    const candidates = backends.filter((port) => ready.has(port));
+    const from = candidates.length > 0 ? candidates : backends;
+    return from[next++ % from.length] as number;
+  };
   const open = new Set<Socket>();
   const dial = (client: Socket, tries: number) => {
-    const port = backends[next++ % backends.length] as number;
-    const upstream = connect({ host, port });
+    const upstream = connect({ host, port: pick() });
     let connected = false;
     upstream.once("connect", () => {
       connected = true;
@@ -45,8 +75,11 @@ export async function startTcpBalancer(backends: number[], host = "127.0.0.1"): 
   return {
     port,
     url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}/ws`,
     close: () =>
       new Promise<void>((resolve) => {
+        closed = true;
+        clearTimeout(polling);
         for (const socket of open) socket.destroy();
         server.close(() => resolve());
       }),
