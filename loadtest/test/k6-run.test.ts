@@ -17,7 +17,10 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const API_KEY = "k6-test-api-key";
 const FIXTURES = path.join(HERE, "k6-fixtures");
 
-/** Every threshold was evaluated and passed, every check passed, no iteration threw, and k6 would exit 0. */
+/**
+ * k6 would exit 0, every threshold was evaluated and passed (the scripts state their check rates as thresholds on
+ * `checks`), and no iteration threw.
+ */
 function assertPassed(run: K6Run): SummaryJson {
   assert.equal(run.code, 0, run.output);
   const summary = run.summary;
@@ -30,8 +33,7 @@ function assertPassed(run: K6Run): SummaryJson {
       );
     }
   }
-  for (const c of summary.root_group.checks)
-    assert.equal(c.fails, 0, `check "${c.name}" failed\n${run.output}`);
+  assert.ok(summary.metrics.checks?.thresholds, "every script states the check rate it demands");
   assert.equal(summary.runtime.iterationErrors, 0, run.output);
   return summary;
 }
@@ -92,6 +94,9 @@ describe("k6 scripts on the test-support runtime", { timeout: 240_000 }, () => {
     assert.equal(count(summary, "rtgw_deliveries"), published * 20);
     assert.equal(count(summary, "rtgw_delivery_latency"), published * 20);
     assert.equal(count(summary, "rtgw_offset_gaps"), 0);
+    assert.deepEqual(summary.root_group.checks, [
+      { name: "publish answered 200", passes: published, fails: 0 },
+    ]);
   });
 
   it("drain-storm.js: one of two gateways drains mid-stream; clients resume elsewhere with no loss", async () => {
@@ -122,12 +127,14 @@ describe("k6 scripts on the test-support runtime", { timeout: 240_000 }, () => {
         SECONDS: "30",
       });
       const summary = assertPassed(run);
-      process.stdout.write(`# drain-storm\n${run.output.replace(/^/gm, "# ")}\n`);
       // About half the sockets were on the drained pod; each came back once.
       const reconnects = count(summary, "rtgw_reconnects");
       assert.ok(reconnects >= 60 && reconnects <= 140, `reconnects ${reconnects}`);
       assert.equal(count(summary, "rtgw_lost"), 0);
       assert.equal(count(summary, "rtgw_duplicated"), 0);
+      // A publish in flight when the drained pod exits may get "socket hang up" (the script allows 1%).
+      const publishes = summary.root_group.checks.find((c) => c.name === "publish answered 200");
+      assert.ok(publishes && publishes.passes >= 190 && publishes.fails <= 2, JSON.stringify(publishes));
       // The drained pod exited once its sockets had left; the other one holds every client.
       assert.equal(
         await Promise.race([Promise.any(pods.map((p) => p.exited)), sleep(1_000).then(() => -1)]),
