@@ -205,6 +205,10 @@ describe("k6 scripts on the test-support runtime", { timeout: 240_000 }, () => {
       sleepRun.output,
       /does not provide an export named 'sleep'.*not supported by the test-support k6 runtime/,
     );
+    const tagged = await runK6(path.join(FIXTURES, "unsupported-call.js"), {});
+    assert.equal(tagged.code, 107, tagged.output);
+    assert.match(tagged.output, /check\(\) tags is not supported by the test-support k6 runtime/);
+    assert.equal(tagged.summary, undefined, "an unsupported call ends the run without a result");
     const executor = await runK6(path.join(FIXTURES, "unsupported-executor.js"), {});
     assert.equal(executor.code, 104, executor.output);
     assert.match(executor.output, /executor "constant-vus" is not supported/);

@@ -26,7 +26,10 @@ async function main(): Promise<number> {
   }
   const [command, script, ...rest] = parsed.positionals;
   if (command !== "run" || !script || rest.length > 0) usage("expected: run <script.js>");
+  // As `k6 run` (--include-system-env-vars defaults to true there): __ENV holds the process environment, which
+  // is how the k6-operator's runner.env reaches the scripts; -e overrides it.
   const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
   for (const pair of (parsed.values.env as string[] | undefined) ?? []) {
     const at = pair.indexOf("=");
     if (at <= 0) usage(`-e ${pair}: expected NAME=VALUE`);
