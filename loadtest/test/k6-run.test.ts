@@ -71,8 +71,11 @@ describe("k6 scripts on the test-support runtime", { timeout: 240_000 }, () => {
     assert.deepEqual(summary.root_group.checks, [
       { name: "connection held until the end", passes: 200, fails: 0 },
     ]);
-    const sessionMs = summary.metrics.ws_session_duration?.values;
-    assert.ok((sessionMs?.min ?? 0) >= 2_900 && (sessionMs?.max ?? 0) < 7_000, JSON.stringify(sessionMs));
+    // Sockets close together at the scenario's end (5 s): the last VU's (started at 2 s) were held ~3 s, the
+    // first's ~4.6 s; holding RAMP + HOLD from each VU's own start would give every socket ~5 s.
+    const sessionMs = summary.metrics.ws_session_duration?.values ?? {};
+    assert.ok((sessionMs.min ?? 0) >= 2_500 && (sessionMs.min ?? 0) < 4_000, JSON.stringify(sessionMs));
+    assert.ok((sessionMs.max ?? 0) < 5_500, JSON.stringify(sessionMs));
   });
 
   it("broadcast-latency.js: 200 subscribers on 10 channels get every published message, in order", async () => {
