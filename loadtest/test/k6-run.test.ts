@@ -201,6 +201,25 @@ describe("k6 scripts on the test-support runtime", { timeout: 240_000 }, () => {
     assert.equal(summary.metrics.checks?.values.passes, 30, run.output);
   });
 
+  it("keeps k6's executor semantics: interruption after gracefulStop, dropped arrivals, ramping loops", async () => {
+    const started = Date.now();
+    const run = await runK6(path.join(FIXTURES, "executors.js"), {});
+    const summary = assertPassed(run);
+    // maxDuration 1 s + gracefulStop 0.5 s, not the 5 s timer.
+    assert.ok(Date.now() - started < 4_500, `${Date.now() - started} ms`);
+    assert.equal(summary.runtime.interruptedIterations >= 1, true, run.output);
+    assert.deepEqual(
+      summary.root_group.checks.map((c) => c.name),
+      ["a slow arrival completes"],
+    );
+    // 20 arrivals in 1 s on one VU busy 180 ms each: ~5 run, the rest dropped.
+    const ran = summary.root_group.checks[0]?.passes ?? 0;
+    assert.ok(ran >= 4 && ran <= 7, `${ran} arrivals ran`);
+    assert.equal(count(summary, "dropped_iterations"), 20 - ran);
+    // VU 1 from 0.5 s, VU 2 from 1 s: many short iterations, and the run still ended on time.
+    assert.ok(count(summary, "fixture_ramp_iterations") > 50, run.output);
+  });
+
   it("refuses what the runtime does not implement, loudly", async () => {
     const sleepRun = await runK6(path.join(FIXTURES, "unsupported-import.js"), {});
     assert.equal(sleepRun.code, 107, sleepRun.output);

@@ -125,6 +125,9 @@ export class VirtualUser {
     const fn = this.exports[exec];
     if (typeof fn !== "function")
       throw new Unsupported(`exec "${exec}" (not an exported function of the script)`);
+    // Iterations that finish at once resolve through promises only: yield to timers and sockets between them, or
+    // a looping executor (ramping-vus) would starve everything else.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.scenario !== scenario) {
       this.scenario = scenario;
       this.iterationInScenario = 0;
