@@ -49,6 +49,9 @@ export const options = {
     rtgw_connect_failed: ["rate<0.001"],
     rtgw_publish_failed: ["rate<0.001"],
     rtgw_offset_gaps: ["count==0"],
+    // Something was delivered (an empty Trend reads 0 and would pass the latency thresholds on no data).
+    rtgw_deliveries: ["count>0"],
+    checks: ["rate>0.999"],
   },
 };
 
@@ -85,9 +88,11 @@ export function subscribe() {
   }
 }
 
-let seq = 0;
 export function publish() {
-  const channel = `${env("CHANNEL_PREFIX", "load:")}${seq++ % CHANNELS}`;
+  // The scenario-wide iteration number: module state such as a `let seq` is per VU in k6, and the publisher's
+  // VUs would each restart at 0 (uneven channels, repeated seq).
+  const seq = exec.scenario.iterationInTest;
+  const channel = `${env("CHANNEL_PREFIX", "load:")}${seq % CHANNELS}`;
   const response = http.post(
     `${env("HTTP", "http://realtime-gateway.default.svc")}/api/publish`,
     JSON.stringify({ channel, data: { ts: Date.now(), seq } }),

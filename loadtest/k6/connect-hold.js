@@ -38,13 +38,18 @@ export const options = {
     rtgw_connect_failed: ["rate<0.001"],
     rtgw_subscribe_ms: ["p(99)<2000"],
     rtgw_connections_dropped: ["count<100"],
+    // Every socket opened at least once (an empty Counter counts 0: a run that connected nothing fails).
+    rtgw_connections_opened: ["count>0"],
+    // One check per socket at its close: held until the end (a failed connect or an early drop fails it).
+    checks: ["rate>0.99"],
   },
 };
 
 export default function () {
-  // Each iteration opens PER_VU sockets and keeps them until the VU's share of the hold is over.
+  // Each iteration opens PER_VU sockets and keeps them until the scenario's end (ramp + hold after its start),
+  // so every VU, started early or late in the ramp, closes with the others instead of being cut at gracefulStop.
   const url = wsUrl();
-  const holdMs = (RAMP_SECONDS + HOLD_SECONDS) * 1000;
+  const endAt = exec.scenario.startTime + (RAMP_SECONDS + HOLD_SECONDS) * 1000;
   for (let i = 0; i < PER_VU; i++) {
     const n = exec.vu.idInTest * PER_VU + i;
     const channel = channelFor(n);
@@ -57,10 +62,13 @@ export default function () {
       connectFailed.add(false);
       held.add(1);
       ws.send(subscribeFrame(1, channel, undefined));
-      setTimeout(() => {
-        closing = true;
-        ws.close();
-      }, holdMs);
+      setTimeout(
+        () => {
+          closing = true;
+          ws.close();
+        },
+        Math.max(0, endAt - Date.now()),
+      );
     };
     ws.onmessage = (event) => {
       for (const frame of serverFrames(event?.data)) {

@@ -60,6 +60,9 @@ export const options = {
     rtgw_connect_failed: ["rate<0.01"],
     // A drain spreads closes over RTGW_DRAIN_SECONDS: the middle of the storm should not all land at once.
     rtgw_reconnect_after_drain_s: ["p(50)>2"],
+    // The drain happened and clients came back (an empty Counter counts 0).
+    rtgw_reconnects: ["count>0"],
+    checks: ["rate>0.99"],
   },
 };
 
@@ -117,12 +120,18 @@ export function clients() {
   for (let i = 0; i < PER_VU; i++) client(exec.vu.idInTest * PER_VU + i);
 }
 
-let seq = 0;
 export function publish() {
-  const channel = `${env("CHANNEL_PREFIX", "load:")}${seq++ % CHANNELS}`;
-  http.post(`${HTTP_BASE}/api/publish`, JSON.stringify({ channel, data: { ts: Date.now(), seq } }), {
-    headers: { "content-type": "application/json", authorization: `Bearer ${env("API_KEY", "")}` },
-  });
+  // Scenario-wide, not a per-VU `let seq` (module state is per VU in k6).
+  const seq = exec.scenario.iterationInTest;
+  const channel = `${env("CHANNEL_PREFIX", "load:")}${seq % CHANNELS}`;
+  const response = http.post(
+    `${HTTP_BASE}/api/publish`,
+    JSON.stringify({ channel, data: { ts: Date.now(), seq } }),
+    {
+      headers: { "content-type": "application/json", authorization: `Bearer ${env("API_KEY", "")}` },
+    },
+  );
+  check(response, { "publish answered 200": (r) => r.status === 200 });
 }
 
 export function drain() {

@@ -1,5 +1,6 @@
-// The k6 suite cannot run here (no k6 binary): typecheck it against @types/k6, check the frames it sends
-// against the gateway's protocol module, and check the TestRun's split stays under per-pod limits.
+// The k6 suite's static checks: it typechecks against @types/k6, the frames it sends match the gateway's protocol
+// module, and the k6-operator TestRun is well formed (known fields, variables the script reads, per-pod limits).
+// The scripts also run, on the test-support k6 runtime: k6-run.test.ts.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -71,5 +72,57 @@ describe("k6 suite", { timeout: 60_000 }, () => {
     assert.ok(perPod <= 20_000, `${perPod} connections per runner pod`);
     assert.ok(existsSync(path.join(K6, testRun.spec.script.configMap.file)));
     assert.equal(Number(env.SOCKETS_PER_VU) > 0, true);
+  });
+
+  it("testrun-500k.yaml uses only k6-operator TestRun fields and sets only variables its script reads", () => {
+    const testRun = parse(readFileSync(path.join(K6, "testrun-500k.yaml"), "utf8")) as {
+      metadata: { name: string };
+      spec: Record<string, unknown> & {
+        script: { configMap: { file: string } };
+        runner: Record<string, unknown> & { env: Array<{ name: string }> };
+      };
+    };
+    assert.match(testRun.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    // k6.io/v1alpha1 TestRunSpec and its runner (a Pod template subset), as the k6-operator's CRD defines them.
+    const specFields = [
+      "script",
+      "parallelism",
+      "separate",
+      "arguments",
+      "ports",
+      "initializer",
+      "starter",
+      "runner",
+    ];
+    const extra = ["quiet", "paused", "scuttle", "cleanup", "testRunId", "token"];
+    for (const key of Object.keys(testRun.spec))
+      assert.ok([...specFields, ...extra].includes(key), `spec.${key}`);
+    const runnerFields = [
+      "image",
+      "imagePullPolicy",
+      "env",
+      "envFrom",
+      "resources",
+      "nodeSelector",
+      "tolerations",
+    ];
+    const podExtra = [
+      "affinity",
+      "topologySpreadConstraints",
+      "metadata",
+      "serviceAccountName",
+      "securityContext",
+    ];
+    for (const key of Object.keys(testRun.spec.runner)) {
+      assert.ok([...runnerFields, ...podExtra].includes(key), `spec.runner.${key}`);
+    }
+    const sources = ["lib.js", testRun.spec.script.configMap.file].map((f) =>
+      readFileSync(path.join(K6, f), "utf8"),
+    );
+    const read = new Set(
+      sources.flatMap((src) => [...src.matchAll(/env(?:Number)?\("([A-Z_]+)"/g)].map((m) => m[1])),
+    );
+    for (const { name } of testRun.spec.runner.env)
+      assert.ok(read.has(name), `${name} is not read by the script`);
   });
 });
