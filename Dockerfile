@@ -6,20 +6,18 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Production dependencies only. `npm install` rather than `npm ci`: the lock is written by npm 11, which leaves
-# other platforms' optional packages out, and `npm ci` rejects such a lock (see scripts/setup.sh); it still pins
-# every version that is installed.
+# Production dependencies only, exactly as the lock pins them.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund --loglevel=error \
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
  && npm cache clean --force
 
 # The TypeScript build, with the dev dependencies (typescript) it needs.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund --loglevel=error
+RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json ./
 COPY src ./src
 COPY protocol ./protocol

@@ -5,11 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `npm ci` (exactly the lock, which carries every platform's optional packages), only when node_modules is missing
+# or older than the lock: npm ci starts by deleting node_modules.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (biome's) out of the lock it
-  # writes, and `npm ci` then refuses the lock as out of sync. The lock still pins every version installed here.
-  echo "setup: installing node modules"
-  npm install --no-audit --no-fund
+  echo "setup: installing node modules (npm ci)"
+  npm ci --no-audit --no-fund
 fi
 
 [ "${1:-}" = "test" ] || exit 0
