@@ -15,7 +15,8 @@ help:
 	@echo "make e2e    cluster-in-a-box: operator + simulated pods + real gateways, Redis and clients"
 	@echo "make bench  the gateway beside Socket.IO + redis-adapter and bare uWS.js"
 	@echo "make box    hold 200,000 connections on this machine (12 gateways on Redis, 12 load workers)"
-	@echo "make images / kind-up / minikube-up   container images and a local cluster (need Docker)"
+	@echo "make images   both container images, with docker, podman or buildah"
+	@echo "make kind-up / minikube-up   the images on a local cluster (need Docker)"
 
 setup:
 	@scripts/setup.sh
@@ -48,9 +49,9 @@ clean:
 	rm -rf dist .cache
 
 # ---- Container images, the chart's CRD, local clusters -------------------------------------------------------
-# `images`, `kind-up` and `minikube-up` need a Docker engine plus kind or minikube, and helm and kubectl (from PATH,
-# else .cache/tools/bin, which scripts/tools.sh fills on Linux x86-64). CI has no Docker engine; the chart is
-# tested with real helm by test/chart instead.
+# `images` needs docker, podman or buildah; `kind-up` and `minikube-up` also a Docker engine and kind or minikube,
+# and helm and kubectl (from PATH, else .cache/tools/bin, which scripts/tools.sh fills on Linux x86-64). CI has no
+# Docker engine: test/image builds and runs both images with buildah, and test/chart checks the chart with helm.
 IMAGE_TAG ?= $(shell node -p "require('./package.json').version")
 GATEWAY_IMAGE ?= rtgw/gateway:$(IMAGE_TAG)
 OPERATOR_IMAGE ?= rtgw/operator:$(IMAGE_TAG)
@@ -70,9 +71,10 @@ CHART_SET = --set operator.image.repository=$(word 1,$(subst :, ,$(OPERATOR_IMAG
 
 .PHONY: images crd kind-up minikube-up
 
+# With docker, podman or buildah, whichever the machine has (scripts/images.sh; RTGW_IMAGE_BUILDER picks one).
+# Without a reachable registry: make images NODE_IMAGE=$$(scripts/node-base.sh)
 images:
-	docker build --target gateway -t $(GATEWAY_IMAGE) .
-	docker build --target operator -t $(OPERATOR_IMAGE) .
+	scripts/images.sh gateway $(GATEWAY_IMAGE) operator $(OPERATOR_IMAGE)
 
 # Regenerates the chart's CRD from the schema in operator/src/api (test/chart checks they are equal).
 crd: setup
