@@ -3,7 +3,10 @@ SHELL := /bin/bash
 
 # Tests are TypeScript run directly by Node's test runner through tsx; one file at a time, since many
 # of them start real gateway, Redis and client processes on this machine.
-TEST_FILES = $(shell find gateway/test client/test operator/test loadtest/test test -name '*.test.ts' 2>/dev/null | sort)
+# The image test builds both images with buildah (about 3 minutes on a cold machine, more on a slow one), so it runs
+# last with a longer per-file timeout.
+IMAGE_TEST_FILES = test/image/image.test.ts
+TEST_FILES = $(filter-out $(IMAGE_TEST_FILES),$(shell find gateway/test client/test operator/test loadtest/test test -name '*.test.ts' 2>/dev/null | sort))
 UNIT_FILES = $(shell find gateway/test client/test operator/test loadtest/test test -path '*/unit/*' -name '*.test.ts' 2>/dev/null | sort)
 NODE_TEST = node --import tsx --test --test-concurrency=1 --test-timeout=300000 --test-force-exit
 
@@ -44,6 +47,7 @@ test-unit: setup
 
 test: setup-test typecheck lint
 	$(NODE_TEST) $(TEST_FILES)
+	$(NODE_TEST) --test-timeout=2400000 $(IMAGE_TEST_FILES)
 
 clean:
 	rm -rf dist .cache
