@@ -13,7 +13,7 @@ set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "node-base: needs root (or sudo) for debootstrap and buildah" >&2; exit 1; }
-  exec sudo -n RTGW_IMAGE_CACHE="${RTGW_IMAGE_CACHE:-}" "$0" "$@"
+  exec sudo -n env RTGW_IMAGE_CACHE="${RTGW_IMAGE_CACHE:-}" "$0" "$@"
 fi
 for tool in buildah debootstrap node; do
   command -v "$tool" >/dev/null || { echo "node-base: $tool is missing (scripts/setup.sh test installs it)" >&2; exit 1; }
