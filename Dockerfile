@@ -6,20 +6,23 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Production dependencies only. `npm install` rather than `npm ci`: the lock is written by npm 11, which leaves
-# other platforms' optional packages out, and `npm ci` rejects such a lock (see scripts/setup.sh); it still pins
-# every version that is installed.
+# Production dependencies only, exactly as the lock pins them. uWebSockets.js carries a binary for every platform
+# and Node ABI (~90 MB); only this image's own stays (gateway/src/native.ts refuses the JS shim, so a wrong pick
+# fails at start, which test/image would see).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund --loglevel=error \
- && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+ && npm cache clean --force \
+ && keep="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.versions.modules').node" \
+ && test -f "node_modules/uWebSockets.js/binaries/$keep" \
+ && find node_modules/uWebSockets.js/binaries -name 'uws_*.node' ! -name "$keep" -delete
 
 # The TypeScript build, with the dev dependencies (typescript) it needs.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund --loglevel=error
+RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json ./
 COPY cli ./cli
 COPY config ./config

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { collection, type KubeObject, KubeRest } from "./kube-rest.js";
 import { parseDeletionCost, podsToDelete, type RankedPod } from "./replicaset-order.js";
 
@@ -521,8 +522,4 @@ function portsFree(ip: string, ports: number[]): Promise<boolean> {
       ),
     Promise.resolve(true),
   );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine with Node 20 and npm.
 #   scripts/setup.sh        node modules only (enough for `make run`)
-#   scripts/setup.sh test   also the system packages the tests use (redis-server, chromium, unzip) and helm
+#   scripts/setup.sh test   also the system packages the tests use (redis-server, chromium, unzip; buildah and
+#                           debootstrap for the image test, test/image) and helm
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `npm ci` (exactly the lock, which carries every platform's optional packages), only when node_modules is missing
+# or older than the lock: npm ci starts by deleting node_modules.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (biome's) out of the lock it
-  # writes, and `npm ci` then refuses the lock as out of sync. The lock still pins every version installed here.
-  echo "setup: installing node modules"
-  npm install --no-audit --no-fund
+  echo "setup: installing node modules (npm ci)"
+  npm ci --no-audit --no-fund
 fi
 
 [ "${1:-}" = "test" ] || exit 0
@@ -19,6 +20,9 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v unzip >/dev/null || missing+=(unzip)
+# test/image builds and runs both images with an OCI builder that needs no daemon, on a base it bootstraps itself.
+command -v buildah >/dev/null || missing+=(buildah)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   SUDO=""

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { after, test } from "node:test";
 import { WebSocket } from "ws";
+import { sleep } from "../../test-support/wait.js";
 import { connect } from "../src/index.js";
 
 test("close() during the handshake leaves no unhandled error", async () => {
@@ -21,10 +22,10 @@ test("close() during the handshake leaves no unhandled error", async () => {
   process.on("uncaughtException", onUncaught);
   try {
     const client = connect(`ws://127.0.0.1:${port}/ws`, { WebSocket });
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.equal(held.length, 1, "the client opened its TCP connection");
     client.close();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.equal(client.state, "closed");
     assert.deepEqual(uncaught, []);
   } finally {

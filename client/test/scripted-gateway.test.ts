@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
+import { sleep } from "../../test-support/wait.js";
 import { type Client, type ConnectOptions, connect, type ResyncEvent, RtgwError } from "../src/index.js";
 import { stateLog, until } from "./helpers.js";
 
@@ -103,7 +104,7 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
     conn.send(msg("c:other", 1)); // not subscribed: ignored
     await until("11..14", () => got.length >= 4);
     assert.deepEqual(await sub.ready, { offset: 10, epoch: "e1", recovered: false });
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     assert.deepEqual(got, [11, 12, 13, 14]);
   });
 
@@ -206,7 +207,7 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
     const states = stateLog(client);
     const stable = await nth(4);
     await until("connected", () => client.state === "connected");
-    await new Promise((r) => setTimeout(r, 400)); // past stableAfterMs
+    await sleep(400); // past stableAfterMs
     stable.close(1013, "full");
     await nth(5);
     assert.deepEqual(
@@ -226,7 +227,7 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
     await assert.rejects(sub.ready, (e: unknown) => e instanceof RtgwError && e.code === "terminal_close");
     await until("closed", () => client.state === "closed");
     assert.equal(errors.find((e) => e.code === "terminal_close")?.details.closeCode, 1009);
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
     assert.equal(connections.length, 1, "no reconnect");
   });
 

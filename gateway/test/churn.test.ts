@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { GatewayProcess } from "../../test-support/gateway.js";
 import { startGateway } from "../../test-support/gateway.js";
+import { sleep } from "../../test-support/wait.js";
 
 const WORKERS = 4;
 const PER_WORKER = 12_500; // 50,000 in all (two rounds)
@@ -67,14 +68,14 @@ describe("churn", { timeout: 240_000 }, () => {
   it("holds 10,000 idle connections in little memory", async () => {
     // Warm up allocator and JIT with one small round first, so the baseline is not a cold process.
     await Promise.all([0, 1].map((i) => worker(gw.port, i, 1000).result));
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const base = rssBytes(gw.pid);
     const held = Array.from({ length: WORKERS }, (_, i) => worker(gw.port, i, 2500, true));
     const lines = await Promise.all(held.map((w) => w.firstLine));
     const count = lines.reduce((n, l) => n + (JSON.parse(l) as { held: number }).held, 0);
     assert.equal(count, 10_000);
     assert.equal((await stats(gw)).connections, 10_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const perConnection = (rssBytes(gw.pid) - base) / count;
     process.stdout.write(`# RSS per idle connection: ${(perConnection / 1024).toFixed(2)} KB\n`);
     for (const w of held) w.release();
@@ -86,7 +87,7 @@ describe("churn", { timeout: 240_000 }, () => {
     const deadline = Date.now() + 10_000;
     while ((await stats(gw)).connections !== 0) {
       assert.ok(Date.now() < deadline);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     // Two rounds of half the connections each: RSS may grow in the first (allocator arenas, V8 heap sizing),
     // but a leak would grow it again in the second.
@@ -108,7 +109,7 @@ describe("churn", { timeout: 240_000 }, () => {
       let s = await stats(gw);
       while (s.connections !== 0 || s.channels !== 0) {
         assert.ok(Date.now() < settle, `not back to baseline: ${JSON.stringify(s)}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
         s = await stats(gw);
       }
       afterRound.push(rssBytes(gw.pid));

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { decodeClientFrame, type ServerFrame } from "../../protocol/index.js";
 import type { GatewayProcess } from "../../test-support/gateway.js";
 import { startGateway } from "../../test-support/gateway.js";
+import { sleep } from "../../test-support/wait.js";
 import { connect, type TestClient } from "./client.js";
 
 const RUNS = 200;
@@ -97,9 +98,9 @@ describe("fuzz", { timeout: 180_000 }, () => {
             const deadline = Date.now() + 10_000;
             while (replies.length < frames.length) {
               if (Date.now() > deadline) throw new Error(`${replies.length}/${frames.length} answered`);
-              await new Promise((r) => setTimeout(r, 2));
+              await sleep(2);
             }
-            await new Promise((r) => setTimeout(r, 0));
+            await sleep(0);
             assert.equal(replies.length, frames.length, "exactly one answer per frame");
             const bad = replies.filter((r) => r.type === "error" && r.code === "bad_request").length;
             // Every malformed frame got bad_request (valid ones may too: duplicate subscribe, too many subscriptions).

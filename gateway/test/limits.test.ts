@@ -4,6 +4,7 @@ import { type Socket, connect as tcpConnect } from "node:net";
 import { after, describe, it } from "node:test";
 import WebSocket from "ws";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
+import { sleep } from "../../test-support/wait.js";
 import { connect, metric, type TestClient, upgradeStatus } from "./client.js";
 
 /** A raw WebSocket handshake on a plain TCP socket we fully control (e.g. to never read or never pong). */
@@ -39,7 +40,7 @@ describe("limits", { timeout: 90_000 }, () => {
       const deadline = Date.now() + 5000;
       while ((await fetch(`${gw.url}/readyz`)).status !== 200) {
         assert.ok(Date.now() < deadline, "ready again after a connection left");
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       assert.equal(await upgradeStatus(gw.wsUrl), 101);
     } finally {
@@ -66,12 +67,12 @@ describe("limits", { timeout: 90_000 }, () => {
       const data = "x".repeat(8000);
       for (let i = 0; i < 1500; i++) {
         reader.send({ type: "publish", id: 10 + i, channel: "firehose", data });
-        if (i % 50 === 0) await new Promise((r) => setTimeout(r, 2));
+        if (i % 50 === 0) await sleep(2);
       }
       const deadline = Date.now() + 15_000;
       while ((await metric(gw.metricsUrl, "rtgw_slow_consumer_disconnects_total")) < 1) {
         assert.ok(Date.now() < deadline, "the stuck consumer was never closed");
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
       const stats = (await (await fetch(`${gw.url}/api/stats`)).json()) as { connections: number };
       assert.equal(stats.connections, 1, "only the healthy reader is left");

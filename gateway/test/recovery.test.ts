@@ -6,14 +6,13 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import type { MessageFrame } from "../../protocol/index.js";
 import { freePort } from "../../test-support/ports.js";
+import { sleep } from "../../test-support/wait.js";
 import { createAuthenticator } from "../src/auth.js";
 import type { Broker } from "../src/broker/broker.js";
 import { createMemoryBroker } from "../src/broker/memory.js";
 import { parseConfig } from "../src/config.js";
 import { createGatewayServer } from "../src/server.js";
 import { connect, type TestClient } from "./client.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The memory broker with every read answered 0-25 ms late (the answer taken at call time) and live delivery lagging. */
 function slowBroker(inner: Broker): Broker {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { startRedis } from "../../test-support/redis.js";
+import { sleep } from "../../test-support/wait.js";
 import { connect, metric } from "./client.js";
 
 describe("broker down", { timeout: 60_000 }, () => {
@@ -18,7 +19,7 @@ describe("broker down", { timeout: 60_000 }, () => {
       const deadline = Date.now() + 20_000;
       let reply = await c.request({ type: "publish", channel: "u", data: 2 }, 15_000);
       while (reply.type !== "error" && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
         reply = await c.request({ type: "publish", channel: "u", data: 2 }, 15_000);
       }
       assert.ok(reply.type === "error" && reply.code === "unavailable", JSON.stringify(reply));
@@ -31,7 +32,7 @@ describe("broker down", { timeout: 60_000 }, () => {
       assert.equal(((await http.json()) as { error: string }).error, "unavailable");
       while ((await fetch(`${gw.url}/readyz`)).status !== 503) {
         assert.ok(Date.now() < deadline, "readiness should fail while the broker is down");
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
       assert.equal(await metric(gw.metricsUrl, "rtgw_broker_connected"), 0);
       assert.equal((await fetch(`${gw.url}/healthz`)).status, 200, "alive: the process can still serve");

@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,6 +11,7 @@ import { promisify } from "node:util";
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import type { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
+import { freePort } from "../../test-support/ports.js";
 import { crdYaml } from "../src/api/crd.js";
 import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
 import { eventually, fakeCluster, gatewayCr } from "./helpers.js";
@@ -19,15 +19,6 @@ import { eventually, fakeCluster, gatewayCr } from "./helpers.js";
 let server: FakeApiServer;
 let dir: string;
 let child: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   ({ server } = await fakeCluster());

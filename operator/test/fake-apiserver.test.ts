@@ -12,6 +12,7 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
+import { sleep } from "../../test-support/wait.js";
 import { realtimeGatewayCrd } from "../src/api/crd.js";
 
 let server: FakeApiServer;
@@ -280,7 +281,7 @@ describe("fake API server", () => {
         resolve,
       );
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     await objects.patch(
       {
         apiVersion: "v1",
@@ -413,8 +414,7 @@ describe("fake API server", () => {
       body: { metadata: { name: "dep", ownerReferences: [ref] } },
     });
     await core.deleteNamespacedConfigMap({ namespace: ns, name: "owner" });
-    for (let i = 0; i < 50 && server.get("v1", "Secret", ns, "dep"); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 50 && server.get("v1", "Secret", ns, "dep"); i++) await sleep(10);
     assert.equal(server.get("v1", "Secret", ns, "dep"), undefined);
   });
 

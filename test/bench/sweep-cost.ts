@@ -19,6 +19,7 @@ import { channelNames, sourceAddresses, splitConnections } from "../../loadtest/
 import { httpPublisher, type Publisher } from "../../loadtest/src/load/publisher.js";
 import { sumTicks } from "../../loadtest/src/load/report.js";
 import { WorkerPool } from "../../loadtest/src/load/worker-pool.js";
+import { sleep } from "../../test-support/wait.js";
 
 const positional = (name: string, fallback: number, max: number) =>
   z.coerce
@@ -45,7 +46,6 @@ const WORKERS = 1;
 const MEASURE_MS = 6_000;
 const IN_FLIGHT = 64;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`sweep-cost: ${line}\n`);
 
 /** utime + stime of a process, in seconds (from /proc; clock ticks are 100 Hz on Linux). */

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { type Client, connect } from "../../client/src/index.js";
 import { ServiceEndpoints, serviceWebSocket } from "../../dev-cluster/service.js";
+import { sleep } from "../../test-support/wait.js";
 import type { ClientTotals } from "./report.js";
 
 const command = z.discriminatedUnion("type", [
@@ -147,7 +148,7 @@ async function paced(total: number, perSecond: number, action: () => void): Prom
     const n = Math.min(perSlice, total - done);
     for (let i = 0; i < n; i++) action();
     done += n;
-    if (done < total) await new Promise((r) => setTimeout(r, 100));
+    if (done < total) await sleep(100);
   }
 }
 

@@ -5,6 +5,7 @@
 //   3. latency: publish-to-receive p50/p99 at a fixed moderate rate
 //   4. cross-process: two server processes sharing one Redis; publish on one, receive on both
 import { readFile, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { decodeFromCompressedBase64 } from "hdr-histogram-js";
 import type { DialectName } from "../load/dialect.js";
 import type { WorkerConfig } from "../load/ipc.js";
@@ -81,7 +82,6 @@ const QUICK: Sizes = {
   fanoutWindow: 50,
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 function dialectOf(system: SystemName): DialectName {

@@ -1,5 +1,6 @@
 // Pure planning for a load run: how many workers, who opens which connection from which source address,
 // how fast to ramp, and how an offset stream turns into losses and duplicates.
+import type { BackoffPolicy } from "../../../client/src/backoff.js";
 
 /** A process may hold 20,000 open files here; keep headroom for pipes, the IPC channel and stragglers. */
 export const MAX_CONNECTIONS_PER_WORKER = 18_000;
@@ -71,10 +72,11 @@ export function tailLoss(last: number, finalOffset: number | undefined): number 
   return finalOffset === undefined ? 0 : Math.max(0, finalOffset - last);
 }
 
-/** Exponential backoff with full jitter: a random wait in [0, min(cap, base * 2^attempt)). */
-export function backoffMs(attempt: number, random: number, baseMs = 200, capMs = 5_000): number {
-  return Math.floor(random * Math.min(capMs, baseMs * 2 ** Math.min(attempt, 16)));
-}
+/**
+ * How load workers reconnect after an unplanned close: the client SDK's full jitter (client/src/backoff.ts), on a
+ * shorter window than the SDK's default so a test's crowd comes back within seconds.
+ */
+export const LOAD_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 5_000 };
 
 /** The nearest-rank quantile of a sorted list (for reconnect times, where a histogram would blur seconds). */
 export function quantileSorted(sorted: readonly number[], q: number): number | null {

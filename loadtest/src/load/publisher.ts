@@ -1,6 +1,7 @@
 // Publishes the load's messages: through `POST /api/publish` (with the API key) or, without a key, over a
 // publisher WebSocket connection. Each message carries its send time so receivers can measure latency.
 import http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { ackFrame, encodeFrame, errorFrame } from "../../../protocol/index.js";
 import { LeanSocket, parseWsUrl } from "../ws/lean-socket.js";
@@ -228,10 +229,10 @@ export async function publishAtRate(options: {
         },
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
   // Let the last publishes answer (bounded), so the final offsets are known.
   const settleUntil = Date.now() + 10_000;
-  while (inFlight > 0 && Date.now() < settleUntil) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (inFlight > 0 && Date.now() < settleUntil) await sleep(10);
   return stats;
 }

@@ -1,5 +1,6 @@
 // `rtgw load`: plan → fork workers → ramp → publish for the hold → settle → finish → report.
 import { writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { renderHtmlReport } from "./html-report.js";
 import type { WorkerConfig, WorkerTick } from "./ipc.js";
@@ -38,8 +39,6 @@ export const loadOptions = z
   })
   .refine((o) => !(o.token && o.jwtSecret), { message: "give --token or --jwt-secret, not both" });
 export type LoadOptions = z.input<typeof loadOptions>;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function progressLine(
   elapsedS: number,

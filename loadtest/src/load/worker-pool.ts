@@ -2,6 +2,7 @@
 // `rtgw load` and `rtgw bench`. Workers are always killed on the way out, whatever happened.
 import { type ChildProcess, fork } from "node:child_process";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { fromWorker, type ToWorker, type WorkerConfig, type WorkerResult, type WorkerTick } from "./ipc.js";
 
@@ -70,7 +71,7 @@ export class WorkerPool {
         (c) => !this.results.has(c.workerIndex) && !this.exited.has(c.workerIndex),
       );
       if (pending.length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     return [...this.results.values()].sort((a, b) => a.workerIndex - b.workerIndex);
   }

@@ -2,10 +2,11 @@
 // subscribes each to one channel, tracks offsets (loss, duplicates), latency and reconnects, and reports to
 // the coordinator over IPC. It stops on `finish`, or by itself at its deadline.
 import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
+import { backoffDelay } from "../../../client/src/backoff.js";
 import { type LeanHandlers, LeanSocket, type LeanTarget, parseWsUrl } from "../ws/lean-socket.js";
 import { type Dialect, dialectNamed } from "./dialect.js";
 import { type ToWorker, toWorker, type WorkerConfig, type WorkerResult, type WorkerTick } from "./ipc.js";
-import { backoffMs, observeOffset, rampTarget, tailLoss } from "./plan.js";
+import { LOAD_BACKOFF, observeOffset, rampTarget, tailLoss } from "./plan.js";
 
 const MAX_RECONNECT_ATTEMPTS = 12;
 const MAX_RECONNECT_TIMES = 100_000;
@@ -225,7 +226,7 @@ class LoadWorker {
     const delay =
       code === 1012 && conn.reconnectAfterMs !== undefined
         ? conn.reconnectAfterMs
-        : backoffMs(conn.attempts, Math.random());
+        : backoffDelay(conn.attempts, LOAD_BACKOFF);
     conn.attempts++;
     conn.target++;
     conn.reconnectAfterMs = undefined;

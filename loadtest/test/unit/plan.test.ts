@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { backoffDelay } from "../../../client/src/backoff.js";
 import {
-  backoffMs,
+  LOAD_BACKOFF,
   MAX_CONNECTIONS_PER_WORKER,
   observeOffset,
   quantileSorted,
@@ -70,6 +71,7 @@ describe("load plan", () => {
   });
 
   it("backs off exponentially with full jitter, capped", () => {
+    const backoffMs = (attempt: number, random: number) => backoffDelay(attempt, LOAD_BACKOFF, () => random);
     assert.equal(backoffMs(0, 0), 0);
     assert.equal(backoffMs(0, 0.5), 100);
     assert.equal(backoffMs(3, 0.5), 800);
