@@ -143,7 +143,8 @@ function operation(rt: ResourceType, action: string, params: string[], body: str
       : {}),
     responses: { "200": { description: "OK", content: { "application/json": { schema: ref } } } },
     "x-kubernetes-action": action,
-    "x-kubernetes-group-version-kind": gvk(rt),
+    // One object on an operation (a list on a schema), as kubectl's fieldValidation check reads it.
+    "x-kubernetes-group-version-kind": { group: rt.group, version: rt.version, kind: rt.kind },
   };
 }
 

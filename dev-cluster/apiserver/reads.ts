@@ -1,6 +1,7 @@
 // Lists and watch streams: label and field selectors, the list's resourceVersion, resuming a watch from the
-// history (410 Gone as an ERROR event before the compacted window), BOOKMARKs, timeoutSeconds, and selector
-// transitions (an object leaving the selector is DELETED for that watcher).
+// history (410 Gone as an ERROR event before the compacted window), watch-list (sendInitialEvents: the current
+// objects, then a BOOKMARK marked k8s.io/initial-events-end), BOOKMARKs, timeoutSeconds, and selector transitions
+// (an object leaving the selector is DELETED for that watcher).
 import type { ServerResponse } from "node:http";
 import { HttpError, statusBody } from "./errors.js";
 import { type FieldRequirement, matchesFields, parseFieldSelector } from "./field-selector.js";
@@ -95,25 +96,24 @@ export function watchStream(
     for (const t of timers) clearInterval(t);
   };
   res.on("close", cleanup);
-  if (fromRv === undefined) {
+  const bookmark = (annotations?: JsonObject) =>
+    write("BOOKMARK", {
+      kind: rt.kind,
+      apiVersion: apiVersionOf(rt),
+      metadata: { resourceVersion: String(store.rv), ...(annotations ? { annotations } : {}) },
+    });
+  const initial = q.sendInitialEvents === "true";
+  if (fromRv === undefined || initial) {
     for (const o of store.objectsOf(rt, watcher.namespace))
       if (selects(s, o)) write("ADDED", store.present(rt, o));
+    // A watch-list (client-go's WatchListClient, kubectl wait) learns the initial state is complete from this.
+    if (initial) bookmark({ "k8s.io/initial-events-end": "true" });
   } else {
     for (const ev of store.log) if (ev.rv > fromRv && store.eventFor(watcher, ev)) watcher.send(ev);
   }
   store.watchers.add(watcher);
   if (q.allowWatchBookmarks === "true") {
-    timers.push(
-      setInterval(
-        () =>
-          write("BOOKMARK", {
-            kind: rt.kind,
-            apiVersion: apiVersionOf(rt),
-            metadata: { resourceVersion: String(store.rv) },
-          }),
-        bookmarkIntervalMs,
-      ),
-    );
+    timers.push(setInterval(() => bookmark(), bookmarkIntervalMs));
   }
   if (q.timeoutSeconds) timers.push(setTimeout(() => watcher.close(), Number(q.timeoutSeconds) * 1000));
 }

@@ -131,7 +131,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     singular: "event",
     namespaced: true,
     status: false,
-    shortNames: ["ev"],
   },
 ];
 
