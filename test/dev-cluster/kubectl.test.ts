@@ -132,6 +132,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+function uidOf(gateway: string): string {
+  const gw = server.get("rtgw.dev/v1alpha1", "RealtimeGateway", NS, gateway);
+  assert.ok(gw, `RealtimeGateway ${gateway} exists`);
+  return (gw.metadata as { uid: string }).uid;
+}
+
 async function patchStatus(name: string, status: object): Promise<void> {
   const res = await fetch(
     `${server.url}/apis/rtgw.dev/v1alpha1/namespaces/${NS}/realtimegateways/${name}/status`,
@@ -198,8 +204,7 @@ describe("a stock kubectl against the fake API server", () => {
   });
 
   test("describe lists the object and its Events (found by involvedObject)", async () => {
-    const uid = (server.get("rtgw.dev/v1alpha1", "RealtimeGateway", NS, "chat")?.metadata as { uid: string })
-      .uid;
+    const uid = uidOf("chat");
     await ok(
       ["create", "-f", "-"],
       JSON.stringify({
@@ -310,10 +315,7 @@ describe("a stock kubectl against the fake API server", () => {
     assert.match((await kubectl(["get", "rtgw", "held"])).stderr, /NotFound|not found/);
 
     // A Deployment owned by the gateway is garbage collected with it.
-    const gwUid = (
-      server.get("rtgw.dev/v1alpha1", "RealtimeGateway", NS, "chat")?.metadata as { uid: string }
-    ).uid;
-    const deploy = server.get("apps/v1", "Deployment", NS, "chat")!;
+    const gwUid = uidOf("chat");
     await ok([
       "patch",
       "deploy",
@@ -334,7 +336,7 @@ describe("a stock kubectl against the fake API server", () => {
         },
       }),
     ]);
-    assert.ok(deploy);
+    assert.ok(server.get("apps/v1", "Deployment", NS, "chat"));
     assert.match(await ok(["delete", "rtgw", "chat"]), /realtimegateway\.rtgw\.dev "chat" deleted/);
     await until(
       "the Deployment garbage collected",
