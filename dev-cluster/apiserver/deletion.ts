@@ -45,7 +45,10 @@ export class Deletion {
     const finalizers = (meta.finalizers ?? []) as string[];
     const grace = this.graceFor(rt, live, asked);
     if (grace === 0 && finalizers.length === 0) {
-      this.store.remove(rt, live);
+      const last = structuredClone(live);
+      // The DELETED event of a terminating pod shows the grace period it ended with.
+      if (meta.deletionTimestamp !== undefined) (last.metadata as JsonObject).deletionGracePeriodSeconds = 0;
+      this.store.remove(rt, last);
       return statusBody(200, "", "", { name, group: rt.group, kind: rt.plural, uid: meta.uid as string });
     }
     const was = meta.deletionGracePeriodSeconds as number | undefined;
