@@ -75,7 +75,6 @@ export function watchStream(
   const watcher: Watcher = {
     rt,
     namespace: rt.namespaced ? ns : undefined,
-    selector: s.labels,
     send: (ev) => {
       const now = selects(s, ev.object);
       const before = ev.previous !== undefined && selects(s, ev.previous);

@@ -5,7 +5,6 @@
 import { notFound } from "./errors.js";
 import { deepEqual, type Json, type JsonObject } from "./fieldset.js";
 import { apiVersionOf, type ResourceType } from "./resources.js";
-import type { Requirement } from "./selector.js";
 
 export interface WatchEvent {
   rv: number;
@@ -18,7 +17,6 @@ export interface WatchEvent {
 export interface Watcher {
   rt: ResourceType;
   namespace: string | undefined;
-  selector: Requirement[];
   send: (ev: WatchEvent) => void;
   close: () => void;
 }
