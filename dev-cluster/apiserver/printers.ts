@@ -70,6 +70,24 @@ export function tableOf(
   };
 }
 
+/**
+ * For a watch asking for Tables (`kubectl get -w`): each event's object is a one-row Table; only the first carries
+ * the column definitions, as on a real server (kubectl reuses the last ones it printed).
+ */
+export function watchTableRows(
+  rt: ResourceType,
+  q: Record<string, string>,
+  version: "v1" | "v1beta1",
+): (o: JsonObject) => JsonObject {
+  let first = true;
+  return (o) => {
+    const t = tableOf(rt, o, q, version);
+    if (!first) t.columnDefinitions = [];
+    first = false;
+    return t;
+  };
+}
+
 const NAME: Column = {
   name: "Name",
   type: "string",

@@ -56,6 +56,8 @@ export function watchStream(
   q: Record<string, string>,
   res: ServerResponse,
   bookmarkIntervalMs: number,
+  /** How an object is sent (a Table row for `kubectl get -w`); as stored by default. */
+  render: (o: JsonObject) => JsonObject = (o) => o,
 ): void {
   const s = selection(rt, q);
   res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
@@ -82,7 +84,7 @@ export function watchStream(
       if (ev.type === "MODIFIED")
         type = now && before ? "MODIFIED" : now ? "ADDED" : before ? "DELETED" : undefined;
       else if (!now) type = undefined;
-      if (type) write(type, store.present(rt, ev.object));
+      if (type) write(type, render(store.present(rt, ev.object)));
     },
     close: () => {
       cleanup();
@@ -104,7 +106,7 @@ export function watchStream(
   const initial = q.sendInitialEvents === "true";
   if (fromRv === undefined || initial) {
     for (const o of store.objectsOf(rt, watcher.namespace))
-      if (selects(s, o)) write("ADDED", store.present(rt, o));
+      if (selects(s, o)) write("ADDED", render(store.present(rt, o)));
     // A watch-list (client-go's WatchListClient, kubectl wait) learns the initial state is complete from this.
     if (initial) bookmark({ "k8s.io/initial-events-end": "true" });
   } else {

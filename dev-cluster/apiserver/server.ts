@@ -12,8 +12,9 @@
 //   409 on a stale resourceVersion (PUT, patches, /status, /scale), AlreadyExists on create (store.ts, writes.ts);
 // - watches (ADDED/MODIFIED/DELETED, BOOKMARK, timeoutSeconds, selector transitions, 410 Gone before the compacted
 //   window), label selectors and the field selectors each kind supports (an Event's involvedObject.*) (reads.ts);
-// - Table responses (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`): a CRD's additionalPrinterColumns,
-//   kubectl's usual columns for Deployments, Pods, Services, Events and the other built-in kinds (printers.ts);
+// - Table responses (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`) for get, list and watch
+//   (`kubectl get -w`): a CRD's additionalPrinterColumns, kubectl's usual columns for Deployments, Pods, Services,
+//   Events and the other built-in kinds (printers.ts);
 // - status and scale subresources; server-side apply with managedFields per manager, conflicts, force; merge,
 //   strategic merge and JSON patches (writes.ts, ownership.ts, patch.ts);
 // - graceful deletion of scheduled Pods (deletionTimestamp + deletionGracePeriodSeconds; the kubelet, i.e. the pod
@@ -30,11 +31,11 @@
 // ReplicaSets at all: the pod simulator plays them); no defaulting or validation of built-in kinds (no clusterIP
 // allocation; fieldValidation finds no unknown fields in them; their OpenAPI schemas are stubs, so `kubectl
 // explain` works for CRDs only); Foreground deletion behaves as Background; Namespaces are not deleted with their
-// contents; events.k8s.io and core Events are separate stores (a real server serves one through both); Table
-// responses for watches (`kubectl get -w` gets plain objects); strategic merge directives ($patch, $retainKeys,
-// $setElementOrder); server-side apply "unset to default" semantics and list types beyond fieldset.ts's table,
-// conflicts by exact path only; pagination (limit/continue ignored); aggregated discovery; protobuf; watch-list
-// (sendInitialEvents); resourceVersionMatch; dry-run; deletecollection.
+// contents; events.k8s.io and core Events are separate stores (a real server serves one through both); strategic
+// merge directives ($patch, $retainKeys, $setElementOrder); server-side apply "unset to default" semantics and
+// list types beyond fieldset.ts's table, conflicts by exact path only; pagination (limit/continue ignored);
+// aggregated discovery; protobuf (so kubectl's /openapi/v2 fallback, protobuf only, gets JSON it cannot read);
+// resourceVersionMatch (watch-list's NotOlderThan is served from the current state); dry-run; deletecollection.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -45,7 +46,7 @@ import { API_VERSIONS, groupList, resourceList, VERSION_INFO } from "./discovery
 import { HttpError, noSuchPath, statusBody } from "./errors.js";
 import type { Json, JsonObject } from "./fieldset.js";
 import { openApiV2, openApiV3Document, openApiV3Root } from "./openapi.js";
-import { tableOf, wantsTable } from "./printers.js";
+import { tableOf, wantsTable, watchTableRows } from "./printers.js";
 import { listResponse, watchStream } from "./reads.js";
 import { type Authorizer, type RequestAttributes, requestAttributes } from "./request.js";
 import { type PrinterColumn, RESOURCE_TYPES, type ResourceType } from "./resources.js";
@@ -311,7 +312,9 @@ export class FakeApiServer {
     };
     if (a.name === "") {
       if (a.verb === "watch") {
-        watchStream(this.store, rt, ns, r.query, res, this.options.bookmarkIntervalMs ?? 1000);
+        const interval = this.options.bookmarkIntervalMs ?? 1000;
+        const render = table ? watchTableRows(rt, r.query, table) : undefined;
+        watchStream(this.store, rt, ns, r.query, res, interval, render);
         return "streaming";
       }
       if (a.verb === "list") {

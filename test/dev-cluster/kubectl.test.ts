@@ -1,7 +1,7 @@
 // An unmodified kubectl v1.35 against the fake API server (with the RealtimeGateway CRD installed): each command
 // a user runs in the README's walkthrough, asserted on kubectl's own output.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +22,17 @@ interface Run {
   stderr: string;
 }
 
-/** Runs kubectl with its own kubeconfig and cache (nothing from the user's ~/.kube). */
+/** kubectl's environment: its own kubeconfig and cache (nothing from the user's ~/.kube). */
+function kubectlEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: dir,
+    KUBECONFIG: join(dir, "config"),
+    KUBECACHEDIR: join(dir, "cache"),
+  };
+}
+
+/** Runs kubectl to the end. */
 function kubectl(args: string[], stdin?: string, timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = execFile(
@@ -30,12 +40,7 @@ function kubectl(args: string[], stdin?: string, timeoutMs = 30_000): Promise<Ru
       args,
       {
         timeout: timeoutMs,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: dir,
-          KUBECONFIG: join(dir, "config"),
-          KUBECACHEDIR: join(dir, "cache"),
-        },
+        env: kubectlEnv(),
       },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
@@ -267,6 +272,28 @@ describe("a stock kubectl against the fake API server", () => {
     const all = await ok(["get", "all"]);
     for (const name of ["pod/chat-1", "service/chat", "deployment.apps/chat"])
       assert.match(all, new RegExp(name));
+  });
+
+  test("get -w streams Table rows: one header, then a row per change", async () => {
+    const child = spawn(KUBECTL, ["get", "po", "-w"], { env: kubectlEnv() });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    try {
+      await until("the first row", () => out.includes("chat-1"));
+      await until("kubectl's watch", () => server.requests.some((r) => r.watch && r.path.endsWith("/pods")));
+      await ok(["label", "pod", "chat-1", "watched=yes"]);
+      await until("the row for the change", () => out.trim().split("\n").length === 3);
+      const lines = out
+        .trim()
+        .split("\n")
+        .map((l) => l.trim().split(/\s{2,}/));
+      assert.deepEqual(lines[0], ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+      assert.deepEqual(lines[2]?.slice(0, 4), ["chat-1", "0/1", "Pending", "0"]);
+    } finally {
+      child.kill();
+    }
   });
 
   test("wait --for=condition=Ready returns when the operator would set Ready", async () => {
