@@ -1,7 +1,8 @@
-// What a write goes through before storage: names, MicroTime fields, core Events' involvedObject, and for CRDs
+// What a write goes through before storage: built-in defaults (defaults.ts), names, MicroTime fields, core Events' involvedObject, and for CRDs
 // the schema (pruning, defaults, OpenAPI and CEL rules) with fieldValidation (Strict rejects unknown fields, Warn,
 // the default, answers with a Warning header, Ignore prunes quietly). Built-in kinds have no schema here.
 import { type CrdValidation, makeCrdValidator } from "./crd-validator.js";
+import { Defaults } from "./defaults.js";
 import { HttpError } from "./errors.js";
 import { isObject, type Json, type JsonObject } from "./fieldset.js";
 import type { ResourceType } from "./resources.js";
@@ -34,14 +35,16 @@ export function writeContext(q: Record<string, string>): WriteContext {
 
 export class Admission {
   private readonly schemas = new Map<string, (obj: JsonObject) => CrdValidation>();
+  private readonly defaults = new Defaults();
 
   /** Validates a CRD kind against its openAPIV3Schema from now on. */
   addSchema(rt: ResourceType, openAPIV3Schema: JsonObject): void {
     this.schemas.set(`${rt.group}/${rt.kind}`, makeCrdValidator(openAPIV3Schema));
   }
 
-  /** The object to store, or a 400/422 as the real server would answer. */
-  admit(rt: ResourceType, o: JsonObject, ctx: WriteContext): JsonObject {
+  /** The object to store (`prev`: the live one an update replaces), or a 400/422 as the real server answers. */
+  admit(rt: ResourceType, o: JsonObject, ctx: WriteContext, prev?: JsonObject): JsonObject {
+    this.defaults.apply(rt, o, prev);
     checkMicroTime(rt, o);
     const meta = o.metadata as JsonObject | undefined;
     if (!meta || typeof meta.name !== "string" || !NAME.test(meta.name)) {

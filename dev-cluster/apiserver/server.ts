@@ -21,15 +21,15 @@
 //   simulator, removes them), finalizers (deletionTimestamp set, removed with the last finalizer, none may be added
 //   meanwhile), owner-reference garbage collection (background; Orphan honoured) (deletion.ts);
 // - CRDs registered with `registerCrd` pruned, defaulted and validated (OpenAPI + CEL), fieldValidation
-//   Strict/Warn/Ignore for them; MicroTime fields; core Events need an involvedObject in their namespace
-//   (admission.ts);
+//   Strict/Warn/Ignore for them; MicroTime fields; core Events need an involvedObject in their namespace;
+//   Services get a cluster IP (admission.ts, defaults.ts);
 // - one place where an authorizer decides every request, 403 on a denial (`setAuthorizer`, request.ts);
 // - fault injection: the next N matching requests fail with 500/429 (+ Retry-After)/503.
 //
 // Not like a real API server (fidelity limits): no authentication or authorization unless an authorizer is set;
 // no admission webhooks; no built-in controllers (no Deployment -> ReplicaSet -> Pod, no endpoints, no
-// ReplicaSets at all: the pod simulator plays them); no defaulting or validation of built-in kinds (no clusterIP
-// allocation; fieldValidation finds no unknown fields in them; their OpenAPI schemas are stubs, so `kubectl
+// ReplicaSets at all: the pod simulator plays them); no defaulting or validation of built-in kinds beyond a
+// Service's cluster IP (defaults.ts) (fieldValidation finds no unknown fields in them; their OpenAPI schemas are stubs, so `kubectl
 // explain` works for CRDs only); Foreground deletion behaves as Background; Namespaces are not deleted with their
 // contents; events.k8s.io and core Events are separate stores (a real server serves one through both); strategic
 // merge directives ($patch, $retainKeys, $setElementOrder); server-side apply "unset to default" semantics and

@@ -221,7 +221,7 @@ export class Writes {
     if (bodyName !== undefined && bodyName !== name)
       throw new HttpError(400, "BadRequest", "the name of the object does not match the name on the URL");
     this.precondition(rt, live, body);
-    const next = this.admission.admit(rt, this.scoped(rt, live, body, sub), ctx);
+    const next = this.admission.admit(rt, this.scoped(rt, live, body, sub), ctx, live);
     recordUpdate({
       before: live,
       after: next,
@@ -301,7 +301,7 @@ export class Writes {
           { causes },
         );
       }
-      const next = this.admission.admit(rt, result.object, ctx);
+      const next = this.admission.admit(rt, result.object, ctx, existing);
       // Defaults and pruning may change what is stored; ownership stays with what the manager applied.
       (next.metadata as JsonObject).managedFields =
         (result.object.metadata as JsonObject).managedFields ?? [];
@@ -341,7 +341,7 @@ export class Writes {
     if (!isObject(patched)) throw new HttpError(422, "Invalid", "patch result is not an object");
     if (sub === "scale") return this.writeScale(rt, existing, patched, manager ?? "unknown", ctx);
     this.precondition(rt, existing, patched);
-    const next = this.admission.admit(rt, this.scoped(rt, existing, patched, sub), ctx);
+    const next = this.admission.admit(rt, this.scoped(rt, existing, patched, sub), ctx, existing);
     recordUpdate({
       before: existing,
       after: next,

@@ -204,6 +204,28 @@ describe("finalizers", () => {
   });
 });
 
+describe("built-in defaults", () => {
+  test("a Service gets a cluster IP on create that updates leaving it out keep; a headless one stays None", async () => {
+    const services = `/api/v1/namespaces/${NS}/services`;
+    const spec = { selector: { app: "a" }, ports: [{ port: 80 }] };
+    const created = await call("POST", services, { metadata: { name: "svc-a" }, spec });
+    const ip = (created.body.spec as { clusterIP: string }).clusterIP;
+    assert.match(ip, /^10\.96\.\d+\.\d+$/);
+    const put = await call("PUT", `${services}/svc-a`, {
+      metadata: { name: "svc-a" },
+      spec: { ...spec, ports: [{ port: 81 }] },
+    });
+    assert.deepEqual(put.body.spec, { ...spec, ports: [{ port: 81 }], clusterIP: ip, clusterIPs: [ip] });
+    const other = await call("POST", services, { metadata: { name: "svc-b" }, spec });
+    assert.notEqual((other.body.spec as { clusterIP: string }).clusterIP, ip);
+    const headless = await call("POST", services, {
+      metadata: { name: "svc-h" },
+      spec: { ...spec, clusterIP: "None" },
+    });
+    assert.equal((headless.body.spec as { clusterIP: string }).clusterIP, "None");
+  });
+});
+
 describe("events and field selectors", () => {
   test("core Events need an involvedObject in their namespace and are found by it", async () => {
     const ev = (name: string, involved: object) => ({
