@@ -19,7 +19,8 @@
 //   strategic merge and JSON patches (writes.ts, ownership.ts, patch.ts);
 // - graceful deletion of scheduled Pods (deletionTimestamp + deletionGracePeriodSeconds; the kubelet, i.e. the pod
 //   simulator, removes them), finalizers (deletionTimestamp set, removed with the last finalizer, none may be added
-//   meanwhile), owner-reference garbage collection (background; Orphan honoured) (deletion.ts);
+//   meanwhile), owner-reference garbage collection (background, Orphan, and Foreground through the
+//   foregroundDeletion finalizer) (deletion.ts);
 // - CRDs registered with `registerCrd` pruned, defaulted and validated (OpenAPI + CEL), fieldValidation
 //   Strict/Warn/Ignore for them; MicroTime fields; core Events need an involvedObject in their namespace;
 //   Services get a cluster IP (admission.ts, defaults.ts);
@@ -29,13 +30,14 @@
 // Not like a real API server (fidelity limits): no authentication or authorization unless an authorizer is set;
 // no admission webhooks; no built-in controllers (no Deployment -> ReplicaSet -> Pod, no endpoints, no
 // ReplicaSets at all: the pod simulator plays them); no defaulting or validation of built-in kinds beyond a
-// Service's cluster IP (defaults.ts) (fieldValidation finds no unknown fields in them; their OpenAPI schemas are stubs, so `kubectl
-// explain` works for CRDs only); Foreground deletion behaves as Background; Namespaces are not deleted with their
-// contents; events.k8s.io and core Events are separate stores (a real server serves one through both); strategic
-// merge directives ($patch, $retainKeys, $setElementOrder); server-side apply "unset to default" semantics and
-// list types beyond fieldset.ts's table, conflicts by exact path only; pagination (limit/continue ignored);
-// aggregated discovery; protobuf (so kubectl's /openapi/v2 fallback, protobuf only, gets JSON it cannot read);
-// resourceVersionMatch (watch-list's NotOlderThan is served from the current state); dry-run; deletecollection.
+// Service's cluster IP (fieldValidation finds no unknown fields in them; their OpenAPI schemas are stubs, so
+// `kubectl explain` works for CRDs only); blockOwnerDeletion is not told apart (every dependent holds a foreground
+// deletion); Namespaces are not deleted with their contents; events.k8s.io and core Events are separate stores
+// (a real server serves one through both); strategic merge directives ($patch, $retainKeys, $setElementOrder);
+// server-side apply "unset to default" semantics and list types beyond fieldset.ts's table, conflicts by exact
+// path only; pagination (limit/continue ignored); aggregated discovery; protobuf (so kubectl's /openapi/v2
+// fallback, protobuf only, cannot read the JSON one); resourceVersionMatch (watch-list's NotOlderThan is served
+// from the current state); dry-run; deletecollection; pods/log, exec, port-forward.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";

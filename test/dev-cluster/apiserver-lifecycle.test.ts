@@ -195,6 +195,36 @@ describe("finalizers", () => {
     );
   });
 
+  test("foreground deletion: the owner stays, held by foregroundDeletion, until its last dependent is gone", async () => {
+    const owner = await call("POST", CONFIGMAPS, { metadata: { name: "fg-owner" } });
+    const ref = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "fg-owner",
+      uid: owner.body.metadata.uid,
+      blockOwnerDeletion: true,
+    };
+    await call("POST", PODS, { ...pod("fg-pod"), metadata: { name: "fg-pod", ownerReferences: [ref] } });
+    const del = await call("DELETE", `${CONFIGMAPS}/fg-owner`, { propagationPolicy: "Foreground" });
+    assert.deepEqual(del.body.metadata.finalizers, ["foregroundDeletion"]);
+    assert.ok(del.body.metadata.deletionTimestamp);
+    await until(
+      "the dependent pod terminating",
+      async () => (await call("GET", `${PODS}/fg-pod`)).body.metadata.deletionTimestamp !== undefined,
+    );
+    assert.equal(
+      (await call("GET", `${CONFIGMAPS}/fg-owner`)).status,
+      200,
+      "held while its dependent terminates",
+    );
+    await call("DELETE", `${PODS}/fg-pod?gracePeriodSeconds=0`);
+    await until("the owner gone", async () => (await call("GET", `${CONFIGMAPS}/fg-owner`)).status === 404);
+    // Without dependents there is nothing to wait for.
+    await call("POST", CONFIGMAPS, { metadata: { name: "fg-alone" } });
+    await call("DELETE", `${CONFIGMAPS}/fg-alone?propagationPolicy=Foreground`);
+    assert.equal((await call("GET", `${CONFIGMAPS}/fg-alone`)).status, 404);
+  });
+
   test("create ignores deletion marks in the body", async () => {
     const r = await call("POST", CONFIGMAPS, {
       metadata: { name: "fresh", deletionTimestamp: "2020-01-01T00:00:00Z", deletionGracePeriodSeconds: 0 },
