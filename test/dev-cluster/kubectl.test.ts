@@ -178,6 +178,38 @@ describe("a stock kubectl against the fake API server", () => {
     assert.match(builtIn, /pod\/chat-1 serverside-applied/);
   });
 
+  test("client-side apply -f creates, then configures (merge patch for the CRD, strategic for a Deployment)", async () => {
+    const manifests = (replicas: number) =>
+      `${gateway("plain").replace("replicas: 2", `replicas: ${replicas}`)}---\n${BUILT_IN.split("---")[0]!
+        .replaceAll("name: chat", "name: plain")
+        .replace("replicas: 2", `replicas: ${replicas}`)}`;
+    const first = await kubectl(["apply", "-f", "-"], manifests(2));
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /realtimegateway\.rtgw\.dev\/plain created\ndeployment\.apps\/plain created/);
+    const second = await kubectl(["apply", "-f", "-"], manifests(4));
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stdout,
+      /realtimegateway\.rtgw\.dev\/plain configured\ndeployment\.apps\/plain configured/,
+    );
+    assert.equal(second.stderr, "", "no warnings");
+    const patches = server
+      .writes("/plain")
+      .filter((r) => r.method === "PATCH")
+      .map((r) => r.contentType);
+    assert.deepEqual(patches, ["application/merge-patch+json", "application/strategic-merge-patch+json"]);
+    for (const [apiVersion, kind] of [
+      ["rtgw.dev/v1alpha1", "RealtimeGateway"],
+      ["apps/v1", "Deployment"],
+    ] as const) {
+      assert.equal(
+        (server.get(apiVersion, kind, NS, "plain") as { spec: { replicas: number } }).spec.replicas,
+        4,
+      );
+    }
+    await ok(["delete", "rtgw/plain", "deploy/plain"]);
+  });
+
   test("get rtgw shows the CRD's printer columns, Connections among them", async () => {
     await patchStatus("chat", { readyReplicas: 2, connections: 1234 });
     const out = await ok(["get", "rtgw"]);
