@@ -25,12 +25,13 @@ export interface WriteContext {
   warnings: string[];
 }
 
-export function writeContext(q: Record<string, string>): WriteContext {
+/** `warnings` collects what the response's Warning header will carry. */
+export function writeContext(q: Record<string, string>, warnings: string[]): WriteContext {
   const v = q.fieldValidation ?? "Warn";
   if (v !== "Strict" && v !== "Warn" && v !== "Ignore") {
     throw new HttpError(400, "BadRequest", `fieldValidation: Unsupported value: "${v}"`);
   }
-  return { fieldValidation: v, warnings: [] };
+  return { fieldValidation: v, warnings };
 }
 
 export class Admission {

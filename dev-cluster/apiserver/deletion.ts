@@ -3,13 +3,15 @@
 // simulator) has stopped its containers and deletes it again with gracePeriodSeconds=0; a shorter grace on a
 // second DELETE shortens it. An object with finalizers gets deletionTimestamp and stays until its finalizers are
 // removed by an update or patch (no new ones may be added meanwhile). When an object finally leaves the store, its
-// dependents are garbage collected (background; Orphan strips the owner reference instead).
+// dependents are garbage collected (background; Orphan strips the owner reference instead). Foreground: the owner
+// gets the foregroundDeletion finalizer, its dependents are deleted, and it goes when the last of them has gone.
 import { HttpError, qualified, statusBody } from "./errors.js";
 import type { JsonObject } from "./fieldset.js";
 import type { ResourceType } from "./resources.js";
 import type { Store } from "./store.js";
 
 type Policy = "Background" | "Foreground" | "Orphan";
+const FOREGROUND = "foregroundDeletion";
 
 export class Deletion {
   /** Propagation policy asked for by the DELETE of an object that is still terminating, by uid. */
@@ -20,7 +22,10 @@ export class Deletion {
     private readonly gcDelayMs: number,
     private readonly timers: Set<NodeJS.Timeout>,
   ) {
-    store.onRemoved = (_rt, gone) => this.scheduleGc(gone);
+    store.onRemoved = (_rt, gone) => {
+      this.scheduleGc(gone);
+      this.releaseForegroundOwners(gone);
+    };
   }
 
   delete(
@@ -42,7 +47,11 @@ export class Deletion {
     const policy = propagation(q, opts);
     this.policies.set(meta.uid as string, policy);
     const asked = graceAsked(q, opts);
-    const finalizers = (meta.finalizers ?? []) as string[];
+    const uid = meta.uid as string;
+    // Foreground: the owner stays, marked and held by a finalizer, until its dependents are gone.
+    const foreground =
+      policy === "Foreground" && meta.deletionTimestamp === undefined && this.dependentsOf(uid).length > 0;
+    const finalizers = [...((meta.finalizers ?? []) as string[]), ...(foreground ? [FOREGROUND] : [])];
     const grace = this.graceFor(rt, live, asked);
     if (grace === 0 && finalizers.length === 0) {
       const last = structuredClone(live);
@@ -60,10 +69,12 @@ export class Deletion {
     const nm = next.metadata as JsonObject;
     nm.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
     nm.deletionGracePeriodSeconds = grace;
+    if (foreground) nm.finalizers = finalizers;
     if (meta.deletionTimestamp === undefined && typeof meta.generation === "number") {
       nm.generation = (meta.generation as number) + 1;
     }
     const stored = this.store.commit(rt, live, next, true);
+    if (foreground) this.later(() => this.collectGarbage(uid, false));
     return this.store.present(rt, this.settle(rt, stored) ?? stored);
   }
 
@@ -90,11 +101,40 @@ export class Deletion {
     const uid = (gone.metadata as JsonObject).uid as string;
     const orphan = this.policies.get(uid) === "Orphan";
     this.policies.delete(uid);
+    this.later(() => this.collectGarbage(uid, orphan));
+  }
+
+  /** The garbage collector runs asynchronously, as on a real cluster. */
+  private later(work: () => void): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
-      this.collectGarbage(uid, orphan);
+      work();
     }, this.gcDelayMs);
     this.timers.add(t);
+  }
+
+  private dependentsOf(uid: string): [string, JsonObject][] {
+    return this.store
+      .entries()
+      .filter(([, o]) =>
+        (((o.metadata as JsonObject).ownerReferences ?? []) as JsonObject[]).some((r) => r.uid === uid),
+      );
+  }
+
+  /** An owner in foreground deletion loses its finalizer (and goes) when its last dependent has gone. */
+  private releaseForegroundOwners(gone: JsonObject): void {
+    for (const ref of ((gone.metadata as JsonObject).ownerReferences ?? []) as JsonObject[]) {
+      const found = this.store.entries().find(([, o]) => (o.metadata as JsonObject).uid === ref.uid);
+      if (!found) continue;
+      const [key, owner] = found;
+      const om = owner.metadata as JsonObject;
+      const finalizers = (om.finalizers ?? []) as string[];
+      if (!finalizers.includes(FOREGROUND) || this.dependentsOf(om.uid as string).length > 0) continue;
+      const next = structuredClone(owner);
+      (next.metadata as JsonObject).finalizers = finalizers.filter((f) => f !== FOREGROUND);
+      const rt = this.store.typeOfKey(key);
+      this.settle(rt, this.store.commit(rt, owner, next));
+    }
   }
 
   /** Deletes (or orphans) everything that names `uid` as an owner; their removal recurses. */

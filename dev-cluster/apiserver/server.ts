@@ -307,11 +307,7 @@ export class FakeApiServer {
     const ns = a.namespace === "" ? undefined : a.namespace;
     const contentType = req.headers["content-type"];
     const table = wantsTable(req.headers.accept);
-    const ctx = () => {
-      const c = writeContext(r.query);
-      c.warnings = warnings;
-      return c;
-    };
+    const ctx = () => writeContext(r.query, warnings);
     if (a.name === "") {
       if (a.verb === "watch") {
         const interval = this.options.bookmarkIntervalMs ?? 1000;

@@ -16,7 +16,7 @@ import type { Store } from "./store.js";
 /** Groups whose kinds accept strategic merge patches (custom resources do not). */
 const STRATEGIC_GROUPS = new Set(["", "apps", "policy", "coordination.k8s.io", "events.k8s.io"]);
 
-export function now(): string {
+function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
@@ -50,7 +50,7 @@ export class Writes {
     return this.store.present(rt, stored);
   }
 
-  newMeta(rt: ResourceType, ns: string | undefined, o: JsonObject): JsonObject {
+  private newMeta(rt: ResourceType, ns: string | undefined, o: JsonObject): JsonObject {
     const meta = { ...((o.metadata as JsonObject | undefined) ?? {}) };
     if (meta.name === undefined && typeof meta.generateName === "string") {
       meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`;
