@@ -23,6 +23,9 @@ export interface KubeObject {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     creationTimestamp?: string;
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+    finalizers?: string[];
     ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
   };
   spec?: Record<string, unknown>;

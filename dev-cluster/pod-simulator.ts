@@ -5,11 +5,16 @@
 //     template change, surges one new pod at a time and removes an old one when capacity allows.
 //   - kubelet: resolves env (envFrom ConfigMap, secretKeyRef, fieldRef; a missing Secret keeps the pod Pending,
 //     retried), starts `gateway/src/main.ts` bound to the pod's own loopback IP (127.0.10.N, RTGW_HOST) on the
-//     container's ports, probes /readyz into the Ready condition, restarts a crashed container, and on deletion
-//     runs the preStop sleep, SIGTERM, then SIGKILL at terminationGracePeriodSeconds.
-//   - Deployment status: replicas, updatedReplicas, readyReplicas, availableReplicas, observedGeneration.
-// Fidelity limits: the fake API server deletes at once (no deletionTimestamp), so a terminating pod leaves the API
-// when its drain starts, exactly as the endpoints controller drops it from the Service; one node; no scheduling.
+//     container's ports, probes /readyz into the Ready condition (terminating pods too, so a draining pod turns
+//     not Ready), restarts a crashed container. Deletion is graceful as on a real cluster: a DELETE (the
+//     ReplicaSet's scale-down, kubectl, garbage collection) only marks the pod (deletionTimestamp,
+//     deletionGracePeriodSeconds); the kubelet sees the mark, runs the preStop sleep, SIGTERM, SIGKILL when the
+//     grace period ends, and once the process is gone deletes the pod with gracePeriodSeconds=0.
+//   - Deployment status: replicas, updatedReplicas, readyReplicas, availableReplicas, observedGeneration
+//     (terminating pods are not counted, as the ReplicaSet does not count them).
+// Fidelity limits: one node, no scheduling, no ReplicaSet objects; a terminating pod leaves the Service's endpoints
+// when its termination starts (endpoints() leaves it out); a force-deleted pod (grace 0, gone from the API) is
+// still stopped with its template's grace period.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
@@ -159,7 +164,8 @@ export class PodSimulator {
       known.add(d.metadata.name);
       await this.reconcileDeployment(d);
     }
-    // Deployments that went away (garbage collected with their RealtimeGateway): their pods go too.
+    // Deployments that went away (garbage collected with their RealtimeGateway): their pods go too (the garbage
+    // collector has marked them already; a second DELETE changes nothing).
     for (const p of this.pods.values()) {
       if (!known.has(p.deployment) && !p.terminating) await this.terminate(p, "deployment deleted");
     }
@@ -175,7 +181,7 @@ export class PodSimulator {
     const mine = [...this.pods.values()].filter((p) => p.deployment === d.metadata.name && !p.terminating);
     for (const p of mine) {
       const obj = inApi.get(p.name);
-      if (!obj) {
+      if (!obj || obj.metadata.deletionTimestamp !== undefined) {
         // Deleted by someone else (kubectl delete pod, GC): the kubelet stops it; the ReplicaSet replaces it.
         await this.terminate(p, "pod deleted", false);
         continue;
@@ -380,9 +386,9 @@ export class PodSimulator {
         this.o.onEvent?.({ kind: "exited", at: Date.now(), pod: pod.name, code, signal });
         pod.ready = false;
         if (pod.terminating || this.stopped) {
+          // terminate() (or stop()) finishes the pod.
           pod.proc = undefined;
-          pod.log?.end();
-          this.pods.delete(pod.name);
+          if (this.stopped) pod.log?.end();
         } else {
           // restartPolicy Always: the kubelet restarts the container (here after a second, no backoff growth).
           pod.restarts++;
@@ -400,7 +406,10 @@ export class PodSimulator {
     this.spawnGateway(pod, env);
   }
 
-  /** Graceful termination as the kubelet does it; `deleteObject` false when the API object is already gone. */
+  /**
+   * Graceful termination as the kubelet does it. `deleteObject`: this simulator (as the ReplicaSet) asks for the
+   * deletion; otherwise someone else already did. The grace period is the one the API server recorded on the pod.
+   */
   private async terminate(pod: SimPod, reason: string, deleteObject = true): Promise<void> {
     if (pod.terminating) return;
     pod.terminating = true;
@@ -415,20 +424,26 @@ export class PodSimulator {
       others,
       reason,
     });
-    if (deleteObject) await this.api.delete(`${collection("v1", "pods", this.ns)}/${pod.name}`);
-    const spec = await this.templateOf(pod);
+    const path = `${collection("v1", "pods", this.ns)}/${pod.name}`;
+    if (deleteObject) await this.api.delete(path);
+    const live = await this.api.get(path);
+    const spec = (live?.spec as Template["spec"] | undefined) ?? (await this.templateOf(pod));
     const preStop = spec?.containers[0]?.lifecycle?.preStop?.sleep?.seconds ?? 0;
-    const grace = spec?.terminationGracePeriodSeconds ?? 30;
+    const grace = live?.metadata.deletionGracePeriodSeconds ?? spec?.terminationGracePeriodSeconds ?? 30;
     void (async () => {
-      await sleep(preStop * 1000);
-      if (!pod.proc) {
-        this.pods.delete(pod.name);
-        return;
+      if (pod.proc) {
+        const started = Date.now();
+        // SIGKILL when the grace period ends, counted from the start of termination (preStop included).
+        const kill = setTimeout(() => pod.proc?.kill("SIGKILL"), grace * 1000);
+        await sleep(Math.min(preStop, grace) * 1000);
+        if (pod.proc && Date.now() - started < grace * 1000) pod.proc.kill("SIGTERM");
+        await pod.exited;
+        clearTimeout(kill);
       }
-      pod.proc.kill("SIGTERM");
-      const kill = setTimeout(() => pod.proc?.kill("SIGKILL"), Math.max(0, grace - preStop) * 1000);
-      await pod.exited;
-      clearTimeout(kill);
+      this.pods.delete(pod.name);
+      pod.log?.end();
+      // The containers are gone: the kubelet finishes the deletion.
+      await this.api.delete(`${path}?gracePeriodSeconds=0`).catch(() => {});
     })();
   }
 
@@ -440,7 +455,7 @@ export class PodSimulator {
   private async probe(): Promise<void> {
     await Promise.all(
       [...this.pods.values()]
-        .filter((p) => p.proc !== undefined && !p.terminating)
+        .filter((p) => p.proc !== undefined)
         .map(async (p) => {
           let ready = false;
           try {
@@ -452,7 +467,7 @@ export class PodSimulator {
           } catch {
             ready = false;
           }
-          if (ready === p.ready || p.terminating) return;
+          if (ready === p.ready) return;
           p.ready = ready;
           if (ready) p.readySince = Date.now();
           this.o.onEvent?.({ kind: ready ? "ready" : "unready", at: Date.now(), pod: p.name });

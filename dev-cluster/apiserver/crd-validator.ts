@@ -17,7 +17,13 @@ type Schema = {
   [k: string]: unknown;
 };
 
-export function pruneAndDefault(value: Json | undefined, schema: Schema): Json | undefined {
+/** Prunes unknown fields (their paths go to `pruned`, for fieldValidation) and applies defaults. */
+export function pruneAndDefault(
+  value: Json | undefined,
+  schema: Schema,
+  pruned: string[] = [],
+  path = "",
+): Json | undefined {
   if (value === undefined || value === null) return value;
   if (isObject(value)) {
     const out: JsonObject = {};
@@ -25,10 +31,11 @@ export function pruneAndDefault(value: Json | undefined, schema: Schema): Json |
     for (const [k, v] of Object.entries(value)) {
       const ps =
         props?.[k] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
-      if (ps) out[k] = pruneAndDefault(v, ps) as Json;
+      if (ps) out[k] = pruneAndDefault(v, ps, pruned, `${path}.${k}`) as Json;
       else if (schema["x-kubernetes-preserve-unknown-fields"] || schema.additionalProperties === true)
         out[k] = v;
       // else: pruned, as the API server does for fields the schema does not know.
+      else pruned.push(`${path}.${k}`.slice(1));
     }
     for (const [k, ps] of Object.entries(props ?? {})) {
       if (out[k] === undefined && ps.default !== undefined) {
@@ -39,7 +46,7 @@ export function pruneAndDefault(value: Json | undefined, schema: Schema): Json |
   }
   if (Array.isArray(value) && schema.items) {
     const items = schema.items;
-    return value.map((v) => pruneAndDefault(v, items) as Json);
+    return value.map((v, i) => pruneAndDefault(v, items, pruned, `${path}[${i}]`) as Json);
   }
   return value;
 }
@@ -94,7 +101,10 @@ function celErrors(value: Json | undefined, schema: Schema, path: string): strin
   return out;
 }
 
-export type CrdValidation = { ok: true; object: JsonObject } | { ok: false; causes: string[] };
+/** `unknown`: the fields pruned (what fieldValidation=Strict rejects and Warn warns about). */
+export type CrdValidation =
+  | { ok: true; object: JsonObject; unknown: string[] }
+  | { ok: false; causes: string[] };
 
 export function makeCrdValidator(openAPIV3Schema: JsonObject): (obj: JsonObject) => CrdValidation {
   const schema = openAPIV3Schema as Schema;
@@ -103,14 +113,15 @@ export function makeCrdValidator(openAPIV3Schema: JsonObject): (obj: JsonObject)
   return (obj) => {
     // metadata is the API server's, not the schema's: never pruned.
     const { metadata, ...rest } = obj;
-    const pruned = { ...(pruneAndDefault(rest, schema) as JsonObject), metadata: metadata ?? {} };
+    const unknown: string[] = [];
+    const pruned = { ...(pruneAndDefault(rest, schema, unknown) as JsonObject), metadata: metadata ?? {} };
     const causes: string[] = [];
     if (!validate(pruned)) {
       for (const e of validate.errors ?? [])
         causes.push(`${e.instancePath.replaceAll("/", ".") || "."}: ${e.message}`);
     }
     if (causes.length === 0) causes.push(...celErrors(pruned, schema, ""));
-    return causes.length > 0 ? { ok: false, causes } : { ok: true, object: pruned };
+    return causes.length > 0 ? { ok: false, causes } : { ok: true, object: pruned, unknown };
   };
 }
 

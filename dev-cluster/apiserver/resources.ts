@@ -1,5 +1,8 @@
 // The kinds the fake API server serves: enough discovery for client-node's KubernetesObjectApi, plus which kinds
-// have status / scale subresources (that decides whether a write to the main resource may touch status).
+// have status / scale subresources (that decides whether a write to the main resource may touch status), with the
+// short names and categories a real cluster's discovery gives them (`kubectl get deploy,po,svc,ev`, `get all`).
+import type { JsonObject } from "./fieldset.js";
+
 export interface ResourceType {
   group: string; // "" for the core group
   version: string;
@@ -10,6 +13,21 @@ export interface ResourceType {
   status: boolean;
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
   shortNames?: string[];
+  /** Discovery categories (`kubectl get all` is the "all" category). */
+  categories?: string[];
+  /** A CRD version's additionalPrinterColumns (built-in kinds' columns are in printers.ts). */
+  printerColumns?: PrinterColumn[];
+  /** A CRD version's openAPIV3Schema, served in /openapi/v2 and /openapi/v3. */
+  schema?: JsonObject;
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  format?: string;
+  description?: string;
+  priority?: number;
 }
 
 export const RESOURCE_TYPES: ResourceType[] = [
@@ -21,6 +39,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
     singular: "configmap",
     namespaced: true,
     status: false,
+    shortNames: ["cm"],
   },
   {
     group: "",
@@ -39,8 +58,20 @@ export const RESOURCE_TYPES: ResourceType[] = [
     singular: "service",
     namespaced: true,
     status: true,
+    shortNames: ["svc"],
+    categories: ["all"],
   },
-  { group: "", version: "v1", kind: "Pod", plural: "pods", singular: "pod", namespaced: true, status: true },
+  {
+    group: "",
+    version: "v1",
+    kind: "Pod",
+    plural: "pods",
+    singular: "pod",
+    namespaced: true,
+    status: true,
+    shortNames: ["po"],
+    categories: ["all"],
+  },
   {
     group: "",
     version: "v1",
@@ -49,6 +80,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
     singular: "event",
     namespaced: true,
     status: false,
+    shortNames: ["ev"],
   },
   {
     group: "",
@@ -58,6 +90,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
     singular: "namespace",
     namespaced: false,
     status: true,
+    shortNames: ["ns"],
   },
   {
     group: "apps",
@@ -68,6 +101,8 @@ export const RESOURCE_TYPES: ResourceType[] = [
     namespaced: true,
     status: true,
     scale: { specReplicasPath: ".spec.replicas", statusReplicasPath: ".status.replicas" },
+    shortNames: ["deploy"],
+    categories: ["all"],
   },
   {
     group: "policy",
@@ -77,6 +112,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
     singular: "poddisruptionbudget",
     namespaced: true,
     status: true,
+    shortNames: ["pdb"],
   },
   {
     group: "coordination.k8s.io",
