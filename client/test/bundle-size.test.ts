@@ -83,7 +83,7 @@ describe("client browser bundle", { timeout: 60_000 }, () => {
     assert.ok(
       raw <= RAW_BUDGET && gzip <= GZIP_BUDGET,
       `bundle is ${raw} B minified, ${gzip} B gzipped; budget ${RAW_BUDGET} / ${GZIP_BUDGET}. ` +
-        "A schema only the gateway parses must be built inside pure() in protocol/index.ts.",
+        "A schema only the gateway parses must be built inside pure() in protocol/client-frames.ts.",
     );
   });
 
