@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import { freePort, type RedisServer, startRedis } from "../../../test-support/redis.js";
 import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.js";
-import { channelKeys, pubsubChannel } from "../../src/broker/redis-keys.js";
+import { channelKeys, pubsubChannel } from "../../src/broker/redis/keys.js";
 import { range, sleep, startBroker, until } from "./broker-support.js";
 
 describe("redis broker", { timeout: 120_000 }, () => {

@@ -1,7 +1,7 @@
 // The pure core of gap-free delivery on one node: given where a channel's stream stands (the cursor: last offset
 // handed to the hub, and its epoch), decide what to do with a live message, and how to merge a history read
 // with live messages held back while that read was in flight. No I/O here; redis.ts runs the effects.
-import type { BrokerMessage, HistoryResult, Position } from "./broker.js";
+import type { BrokerMessage, HistoryResult, Position } from "../broker/broker.js";
 
 export interface Cursor {
   offset: number;

@@ -2,7 +2,7 @@
 // Each touches only keys of one channel (one hash tag, so one cluster slot), and runs atomically.
 
 /**
- * A channel's epoch is `<server stamp>-<random>`: the stamp (redis-server-id.ts) names the Redis server term that
+ * A channel's epoch is `<server stamp>-<random>`: the stamp (server-id.ts) names the Redis server term that
  * created it. Sets `epoch` to the channel's epoch, or to nil when the keys are gone or the epoch belongs to another
  * server term than the caller's (`stampArg`): asynchronous replication may have lost this channel's last writes on
  * a failover, so its offsets could be reissued; a new epoch (offset and history reset) makes every subscriber
@@ -29,7 +29,7 @@ end`;
 /**
  * publish: epoch (created with the caller's candidate, stamp-prefixed, when the channel's keys are gone or were written by
  * another server term, see readEpoch; the old offset and history go with it), INCR offset, XADD to the capped stream
- * with id `<offset>-0`, refresh TTLs, then PUBLISH/SPUBLISH the compact payload (redis-payload.ts) in the same
+ * with id `<offset>-0`, refresh TTLs, then PUBLISH/SPUBLISH the compact payload (payload.ts) in the same
  * atomic step.
  * KEYS: offset, epoch, history, adoption record. ARGV: pubsub channel, data, publishedAt, candidate epoch
  * (`<stamp>-<random>`), history size, ttl seconds, "1" for SPUBLISH, server stamp, adoptable previous server stamp

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { BrokerMessage, HistoryResult } from "../../src/broker/broker.js";
-import { applyLive, historyComplete, judge, mergeRecovery } from "../../src/broker/redis-sequence.js";
+import { applyLive, historyComplete, judge, mergeRecovery } from "../../src/stream/sequence.js";
 
 const m = (offset: number, epoch = "e1"): BrokerMessage => ({
   channel: "c",
