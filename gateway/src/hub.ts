@@ -6,6 +6,8 @@ import type { Broker, BrokerMessage, Position, PresenceEntry, PresenceEvent } fr
 import type { Connection, Socket } from "./connection.js";
 import { deliveryLatency, messagesDelivered } from "./metrics.js";
 import { SlowConsumerWatch } from "./slow-consumers.js";
+import { catchUp, livePassed, mergeReplay, replayStart } from "./stream/replay.js";
+import type { Cursor } from "./stream/sequence.js";
 
 /** Topic carrying a channel's message frames. */
 export const messageTopic = (channel: string) => `m:${channel}`;
@@ -14,15 +16,15 @@ export const presenceTopic = (channel: string) => `p:${channel}`;
 
 /**
  * A socket between "subscribe received" and "on the uWS topic".
- * Phase 1 (`epoch` undefined): waiting for the broker and history; live messages are buffered.
- * Phase 2: history and buffer were sent up to `last`, but the live stream has not yet reached `last` (an
- * async broker can return a message from history before its live copy arrives). Live messages go to the
- * socket directly, skipping offsets <= `last`, until the stream passes `last`; then it joins the topic.
+ * Phase 1 (`sent` undefined): waiting for the broker and history; live messages are buffered.
+ * Phase 2: history and buffer were sent up to `sent`, but the live stream has not yet reached it (an async
+ * broker can return a message from history before its live copy arrives). Live messages go to the socket
+ * directly, skipping what it had, until the stream passes `sent`; then it joins the topic (stream/replay.ts).
  */
 interface Catchup {
   buffer: BrokerMessage[];
-  last: number;
-  epoch: string | undefined;
+  /** Phase 2: the last offset (and its epoch) sent to the socket. */
+  sent: Cursor | undefined;
 }
 
 interface LocalChannel {
@@ -38,8 +40,7 @@ interface LocalChannel {
    */
   members: Set<Socket>;
   /** The newest offset (and its epoch) delivered live on this node. */
-  liveOffset: number;
-  liveEpoch: string | undefined;
+  liveAt: Cursor | undefined;
 }
 
 /** Batches stay under this size, so uWS's per-send backpressure check stays meaningful. */
@@ -103,10 +104,9 @@ export class Hub {
       const local = this.channels.get(channel);
       if (!local) continue;
       const tail = messages[messages.length - 1] as BrokerMessage;
-      local.liveOffset = tail.offset;
-      local.liveEpoch = tail.epoch;
+      local.liveAt = { offset: tail.offset, epoch: tail.epoch };
       if (local.recovering)
-        for (const c of local.recovering.values()) if (c.epoch === undefined) c.buffer.push(...messages);
+        for (const c of local.recovering.values()) if (c.sent === undefined) c.buffer.push(...messages);
       const topic = messageTopic(channel);
       const subscribers = this.o.app.numSubscribers(topic);
       if (subscribers > 0) {
@@ -120,7 +120,7 @@ export class Hub {
       // After the topic publish, so a socket that joins the topic now does not get this batch twice.
       if (local.recovering)
         for (const [ws, c] of local.recovering)
-          if (c.epoch !== undefined) this.catchUp(ws, channel, local, c, messages);
+          if (c.sent !== undefined) this.catchUp(ws, channel, local, c.sent, messages);
       for (const m of messages) deliveryLatency.observe(Math.max(0, now - m.publishedAt) / 1000);
     }
   }
@@ -148,7 +148,7 @@ export class Hub {
     this.o.app.publish(messageTopic(channel), frame, false, this.o.compress);
     this.watch.published(local.members, Buffer.byteLength(frame));
     if (local.recovering)
-      for (const [ws, c] of local.recovering) if (c.epoch !== undefined) this.send(ws, frame);
+      for (const [ws, c] of local.recovering) if (c.sent !== undefined) this.send(ws, frame);
   }
 
   member(c: Connection): PresenceEntry {
@@ -173,7 +173,7 @@ export class Hub {
     if (!conn.channels) conn.channels = new Set();
     conn.channels.add(channel);
     const local = this.acquire(channel);
-    const catchup: Catchup = { buffer: [], last: 0, epoch: undefined };
+    const catchup: Catchup = { buffer: [], sent: undefined };
     if (!local.recovering) local.recovering = new Map();
     local.recovering.set(ws, catchup);
     const stillHere = () => !conn.closed && local.recovering?.get(ws) === catchup;
@@ -196,23 +196,12 @@ export class Hub {
         if (!conn.closed) ws.cork(() => sendAck(result));
         return undefined;
       }
-      // Replay after `since` only when it belongs to this epoch and is not ahead of the channel;
-      // otherwise the client starts from the current position (and `recovered:false` told it so).
-      const sameEpoch = opts.epoch === undefined || opts.epoch === position.epoch;
-      let last =
-        opts.since !== undefined && sameEpoch && opts.since <= position.offset ? opts.since : position.offset;
+      const start = replayStart(opts.since, opts.epoch, position);
       ws.cork(() => {
         sendAck(result);
-        const missed: BrokerMessage[] = [];
-        for (const list of [replay, catchup.buffer]) {
-          for (const m of list) {
-            if (m.offset <= last || m.epoch !== position.epoch) continue;
-            missed.push(m);
-            last = m.offset;
-          }
-        }
-        for (const payload of batchFrames(missed)) this.send(ws, payload);
-        messagesDelivered.inc(missed.length);
+        const merged = mergeReplay(start, replay, catchup.buffer);
+        for (const payload of batchFrames(merged.messages)) this.send(ws, payload);
+        messagesDelivered.inc(merged.messages.length);
         // A send above may have closed a slow socket; its close handler already released the channel.
         if (conn.closed) return;
         if (opts.presence) {
@@ -220,10 +209,9 @@ export class Hub {
           local.members.add(ws);
         }
         catchup.buffer = [];
-        catchup.last = last;
-        catchup.epoch = position.epoch;
+        catchup.sent = merged.cursor;
         // Join the topic now only if the live stream already passed what was sent; else catch up (phase 2).
-        if (local.liveEpoch === position.epoch && local.liveOffset >= last) this.join(ws, channel, local);
+        if (livePassed(merged.cursor, local.liveAt)) this.join(ws, channel, local);
       });
       if (!conn.closed) void this.o.broker.presenceJoin(channel, this.member(conn)).catch(() => {});
       return result;
@@ -239,19 +227,18 @@ export class Hub {
     ws: Socket,
     channel: string,
     local: LocalChannel,
-    c: Catchup,
+    sent: Cursor,
     messages: BrokerMessage[],
   ): void {
-    const fresh = messages.filter((m) => m.epoch !== c.epoch || m.offset > c.last);
-    if (fresh.length > 0) {
+    const step = catchUp(sent, messages);
+    if (step.fresh.length > 0) {
       ws.cork(() => {
-        for (const payload of batchFrames(fresh)) this.send(ws, payload);
+        for (const payload of batchFrames(step.fresh)) this.send(ws, payload);
       });
-      messagesDelivered.inc(fresh.length);
+      messagesDelivered.inc(step.fresh.length);
     }
     if (ws.getUserData().closed) return;
-    const tail = messages[messages.length - 1] as BrokerMessage;
-    if (tail.epoch !== c.epoch || tail.offset >= c.last) this.join(ws, channel, local);
+    if (step.caughtUp) this.join(ws, channel, local);
   }
 
   private join(ws: Socket, channel: string, local: LocalChannel): void {
@@ -298,8 +285,7 @@ export class Hub {
         live: this.o.broker.subscribe(channel),
         recovering: undefined,
         members: new Set(),
-        liveOffset: 0,
-        liveEpoch: undefined,
+        liveAt: undefined,
       };
       // A failed broker subscribe is reported to the subscribers awaiting it; don't leave it unhandled.
       local.live.catch(() => {});

@@ -3,7 +3,7 @@
 // break (reconnect, slot move, a gap) history fills the hole, or the hub is told to resync. Effects only here:
 // the decisions are in ../../stream/sequence.ts.
 import type { Logger } from "pino";
-import { type Cursor, type Emission, judge, mergeRecovery } from "../../stream/sequence.js";
+import { applyLive, type Cursor, type Emission, mergeRecovery } from "../../stream/sequence.js";
 import type { BrokerEvents, BrokerMessage } from "../broker.js";
 import type { ChannelLog } from "./channel-log.js";
 import { unavailable } from "./connections.js";
@@ -234,37 +234,24 @@ export class ChannelStreams {
       this.hold(state, message);
       return true;
     }
-    switch (judge(cursor, message)) {
-      case "deliver":
-        state.cursor = { offset: message.offset, epoch: cursor.epoch };
-        this.pending.push(message);
-        this.scheduleFlush();
-        return true;
-      case "duplicate":
-        return true;
-      case "new-epoch":
-        this.emitInOrder(state, [
-          { resync: { offset: message.offset - 1, epoch: message.epoch } },
-          { message },
-        ]);
-        state.cursor = { offset: message.offset, epoch: message.epoch };
-        return true;
-      case "gap":
-        // Pub/sub on one connection is ordered and lossless while it lasts, so this is rare (e.g. Redis cut an
-        // output buffer). Hold from here and fill from history.
-        state.live = false;
-        this.hold(state, message);
-        void this.serial(state.channel, async () => {
-          while (this.current(state) && !state.live) {
-            try {
-              await this.recover(state);
-            } catch {
-              await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-            }
-          }
-        });
-        return true;
-    }
+    const step = applyLive(cursor, [message]);
+    state.cursor = step.cursor;
+    this.emitInOrder(state, step.emit);
+    if (step.rest.length === 0) return true;
+    // A gap. Pub/sub on one connection is ordered and lossless while it lasts, so this is rare (e.g. Redis cut an
+    // output buffer). Hold from here and fill from history.
+    state.live = false;
+    for (const held of step.rest) this.hold(state, held);
+    void this.serial(state.channel, async () => {
+      while (this.current(state) && !state.live) {
+        try {
+          await this.recover(state);
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        }
+      }
+    });
+    return true;
   }
 
   private hold(state: ChannelState, message: BrokerMessage): void {
