@@ -22,7 +22,8 @@ export const presenceTopic = (channel: string) => `p:${channel}`;
  * directly, skipping what it had, until the stream passes `sent`; then it joins the topic (stream/replay.ts).
  */
 interface Catchup {
-  buffer: BrokerMessage[];
+  /** Phase 1: the live batches as they came (kept whole: a big batch is never spread into another array). */
+  buffer: (readonly BrokerMessage[])[];
   /** Phase 2: the last offset (and its epoch) sent to the socket. */
   sent: Cursor | undefined;
 }
@@ -106,7 +107,7 @@ export class Hub {
       const tail = messages[messages.length - 1] as BrokerMessage;
       local.liveAt = { offset: tail.offset, epoch: tail.epoch };
       if (local.recovering)
-        for (const c of local.recovering.values()) if (c.sent === undefined) c.buffer.push(...messages);
+        for (const c of local.recovering.values()) if (c.sent === undefined) c.buffer.push(messages);
       const topic = messageTopic(channel);
       const subscribers = this.o.app.numSubscribers(topic);
       if (subscribers > 0) {

@@ -25,11 +25,11 @@ export function replayStart(
 export function mergeReplay(
   start: Cursor,
   history: readonly BrokerMessage[],
-  buffered: readonly BrokerMessage[],
+  buffered: readonly (readonly BrokerMessage[])[],
 ): { messages: BrokerMessage[]; cursor: Cursor } {
   const messages: BrokerMessage[] = [];
   let cursor = start;
-  for (const list of [history, buffered]) {
+  for (const list of [history, ...buffered]) {
     for (const m of list) {
       const verdict = judge(cursor, m);
       if (verdict === "duplicate" || verdict === "new-epoch") continue;

@@ -77,15 +77,15 @@ export function mergeRecovery(cursor: Cursor, history: HistoryResult, held: read
  * present, so a hole can only mean Redis dropped pub/sub output: resync rather than guess.
  */
 function resyncThrough(cursor: Cursor, messages: readonly BrokerMessage[]): Step {
-  const emit: Emission[] = [];
   let step = applyLive(cursor, messages);
-  emit.push(...step.emit);
+  // Appended one by one: push(...list) passes each element as an argument and throws past ~125,000 of them.
+  const emit = step.emit;
   while (step.rest.length > 0) {
     const first = step.rest[0] as BrokerMessage;
     const position = { offset: first.offset - 1, epoch: first.epoch };
     emit.push({ resync: position });
     step = applyLive(position, step.rest);
-    emit.push(...step.emit);
+    for (const emission of step.emit) emit.push(emission);
   }
   return { emit, cursor: step.cursor };
 }

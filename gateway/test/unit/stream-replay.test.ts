@@ -32,7 +32,7 @@ describe("replayStart", () => {
 
 describe("mergeReplay", () => {
   it("history, then the buffered live messages past it, each once", () => {
-    const merged = mergeReplay({ offset: 3, epoch: "e1" }, range(4, 7), range(6, 9));
+    const merged = mergeReplay({ offset: 3, epoch: "e1" }, range(4, 7), [range(6, 7), range(8, 9)]);
     assert.deepEqual(
       merged.messages.map((x) => x.offset),
       [4, 5, 6, 7, 8, 9],
@@ -40,14 +40,14 @@ describe("mergeReplay", () => {
     assert.deepEqual(merged.cursor, { offset: 9, epoch: "e1" });
   });
   it("drops what is at or before the start", () => {
-    const merged = mergeReplay({ offset: 5, epoch: "e1" }, [], range(3, 6));
+    const merged = mergeReplay({ offset: 5, epoch: "e1" }, [], [range(3, 6)]);
     assert.deepEqual(
       merged.messages.map((x) => x.offset),
       [6],
     );
   });
   it("leaves out another epoch's messages", () => {
-    const merged = mergeReplay({ offset: 2, epoch: "e1" }, range(3, 3), [m(4), m(1, "e2")]);
+    const merged = mergeReplay({ offset: 2, epoch: "e1" }, range(3, 3), [[m(4), m(1, "e2")]]);
     assert.deepEqual(
       merged.messages.map((x) => x.offset),
       [3, 4],
@@ -87,11 +87,9 @@ describe("mergeReplay (property)", () => {
         (since, historyLength, liveLength, overlap) => {
           const h = since + historyLength;
           const liveFrom = Math.max(1, h + 1 - overlap);
-          const merged = mergeReplay(
-            { offset: since, epoch: "e1" },
-            range(since + 1, h),
+          const merged = mergeReplay({ offset: since, epoch: "e1" }, range(since + 1, h), [
             range(liveFrom, liveFrom + liveLength - 1),
-          );
+          ]);
           const end = Math.max(h, liveFrom + liveLength - 1);
           assert.deepEqual(
             merged.messages.map((x) => x.offset),

@@ -80,6 +80,17 @@ describe("mergeRecovery", () => {
     const step = mergeRecovery({ offset: 5, epoch: "e1" }, history(5, "e1", 6, true), [m(4), m(5), m(6)]);
     assert.deepEqual(offsets(step.emit), [6]);
   });
+  it("merges 200,000 held messages (no argument-list limit on the way)", () => {
+    const held = Array.from({ length: 200_000 }, (_, i) => m(5 + i));
+    const step = mergeRecovery({ offset: 3, epoch: "e1" }, history(4, "e1", 4, true), held);
+    assert.equal(step.emit.length, 200_001);
+    assert.deepEqual(step.cursor, { offset: 200_004, epoch: "e1" });
+    const gappy = mergeRecovery({ offset: 3, epoch: "e1" }, history(4, "e1", 4, true), [
+      m(6),
+      ...held.slice(2),
+    ]);
+    assert.deepEqual(gappy.cursor, { offset: 200_004, epoch: "e1" });
+  });
   it("a hole inside the held messages becomes a resync, not a silent skip", () => {
     const step = mergeRecovery({ offset: 3, epoch: "e1" }, history(4, "e1", 4, true), [m(5), m(8)]);
     assert.deepEqual(offsets(step.emit), [4, 5, "resync@7/e1", 8]);
