@@ -66,7 +66,8 @@ export function* batchFrames(messages: readonly BrokerMessage[]): Generator<stri
 
 export interface SubscribeResult {
   position: Position;
-  recovered: boolean;
+  /** Only when the subscribe asked for recovery (`since`): whether history reached back. Else undefined. */
+  recovered: boolean | undefined;
 }
 
 export interface HubOptions {
@@ -182,7 +183,7 @@ export class Hub {
       await local.live;
       let position: Position;
       let replay: BrokerMessage[] = [];
-      let recovered = false;
+      let recovered: boolean | undefined;
       if (opts.since !== undefined) {
         const h = await this.o.broker.history(channel, opts.since, opts.epoch);
         position = { offset: h.offset, epoch: h.epoch };

@@ -66,7 +66,6 @@ export function createSession(d: SessionDeps) {
             ErrorCode.BadRequest,
             `at most ${d.config.maxSubscriptions} subscriptions per connection`,
           );
-        const withSince = f.since !== undefined;
         d.hub
           .subscribe(ws, f.channel, { since: f.since, epoch: f.epoch, presence: f.presence ?? false }, (r) =>
             send(
@@ -76,7 +75,7 @@ export function createSession(d: SessionDeps) {
                 id: f.id,
                 offset: r.position.offset,
                 epoch: r.position.epoch,
-                recovered: withSince ? r.recovered : false,
+                recovered: r.recovered,
               }),
             ),
           )
