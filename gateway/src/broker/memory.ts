@@ -102,7 +102,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
       const foreign = since > 0 && clientEpoch !== undefined && clientEpoch !== epoch;
       if (state) trim(state);
       const messages = !state || foreign ? [] : state.history.filter((m) => m.offset > since);
-      const complete = historyComplete(since, clientEpoch, position, messages[0]?.offset);
+      const complete = historyComplete(since, clientEpoch, position, messages);
       return { ...position, messages, complete };
     },
     async position(channel): Promise<Position> {

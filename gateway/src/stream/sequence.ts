@@ -91,17 +91,18 @@ function resyncThrough(cursor: Cursor, messages: readonly BrokerMessage[]): Step
 }
 
 /**
- * Completeness of a history read: nothing missing between `since` and the first message returned, and the
- * client's epoch (when it sent one) is the channel's. `since` 0 means the client saw nothing, so any epoch is fine.
+ * Completeness of a history read (`messages`: what it returned, oldest first): nothing missing between `since`
+ * and the position (the first message is since + 1, the last is the position's offset), and the client's epoch
+ * (when it sent one) is the channel's. `since` 0 means the client saw nothing, so any epoch is fine.
  */
 export function historyComplete(
   since: number,
   clientEpoch: string | undefined,
   position: Position,
-  firstOffset: number | undefined,
+  messages: readonly { offset: number }[],
 ): boolean {
   if (since > 0 && clientEpoch !== undefined && clientEpoch !== position.epoch) return false;
   if (since > position.offset) return false;
   if (since === position.offset) return true;
-  return firstOffset === since + 1;
+  return messages[0]?.offset === since + 1 && messages[messages.length - 1]?.offset === position.offset;
 }

@@ -90,6 +90,15 @@ describe("redis broker", { timeout: 120_000 }, () => {
     assert.deepEqual(await broker.position("capped"), { offset: 13, epoch: whole.epoch });
   });
 
+  it("pods with different history sizes (mid-rollout): a read is never truncated to the reader's size", async () => {
+    const writer = await open(redis.url, { historySize: 50 });
+    const reader = await open(redis.url, { historySize: 10 });
+    for (const i of range(1, 40)) await writer.broker.publish("sizes", String(i));
+    const h = await reader.broker.history("sizes", 5);
+    // Complete means every offset after since up to the position: 6..40, not the reader's 10 of them.
+    assert.deepEqual([h.complete, h.offset, h.messages.map((m) => m.offset)], [true, 40, range(6, 40)]);
+  });
+
   it("without history (size 0) reports a hole as incomplete", async () => {
     const { broker } = await open(redis.url, { historySize: 0 });
     for (const _ of range(1, 3)) await broker.publish("no-history", "{}");

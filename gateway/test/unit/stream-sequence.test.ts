@@ -99,18 +99,21 @@ describe("mergeRecovery", () => {
 
 describe("historyComplete", () => {
   const pos = { offset: 10, epoch: "e1" };
-  const cases: Array<[string, number, string | undefined, number | undefined, boolean]> = [
-    ["reaches back to since+1", 4, "e1", 5, true],
-    ["starts later than since+1", 4, "e1", 6, false],
-    ["nothing missed", 10, "e1", undefined, true],
-    ["client ahead of the channel", 12, "e1", undefined, false],
-    ["epoch differs", 4, "e0", 5, false],
-    ["no epoch given", 4, undefined, 5, true],
-    ["since 0 with another epoch is fine when history starts at 1", 0, "e0", 1, true],
-    ["empty history but messages were published", 4, "e1", undefined, false],
+  const from = (first: number | undefined, last = 10) =>
+    first === undefined ? [] : Array.from({ length: last - first + 1 }, (_, i) => ({ offset: first + i }));
+  const cases: Array<[string, number, string | undefined, { offset: number }[], boolean]> = [
+    ["reaches back to since+1", 4, "e1", from(5), true],
+    ["starts later than since+1", 4, "e1", from(6), false],
+    ["nothing missed", 10, "e1", from(undefined), true],
+    ["client ahead of the channel", 12, "e1", from(undefined), false],
+    ["epoch differs", 4, "e0", from(5), false],
+    ["no epoch given", 4, undefined, from(5), true],
+    ["since 0 with another epoch is fine when history starts at 1", 0, "e0", from(1), true],
+    ["empty history but messages were published", 4, "e1", from(undefined), false],
+    ["cut short of the position (a reader's smaller size)", 4, "e1", from(5, 8), false],
   ];
-  for (const [name, since, epoch, first, expected] of cases) {
-    it(name, () => assert.equal(historyComplete(since, epoch, pos, first), expected));
+  for (const [name, since, epoch, messages, expected] of cases) {
+    it(name, () => assert.equal(historyComplete(since, epoch, pos, messages), expected));
   }
 });
 

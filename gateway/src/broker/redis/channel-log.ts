@@ -76,7 +76,7 @@ export class ChannelLog {
         keys.history,
         keys.adopted,
         since,
-        positionOnly ? 0 : this.o.historySize,
+        positionOnly ? "0" : "1",
         `${target.id}-${newEpoch()}`,
         this.o.historyTtlSeconds,
         target.id,
@@ -97,7 +97,7 @@ export class ChannelLog {
       messages.push({ channel, offset: Number.parseInt(id, 10), epoch: currentEpoch, data, publishedAt });
     }
     const position = { offset, epoch: currentEpoch };
-    const complete = positionOnly || historyComplete(since, epoch, position, messages[0]?.offset);
+    const complete = positionOnly || historyComplete(since, epoch, position, messages);
     return { offset, epoch: currentEpoch, messages, complete };
   }
 }

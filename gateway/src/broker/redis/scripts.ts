@@ -66,8 +66,10 @@ return {offset, epoch}
  * history: one consistent snapshot of {offset, epoch, entries after since}. A channel without keys (or with keys
  * another server term wrote, see readEpoch) gets its new epoch now (with the TTL), so the epoch a subscriber is acked stays the
  * one later publishes use.
- * KEYS: offset, epoch, history, adoption record. ARGV: since, max entries (0: position only), candidate epoch,
- * ttl seconds, server stamp, adoptable previous server stamp or "".
+ * Every entry after since is read, not the reader's own history size: pods of different sizes (mid-rollout) share
+ * one stream, capped by its writers' MAXLEN, and a read cut at the reader's size would end before the position.
+ * KEYS: offset, epoch, history, adoption record. ARGV: since, "1" to read entries ("0": position only), candidate
+ * epoch, ttl seconds, server stamp, adoptable previous server stamp or "".
  * Returns {offset, epoch, [[id, [field, value, ...]], ...]}.
  */
 export const HISTORY_SCRIPT = `
@@ -80,10 +82,9 @@ if not epoch then
 end
 local offset = tonumber(redis.call('GET', KEYS[1]) or '0')
 local since = tonumber(ARGV[1])
-local count = tonumber(ARGV[2])
 local entries = {}
-if count > 0 and since < offset then
-  entries = redis.call('XRANGE', KEYS[3], string.format('%d', since + 1) .. '-0', '+', 'COUNT', count)
+if ARGV[2] == '1' and since < offset then
+  entries = redis.call('XRANGE', KEYS[3], string.format('%d', since + 1) .. '-0', '+')
 end
 return {offset, epoch, entries}
 `;
