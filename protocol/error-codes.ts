@@ -27,3 +27,12 @@ export const FRAME_ERROR_CODES = [
   ErrorCode.Unavailable,
 ] as const;
 export type FrameErrorCode = (typeof FRAME_ERROR_CODES)[number];
+
+/**
+ * Refusals a retry cannot change (the same request gets the same answer): a client gives up on them. The other
+ * frame codes (`unavailable`, `rate_limited`, `not_found`) may pass later, so a subscription is retried.
+ */
+export const TERMINAL_ERROR_CODES: ReadonlySet<string> = new Set<FrameErrorCode>([
+  ErrorCode.Forbidden,
+  ErrorCode.BadRequest,
+]);

@@ -11,6 +11,7 @@ import {
   type PublishFrame,
   type ServerFrame,
   TERMINAL_CLOSE_CODES,
+  TERMINAL_ERROR_CODES,
 } from "../../protocol/index.js";
 import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF, type RandomSource } from "./backoff.js";
 import { ChannelStream, type ResyncReason, type StreamOutput } from "./channel-stream.js";
@@ -146,6 +147,9 @@ interface ChannelEntry {
   handles: Set<SubscriptionHandle>;
   acked: SubscribeResult | undefined;
   gapTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A subscribe the gateway refused for now (e.g. `unavailable`): retried with backoff on this connection. */
+  retry: Backoff;
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -236,6 +240,8 @@ export class Client extends Emitter<ClientEvents> {
         handles: new Set([handle]),
         acked: undefined,
         gapTimer: undefined,
+        retry: new Backoff(this.options.backoff ?? DEFAULT_BACKOFF, this.options.random ?? Math.random),
+        retryTimer: undefined,
       };
       this.#channels.set(channel, entry);
       if (this.#isOpen()) this.#sendSubscribe(entry);
@@ -435,6 +441,9 @@ export class Client extends Emitter<ClientEvents> {
     for (const entry of this.#channels.values()) {
       clearTimeout(entry.gapTimer);
       entry.gapTimer = undefined;
+      // The next connection resubscribes every channel itself.
+      clearTimeout(entry.retryTimer);
+      entry.retryTimer = undefined;
     }
   }
 
@@ -475,6 +484,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     for (const entry of this.#channels.values()) {
       clearTimeout(entry.gapTimer);
+      clearTimeout(entry.retryTimer);
       for (const handle of entry.handles) handle.settle?.reject(closed);
     }
     this.#channels.clear();
@@ -576,6 +586,7 @@ export class Client extends Emitter<ClientEvents> {
       {
         resolve: (ack) => {
           if (this.#channels.get(channel) !== entry) return;
+          entry.retry.reset();
           const outputs = entry.stream.onAck(ack);
           entry.acked = { offset: ack.offset, epoch: ack.epoch, recovered: ack.recovered };
           for (const handle of entry.handles) {
@@ -587,9 +598,19 @@ export class Client extends Emitter<ClientEvents> {
         reject: (error) => {
           if (this.#channels.get(channel) !== entry) return;
           if (error.code === "timeout" || error.code === "disconnected") return; // redone on reconnect
+          const refused = new RtgwError(error.code, error.message, error.source, { channel });
+          if (!TERMINAL_ERROR_CODES.has(error.code)) {
+            // Refused for now (the gateway's broker is down, a limit): the subscription stands; ask again.
+            this.emit("error", refused);
+            clearTimeout(entry.retryTimer);
+            entry.retryTimer = setTimeout(() => {
+              entry.retryTimer = undefined;
+              if (this.#channels.get(channel) === entry && this.#isOpen()) this.#sendSubscribe(entry);
+            }, entry.retry.next());
+            return;
+          }
           this.#channels.delete(channel);
           clearTimeout(entry.gapTimer);
-          const refused = new RtgwError(error.code, error.message, error.source, { channel });
           for (const handle of entry.handles) handle.settle?.reject(refused);
           this.emit("error", refused);
         },
@@ -604,6 +625,7 @@ export class Client extends Emitter<ClientEvents> {
     if (entry.handles.size > 0 || this.#channels.get(entry.channel) !== entry) return;
     this.#channels.delete(entry.channel);
     clearTimeout(entry.gapTimer);
+    clearTimeout(entry.retryTimer);
     if (this.#isOpen()) {
       const channel = entry.channel;
       this.#request("unsubscribe", (id) => ({ type: "unsubscribe", id, channel }), {

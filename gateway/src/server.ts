@@ -180,6 +180,9 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         };
         if (draining) return reject(503, ErrorCode.Draining, "this gateway is draining; connect to another");
         if (full()) return reject(503, ErrorCode.Full, "this gateway is full; connect to another");
+        // Not ready while the broker is down: a socket here could only be answered `unavailable`.
+        if (!broker.healthy())
+          return reject(503, ErrorCode.Unavailable, "this gateway's broker is unavailable");
         const key = req.getHeader("sec-websocket-key");
         const protocol = req.getHeader("sec-websocket-protocol");
         const extensions = req.getHeader("sec-websocket-extensions");
