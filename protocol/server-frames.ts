@@ -39,6 +39,12 @@ export const messageFrame = z.object({
   channel: z.string(),
   offset,
   data: z.json(),
+  /**
+   * Set on the first message of an epoch after a change (a `resync` frame came just before it); a message without
+   * it belongs to the epoch the client last learnt (ack, resync or an earlier mark). Offsets of two epochs are not
+   * comparable: a client must never order one epoch's messages against another's.
+   */
+  epoch: z.optional(z.string()),
 });
 export const pongFrame = z.object({ type: z.literal("pong"), id: frameId });
 export const reconnectFrame = z.object({
@@ -87,8 +93,10 @@ export function decodeServerFrames(text: string): ServerFrame[] {
   return Array.isArray(parsed) ? parsed : [parsed];
 }
 
-export function encodeMessage(channel: string, offset: number, dataJson: string): string {
-  return `{"type":"message","channel":${JSON.stringify(channel)},"offset":${offset},"data":${dataJson}}`;
+/** A message frame; `epoch` only on the first message of an epoch after a change (see messageFrame). */
+export function encodeMessage(channel: string, offset: number, dataJson: string, epoch?: string): string {
+  const mark = epoch === undefined ? "" : `,"epoch":${JSON.stringify(epoch)}`;
+  return `{"type":"message","channel":${JSON.stringify(channel)},"offset":${offset}${mark},"data":${dataJson}}`;
 }
 
 /** Several messages for one socket in one frame: a JSON array of message frames. */

@@ -692,7 +692,7 @@ export class Client extends Emitter<ClientEvents> {
     switch (frame.type) {
       case "message": {
         const entry = this.#channels.get(frame.channel);
-        if (entry) this.#dispatch(entry, entry.stream.onMessage(frame.offset, frame.data));
+        if (entry) this.#dispatch(entry, entry.stream.onMessage(frame.offset, frame.data, frame.epoch));
         return;
       }
       case "ack":

@@ -97,3 +97,64 @@ describe("hub: big batches", { timeout: 60_000 }, () => {
     assert.ok(offsets.every((o, i) => o === i + 1));
   });
 });
+
+describe("hub: an epoch change while a socket subscribes", { timeout: 60_000 }, () => {
+  it("phase 1 (reading the position): the change reaches the socket as a resync before the new epoch", async () => {
+    const { hub, client, nextRead } = await setup();
+    client.send({ type: "subscribe", id: 1, channel: "c" });
+    const read = await nextRead();
+    hub.deliver(range(5, 6, "E1"));
+    hub.resync("c", { offset: 0, epoch: "E2" });
+    hub.deliver(range(1, 2, "E2"));
+    read.answer({ offset: 4, epoch: "E1", messages: [], complete: true });
+    await client.next((f) => f.type === "message" && f.offset === 2);
+    hub.deliver(range(3, 3, "E2"));
+    await client.next((f) => f.type === "message" && f.offset === 3);
+    assert.deepEqual(story(client.frames), ["ack E1@4", "5", "6", "resync E2@0", "E2:1", "2", "3"]);
+  });
+
+  it("phase 1, the position read after the change: the old epoch's stragglers are not replayed", async () => {
+    const { hub, client, nextRead } = await setup();
+    client.send({ type: "subscribe", id: 1, channel: "c", since: 3, epoch: "E1" });
+    const read = await nextRead();
+    hub.deliver(range(5, 6, "E1"));
+    hub.resync("c", { offset: 0, epoch: "E2" });
+    hub.deliver(range(1, 2, "E2"));
+    read.answer({ offset: 1, epoch: "E2", messages: range(1, 1, "E2"), complete: false });
+    await client.next((f) => f.type === "message" && f.offset === 2);
+    hub.deliver(range(3, 3, "E2"));
+    await client.next((f) => f.type === "message" && f.offset === 3);
+    assert.deepEqual(story(client.frames), ["ack E2@1", "2", "3"]);
+  });
+
+  it("phase 2 (replayed, live behind): a resync before the new epoch, which is marked; then the topic", async () => {
+    const { hub, client, nextRead } = await setup();
+    client.send({ type: "subscribe", id: 1, channel: "c", since: 0 });
+    const read = await nextRead();
+    hub.deliver(range(1, 2, "E1"));
+    read.answer({ offset: 4, epoch: "E1", messages: range(1, 4, "E1"), complete: true });
+    await client.next((f) => f.type === "message" && f.offset === 4);
+    hub.deliver(range(3, 3, "E1")); // still behind what the socket had
+    hub.resync("c", { offset: 0, epoch: "E2" });
+    hub.deliver(range(1, 1, "E2"));
+    await client.next((f) => f.type === "message" && f.offset === 1);
+    hub.deliver(range(2, 2, "E2"));
+    hub.resync("c", { offset: 0, epoch: "E3" });
+    hub.deliver(range(1, 1, "E3"));
+    await client.next(
+      (f) => f.type === "message" && f.offset === 1 && (f as { epoch?: string }).epoch === "E3",
+    );
+    assert.deepEqual(story(client.frames), [
+      "ack E1@4",
+      "1",
+      "2",
+      "3",
+      "4",
+      "resync E2@0",
+      "E2:1",
+      "2",
+      "resync E3@0",
+      "E3:1",
+    ]);
+  });
+});

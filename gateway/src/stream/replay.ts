@@ -1,56 +1,72 @@
 // The pure core of a socket's subscribe on one node (the hub's side of the sequencing): where its stream starts,
-// how the history read merges with the live messages buffered meanwhile, and when the live stream has caught up
-// with what was sent so the socket can join the channel's topic. Decisions through judge() (sequence.ts).
+// and how it follows what the broker handed this node since the socket arrived (the history read, live batches,
+// resyncs) so that every offset reaches it once, in order, and every epoch change or hole is announced (a resync
+// before the first message after it) instead of being spliced onto the old stream.
 import type { BrokerMessage, Position } from "../broker/broker.js";
-import { type Cursor, judge } from "./sequence.js";
+import type { Cursor } from "./sequence.js";
+
+/** What the broker handed this node for a channel, in order: a batch of messages, or a resync. */
+export type LiveItem = readonly BrokerMessage[] | { resync: Position };
+
+/** What a socket is sent, in order: runs of messages and resyncs (the stream continues after `resync`). */
+export type Output = { messages: BrokerMessage[] } | { resync: Position };
 
 /**
- * Where a subscribing socket's stream starts: after `since` when it belongs to this epoch and is not ahead of the
- * channel; otherwise at the current position (and `recovered: false` told the client so).
+ * Where a subscribing socket's stream starts: after `since` when history reached back to it (`complete`), or when
+ * it belongs to this epoch and is not ahead of the channel (the rest of a history that no longer reaches back is
+ * still replayed, after the ack said `recovered: false`); otherwise at the current position.
  */
 export function replayStart(
   since: number | undefined,
   clientEpoch: string | undefined,
+  complete: boolean,
   position: Position,
 ): Cursor {
+  if (since === undefined) return { offset: position.offset, epoch: position.epoch };
   const sameEpoch = clientEpoch === undefined || clientEpoch === position.epoch;
-  const offset = since !== undefined && sameEpoch && since <= position.offset ? since : position.offset;
-  return { offset, epoch: position.epoch };
+  const resumable = complete || (sameEpoch && since <= position.offset);
+  return { offset: resumable ? since : position.offset, epoch: position.epoch };
 }
 
 /**
- * Merge a history read (made after the channel went live on this node) with the live messages buffered while it
- * was in flight: each offset after the cursor once, in order; another epoch's messages are not this stream's.
+ * Follow a channel's items from `cursor`. A message of the cursor's epoch is passed on when past the cursor; one of
+ * another epoch belongs to a stream from before the cursor (the broker announces every change of epoch with a
+ * resync first) and is skipped. A resync into another epoch, or past the cursor in its epoch, is passed on and moves
+ * the cursor; one the cursor already covers (the position read after it) is skipped.
  */
+export function follow(cursor: Cursor, items: Iterable<LiveItem>): { out: Output[]; cursor: Cursor } {
+  const out: Output[] = [];
+  let run: BrokerMessage[] | undefined;
+  let at = cursor;
+  for (const item of items) {
+    if ("resync" in item) {
+      const r = item.resync;
+      if (r.epoch === at.epoch && r.offset <= at.offset) continue;
+      out.push({ resync: r });
+      run = undefined;
+      at = { offset: r.offset, epoch: r.epoch };
+      continue;
+    }
+    for (const m of item) {
+      if (m.epoch !== at.epoch || m.offset <= at.offset) continue;
+      if (!run) {
+        run = [];
+        out.push({ messages: run });
+      }
+      run.push(m);
+      at = { offset: m.offset, epoch: m.epoch };
+    }
+  }
+  return { out, cursor: at };
+}
+
+/** The history read, then the live items buffered while it was in flight, followed from the start. */
 export function mergeReplay(
   start: Cursor,
   history: readonly BrokerMessage[],
-  buffered: readonly (readonly BrokerMessage[])[],
-): { messages: BrokerMessage[]; cursor: Cursor } {
-  const messages: BrokerMessage[] = [];
-  let cursor = start;
-  for (const list of [history, ...buffered]) {
-    for (const m of list) {
-      const verdict = judge(cursor, m);
-      if (verdict === "duplicate" || verdict === "new-epoch") continue;
-      messages.push(m);
-      cursor = { offset: m.offset, epoch: m.epoch };
-    }
-  }
-  return { messages, cursor };
-}
-
-/**
- * After the replay, before the socket is on the topic: of a live batch, the messages it has not had, and whether
- * the live stream has now reached what was sent (then it joins the topic and gets the rest from there).
- */
-export function catchUp(
-  sent: Cursor,
-  batch: readonly BrokerMessage[],
-): { fresh: BrokerMessage[]; caughtUp: boolean } {
-  const fresh = batch.filter((m) => judge(sent, m) !== "duplicate");
-  const tail = batch[batch.length - 1];
-  return { fresh, caughtUp: tail !== undefined && (tail.epoch !== sent.epoch || tail.offset >= sent.offset) };
+  buffered: readonly LiveItem[],
+): { out: Output[]; cursor: Cursor } {
+  return follow(start, [history, ...buffered]);
 }
 
 /** The live stream stands at or past what was sent to the socket, in its epoch: it can join the topic now. */
