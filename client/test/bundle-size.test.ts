@@ -13,7 +13,8 @@ import { until } from "./helpers.js";
 
 const ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), "../src/index.ts");
 
-// Measured 41,285 B raw and 13,049 B gzipped (zod/mini ~27 KB of it; it was ~470 KB / ~98 KB on classic zod).
+// Measured 42,859 B raw and 13,483 B gzipped (zod/mini ~27 KB of it; it was ~470 KB / ~98 KB on classic zod;
+// 41,285 / 13,049 before the epoch mark, the subscribe retries and the channels module).
 // Budgets: that plus ~15%.
 const RAW_BUDGET = 47_500;
 const GZIP_BUDGET = 15_000;
