@@ -51,6 +51,7 @@ describe("broker down", { timeout: 60_000 }, () => {
       });
       assert.equal(refused.status, 503);
       assert.equal((JSON.parse(refused.body) as { error: string }).error, "unavailable");
+      assert.equal(await metric(gw.metricsUrl, 'rtgw_connections_rejected_total{reason="unavailable"}'), 1);
       assert.equal((await fetch(`${gw.url}/healthz`)).status, 200, "alive: the process can still serve");
       c.ws.terminate();
     } finally {
