@@ -175,6 +175,51 @@ describe("ChannelStream: ordering and dedup", () => {
     assert.equal(stream.duplicatesDropped, 1);
   });
 
+  it("epochs one after another (first message marked, resync frame or not, duplicates): never spliced", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ length: fc.integer({ min: 1, max: 6 }), announced: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (epochs, dupPicks) => {
+          const stream = new ChannelStream<string>();
+          const out: StreamOutput<string>[] = [...stream.onAck({ offset: 0, epoch: "e0" })];
+          let sent = 0;
+          epochs.forEach(({ length, announced }, k) => {
+            const epoch = `e${k}`;
+            if (k > 0 && announced) out.push(...stream.onResync(0, epoch));
+            for (let o = 1; o <= length; o++) {
+              // The gateway marks the first message of an epoch after a change; the rest travel unmarked.
+              out.push(...stream.onMessage(o, `${epoch}:${o}`, k > 0 && o === 1 ? epoch : undefined));
+              if (dupPicks[sent++ % Math.max(1, dupPicks.length)] === 0)
+                out.push(...stream.onMessage(o, "dup"));
+            }
+          });
+          // Replay the outputs: every delivery belongs to the epoch last announced (ack, resync event), in order.
+          let epoch = "e0";
+          let last = 0;
+          const delivered: string[] = [];
+          for (const o of out) {
+            if (o.kind === "resync") {
+              epoch = o.epoch as string;
+              last = o.offset;
+              continue;
+            }
+            assert.equal(o.data, `${epoch}:${o.offset}`, "a message handed over under another epoch");
+            assert.ok(o.offset > last);
+            last = o.offset;
+            delivered.push(o.data);
+          }
+          const want = epochs.flatMap(({ length }, k) => Array.from({ length }, (_, i) => `e${k}:${i + 1}`));
+          assert.deepEqual(delivered, want);
+        },
+      ),
+      { numRuns: 300, seed: 2 },
+    );
+  });
+
   it("any arrival order with duplicates yields each offset once, in order", () => {
     fc.assert(
       fc.property(
