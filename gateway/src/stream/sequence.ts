@@ -1,6 +1,7 @@
-// The pure core of gap-free delivery on one node: given where a channel's stream stands (the cursor: last offset
-// handed to the hub, and its epoch), decide what to do with a live message, and how to merge a history read
-// with live messages held back while that read was in flight. No I/O here; redis.ts runs the effects.
+// The pure core of gap-free delivery on one node, the broker's side: given where a channel's stream stands (the
+// cursor: last offset handed to the hub, and its epoch), decide what to do with a live message, how to merge a
+// history read with live messages held back while that read was in flight, and whether a read is complete. No
+// I/O here: broker/redis/stream.ts runs the effects, memory.ts uses historyComplete; the hub's side is replay.ts.
 import type { BrokerMessage, HistoryResult, Position } from "../broker/broker.js";
 
 export interface Cursor {
