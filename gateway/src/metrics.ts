@@ -53,4 +53,5 @@ export const draining = new Gauge({
 });
 
 // Expose the rejection reasons at 0 from the start, so rate() and alerts see them before the first one.
-for (const reason of ["full", "draining", "unauthorized", "unavailable"]) connectionsRejected.inc({ reason }, 0);
+for (const reason of ["full", "draining", "unauthorized", "unavailable"])
+  connectionsRejected.inc({ reason }, 0);
