@@ -8,7 +8,12 @@ export type ResyncReason =
   /** The gateway sent a `resync` frame: its broker lost part of the stream. */
   | "server_resync"
   /** A hole stayed open too long (or too much piled up behind it); the stream skipped past it. */
-  | "gap";
+  | "gap"
+  /**
+   * A message of another epoch arrived with no resync before it (the gateway marks the first message of an epoch):
+   * the stream restarted; what came before that message in the new epoch was not seen. Never spliced on the old.
+   */
+  | "new_epoch";
 
 export interface ResyncNotice {
   kind: "resync";
@@ -47,7 +52,8 @@ export class ChannelStream<T> {
   #last: number | undefined;
   #epoch: string | undefined;
   #awaitingAck = true;
-  readonly #pending = new Map<number, T>();
+  /** Held messages by offset, with the epoch their frame named (undefined: the stream's epoch when it came). */
+  readonly #pending = new Map<number, { data: T; epoch: string | undefined }>();
   readonly #maxPending: number;
   #duplicates = 0;
 
@@ -115,25 +121,45 @@ export class ChannelStream<T> {
       }
     }
     this.#awaitingAck = false;
+    // Held before the ack with an epoch other than the ack's: another stream's offsets, not this one's.
+    for (const [offset, held] of this.#pending)
+      if (held.epoch !== undefined && held.epoch !== this.#epoch) this.#pending.delete(offset);
     this.#dropAtOrBelow(this.#last);
     this.#flush(out);
     return out;
   }
 
-  onMessage(offset: number, data: T): StreamOutput<T>[] {
-    if (this.#last !== undefined && offset <= this.#last) {
-      this.#duplicates += 1;
-      return [];
-    }
-    if (this.#pending.has(offset)) {
-      this.#duplicates += 1;
-      return [];
-    }
-    this.#pending.set(offset, data);
-    if (this.#awaitingAck) return [];
+  /** A message frame; `epoch` when the frame carried one (the first message of an epoch after a change). */
+  onMessage(offset: number, data: T, epoch?: string): StreamOutput<T>[] {
     const out: StreamOutput<T>[] = [];
+    if (this.#awaitingAck) {
+      // The ack will say which epoch this subscription is in; hold the message with its mark until then.
+      if (
+        this.#pending.has(offset) ||
+        (this.#last !== undefined && offset <= this.#last && epoch === undefined)
+      ) {
+        this.#duplicates += 1;
+        return out;
+      }
+      this.#pending.set(offset, { data, epoch });
+      return out;
+    }
+    if (epoch !== undefined && this.#epoch === undefined) this.#epoch = epoch;
+    else if (epoch !== undefined && epoch !== this.#epoch) {
+      // A new epoch nobody announced: its offsets say nothing about the old one's. Restart just before it.
+      const previous = this.#last;
+      this.#epoch = epoch;
+      this.#last = offset - 1;
+      this.#pending.clear();
+      out.push({ kind: "resync", reason: "new_epoch", offset: this.#last, epoch, previousOffset: previous });
+    }
+    if ((this.#last !== undefined && offset <= this.#last) || this.#pending.has(offset)) {
+      this.#duplicates += 1;
+      return out;
+    }
+    this.#pending.set(offset, { data, epoch });
     this.#flush(out);
-    if (this.#pending.size > this.#maxPending) out.push(...this.skipGap());
+    if (this.#pending.size > this.#maxPending) for (const o of this.skipGap()) out.push(o);
     return out;
   }
 
@@ -169,10 +195,10 @@ export class ChannelStream<T> {
     for (;;) {
       const next: number = this.#last + 1;
       if (!this.#pending.has(next)) return;
-      const data = this.#pending.get(next) as T;
+      const held = this.#pending.get(next) as { data: T };
       this.#pending.delete(next);
       this.#last = next;
-      out.push({ kind: "deliver", offset: next, data });
+      out.push({ kind: "deliver", offset: next, data: held.data });
     }
   }
 

@@ -1,6 +1,7 @@
 // The client shell: one WebSocket at a time, reconnected with full-jitter backoff (or after the gateway's
 // afterMs on a drain), every channel re-subscribed with since/epoch, each message handed over once and in
-// order. The decisions live in the pure cores: backoff.ts, channel-stream.ts, requests.ts.
+// order. The decisions live in the pure cores: backoff.ts, channel-stream.ts, requests.ts; the channels in
+// subscriptions.ts.
 import {
   type AckFrame,
   type ClientFrame,
@@ -8,15 +9,21 @@ import {
   encodeFrame,
   isValidChannel,
   type PresenceMember,
-  type PublishFrame,
   type ServerFrame,
   TERMINAL_CLOSE_CODES,
 } from "../../protocol/index.js";
-import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF, type RandomSource } from "./backoff.js";
-import { ChannelStream, type ResyncReason, type StreamOutput } from "./channel-stream.js";
+import { Backoff, DEFAULT_BACKOFF } from "./backoff.js";
 import { RtgwError } from "./errors.js";
-import { Emitter } from "./events.js";
+import { type ClientEvents, type ClientState, Emitter, type StateChange } from "./events.js";
+import { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
 import { PendingRequests } from "./requests.js";
+import {
+  Channels,
+  type JsonValue,
+  type MessageHandler,
+  type SubscribeOptions,
+  type Subscription,
+} from "./subscriptions.js";
 import {
   messageText,
   OPEN,
@@ -26,105 +33,17 @@ import {
   type WebSocketLike,
 } from "./transport.js";
 
-export type JsonValue = PublishFrame["data"];
-
-export type ClientState = "connecting" | "connected" | "disconnected" | "reconnecting" | "closed";
-
-export interface StateChange {
-  state: ClientState;
-  previous: ClientState;
-  /** disconnected/closed: the close code and reason the socket ended with. */
-  closeCode?: number;
-  closeReason?: string;
-  /** reconnecting: how long the client waits before the next attempt. */
-  retryInMs?: number;
-}
-
-export interface MessageMeta {
-  channel: string;
-  offset: number;
-  epoch: string | undefined;
-}
-export type MessageHandler = (data: JsonValue, meta: MessageMeta) => void;
-
-export interface ResyncEvent {
-  channel: string;
-  reason: ResyncReason;
-  /** Delivery continues after this offset. */
-  offset: number;
-  epoch: string | undefined;
-  /** The last offset delivered before the break. */
-  previousOffset: number | undefined;
-}
-
-export interface PresenceEvent {
-  channel: string;
-  kind: "join" | "leave";
-  member: PresenceMember;
-}
-
-export interface ClientEvents {
-  state: [StateChange];
-  welcome: [{ connectionId: string; node: string }];
-  /** The gateway asked this client to move (drain or shed); it reconnects no sooner than afterMs from now. */
-  reconnect: [{ afterMs: number; reason: string }];
-  /** Continuity broke on a channel (recovered:false, a resync frame, or a hole that never filled): refetch. */
-  resync: [ResyncEvent];
-  presence: [PresenceEvent];
-  error: [RtgwError];
-}
-
-export interface ConnectOptions {
-  /** JWT sent as `?token=`; a function is called before every connection attempt (to refresh it). */
-  token?: string | (() => string | Promise<string>);
-  /** A WebSocket constructor; required in Node 20 (e.g. `WebSocket` from the `ws` package). */
-  WebSocket?: WebSocketConstructor;
-  backoff?: BackoffPolicy;
-  /** A connection that stays up this long resets the backoff. */
-  stableAfterMs?: number;
-  /** How long publish, presence and subscribe wait for their answer. */
-  requestTimeoutMs?: number;
-  /** Application-level ping so a silently dead socket is noticed; 0 disables. */
-  pingIntervalMs?: number;
-  /** Publishes held while disconnected; more are rejected with `queue_full`. 0 rejects at once. */
-  maxQueuedPublishes?: number;
-  /** Frames larger than this are rejected locally (the gateway would close the socket with 1009). */
-  maxMessageBytes?: number;
-  /** How long a hole in a channel's stream may stay open before it is reported and skipped. */
-  gapTimeoutMs?: number;
-  random?: RandomSource;
-}
-
-export interface SubscribeOptions {
-  /** Also receive join/leave events for this channel (fixed by the channel's first subscription). */
-  presence?: boolean;
-  /** Resume after an offset the application kept (e.g. across page loads). */
-  since?: number;
-  epoch?: string;
-}
-
-export interface SubscribeResult {
-  /** The channel's offset when the subscription began (later messages are delivered). */
-  offset: number | undefined;
-  epoch: string | undefined;
-  recovered: boolean | undefined;
-}
-
-export interface Subscription {
-  readonly channel: string;
-  /** Settles with the first ack; rejects if the gateway refuses (e.g. `forbidden`). */
-  readonly ready: Promise<SubscribeResult>;
-  unsubscribe(): void;
-}
-
-const DEFAULTS = {
-  stableAfterMs: 5_000,
-  requestTimeoutMs: 10_000,
-  pingIntervalMs: 25_000,
-  maxQueuedPublishes: 1_000,
-  maxMessageBytes: 65_536,
-  gapTimeoutMs: 5_000,
-};
+export type { ClientEvents, ClientState, PresenceEvent, StateChange } from "./events.js";
+export type { ConnectOptions } from "./options.js";
+export type {
+  JsonValue,
+  MessageHandler,
+  MessageMeta,
+  ResyncEvent,
+  SubscribeOptions,
+  SubscribeResult,
+  Subscription,
+} from "./subscriptions.js";
 
 type RequestKind = "subscribe" | "unsubscribe" | "publish" | "presence" | "ping";
 interface RequestContext {
@@ -132,20 +51,6 @@ interface RequestContext {
   sent: boolean;
   resolve: (ack: AckFrame) => void;
   reject: (error: RtgwError) => void;
-}
-
-interface SubscriptionHandle {
-  handler: MessageHandler;
-  settle?: { resolve: (result: SubscribeResult) => void; reject: (error: RtgwError) => void };
-}
-
-interface ChannelEntry {
-  channel: string;
-  stream: ChannelStream<JsonValue>;
-  presence: boolean;
-  handles: Set<SubscriptionHandle>;
-  acked: SubscribeResult | undefined;
-  gapTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -163,8 +68,8 @@ export class Client extends Emitter<ClientEvents> {
   #node: string | undefined;
   readonly #Socket: WebSocketConstructor;
   readonly #backoff: Backoff;
-  readonly #settings: typeof DEFAULTS;
-  readonly #channels = new Map<string, ChannelEntry>();
+  readonly #settings: typeof CLIENT_DEFAULTS;
+  readonly #channels: Channels;
   readonly #requests = new PendingRequests<RequestKind, RequestContext>();
   #queuedPublishes = 0;
   #drainNotice: { at: number; afterMs: number } | undefined;
@@ -182,13 +87,22 @@ export class Client extends Emitter<ClientEvents> {
     this.#Socket = resolveWebSocket(options.WebSocket);
     this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random ?? Math.random);
     this.#settings = {
-      stableAfterMs: options.stableAfterMs ?? DEFAULTS.stableAfterMs,
-      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-      pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
-      maxQueuedPublishes: options.maxQueuedPublishes ?? DEFAULTS.maxQueuedPublishes,
-      maxMessageBytes: options.maxMessageBytes ?? DEFAULTS.maxMessageBytes,
-      gapTimeoutMs: options.gapTimeoutMs ?? DEFAULTS.gapTimeoutMs,
+      stableAfterMs: options.stableAfterMs ?? CLIENT_DEFAULTS.stableAfterMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+      pingIntervalMs: options.pingIntervalMs ?? CLIENT_DEFAULTS.pingIntervalMs,
+      maxQueuedPublishes: options.maxQueuedPublishes ?? CLIENT_DEFAULTS.maxQueuedPublishes,
+      maxMessageBytes: options.maxMessageBytes ?? CLIENT_DEFAULTS.maxMessageBytes,
+      gapTimeoutMs: options.gapTimeoutMs ?? CLIENT_DEFAULTS.gapTimeoutMs,
     };
+    this.#channels = new Channels({
+      request: (kind, frame, callbacks) => this.#request(kind, frame, callbacks),
+      isOpen: () => this.#isOpen(),
+      resync: (event) => this.emit("resync", event),
+      error: (error) => this.emit("error", error),
+      gapTimeoutMs: this.#settings.gapTimeoutMs,
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      random: options.random ?? Math.random,
+    });
     socketUrl(url, undefined); // a bad URL throws here, not inside a reconnect loop
     void this.#open();
   }
@@ -214,40 +128,7 @@ export class Client extends Emitter<ClientEvents> {
         channel,
       });
     }
-    let entry = this.#channels.get(channel);
-    if (entry && options.presence && !entry.presence) {
-      throw new RtgwError(
-        "bad_request",
-        `channel ${channel} is already subscribed without presence; unsubscribe first`,
-        "client",
-        { channel },
-      );
-    }
-    const handle: SubscriptionHandle = { handler };
-    const ready = new Promise<SubscribeResult>((resolve, reject) => {
-      handle.settle = { resolve, reject };
-    });
-    ready.catch(() => {}); // callers that never await `ready` must not see an unhandled rejection
-    if (!entry) {
-      entry = {
-        channel,
-        stream: new ChannelStream<JsonValue>({ since: options.since, epoch: options.epoch }),
-        presence: options.presence ?? false,
-        handles: new Set([handle]),
-        acked: undefined,
-        gapTimer: undefined,
-      };
-      this.#channels.set(channel, entry);
-      if (this.#isOpen()) this.#sendSubscribe(entry);
-    } else {
-      entry.handles.add(handle);
-      if (entry.acked) {
-        handle.settle?.resolve(entry.acked);
-        handle.settle = undefined;
-      }
-    }
-    const owner = entry;
-    return { channel, ready, unsubscribe: () => this.#unsubscribe(owner, handle) };
+    return this.#channels.add(channel, handler, options);
   }
 
   /**
@@ -374,7 +255,7 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#settings.pingIntervalMs > 0) {
       this.#pingTimer = setInterval(() => this.#ping(), this.#settings.pingIntervalMs);
     }
-    for (const entry of this.#channels.values()) this.#sendSubscribe(entry);
+    this.#channels.resubscribeAll();
     this.#flushUnsent();
   }
 
@@ -432,10 +313,7 @@ export class Client extends Emitter<ClientEvents> {
     clearInterval(this.#pingTimer);
     this.#stableTimer = undefined;
     this.#pingTimer = undefined;
-    for (const entry of this.#channels.values()) {
-      clearTimeout(entry.gapTimer);
-      entry.gapTimer = undefined;
-    }
+    this.#channels.detach();
   }
 
   /** The socket looks dead (a ping or subscribe went unanswered): drop it and reconnect. */
@@ -473,11 +351,7 @@ export class Client extends Emitter<ClientEvents> {
       if (request.kind === "publish" && !request.context.sent) this.#queuedPublishes -= 1;
       request.context.reject(closed);
     }
-    for (const entry of this.#channels.values()) {
-      clearTimeout(entry.gapTimer);
-      for (const handle of entry.handles) handle.settle?.reject(closed);
-    }
-    this.#channels.clear();
+    this.#channels.end(closed);
     if (error) this.emit("error", error);
     this.#setState({ state: "closed", previous: this.#state, closeCode: code, closeReason: reason });
   }
@@ -564,90 +438,6 @@ export class Client extends Emitter<ClientEvents> {
     this.#request("ping", (id) => ({ type: "ping", id }), { resolve: () => {}, reject: () => {} });
   }
 
-  // ---- channels ----------------------------------------------------------------------------------
-
-  #sendSubscribe(entry: ChannelEntry): void {
-    entry.stream.resubscribing();
-    const point = entry.stream.resumePoint();
-    const channel = entry.channel;
-    this.#request(
-      "subscribe",
-      (id) => ({ type: "subscribe", id, channel, ...point, ...(entry.presence ? { presence: true } : {}) }),
-      {
-        resolve: (ack) => {
-          if (this.#channels.get(channel) !== entry) return;
-          const outputs = entry.stream.onAck(ack);
-          entry.acked = { offset: ack.offset, epoch: ack.epoch, recovered: ack.recovered };
-          for (const handle of entry.handles) {
-            handle.settle?.resolve(entry.acked);
-            handle.settle = undefined;
-          }
-          this.#dispatch(entry, outputs);
-        },
-        reject: (error) => {
-          if (this.#channels.get(channel) !== entry) return;
-          if (error.code === "timeout" || error.code === "disconnected") return; // redone on reconnect
-          this.#channels.delete(channel);
-          clearTimeout(entry.gapTimer);
-          const refused = new RtgwError(error.code, error.message, error.source, { channel });
-          for (const handle of entry.handles) handle.settle?.reject(refused);
-          this.emit("error", refused);
-        },
-      },
-    );
-  }
-
-  #unsubscribe(entry: ChannelEntry, handle: SubscriptionHandle): void {
-    if (!entry.handles.delete(handle)) return;
-    handle.settle?.reject(new RtgwError("closed", "unsubscribed before the gateway answered", "client"));
-    handle.settle = undefined;
-    if (entry.handles.size > 0 || this.#channels.get(entry.channel) !== entry) return;
-    this.#channels.delete(entry.channel);
-    clearTimeout(entry.gapTimer);
-    if (this.#isOpen()) {
-      const channel = entry.channel;
-      this.#request("unsubscribe", (id) => ({ type: "unsubscribe", id, channel }), {
-        resolve: () => {},
-        reject: () => {},
-      });
-    }
-  }
-
-  #dispatch(entry: ChannelEntry, outputs: StreamOutput<JsonValue>[]): void {
-    for (const output of outputs) {
-      if (output.kind === "resync") {
-        this.emit("resync", {
-          channel: entry.channel,
-          reason: output.reason,
-          offset: output.offset,
-          epoch: output.epoch,
-          previousOffset: output.previousOffset,
-        });
-        continue;
-      }
-      const meta: MessageMeta = { channel: entry.channel, offset: output.offset, epoch: entry.stream.epoch };
-      for (const handle of [...entry.handles]) {
-        try {
-          handle.handler(output.data, meta);
-        } catch (cause) {
-          this.emit(
-            "error",
-            new RtgwError("handler", "a message handler threw", "client", { channel: entry.channel, cause }),
-          );
-        }
-      }
-    }
-    if (entry.stream.hasGap && entry.gapTimer === undefined) {
-      entry.gapTimer = setTimeout(() => {
-        entry.gapTimer = undefined;
-        if (this.#channels.get(entry.channel) === entry) this.#dispatch(entry, entry.stream.skipGap());
-      }, this.#settings.gapTimeoutMs);
-    } else if (!entry.stream.hasGap && entry.gapTimer !== undefined) {
-      clearTimeout(entry.gapTimer);
-      entry.gapTimer = undefined;
-    }
-  }
-
   // ---- inbound frames ----------------------------------------------------------------------------
 
   #onData(data: unknown): void {
@@ -669,8 +459,7 @@ export class Client extends Emitter<ClientEvents> {
   #onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case "message": {
-        const entry = this.#channels.get(frame.channel);
-        if (entry) this.#dispatch(entry, entry.stream.onMessage(frame.offset, frame.data));
+        this.#channels.message(frame.channel, frame.offset, frame.data, frame.epoch);
         return;
       }
       case "ack":
@@ -703,8 +492,7 @@ export class Client extends Emitter<ClientEvents> {
         this.emit("reconnect", { afterMs: frame.afterMs, reason: frame.reason });
         return;
       case "resync": {
-        const entry = this.#channels.get(frame.channel);
-        if (entry) this.#dispatch(entry, entry.stream.onResync(frame.offset, frame.epoch));
+        this.#channels.serverResync(frame.channel, frame.offset, frame.epoch);
         return;
       }
       case "join":

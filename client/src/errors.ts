@@ -1,6 +1,6 @@
 // Every failure the SDK reports is an RtgwError with a code: the gateway's own error codes pass through
 // unchanged (source "server"); the rest are the SDK's (source "client").
-import type { ErrorCode } from "../../protocol/index.js";
+import type { FrameErrorCode } from "../../protocol/index.js";
 
 export type ClientErrorCode =
   /** No answer within requestTimeoutMs (a publish that timed out after it was sent may still have landed). */
@@ -20,7 +20,7 @@ export type ClientErrorCode =
   /** An application handler threw. */
   | "handler";
 
-export type RtgwErrorCode = ErrorCode | ClientErrorCode;
+export type RtgwErrorCode = FrameErrorCode | ClientErrorCode;
 
 export class RtgwError extends Error {
   override name = "RtgwError";

@@ -1,4 +1,36 @@
-// A small typed event emitter that runs the same in Node and in the browser.
+// The client's events, and the small typed emitter that delivers them the same in Node and in the browser.
+import type { PresenceMember } from "../../protocol/index.js";
+import type { RtgwError } from "./errors.js";
+import type { ResyncEvent } from "./subscriptions.js";
+
+export type ClientState = "connecting" | "connected" | "disconnected" | "reconnecting" | "closed";
+
+export interface StateChange {
+  state: ClientState;
+  previous: ClientState;
+  /** disconnected/closed: the close code and reason the socket ended with. */
+  closeCode?: number;
+  closeReason?: string;
+  /** reconnecting: how long the client waits before the next attempt. */
+  retryInMs?: number;
+}
+
+export interface PresenceEvent {
+  channel: string;
+  kind: "join" | "leave";
+  member: PresenceMember;
+}
+
+export interface ClientEvents {
+  state: [StateChange];
+  welcome: [{ connectionId: string; node: string }];
+  /** The gateway asked this client to move (drain or shed); it reconnects no sooner than afterMs from now. */
+  reconnect: [{ afterMs: number; reason: string }];
+  /** Continuity broke on a channel (recovered:false, a resync frame, or a hole that never filled): refetch. */
+  resync: [ResyncEvent];
+  presence: [PresenceEvent];
+  error: [RtgwError];
+}
 
 type Listener<A extends unknown[]> = (...args: A) => void;
 type AnyListener = (...args: never[]) => void;

@@ -52,7 +52,7 @@ describe("client in the browser", { timeout: 60_000 }, () => {
     const nodeOnly = inputs.filter((i) => NODE_BUILTINS.has(i) || i.startsWith("node:"));
     assert.deepEqual(nodeOnly, []);
     assert.ok(
-      inputs.some((i) => i.endsWith("protocol/index.ts")),
+      inputs.some((i) => i.endsWith("protocol/server-frames.ts")),
       "the shared protocol module is bundled",
     );
     assert.ok(

@@ -108,6 +108,44 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
     assert.deepEqual(got, [11, 12, 13, 14]);
   });
 
+  it("a resubscribe refused with unavailable is retried with backoff; forbidden ends the subscription", async () => {
+    const client = open();
+    const errors: RtgwError[] = [];
+    client.on("error", (e) => errors.push(e));
+    const got: number[] = [];
+    const sub = client.subscribe("c:retry", (_d, meta) => got.push(meta.offset));
+    const first = await nth(1);
+    first.send({ type: "ack", id: (await frameOf(first, "subscribe")).id, offset: 0, epoch: "e1" });
+    first.send(msg("c:retry", 1));
+    await until("1", () => got.length === 1);
+    first.close(1013, "full");
+
+    // The new connection's gateway has lost its broker for a moment: refuse twice, then accept.
+    const second = await nth(2);
+    for (const attempt of [0, 1]) {
+      const refused = await frameOf(second, "subscribe", attempt);
+      assert.equal(refused.since, 1);
+      second.send({ type: "error", id: refused.id, code: "unavailable", message: "broker down" });
+    }
+    const third = await frameOf(second, "subscribe", 2);
+    assert.deepEqual([third.since, third.epoch], [1, "e1"]);
+    second.send({ type: "ack", id: third.id, offset: 1, epoch: "e1", recovered: true });
+    second.send(msg("c:retry", 2));
+    await until("2", () => got.includes(2));
+    assert.deepEqual(got, [1, 2]);
+    assert.deepEqual(await sub.ready, { offset: 0, epoch: "e1", recovered: undefined });
+    assert.ok(errors.some((e) => e.code === "unavailable" && e.details.channel === "c:retry"));
+
+    // A refusal no retry can change ends it: no more subscribes for the channel, and messages are not handed over.
+    const other = client.subscribe("c:gone", () => assert.fail("not subscribed"));
+    const refusedFor = await frameOf(second, "subscribe", 3);
+    assert.equal(refusedFor.channel, "c:gone");
+    second.send({ type: "error", id: refusedFor.id, code: "forbidden", message: "no" });
+    await assert.rejects(other.ready, (e: unknown) => e instanceof RtgwError && e.code === "forbidden");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(second.received.filter((f) => f.type === "subscribe").length, 4);
+  });
+
   it("reconnects after 1013 and 4001, resubscribing with since/epoch; recovered:false and resync become events", async () => {
     const client = open();
     const states = stateLog(client);

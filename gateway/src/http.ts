@@ -3,6 +3,7 @@
 import type { HttpResponse } from "uWebSockets.js";
 import { timingSafeEqual } from "node:crypto";
 import type { z } from "zod";
+import { ErrorCode } from "../../protocol/index.js";
 import { tokenFrom } from "./auth.js";
 
 export const STATUS: Record<number, string> = {
@@ -84,13 +85,13 @@ export function readBody(r: Reply, limit: number): Promise<Buffer | "too_large" 
 /** Bearer API key: 403 when none is configured, 401 when wrong (answered here). Returns true when allowed. */
 export function checkApiKey(res: HttpResponse, authorization: string, apiKey: string | undefined): boolean {
   if (!apiKey) {
-    sendJson(res, 403, { error: "forbidden", message: "RTGW_API_KEY is not configured" });
+    sendJson(res, 403, { error: ErrorCode.Forbidden, message: "RTGW_API_KEY is not configured" });
     return false;
   }
   const given = Buffer.from(tokenFrom(authorization, "") ?? "");
   const want = Buffer.from(apiKey);
   if (given.length !== want.length || !timingSafeEqual(given, want)) {
-    sendJson(res, 401, { error: "unauthorized", message: "wrong or missing bearer API key" });
+    sendJson(res, 401, { error: ErrorCode.Unauthorized, message: "wrong or missing bearer API key" });
     return false;
   }
   return true;
@@ -106,21 +107,21 @@ export async function readJsonBody<T>(
   const raw = await readBody(r, maxBytes + 1024);
   if (raw === undefined) return { r };
   if (raw === "too_large") {
-    sendJson(r, 413, { error: "too_large", message: `body larger than ${maxBytes} bytes` });
+    sendJson(r, 413, { error: ErrorCode.TooLarge, message: `body larger than ${maxBytes} bytes` });
     return { r };
   }
   let json: unknown;
   try {
     json = JSON.parse(raw.toString("utf8"));
   } catch {
-    sendJson(r, 400, { error: "bad_request", message: "body is not valid JSON" });
+    sendJson(r, 400, { error: ErrorCode.BadRequest, message: "body is not valid JSON" });
     return { r };
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-    sendJson(r, 400, { error: "bad_request", message: `${where}${issue?.message ?? "invalid body"}` });
+    sendJson(r, 400, { error: ErrorCode.BadRequest, message: `${where}${issue?.message ?? "invalid body"}` });
     return { r };
   }
   return { r, body: parsed.data };

@@ -6,6 +6,8 @@ import type { Broker, BrokerMessage, Position, PresenceEntry, PresenceEvent } fr
 import type { Connection, Socket } from "./connection.js";
 import { deliveryLatency, messagesDelivered } from "./metrics.js";
 import { SlowConsumerWatch } from "./slow-consumers.js";
+import { follow, type LiveItem, livePassed, mergeReplay, type Output, replayStart } from "./stream/replay.js";
+import type { Cursor } from "./stream/sequence.js";
 
 /** Topic carrying a channel's message frames. */
 export const messageTopic = (channel: string) => `m:${channel}`;
@@ -14,15 +16,17 @@ export const presenceTopic = (channel: string) => `p:${channel}`;
 
 /**
  * A socket between "subscribe received" and "on the uWS topic".
- * Phase 1 (`epoch` undefined): waiting for the broker and history; live messages are buffered.
- * Phase 2: history and buffer were sent up to `last`, but the live stream has not yet reached `last` (an
- * async broker can return a message from history before its live copy arrives). Live messages go to the
- * socket directly, skipping offsets <= `last`, until the stream passes `last`; then it joins the topic.
+ * Phase 1 (`sent` undefined): waiting for the broker and history; live batches and resyncs are buffered.
+ * Phase 2: history and buffer were sent up to `sent`, but the live stream has not yet reached it (an async
+ * broker can return a message from history before its live copy arrives). Live messages and resyncs go to the
+ * socket directly, through the same core (stream/replay.ts follow), until the stream passes `sent`; then it
+ * joins the topic. Either way an epoch change reaches it as a resync before the new epoch's first message.
  */
 interface Catchup {
-  buffer: BrokerMessage[];
-  last: number;
-  epoch: string | undefined;
+  /** Phase 1: live batches and resyncs as they came (a big batch is kept whole, never spread into another array). */
+  buffer: LiveItem[];
+  /** Phase 2: the last offset (and its epoch) sent to the socket. */
+  sent: Cursor | undefined;
 }
 
 interface LocalChannel {
@@ -37,20 +41,29 @@ interface LocalChannel {
    * the only ones a slow-consumer sweep must read after it had some (recovering sockets get direct sends).
    */
   members: Set<Socket>;
-  /** The newest offset (and its epoch) delivered live on this node. */
-  liveOffset: number;
-  liveEpoch: string | undefined;
+  /** The newest offset (and its epoch) delivered live on this node, or the position of its last resync. */
+  liveAt: Cursor | undefined;
+  /** The epoch of the last message published on the topic: the first message of another one carries its epoch. */
+  topicEpoch: string | undefined;
 }
 
 /** Batches stay under this size, so uWS's per-send backpressure check stays meaningful. */
 const MAX_BATCH_BYTES = 64 * 1024;
 
-/** One channel's messages as frames: a plain frame for one message, JSON arrays of up to ~64 KB for several. */
-export function* batchFrames(messages: readonly BrokerMessage[]): Generator<string> {
+/**
+ * One channel's messages as frames: a plain frame for one message, JSON arrays of up to ~64 KB for several. The
+ * first message of an epoch other than `epochBefore` (the epoch of what the receivers had before) carries it.
+ */
+export function* batchFrames(
+  messages: readonly BrokerMessage[],
+  epochBefore: string | undefined = messages[0]?.epoch,
+): Generator<string> {
   let pending: string[] = [];
   let size = 0;
+  let epoch = epochBefore;
   for (const m of messages) {
-    const encoded = encodeMessage(m.channel, m.offset, m.data);
+    const encoded = encodeMessage(m.channel, m.offset, m.data, m.epoch === epoch ? undefined : m.epoch);
+    epoch = m.epoch;
     if (pending.length > 0 && size + encoded.length > MAX_BATCH_BYTES) {
       yield encodeMessageBatch(pending);
       pending = [];
@@ -64,7 +77,8 @@ export function* batchFrames(messages: readonly BrokerMessage[]): Generator<stri
 
 export interface SubscribeResult {
   position: Position;
-  recovered: boolean;
+  /** Only when the subscribe asked for recovery (`since`): whether history reached back. Else undefined. */
+  recovered: boolean | undefined;
 }
 
 export interface HubOptions {
@@ -103,14 +117,15 @@ export class Hub {
       const local = this.channels.get(channel);
       if (!local) continue;
       const tail = messages[messages.length - 1] as BrokerMessage;
-      local.liveOffset = tail.offset;
-      local.liveEpoch = tail.epoch;
+      local.liveAt = { offset: tail.offset, epoch: tail.epoch };
+      const epochBefore = local.topicEpoch ?? (messages[0] as BrokerMessage).epoch;
+      local.topicEpoch = tail.epoch;
       if (local.recovering)
-        for (const c of local.recovering.values()) if (c.epoch === undefined) c.buffer.push(...messages);
+        for (const c of local.recovering.values()) if (c.sent === undefined) c.buffer.push(messages);
       const topic = messageTopic(channel);
       const subscribers = this.o.app.numSubscribers(topic);
       if (subscribers > 0) {
-        for (const payload of batchFrames(messages)) {
+        for (const payload of batchFrames(messages, epochBefore)) {
           this.o.app.publish(topic, payload, false, this.o.compress);
           // Per frame, not per batch: a sweep may close sockets here (their close handlers run at once).
           this.watch.published(local.members, Buffer.byteLength(payload));
@@ -120,7 +135,7 @@ export class Hub {
       // After the topic publish, so a socket that joins the topic now does not get this batch twice.
       if (local.recovering)
         for (const [ws, c] of local.recovering)
-          if (c.epoch !== undefined) this.catchUp(ws, channel, local, c, messages);
+          if (c.sent !== undefined) this.catchUp(ws, channel, local, c, messages);
       for (const m of messages) deliveryLatency.observe(Math.max(0, now - m.publishedAt) / 1000);
     }
   }
@@ -145,10 +160,15 @@ export class Hub {
       offset: position.offset,
       recovered: false,
     });
+    local.liveAt = { offset: position.offset, epoch: position.epoch };
     this.o.app.publish(messageTopic(channel), frame, false, this.o.compress);
     this.watch.published(local.members, Buffer.byteLength(frame));
+    // Sockets still subscribing get it too, in their order: buffered until their replay, or through catch-up.
     if (local.recovering)
-      for (const [ws, c] of local.recovering) if (c.epoch !== undefined) this.send(ws, frame);
+      for (const [ws, c] of local.recovering) {
+        if (c.sent === undefined) c.buffer.push({ resync: position });
+        else this.catchUp(ws, channel, local, c, { resync: position });
+      }
   }
 
   member(c: Connection): PresenceEntry {
@@ -173,7 +193,7 @@ export class Hub {
     if (!conn.channels) conn.channels = new Set();
     conn.channels.add(channel);
     const local = this.acquire(channel);
-    const catchup: Catchup = { buffer: [], last: 0, epoch: undefined };
+    const catchup: Catchup = { buffer: [], sent: undefined };
     if (!local.recovering) local.recovering = new Map();
     local.recovering.set(ws, catchup);
     const stillHere = () => !conn.closed && local.recovering?.get(ws) === catchup;
@@ -181,7 +201,7 @@ export class Hub {
       await local.live;
       let position: Position;
       let replay: BrokerMessage[] = [];
-      let recovered = false;
+      let recovered: boolean | undefined;
       if (opts.since !== undefined) {
         const h = await this.o.broker.history(channel, opts.since, opts.epoch);
         position = { offset: h.offset, epoch: h.epoch };
@@ -196,23 +216,11 @@ export class Hub {
         if (!conn.closed) ws.cork(() => sendAck(result));
         return undefined;
       }
-      // Replay after `since` only when it belongs to this epoch and is not ahead of the channel;
-      // otherwise the client starts from the current position (and `recovered:false` told it so).
-      const sameEpoch = opts.epoch === undefined || opts.epoch === position.epoch;
-      let last =
-        opts.since !== undefined && sameEpoch && opts.since <= position.offset ? opts.since : position.offset;
+      const start = replayStart(opts.since, opts.epoch, recovered === true, position);
       ws.cork(() => {
         sendAck(result);
-        const missed: BrokerMessage[] = [];
-        for (const list of [replay, catchup.buffer]) {
-          for (const m of list) {
-            if (m.offset <= last || m.epoch !== position.epoch) continue;
-            missed.push(m);
-            last = m.offset;
-          }
-        }
-        for (const payload of batchFrames(missed)) this.send(ws, payload);
-        messagesDelivered.inc(missed.length);
+        const merged = mergeReplay(start, replay, catchup.buffer);
+        this.sendOutputs(ws, channel, start.epoch, merged.out);
         // A send above may have closed a slow socket; its close handler already released the channel.
         if (conn.closed) return;
         if (opts.presence) {
@@ -220,10 +228,9 @@ export class Hub {
           local.members.add(ws);
         }
         catchup.buffer = [];
-        catchup.last = last;
-        catchup.epoch = position.epoch;
+        catchup.sent = merged.cursor;
         // Join the topic now only if the live stream already passed what was sent; else catch up (phase 2).
-        if (local.liveEpoch === position.epoch && local.liveOffset >= last) this.join(ws, channel, local);
+        if (livePassed(merged.cursor, local.liveAt)) this.join(ws, channel, local);
       });
       if (!conn.closed) void this.o.broker.presenceJoin(channel, this.member(conn)).catch(() => {});
       return result;
@@ -234,24 +241,29 @@ export class Hub {
     }
   }
 
-  /** Phase 2 of a subscribe: pass on live messages the socket has not had; join the topic once caught up. */
-  private catchUp(
-    ws: Socket,
-    channel: string,
-    local: LocalChannel,
-    c: Catchup,
-    messages: BrokerMessage[],
-  ): void {
-    const fresh = messages.filter((m) => m.epoch !== c.epoch || m.offset > c.last);
-    if (fresh.length > 0) {
-      ws.cork(() => {
-        for (const payload of batchFrames(fresh)) this.send(ws, payload);
-      });
-      messagesDelivered.inc(fresh.length);
-    }
+  /** Phase 2 of a subscribe: pass on what the socket has not had; join the topic once the live stream caught up. */
+  private catchUp(ws: Socket, channel: string, local: LocalChannel, c: Catchup, item: LiveItem): void {
+    const sent = c.sent as Cursor;
+    const step = follow(sent, [item]);
+    c.sent = step.cursor;
+    if (step.out.length > 0) ws.cork(() => this.sendOutputs(ws, channel, sent.epoch, step.out));
     if (ws.getUserData().closed) return;
-    const tail = messages[messages.length - 1] as BrokerMessage;
-    if (tail.epoch !== c.epoch || tail.offset >= c.last) this.join(ws, channel, local);
+    if (livePassed(step.cursor, local.liveAt)) this.join(ws, channel, local);
+  }
+
+  /** Direct sends of the core's outputs: resync frames, and message frames marked where their epoch changes. */
+  private sendOutputs(ws: Socket, channel: string, epochBefore: string, outputs: readonly Output[]): void {
+    let epoch = epochBefore;
+    for (const output of outputs) {
+      if ("resync" in output) {
+        const { offset, epoch: next } = output.resync;
+        this.send(ws, encodeFrame({ type: "resync", channel, epoch: next, offset, recovered: false }));
+        continue;
+      }
+      for (const payload of batchFrames(output.messages, epoch)) this.send(ws, payload);
+      messagesDelivered.inc(output.messages.length);
+      epoch = (output.messages[output.messages.length - 1] as BrokerMessage).epoch;
+    }
   }
 
   private join(ws: Socket, channel: string, local: LocalChannel): void {
@@ -298,8 +310,8 @@ export class Hub {
         live: this.o.broker.subscribe(channel),
         recovering: undefined,
         members: new Set(),
-        liveOffset: 0,
-        liveEpoch: undefined,
+        liveAt: undefined,
+        topicEpoch: undefined,
       };
       // A failed broker subscribe is reported to the subscribers awaiting it; don't leave it unhandled.
       local.live.catch(() => {});

@@ -4,7 +4,7 @@ import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { CloseCode, channelName, encodeFrame } from "../../protocol/index.js";
+import { CloseCode, channelName, ErrorCode, encodeFrame } from "../../protocol/index.js";
 import { type Authenticator, type AuthResult, tokenFrom } from "./auth.js";
 import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
@@ -141,7 +141,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         sendJson(r, 200, { offset: position.offset, epoch: position.epoch });
       } catch (err) {
         if (!(err instanceof BrokerUnavailableError)) logger.error({ err }, "publish failed");
-        sendJson(r, 503, { error: "unavailable", message: "the broker is unavailable" });
+        sendJson(r, 503, { error: ErrorCode.Unavailable, message: "the broker is unavailable" });
       }
     })
     .post("/admin/drain", (res, req) => {
@@ -156,7 +156,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       const shed = gateway.shed(body.count, body.seconds ?? config.drainSeconds);
       sendJson(r, 200, { shed, connections: sockets.size });
     })
-    .any("/*", (res) => sendJson(res, 404, { error: "not_found" }))
+    .any("/*", (res) => sendJson(res, 404, { error: ErrorCode.NotFound }))
     // ---- WebSocket ------------------------------------------------------------------------------
     .ws<Connection>("/ws", {
       compression: COMPRESSION[config.compression],
@@ -174,12 +174,15 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       sendPingsAutomatically: true,
 
       upgrade(res, req, context) {
-        const reject = (status: number, reason: string, message: string) => {
+        const reject = (status: number, reason: ErrorCode, message: string) => {
           metrics.connectionsRejected.inc({ reason });
           sendJson(res, status, { error: reason, message });
         };
-        if (draining) return reject(503, "draining", "this gateway is draining; connect to another");
-        if (full()) return reject(503, "full", "this gateway is full; connect to another");
+        if (draining) return reject(503, ErrorCode.Draining, "this gateway is draining; connect to another");
+        if (full()) return reject(503, ErrorCode.Full, "this gateway is full; connect to another");
+        // Not ready while the broker is down: a socket here could only be answered `unavailable`.
+        if (!broker.healthy())
+          return reject(503, ErrorCode.Unavailable, "this gateway's broker is unavailable");
         const key = req.getHeader("sec-websocket-key");
         const protocol = req.getHeader("sec-websocket-protocol");
         const extensions = req.getHeader("sec-websocket-extensions");
@@ -192,8 +195,9 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         verified.then((result) => {
           pendingUpgrades -= 1;
           if (r.aborted) return;
-          if (!result.ok) return reject(401, "unauthorized", result.reason);
-          if (draining) return reject(503, "draining", "this gateway is draining; connect to another");
+          if (!result.ok) return reject(401, ErrorCode.Unauthorized, result.reason);
+          if (draining)
+            return reject(503, ErrorCode.Draining, "this gateway is draining; connect to another");
           res.cork(() =>
             res.upgrade(newConnection(result.permissions, Date.now()), key, protocol, extensions, context),
           );

@@ -7,6 +7,7 @@ import {
   ErrorCode,
   encodeError,
   encodeFrame,
+  type FrameErrorCode,
 } from "../../protocol/index.js";
 import type { Broker } from "./broker/broker.js";
 import { BrokerUnavailableError } from "./broker/broker.js";
@@ -31,7 +32,7 @@ export function createSession(d: SessionDeps) {
   const send = (ws: Socket, frame: string) => {
     if (!ws.getUserData().closed) d.hub.send(ws, frame);
   };
-  const fail = (ws: Socket, id: number | undefined, code: ErrorCode, message: string) =>
+  const fail = (ws: Socket, id: number | undefined, code: FrameErrorCode, message: string) =>
     send(ws, encodeError(id, code, message));
   const corked = (ws: Socket, fn: () => void) => {
     if (!ws.getUserData().closed) ws.cork(fn);
@@ -65,7 +66,6 @@ export function createSession(d: SessionDeps) {
             ErrorCode.BadRequest,
             `at most ${d.config.maxSubscriptions} subscriptions per connection`,
           );
-        const withSince = f.since !== undefined;
         d.hub
           .subscribe(ws, f.channel, { since: f.since, epoch: f.epoch, presence: f.presence ?? false }, (r) =>
             send(
@@ -75,7 +75,7 @@ export function createSession(d: SessionDeps) {
                 id: f.id,
                 offset: r.position.offset,
                 epoch: r.position.epoch,
-                recovered: withSince ? r.recovered : false,
+                recovered: r.recovered,
               }),
             ),
           )

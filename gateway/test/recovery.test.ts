@@ -3,16 +3,12 @@
 // while a stream is being published and subscribers join at random moments.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import pino from "pino";
 import type { MessageFrame } from "../../protocol/index.js";
-import { freePort } from "../../test-support/ports.js";
 import { sleep } from "../../test-support/wait.js";
-import { createAuthenticator } from "../src/auth.js";
 import type { Broker } from "../src/broker/broker.js";
 import { createMemoryBroker } from "../src/broker/memory.js";
-import { parseConfig } from "../src/config.js";
-import { createGatewayServer } from "../src/server.js";
 import { connect, type TestClient } from "./client.js";
+import { inProcessGateway } from "./in-process.js";
 
 /** The memory broker with every read answered 0-25 ms late (the answer taken at call time) and live delivery lagging. */
 function slowBroker(inner: Broker): Broker {
@@ -44,46 +40,12 @@ function slowBroker(inner: Broker): Broker {
   };
 }
 
-async function inProcessGateway() {
-  const parsed = parseConfig({
-    RTGW_HOST: "127.0.0.1",
-    RTGW_PORT: String(await freePort()),
-    RTGW_METRICS_PORT: String(await freePort()),
-    RTGW_HISTORY_SIZE: "10000",
-    RTGW_LOG_LEVEL: "silent",
-  });
-  assert.ok(parsed.ok);
-  const config = parsed.config;
-  const broker = slowBroker(createMemoryBroker({ historySize: 10_000, historyTtlSeconds: 300 }));
-  const server = createGatewayServer({
-    config,
-    broker,
-    auth: createAuthenticator(config),
-    logger: pino({ level: "silent" }),
-    maxConnections: 1000,
-    onDrained: () => {},
-  });
-  await broker.start({
-    message: (b) => server.hub.deliver(b),
-    presence: (e) => server.hub.presence(e),
-    resync: (c, p) => server.hub.resync(c, p),
-    health: () => {},
-  });
-  await server.listen();
-  return {
-    server,
-    broker,
-    url: `ws://127.0.0.1:${config.port}/ws`,
-    async stop() {
-      await server.close();
-      await broker.close();
-    },
-  };
-}
+const slowMemoryGateway = () =>
+  inProcessGateway(slowBroker(createMemoryBroker({ historySize: 10_000, historyTtlSeconds: 300 })));
 
 describe("since recovery with a slow broker", { timeout: 60_000 }, () => {
   it("every subscriber sees exactly since+1..N, in order, whenever it joins", async () => {
-    const { broker, url, stop } = await inProcessGateway();
+    const { broker, url, stop } = await slowMemoryGateway();
     const clients: TestClient[] = [];
     try {
       const N = 600;
@@ -133,7 +95,7 @@ describe("since recovery with a slow broker", { timeout: 60_000 }, () => {
   });
 
   it("a broker resync reaches the channel's subscribers as a resync frame", async () => {
-    const { server, url, stop } = await inProcessGateway();
+    const { server, url, stop } = await slowMemoryGateway();
     const client = await connect(url);
     try {
       await client.request({ type: "subscribe", channel: "holey" });

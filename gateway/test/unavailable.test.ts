@@ -1,6 +1,7 @@
 // Error code `unavailable` and readiness when the broker is down (Redis broker, Redis killed).
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import WebSocket from "ws";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { startRedis } from "../../test-support/redis.js";
 import { sleep } from "../../test-support/wait.js";
@@ -35,6 +36,23 @@ describe("broker down", { timeout: 60_000 }, () => {
         await sleep(200);
       }
       assert.equal(await metric(gw.metricsUrl, "rtgw_broker_connected"), 0);
+      // Not ready, so no new sockets: each would only be answered `unavailable` (and an SDK client would take a
+      // refused resubscribe for an outage of this pod). 503 `unavailable` at the upgrade: it backs off and retries.
+      const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const ws = new WebSocket(gw.wsUrl);
+        ws.on("open", () => reject(new Error("the upgrade was accepted while the broker is down")));
+        ws.on("error", () => {});
+        ws.on("unexpected-response", (_req, res) => {
+          let body = "";
+          res.on("data", (chunk: Buffer) => {
+            body += chunk.toString();
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+      });
+      assert.equal(refused.status, 503);
+      assert.equal((JSON.parse(refused.body) as { error: string }).error, "unavailable");
+      assert.equal(await metric(gw.metricsUrl, 'rtgw_connections_rejected_total{reason="unavailable"}'), 1);
       assert.equal((await fetch(`${gw.url}/healthz`)).status, 200, "alive: the process can still serve");
       c.ws.terminate();
     } finally {

@@ -5,26 +5,27 @@ import { type AckPosition, ChannelStream, type StreamOutput } from "../../src/ch
 
 type Step =
   | { ack: AckPosition }
-  | { msg: number }
+  | { msg: number; epoch?: string }
   | { resync: { offset: number; epoch: string } }
   | { skipGap: true }
   | { resubscribe: true };
 
-/** Run steps; render outputs as "d5" (delivered offset 5) or "R:reason@offset". */
+/** Run steps; render outputs as "d5" (delivered offset 5; "d5:m5old" when it was a marked message's data) or "R:reason@offset". */
 function run(steps: Step[], options: ConstructorParameters<typeof ChannelStream<string>>[0] = {}): string[] {
   const stream = new ChannelStream<string>(options);
   const out: StreamOutput<string>[] = [];
   for (const step of steps) {
     if ("ack" in step) out.push(...stream.onAck(step.ack));
-    else if ("msg" in step) out.push(...stream.onMessage(step.msg, `m${step.msg}`));
+    else if ("msg" in step)
+      out.push(...stream.onMessage(step.msg, `m${step.msg}${step.epoch ?? ""}`, step.epoch));
     else if ("resync" in step) out.push(...stream.onResync(step.resync.offset, step.resync.epoch));
     else if ("skipGap" in step) out.push(...stream.skipGap());
     else stream.resubscribing();
   }
   return out.map((o) => {
     if (o.kind === "deliver") {
-      assert.equal(o.data, `m${o.offset}`);
-      return `d${o.offset}`;
+      assert.ok(o.data.startsWith(`m${o.offset}`));
+      return o.data === `m${o.offset}` ? `d${o.offset}` : `d${o.offset}:${o.data}`;
     }
     return `R:${o.reason}@${o.offset}`;
   });
@@ -101,6 +102,27 @@ describe("ChannelStream: ordering and dedup", () => {
       out: ["d1", "d2", "R:server_resync@10", "d11", "d12"],
     },
     {
+      name: "a message marked with a new epoch, no resync before it: reported, never spliced onto the old stream",
+      steps: [{ ack: { offset: 0, epoch: "a" } }, ...m(1, 2, 3, 4, 5), { msg: 3, epoch: "b" }, ...m(4)],
+      out: ["d1", "d2", "d3", "d4", "d5", "R:new_epoch@2", "d3:m3b", "d4"],
+    },
+    {
+      name: "after a resync, the new epoch's marked first message is simply the next",
+      steps: [
+        { ack: { offset: 0, epoch: "a" } },
+        ...m(1),
+        { resync: { offset: 0, epoch: "b" } },
+        { msg: 1, epoch: "b" },
+        ...m(2),
+      ],
+      out: ["d1", "R:server_resync@0", "d1:m1b", "d2"],
+    },
+    {
+      name: "held before the ack with another epoch's mark: not this subscription's, dropped",
+      steps: [{ msg: 7, epoch: "old" }, { ack: { offset: 5, epoch: "new" } }, ...m(6, 7)],
+      out: ["d6", "d7"],
+    },
+    {
       name: "a gap is held, then reported and skipped when the shell gives up on it",
       steps: [{ ack: { offset: 0 } }, ...m(1, 4, 5), { skipGap: true }, ...m(2, 3, 6)],
       out: ["d1", "R:gap@3", "d4", "d5", "d6"],
@@ -151,6 +173,51 @@ describe("ChannelStream: ordering and dedup", () => {
     assert.equal(stream.duplicatesDropped, 0);
     stream.onMessage(2, "m2");
     assert.equal(stream.duplicatesDropped, 1);
+  });
+
+  it("epochs one after another (first message marked, resync frame or not, duplicates): never spliced", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ length: fc.integer({ min: 1, max: 6 }), announced: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (epochs, dupPicks) => {
+          const stream = new ChannelStream<string>();
+          const out: StreamOutput<string>[] = [...stream.onAck({ offset: 0, epoch: "e0" })];
+          let sent = 0;
+          epochs.forEach(({ length, announced }, k) => {
+            const epoch = `e${k}`;
+            if (k > 0 && announced) out.push(...stream.onResync(0, epoch));
+            for (let o = 1; o <= length; o++) {
+              // The gateway marks the first message of an epoch after a change; the rest travel unmarked.
+              out.push(...stream.onMessage(o, `${epoch}:${o}`, k > 0 && o === 1 ? epoch : undefined));
+              if (dupPicks[sent++ % Math.max(1, dupPicks.length)] === 0)
+                out.push(...stream.onMessage(o, "dup"));
+            }
+          });
+          // Replay the outputs: every delivery belongs to the epoch last announced (ack, resync event), in order.
+          let epoch = "e0";
+          let last = 0;
+          const delivered: string[] = [];
+          for (const o of out) {
+            if (o.kind === "resync") {
+              epoch = o.epoch as string;
+              last = o.offset;
+              continue;
+            }
+            assert.equal(o.data, `${epoch}:${o.offset}`, "a message handed over under another epoch");
+            assert.ok(o.offset > last);
+            last = o.offset;
+            delivered.push(o.data);
+          }
+          const want = epochs.flatMap(({ length }, k) => Array.from({ length }, (_, i) => `e${k}:${i + 1}`));
+          assert.deepEqual(delivered, want);
+        },
+      ),
+      { numRuns: 300, seed: 2 },
+    );
   });
 
   it("any arrival order with duplicates yields each offset once, in order", () => {

@@ -1,5 +1,5 @@
 // The broker: what the gateway needs from whatever carries messages between pods.
-// memory.ts is the embedded one-process broker; redis.ts spans pods. Both keep, per channel,
+// memory.ts is the embedded one-process broker; redis/ spans pods. Both keep, per channel,
 // a monotonically increasing offset, an epoch, and a bounded history for `since` recovery.
 
 /** One published message as the broker carries it. `data` is serialized JSON text. */

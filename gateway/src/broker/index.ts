@@ -16,7 +16,7 @@ export async function createBroker(config: GatewayConfig, deps: BrokerDeps): Pro
       historySize: config.historySize,
       historyTtlSeconds: config.historyTtlSeconds,
     });
-  const { createRedisBroker } = await import("./redis.js");
+  const { createRedisBroker } = await import("./redis/index.js");
   return createRedisBroker({
     url: config.redisUrl as string,
     cluster: config.redisCluster,

@@ -1,5 +1,6 @@
 // The embedded broker: one process, per-channel offsets and bounded history, local presence.
 import { randomBytes } from "node:crypto";
+import { historyComplete } from "../stream/sequence.js";
 import type {
   Broker,
   BrokerEvents,
@@ -96,16 +97,13 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     },
     async history(channel, since, clientEpoch): Promise<HistoryResult> {
       const state = channels.get(channel);
-      const offset = state?.offset ?? 0;
-      if (clientEpoch !== undefined && clientEpoch !== epoch) {
-        // Offsets from another epoch mean nothing here: nothing to replay, and the client must know.
-        return { offset, epoch, messages: [], complete: false };
-      }
-      if (!state || since >= offset) return { offset, epoch, messages: [], complete: since <= offset };
-      trim(state);
-      const messages = state.history.filter((m) => m.offset > since);
-      const first = messages[0];
-      return { offset, epoch, messages, complete: first !== undefined && first.offset === since + 1 };
+      const position = { offset: state?.offset ?? 0, epoch };
+      // Offsets from another epoch mean nothing here: nothing to replay (historyComplete says the client must know).
+      const foreign = since > 0 && clientEpoch !== undefined && clientEpoch !== epoch;
+      if (state) trim(state);
+      const messages = !state || foreign ? [] : state.history.filter((m) => m.offset > since);
+      const complete = historyComplete(since, clientEpoch, position, messages);
+      return { ...position, messages, complete };
     },
     async position(channel): Promise<Position> {
       return { offset: channels.get(channel)?.offset ?? 0, epoch };

@@ -8,7 +8,7 @@ import type {
   Position,
   PresenceEvent,
 } from "../../src/broker/broker.js";
-import { createRedisBroker, type RedisBrokerOptions } from "../../src/broker/redis.js";
+import { createRedisBroker, type RedisBrokerOptions } from "../../src/broker/redis/index.js";
 
 export interface Recorder {
   events: BrokerEvents;

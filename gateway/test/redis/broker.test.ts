@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import { freePort, type RedisServer, startRedis } from "../../../test-support/redis.js";
 import { type Broker, BrokerUnavailableError } from "../../src/broker/broker.js";
-import { channelKeys, pubsubChannel } from "../../src/broker/redis-keys.js";
+import { channelKeys, pubsubChannel } from "../../src/broker/redis/keys.js";
 import { range, sleep, startBroker, until } from "./broker-support.js";
 
 describe("redis broker", { timeout: 120_000 }, () => {
@@ -88,6 +88,15 @@ describe("redis broker", { timeout: 120_000 }, () => {
     const otherEpoch = await broker.history("capped", 10, "not-the-epoch");
     assert.equal(otherEpoch.complete, false);
     assert.deepEqual(await broker.position("capped"), { offset: 13, epoch: whole.epoch });
+  });
+
+  it("pods with different history sizes (mid-rollout): a read is never truncated to the reader's size", async () => {
+    const writer = await open(redis.url, { historySize: 50 });
+    const reader = await open(redis.url, { historySize: 10 });
+    for (const i of range(1, 40)) await writer.broker.publish("sizes", String(i));
+    const h = await reader.broker.history("sizes", 5);
+    // Complete means every offset after since up to the position: 6..40, not the reader's 10 of them.
+    assert.deepEqual([h.complete, h.offset, h.messages.map((m) => m.offset)], [true, 40, range(6, 40)]);
   });
 
   it("without history (size 0) reports a hole as incomplete", async () => {

@@ -5,8 +5,8 @@ import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import { type RedisClusterServer, startRedisCluster } from "../../../test-support/redis.js";
 import type { Broker } from "../../src/broker/broker.js";
-import { channelKeys, pubsubChannel } from "../../src/broker/redis-keys.js";
-import { keySlot } from "../../src/broker/redis-slot.js";
+import { channelKeys, pubsubChannel } from "../../src/broker/redis/keys.js";
+import { keySlot } from "../../src/broker/redis/slot.js";
 import { range, startBroker, until } from "./broker-support.js";
 import { httpPublish, startGateways, tally } from "./fleet.js";
 

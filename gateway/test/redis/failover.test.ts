@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import { type RedisServer, startRedis } from "../../../test-support/redis.js";
 import type { Broker } from "../../src/broker/broker.js";
-import { channelKeys } from "../../src/broker/redis-keys.js";
+import { channelKeys } from "../../src/broker/redis/keys.js";
 import { range, startBroker, until } from "./broker-support.js";
 import { type SwitchProxy, startSwitchProxy } from "./switch-proxy.js";
 

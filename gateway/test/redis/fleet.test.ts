@@ -8,7 +8,7 @@ import { WebSocket } from "ws";
 import { type Client, connect } from "../../../client/src/index.js";
 import type { GatewayProcess } from "../../../test-support/gateway.js";
 import { type RedisServer, startRedis } from "../../../test-support/redis.js";
-import { pubsubChannel } from "../../src/broker/redis-keys.js";
+import { pubsubChannel } from "../../src/broker/redis/keys.js";
 import { range } from "./broker-support.js";
 import {
   httpPublish,

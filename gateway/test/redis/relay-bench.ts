@@ -14,9 +14,9 @@ import { Registry } from "prom-client";
 import { WebSocket } from "ws";
 import { startGateway } from "../../../test-support/gateway.js";
 import { startRedis } from "../../../test-support/redis.js";
-import { createRedisBroker } from "../../src/broker/redis.js";
-import { pubsubChannel } from "../../src/broker/redis-keys.js";
-import { encodeMessagePayload } from "../../src/broker/redis-payload.js";
+import { createRedisBroker } from "../../src/broker/redis/index.js";
+import { pubsubChannel } from "../../src/broker/redis/keys.js";
+import { encodeMessagePayload } from "../../src/broker/redis/payload.js";
 
 const MESSAGES = Number(process.argv[2] ?? 500_000);
 const SOCKETS = Number(process.argv[3] ?? 4);

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type RedisSentinelServer, startRedisSentinel } from "../../../test-support/redis.js";
 import type { Broker } from "../../src/broker/broker.js";
-import { pubsubChannel } from "../../src/broker/redis-keys.js";
+import { pubsubChannel } from "../../src/broker/redis/keys.js";
 import { range, startBroker, until } from "./broker-support.js";
 
 describe("redis broker through Sentinel", { timeout: 60_000 }, () => {

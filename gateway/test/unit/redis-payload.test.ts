@@ -5,13 +5,13 @@ import {
   channelOfPubsub,
   presenceMembersKey,
   pubsubChannel,
-} from "../../src/broker/redis-keys.js";
+} from "../../src/broker/redis/keys.js";
 import {
   decodePayload,
   encodeMessagePayload,
   encodePresencePayload,
-} from "../../src/broker/redis-payload.js";
-import { keySlot } from "../../src/broker/redis-slot.js";
+} from "../../src/broker/redis/payload.js";
+import { keySlot } from "../../src/broker/redis/slot.js";
 
 describe("redis payload", () => {
   it("round-trips a message whose data contains the separator", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { serverIdOf } from "../../src/broker/redis-server-id.js";
+import { serverIdOf } from "../../src/broker/redis/server-id.js";
 
 const run = "a".repeat(40);
 const replid = "0123456789abcdef0123456789abcdef01234567";

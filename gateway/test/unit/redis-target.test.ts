@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseRedisTarget } from "../../src/broker/redis-target.js";
+import { parseRedisTarget } from "../../src/broker/redis/target.js";
 
 describe("parseRedisTarget", () => {
   it("standalone redis:// and rediss://", () => {

@@ -1,7 +1,8 @@
-// The pure core of gap-free delivery on one node: given where a channel's stream stands (the cursor: last offset
-// handed to the hub, and its epoch), decide what to do with a live message, and how to merge a history read
-// with live messages held back while that read was in flight. No I/O here; redis.ts runs the effects.
-import type { BrokerMessage, HistoryResult, Position } from "./broker.js";
+// The pure core of gap-free delivery on one node, the broker's side: given where a channel's stream stands (the
+// cursor: last offset handed to the hub, and its epoch), decide what to do with a live message, how to merge a
+// history read with live messages held back while that read was in flight, and whether a read is complete. No
+// I/O here: broker/redis/stream.ts runs the effects, memory.ts uses historyComplete; the hub's side is replay.ts.
+import type { BrokerMessage, HistoryResult, Position } from "../broker/broker.js";
 
 export interface Cursor {
   offset: number;
@@ -77,31 +78,32 @@ export function mergeRecovery(cursor: Cursor, history: HistoryResult, held: read
  * present, so a hole can only mean Redis dropped pub/sub output: resync rather than guess.
  */
 function resyncThrough(cursor: Cursor, messages: readonly BrokerMessage[]): Step {
-  const emit: Emission[] = [];
   let step = applyLive(cursor, messages);
-  emit.push(...step.emit);
+  // Appended one by one: push(...list) passes each element as an argument and throws past ~125,000 of them.
+  const emit = step.emit;
   while (step.rest.length > 0) {
     const first = step.rest[0] as BrokerMessage;
     const position = { offset: first.offset - 1, epoch: first.epoch };
     emit.push({ resync: position });
     step = applyLive(position, step.rest);
-    emit.push(...step.emit);
+    for (const emission of step.emit) emit.push(emission);
   }
   return { emit, cursor: step.cursor };
 }
 
 /**
- * Completeness of a history read: nothing missing between `since` and the first message returned, and the
- * client's epoch (when it sent one) is the channel's. `since` 0 means the client saw nothing, so any epoch is fine.
+ * Completeness of a history read (`messages`: what it returned, oldest first): nothing missing between `since`
+ * and the position (the first message is since + 1, the last is the position's offset), and the client's epoch
+ * (when it sent one) is the channel's. `since` 0 means the client saw nothing, so any epoch is fine.
  */
 export function historyComplete(
   since: number,
   clientEpoch: string | undefined,
   position: Position,
-  firstOffset: number | undefined,
+  messages: readonly { offset: number }[],
 ): boolean {
   if (since > 0 && clientEpoch !== undefined && clientEpoch !== position.epoch) return false;
   if (since > position.offset) return false;
   if (since === position.offset) return true;
-  return firstOffset === since + 1;
+  return messages[0]?.offset === since + 1 && messages[messages.length - 1]?.offset === position.offset;
 }

@@ -8,7 +8,7 @@ export interface ChannelKeys {
   /** INCR counter: the last offset assigned. */
   offset: string;
   /** Id of the current offset sequence, `<server stamp>-<random>`; recreated when the keys are gone or the
-   * server term that holds them changed (redis-scripts.ts). */
+   * server term that holds them changed (scripts.ts). */
   epoch: string;
   /** Set only after a slot migration: the stamp of the server term that adopted the epoch. */
   adopted: string;

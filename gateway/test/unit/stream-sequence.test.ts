@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { BrokerMessage, HistoryResult } from "../../src/broker/broker.js";
-import { applyLive, historyComplete, judge, mergeRecovery } from "../../src/broker/redis-sequence.js";
+import { applyLive, historyComplete, judge, mergeRecovery } from "../../src/stream/sequence.js";
 
 const m = (offset: number, epoch = "e1"): BrokerMessage => ({
   channel: "c",
@@ -80,6 +80,17 @@ describe("mergeRecovery", () => {
     const step = mergeRecovery({ offset: 5, epoch: "e1" }, history(5, "e1", 6, true), [m(4), m(5), m(6)]);
     assert.deepEqual(offsets(step.emit), [6]);
   });
+  it("merges 200,000 held messages (no argument-list limit on the way)", () => {
+    const held = Array.from({ length: 200_000 }, (_, i) => m(5 + i));
+    const step = mergeRecovery({ offset: 3, epoch: "e1" }, history(4, "e1", 4, true), held);
+    assert.equal(step.emit.length, 200_001);
+    assert.deepEqual(step.cursor, { offset: 200_004, epoch: "e1" });
+    const gappy = mergeRecovery({ offset: 3, epoch: "e1" }, history(4, "e1", 4, true), [
+      m(6),
+      ...held.slice(2),
+    ]);
+    assert.deepEqual(gappy.cursor, { offset: 200_004, epoch: "e1" });
+  });
   it("a hole inside the held messages becomes a resync, not a silent skip", () => {
     const step = mergeRecovery({ offset: 3, epoch: "e1" }, history(4, "e1", 4, true), [m(5), m(8)]);
     assert.deepEqual(offsets(step.emit), [4, 5, "resync@7/e1", 8]);
@@ -88,18 +99,21 @@ describe("mergeRecovery", () => {
 
 describe("historyComplete", () => {
   const pos = { offset: 10, epoch: "e1" };
-  const cases: Array<[string, number, string | undefined, number | undefined, boolean]> = [
-    ["reaches back to since+1", 4, "e1", 5, true],
-    ["starts later than since+1", 4, "e1", 6, false],
-    ["nothing missed", 10, "e1", undefined, true],
-    ["client ahead of the channel", 12, "e1", undefined, false],
-    ["epoch differs", 4, "e0", 5, false],
-    ["no epoch given", 4, undefined, 5, true],
-    ["since 0 with another epoch is fine when history starts at 1", 0, "e0", 1, true],
-    ["empty history but messages were published", 4, "e1", undefined, false],
+  const from = (first: number | undefined, last = 10) =>
+    first === undefined ? [] : Array.from({ length: last - first + 1 }, (_, i) => ({ offset: first + i }));
+  const cases: Array<[string, number, string | undefined, { offset: number }[], boolean]> = [
+    ["reaches back to since+1", 4, "e1", from(5), true],
+    ["starts later than since+1", 4, "e1", from(6), false],
+    ["nothing missed", 10, "e1", from(undefined), true],
+    ["client ahead of the channel", 12, "e1", from(undefined), false],
+    ["epoch differs", 4, "e0", from(5), false],
+    ["no epoch given", 4, undefined, from(5), true],
+    ["since 0 with another epoch is fine when history starts at 1", 0, "e0", from(1), true],
+    ["empty history but messages were published", 4, "e1", from(undefined), false],
+    ["cut short of the position (a reader's smaller size)", 4, "e1", from(5, 8), false],
   ];
-  for (const [name, since, epoch, first, expected] of cases) {
-    it(name, () => assert.equal(historyComplete(since, epoch, pos, first), expected));
+  for (const [name, since, epoch, messages, expected] of cases) {
+    it(name, () => assert.equal(historyComplete(since, epoch, pos, messages), expected));
   }
 });
 

@@ -2,7 +2,7 @@
 // Each touches only keys of one channel (one hash tag, so one cluster slot), and runs atomically.
 
 /**
- * A channel's epoch is `<server stamp>-<random>`: the stamp (redis-server-id.ts) names the Redis server term that
+ * A channel's epoch is `<server stamp>-<random>`: the stamp (server-id.ts) names the Redis server term that
  * created it. Sets `epoch` to the channel's epoch, or to nil when the keys are gone or the epoch belongs to another
  * server term than the caller's (`stampArg`): asynchronous replication may have lost this channel's last writes on
  * a failover, so its offsets could be reissued; a new epoch (offset and history reset) makes every subscriber
@@ -29,7 +29,7 @@ end`;
 /**
  * publish: epoch (created with the caller's candidate, stamp-prefixed, when the channel's keys are gone or were written by
  * another server term, see readEpoch; the old offset and history go with it), INCR offset, XADD to the capped stream
- * with id `<offset>-0`, refresh TTLs, then PUBLISH/SPUBLISH the compact payload (redis-payload.ts) in the same
+ * with id `<offset>-0`, refresh TTLs, then PUBLISH/SPUBLISH the compact payload (payload.ts) in the same
  * atomic step.
  * KEYS: offset, epoch, history, adoption record. ARGV: pubsub channel, data, publishedAt, candidate epoch
  * (`<stamp>-<random>`), history size, ttl seconds, "1" for SPUBLISH, server stamp, adoptable previous server stamp
@@ -66,8 +66,10 @@ return {offset, epoch}
  * history: one consistent snapshot of {offset, epoch, entries after since}. A channel without keys (or with keys
  * another server term wrote, see readEpoch) gets its new epoch now (with the TTL), so the epoch a subscriber is acked stays the
  * one later publishes use.
- * KEYS: offset, epoch, history, adoption record. ARGV: since, max entries (0: position only), candidate epoch,
- * ttl seconds, server stamp, adoptable previous server stamp or "".
+ * Every entry after since is read, not the reader's own history size: pods of different sizes (mid-rollout) share
+ * one stream, capped by its writers' MAXLEN, and a read cut at the reader's size would end before the position.
+ * KEYS: offset, epoch, history, adoption record. ARGV: since, "1" to read entries ("0": position only), candidate
+ * epoch, ttl seconds, server stamp, adoptable previous server stamp or "".
  * Returns {offset, epoch, [[id, [field, value, ...]], ...]}.
  */
 export const HISTORY_SCRIPT = `
@@ -80,10 +82,9 @@ if not epoch then
 end
 local offset = tonumber(redis.call('GET', KEYS[1]) or '0')
 local since = tonumber(ARGV[1])
-local count = tonumber(ARGV[2])
 local entries = {}
-if count > 0 and since < offset then
-  entries = redis.call('XRANGE', KEYS[3], string.format('%d', since + 1) .. '-0', '+', 'COUNT', count)
+if ARGV[2] == '1' and since < offset then
+  entries = redis.call('XRANGE', KEYS[3], string.format('%d', since + 1) .. '-0', '+')
 end
 return {offset, epoch, entries}
 `;

@@ -2,10 +2,10 @@
 // this module is the one reader (and the TypeScript writer for presence and benchmarks).
 //   message:  m<offset>|<epoch>|<publishedAt>|<data JSON>
 //   presence: p<j|l>|<member JSON>
-// The gateway channel itself is carried by the pub/sub channel name (redis-keys.ts). A header of
+// The gateway channel itself is carried by the pub/sub channel name (keys.ts). A header of
 // separators instead of a JSON envelope means the data is never parsed or re-serialized on the way through.
-import { presenceMember } from "../../../protocol/index.js";
-import type { BrokerMessage, PresenceEntry, PresenceEvent } from "./broker.js";
+import { presenceMember } from "../../../../protocol/index.js";
+import type { BrokerMessage, PresenceEntry, PresenceEvent } from "../broker.js";
 
 export type DecodedPayload =
   | { type: "message"; message: BrokerMessage }

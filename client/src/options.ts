@@ -1,0 +1,33 @@
+// What a client is told: connect()'s options and their defaults.
+import type { BackoffPolicy, RandomSource } from "./backoff.js";
+import type { WebSocketConstructor } from "./transport.js";
+
+export interface ConnectOptions {
+  /** JWT sent as `?token=`; a function is called before every connection attempt (to refresh it). */
+  token?: string | (() => string | Promise<string>);
+  /** A WebSocket constructor; required in Node 20 (e.g. `WebSocket` from the `ws` package). */
+  WebSocket?: WebSocketConstructor;
+  backoff?: BackoffPolicy;
+  /** A connection that stays up this long resets the backoff. */
+  stableAfterMs?: number;
+  /** How long publish, presence and subscribe wait for their answer. */
+  requestTimeoutMs?: number;
+  /** Application-level ping so a silently dead socket is noticed; 0 disables. */
+  pingIntervalMs?: number;
+  /** Publishes held while disconnected; more are rejected with `queue_full`. 0 rejects at once. */
+  maxQueuedPublishes?: number;
+  /** Frames larger than this are rejected locally (the gateway would close the socket with 1009). */
+  maxMessageBytes?: number;
+  /** How long a hole in a channel's stream may stay open before it is reported and skipped. */
+  gapTimeoutMs?: number;
+  random?: RandomSource;
+}
+
+export const CLIENT_DEFAULTS = {
+  stableAfterMs: 5_000,
+  requestTimeoutMs: 10_000,
+  pingIntervalMs: 25_000,
+  maxQueuedPublishes: 1_000,
+  maxMessageBytes: 65_536,
+  gapTimeoutMs: 5_000,
+};
