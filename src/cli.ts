@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `rtgw`: one CLI for every part of the platform. Each subcommand lives with its concept.
 import { Command, CommanderError } from "commander";
+import { devClusterCommand } from "../dev-cluster/command.js";
 import { gatewayCommand } from "../gateway/src/command.js";
 import { benchCommand, loadCommand } from "../loadtest/src/command.js";
 import { crdCommand, operatorCommand } from "../operator/src/command.js";
@@ -13,7 +14,8 @@ const program = new Command("rtgw")
   .addCommand(operatorCommand())
   .addCommand(crdCommand())
   .addCommand(loadCommand())
-  .addCommand(benchCommand());
+  .addCommand(benchCommand())
+  .addCommand(devClusterCommand());
 
 // A usage error (unknown flag, missing value, unknown command) exits 2 like a bad flag value does in the
 // subcommands' schemas; help exits 0. addCommand does not pass exitOverride down, so set it on each command.

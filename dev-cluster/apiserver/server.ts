@@ -19,7 +19,8 @@
 // CRDs registered with `registerCrd` are pruned, defaulted and validated (OpenAPI + CEL) like the real server;
 // fault injection (the next N matching requests fail with 500/429 + Retry-After).
 //
-// Not modelled (fidelity limits): authentication/authorization/RBAC (every request is allowed); admission webhooks;
+// Authentication and RBAC only through options.authorize (rbac.ts; without it every request is allowed).
+// Not modelled (fidelity limits): admission webhooks;
 // finalizers and graceful deletion (deletes are immediate); built-in controllers (no Deployment → ReplicaSet → Pod,
 // no endpoints; tests write Deployment status themselves); defaulting and validation of built-in kinds; strategic
 // merge directives ($patch, $retainKeys, $setElementOrder); SSA of status on kinds without a status subresource
@@ -116,6 +117,8 @@ export interface FakeApiServerOptions {
   gcDelayMs?: number;
   /** Watch events kept for resuming watches (older versions get 410 Gone). */
   historyLimit?: number;
+  /** Authentication + authorization (rbac.ts): a Status to answer instead, or undefined to serve the request. */
+  authorize?: (req: IncomingMessage) => { code: number; reason: string; message: string } | undefined;
 }
 
 export class FakeApiServer {
@@ -277,6 +280,12 @@ export class FakeApiServer {
       res.end(JSON.stringify(body));
     };
     try {
+      const refused = this.options.authorize?.(req);
+      if (refused) {
+        req.resume();
+        send(refused.code, status(refused.code, refused.reason, refused.message));
+        return;
+      }
       const body = await readBody(req);
       const fault = this.faults.find((f) => f.remaining > 0 && f.match(record));
       if (fault) {
