@@ -33,6 +33,8 @@ export interface ClusterOptions {
   chartSet?: string[];
   /** Changes the chart's rendered RBAC objects before they are enforced (tests remove one rule). */
   rbac?: (objects: ChartObject[]) => ChartObject[];
+  /** Keep every request the chart's RBAC granted (rbac.grants), for tests. */
+  recordGrants?: boolean;
   /** Extra env for the operator process (the e2e harness's faster autoscaler). */
   operatorEnv?: Record<string, string>;
   /** A loopback proxy per Service (the dev cluster); `onService` hears each new one. */
@@ -111,6 +113,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
         [adminToken, ADMIN_USER],
         [operatorToken, sa],
       ]),
+      o.recordGrants ?? false,
     );
     rbac.addObjects(o.rbac ? o.rbac(rbacObjects) : rbacObjects);
 

@@ -64,7 +64,7 @@ export function requestAttributes(method: string, url: string): RequestAttribute
   return { kind: "resource", verb, apiGroup, resource, subresource, namespace, name };
 }
 
-const policyRule = z.object({
+export const policyRule = z.object({
   apiGroups: z.array(z.string()).default([]),
   resources: z.array(z.string()).default([]),
   verbs: z.array(z.string()),
@@ -171,8 +171,13 @@ export class RbacAuthorizer {
   private readonly bindings: Binding[] = [];
   /** Every request refused with 403, for tests and the dev cluster's log. */
   readonly denials: Denial[] = [];
+  /** Every request allowed by a rule (not system:masters), kept only with `recordGrants` (tests: which rule is used). */
+  readonly grants: { user: string; attributes: RequestAttributes }[] = [];
 
-  constructor(private readonly tokens: ReadonlyMap<string, UserInfo>) {}
+  constructor(
+    private readonly tokens: ReadonlyMap<string, UserInfo>,
+    private readonly recordGrants = false,
+  ) {}
 
   /** Loads Roles, ClusterRoles and their bindings from objects (e.g. `helm template` output); others are skipped. */
   addObjects(objects: readonly unknown[]): void {
@@ -213,7 +218,11 @@ export class RbacAuthorizer {
     const user = header.startsWith("Bearer ") ? this.tokens.get(header.slice(7).trim()) : undefined;
     if (!user) return { code: 401, reason: "Unauthorized", message: "Unauthorized" };
     const a = requestAttributes(req.method ?? "GET", req.url ?? "/");
-    if (this.allowed(user, a)) return undefined;
+    if (this.allowed(user, a)) {
+      if (this.recordGrants && !user.groups.includes("system:masters"))
+        this.grants.push({ user: user.name, attributes: a });
+      return undefined;
+    }
     const message = forbiddenMessage(user.name, a);
     this.denials.push({ user: user.name, attributes: a, message });
     return { code: 403, reason: "Forbidden", message };
