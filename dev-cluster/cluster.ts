@@ -20,6 +20,8 @@ import { startTlsFront, type TlsFront } from "./tls-front.js";
 
 /** The Secret (key `url`) holding the cluster's Redis URL, in `default` and the release namespace. */
 export const REDIS_SECRET = "dev-cluster-redis";
+/** Namespaces that get pods (each has 253 pod IPs: 127.0.(10+k).2-254): bounds the processes one machine runs. */
+const MAX_NAMESPACES = 8;
 
 export interface ClusterOptions {
   /** The checkout: charts/, src/cli.ts and gateway/src/main.ts are run from here. */
@@ -199,7 +201,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       while (watching) {
         try {
           for (const d of await admin.list("/apis/apps/v1/deployments"))
-            if (d.metadata.namespace && simulators.size < 100) simulate(d.metadata.namespace);
+            if (d.metadata.namespace && simulators.size < MAX_NAMESPACES) simulate(d.metadata.namespace);
         } catch {
           // the API server is stopping
         }

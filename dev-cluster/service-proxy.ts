@@ -49,6 +49,9 @@ export function serviceEndpoints(service: KubeObject, pods: readonly KubeObject[
   return out;
 }
 
+/** Listeners at most (one per Service): a bound on what a runaway apply can open. */
+const MAX_SERVICES = 200;
+
 interface Proxy {
   server: Server;
   port: number;
@@ -108,7 +111,7 @@ export class ServiceProxies {
       const endpoints = serviceEndpoints(svc, inNs);
       const existing = this.proxies.get(key);
       if (existing) existing.endpoints = endpoints;
-      else if (!this.stopped) await this.open(key, endpoints);
+      else if (!this.stopped && this.proxies.size < MAX_SERVICES) await this.open(key, endpoints);
     }
     for (const key of [...this.proxies.keys()]) if (!seen.has(key)) await this.close(key);
   }
