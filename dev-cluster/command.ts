@@ -44,6 +44,8 @@ async function runDevCluster(flags: z.output<typeof flagsSchema>): Promise<void>
   const rootDir = checkoutRoot();
   const workDir = resolve(flags.dir ?? join(rootDir, ".cache/dev-cluster"));
   mkdirSync(workDir, { recursive: true });
+  // A closed terminal or pipe (EPIPE) must not crash the cluster before it stops what it started.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const note = (line: string) => process.stderr.write(`dev-cluster: ${line}\n`);
   // Imported on use: the other subcommands do not load the API server.

@@ -40,6 +40,9 @@ export async function startDevRedis(timeoutMs = 10_000): Promise<DevRedis> {
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
+  // Last resort when the dev cluster dies without stopping (an uncaught error): no redis-server outlives it.
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
   let stderr = "";
   child.stderr?.on("data", (d) => {
     stderr = (stderr + d.toString()).slice(-2000);
@@ -57,6 +60,7 @@ export async function startDevRedis(timeoutMs = 10_000): Promise<DevRedis> {
     child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${stderr.trim()}`)));
   });
   const stop = async () => {
+    process.removeListener("exit", kill);
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");

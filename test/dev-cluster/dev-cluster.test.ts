@@ -110,7 +110,11 @@ test("rtgw dev-cluster: kubectl apply the example, pods Ready, WebSocket through
   const line = (prefix: string) => lines.find((l) => l.startsWith(prefix));
   const step = (what: string) => console.log(`${Date.now() - t0} ms: ${what}`);
   try {
-    await until("export KUBECONFIG", () => line("export KUBECONFIG=") !== undefined, 60_000);
+    await until(
+      "the export KUBECONFIG and example lines",
+      () => line("export KUBECONFIG=") !== undefined && line("example ") !== undefined,
+      60_000,
+    );
     const startMs = Date.now() - t0;
     const kubeconfig = line("export KUBECONFIG=")!.slice("export KUBECONFIG=".length);
     const example = line("example ")!.slice("example ".length);
@@ -134,19 +138,17 @@ test("rtgw dev-cluster: kubectl apply the example, pods Ready, WebSocket through
     await until("2 Ready pods", async () => (await readyPods()) === 2, 90_000);
     const readyMs = Date.now() - t0;
     step("pods Ready");
-    const { stdout: readyReplicas } = await kubectl(
-      "get",
-      "rtgw",
-      "demo",
-      "-o",
-      "jsonpath={.status.readyReplicas}",
-    );
-    assert.equal(readyReplicas, "2");
+    // The operator reports them in the RealtimeGateway's status (from the Deployment's, a moment later).
+    const readyReplicas = async () =>
+      (await kubectl("get", "rtgw", "demo", "-o", "jsonpath={.status.readyReplicas}")).stdout;
+    await until("status.readyReplicas 2", async () => (await readyReplicas()) === "2", 20_000);
+    step("status.readyReplicas 2");
 
     await until("the Service line", () => line("service default/demo ") !== undefined, 10_000);
     const serviceUrl = line("service default/demo ")!.split(" ")[2]!;
     assert.match(serviceUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const page = await fetch(`${serviceUrl}/`);
+    step("Service URL printed");
+    const page = await fetch(`${serviceUrl}/`, { signal: AbortSignal.timeout(10_000) });
     assert.match(await page.text(), /<title>realtime-gateway<\/title>/);
     step("page served");
     assert.deepEqual(await roundTrip(serviceUrl), { text: "hello" });
