@@ -10,11 +10,12 @@ TEST_FILES = $(filter-out $(IMAGE_TEST_FILES),$(shell find gateway/test client/t
 UNIT_FILES = $(shell find gateway/test client/test operator/test loadtest/test test -path '*/unit/*' -name '*.test.ts' 2>/dev/null | sort)
 NODE_TEST = node --import tsx --test --test-concurrency=1 --test-timeout=300000 --test-force-exit
 
-.PHONY: help setup setup-test build run test test-unit typecheck lint format e2e bench clean
+.PHONY: help setup setup-test build run test test-unit typecheck lint format e2e bench clean dev-cluster
 
 help:
 	@echo "make run    build and start one gateway on the embedded broker (http://localhost:8080)"
 	@echo "make test   install what is missing, then typecheck, lint and run every test"
+	@echo "make dev-cluster  a local cluster without Docker for kubectl: API server, operator, pods, Redis"
 	@echo "make e2e    cluster-in-a-box: operator + simulated pods + real gateways, Redis and clients"
 	@echo "make bench  the gateway beside Socket.IO + redis-adapter and bare uWS.js"
 	@echo "make box    hold 200,000 connections on this machine (12 gateways on Redis, 12 load workers)"
@@ -51,6 +52,13 @@ test: setup-test typecheck lint
 
 clean:
 	rm -rf dist .cache
+
+# A local cluster without Docker (dev-cluster/): the API server with the chart's RBAC, the operator as the chart runs
+# it, each pod a real gateway process from this checkout, Redis (redis-server from PATH), a loopback proxy per Service.
+# Prints `export KUBECONFIG=...`, the example manifest and the Service URLs; Ctrl-C stops everything it started.
+dev-cluster: setup
+	@scripts/tools.sh
+	node --import tsx cli/rtgw.ts dev-cluster
 
 # ---- Container images, the chart's CRD, local clusters -------------------------------------------------------
 # `images` needs docker, podman or buildah; `kind-up` and `minikube-up` also a Docker engine and kind or minikube,

@@ -2,6 +2,7 @@
 // `rtgw`: one CLI for every part of the platform. Each family of subcommands has its file here (cli/), which
 // parses its flags with the shared rules (config/) and imports the part it runs only when it runs.
 import { Command, CommanderError } from "commander";
+import { devClusterCommand } from "./dev-cluster.js";
 import { gatewayCommand } from "./gateway.js";
 import { benchCommand, loadCommand } from "./load.js";
 import { crdCommand, operatorCommand } from "./operator.js";
@@ -14,7 +15,8 @@ const program = new Command("rtgw")
   .addCommand(operatorCommand())
   .addCommand(crdCommand())
   .addCommand(loadCommand())
-  .addCommand(benchCommand());
+  .addCommand(benchCommand())
+  .addCommand(devClusterCommand());
 
 // A usage error (unknown flag, missing value, unknown command) exits 2 like a bad flag value does in the
 // subcommands' schemas; help exits 0. addCommand does not pass exitOverride down, so set it on each command.

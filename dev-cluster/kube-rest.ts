@@ -40,7 +40,11 @@ export function collection(apiVersion: string, plural: string, namespace: string
 }
 
 export class KubeRest {
-  constructor(private readonly server: string) {}
+  /** `token`: the bearer token to send (the API server authenticates it when RBAC is on). */
+  constructor(
+    private readonly server: string,
+    private readonly token?: string,
+  ) {}
 
   private async call<T>(
     method: string,
@@ -50,7 +54,10 @@ export class KubeRest {
   ): Promise<T> {
     const res = await fetch(`${this.server}${path}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": contentType },
+      headers: {
+        ...(body === undefined ? {} : { "content-type": contentType }),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });

@@ -27,6 +27,8 @@ import { parseDeletionCost, podsToDelete, type RankedPod } from "./replicaset-or
 export interface PodSimulatorOptions {
   /** Fake API server URL. */
   server: string;
+  /** Bearer token (the kube-controller-manager and kubelet identity) when the API server enforces RBAC. */
+  token?: string;
   namespace: string;
   /** Pod IPs are `${ipPrefix}${n}`, n = 2..254 round robin (a drained IP is not reused at once). */
   ipPrefix?: string;
@@ -93,7 +95,7 @@ export class PodSimulator {
   private readonly ns: string;
 
   constructor(private readonly o: PodSimulatorOptions) {
-    this.api = new KubeRest(o.server);
+    this.api = new KubeRest(o.server, o.token);
     this.ns = o.namespace;
     if (o.logDir) mkdirSync(o.logDir, { recursive: true });
     process.once("exit", this.killAll);

@@ -2,6 +2,7 @@
 // here the pod simulator publishes the ready endpoints on a small HTTP feed, and every client process keeps a fresh
 // copy (polled, as kube-proxy follows EndpointSlices) and picks a random endpoint for each new WebSocket. No proxy
 // in the data path: a proxy would need two more sockets per connection, and kube-proxy has none either (DNAT).
+// (The e2e harness's 62,000 clients use this; `rtgw dev-cluster` serves real clients through service-proxy.ts.)
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocket } from "ws";

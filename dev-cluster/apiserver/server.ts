@@ -38,6 +38,7 @@
 // path only; pagination (limit/continue ignored); aggregated discovery; protobuf (so kubectl's /openapi/v2
 // fallback, protobuf only, cannot read the JSON one); resourceVersionMatch (watch-list's NotOlderThan is served
 // from the current state); dry-run; deletecollection; pods/log, exec, port-forward.
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -83,6 +84,8 @@ export interface FakeApiServerOptions {
   historyLimit?: number;
   /** Decides every request before it is served (see `setAuthorizer`). */
   authorizer?: Authorizer;
+  /** Authentication + authorization (rbac.ts): a Status to answer instead, or undefined to serve the request. */
+  authorize?: (req: IncomingMessage) => { code: number; reason: string; message: string } | undefined;
 }
 
 export class FakeApiServer {
@@ -241,6 +244,12 @@ export class FakeApiServer {
       res.end(JSON.stringify(body));
     };
     try {
+      const refused = this.options.authorize?.(req);
+      if (refused) {
+        req.resume();
+        send(refused.code, statusBody(refused.code, refused.reason, refused.message));
+        return;
+      }
       const body = await readBody(req);
       const fault = this.faults.find((f) => f.remaining > 0 && f.match(record));
       if (fault) {

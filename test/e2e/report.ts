@@ -85,6 +85,8 @@ export interface RunFacts {
   publishErrors: number;
   /** Phase boundaries (seconds). */
   phases: { name: string; from: number; to: number }[];
+  /** Requests the API server refused the operator (403 from the chart's RBAC): must be none. */
+  rbacDenials: string[];
 }
 
 export function totalConnections(s: Sample): number {
@@ -151,6 +153,7 @@ export function summarize(f: RunFacts) {
     expectedFinalReplicas,
     published: f.published,
     publishErrors: f.publishErrors,
+    rbacDenials: f.rbacDenials,
     delivered: f.clients.received,
     lost: f.clients.lost,
     duplicated: f.clients.duplicated,
@@ -339,6 +342,8 @@ export function verdict(s: Summary, peakClients: number, tolerance = 0.1): strin
   if (s.outOfOrder !== 0) fail.push(`${s.outOfOrder} message(s) out of order`);
   if (s.failedSubscriptions !== 0) fail.push(`${s.failedSubscriptions} subscription(s) never acknowledged`);
   if (s.published === 0) fail.push("nothing was published");
+  if (s.rbacDenials.length > 0)
+    fail.push(`the chart's RBAC refused the operator: ${s.rbacDenials.join("; ")}`);
   if (s.peakConnections < peakClients * 0.95)
     fail.push(`peak ${s.peakConnections} < 95 % of ${peakClients} clients`);
   const lo = Math.min(s.expectedFinalReplicas, s.expectedMaxReplicas);

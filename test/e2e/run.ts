@@ -1,19 +1,18 @@
-// The cluster in a box: fake Kubernetes API server + the real operator (its own process, KUBECONFIG) + the pod
-// simulator (real gateway processes on 127.0.10.N) + real Redis + client processes on the client SDK behind the
+// The cluster in a box: the dev cluster (dev-cluster/cluster.ts: API server enforcing the chart's RBAC, the real
+// operator as its own process with its ServiceAccount token, the pod simulator running real gateway processes on
+// 127.0.10.N, real Redis) + client processes on the client SDK behind the
 // Service stand-in + an HTTP publisher. Drives a scenario, samples a timeline every second, and returns the facts.
-import { type ChildProcess, fork, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
-import { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
-import { collection, KubeRest } from "../../dev-cluster/kube-rest.js";
-import { type PodEvent, PodSimulator } from "../../dev-cluster/pod-simulator.js";
+import { startCluster } from "../../dev-cluster/cluster.js";
+import { collection } from "../../dev-cluster/kube-rest.js";
+import type { PodEvent } from "../../dev-cluster/pod-simulator.js";
 import { startEndpointsFeed } from "../../dev-cluster/service.js";
-import { realtimeGatewayCrd } from "../../operator/src/api/crd.js";
 import { PRE_STOP_SECONDS } from "../../operator/src/render/deployment.js";
-import { startRedis } from "../../test-support/redis.js";
 import type { ClientResult, ClientTick } from "./clients.js";
 import { podConnections, recordPodRemovals } from "./pod-removals.js";
 import type { ClientTotals, RunFacts, Sample, ScalingEvent } from "./report.js";
@@ -47,13 +46,35 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
   process.once("exit", killChildren);
 
   try {
-    // ---- the cluster -------------------------------------------------------------------------------
-    const redis = await startRedis();
-    cleanups.push(() => redis.stop());
-    const api = await FakeApiServer.start();
-    cleanups.push(() => api.stop());
-    api.registerCrd(realtimeGatewayCrd());
-    const rest = new KubeRest(api.url);
+    // ---- the cluster: API server enforcing the chart's RBAC (namespace scope), Redis, the operator as the chart
+    // runs it (plus a faster autoscaler), kube-controller-manager + kubelet (dev-cluster/cluster.ts) ----------------
+    // `sim` is read only once a pod is being deleted, long after it is assigned below.
+    const removals = recordPodRemovals(() => sim.running(), at, log);
+    const deletions = removals.deletions;
+    const onEvent = (e: PodEvent) => {
+      if (e.kind === "deleting") removals.onDeleting(e);
+      if (e.kind === "exited" && e.code !== 0)
+        log(`  t=${at()}s pod ${e.pod} exited code=${e.code} signal=${e.signal}`);
+    };
+    const cluster = await startCluster({
+      rootDir: ROOT,
+      workDir: work,
+      logDir,
+      releaseNamespace: NS,
+      chartSet: ["operator.scope=namespace"],
+      operatorEnv: {
+        RTGW_AUTOSCALER_INTERVAL_SECONDS: String(sc.autoscalerIntervalSeconds),
+        RTGW_AUTOSCALER_SCRAPE_TIMEOUT_SECONDS: String(Math.min(2, sc.autoscalerIntervalSeconds)),
+        RTGW_REBALANCE_SUSTAIN_SECONDS: String(sc.rebalanceSustainSeconds),
+        RTGW_REBALANCE_ROUND_SECONDS: String(sc.rebalanceRoundSeconds),
+        RTGW_REBALANCE_SPREAD_FRACTION: String(sc.rebalanceSpreadFraction),
+        RTGW_REBALANCE_MAX_SHED_FRACTION: String(sc.rebalanceMaxShedFraction),
+      },
+      onPodEvent: (_ns, e) => onEvent(e),
+    });
+    cleanups.push(() => cluster.stop());
+    const { operator, operatorLog, admin: rest } = cluster;
+    const sim = cluster.simulate(NS);
     const jwtSecret = "e2e-jwt-secret-0123456789abcdef";
     await rest.create(collection("v1", "secrets", NS), {
       apiVersion: "v1",
@@ -79,72 +100,13 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           scaleDown: { pods: sc.scaleDownPods, periodSeconds: sc.scaleDownPeriodSeconds },
         },
         drain: { seconds: sc.drainSeconds },
-        redis: { url: redis.url },
+        redis: { url: cluster.redis.url },
         auth: { jwtSecretRef: { name: "chat-jwt", key: "secret" } },
         // A pod past 1.8 × target turns unready ("full") so new clients go elsewhere (and stays below the 20,000
         // open files a process may have here).
         limits: { maxConnectionsPerPod: Math.round(sc.target * 1.8) },
       },
     });
-
-    // ---- the operator, as its own process against the fake API server --------------------------------
-    const kubeconfig = join(work, "kubeconfig");
-    writeFileSync(kubeconfig, api.kubeConfig(NS).exportConfig());
-    const operatorLog = join(logDir, "operator.log");
-    const operator = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "cli/rtgw.ts",
-        "operator",
-        "--namespace",
-        NS,
-        "--metrics-port",
-        "0",
-        "--log-level",
-        "info",
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "/tmp",
-          KUBECONFIG: kubeconfig,
-          RTGW_AUTOSCALER_INTERVAL_SECONDS: String(sc.autoscalerIntervalSeconds),
-          RTGW_AUTOSCALER_SCRAPE_TIMEOUT_SECONDS: String(Math.min(2, sc.autoscalerIntervalSeconds)),
-          RTGW_REBALANCE_SUSTAIN_SECONDS: String(sc.rebalanceSustainSeconds),
-          RTGW_REBALANCE_ROUND_SECONDS: String(sc.rebalanceRoundSeconds),
-          RTGW_REBALANCE_SPREAD_FRACTION: String(sc.rebalanceSpreadFraction),
-          RTGW_REBALANCE_MAX_SHED_FRACTION: String(sc.rebalanceMaxShedFraction),
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    children.push(operator);
-    const opLog = createWriteStream(operatorLog);
-    operator.stdout?.pipe(opLog);
-    operator.stderr?.pipe(opLog);
-    cleanups.push(async () => {
-      if (operator.exitCode !== null) return;
-      const exited = new Promise((r) => operator.once("exit", r));
-      operator.kill("SIGTERM");
-      const t = setTimeout(() => operator.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(t);
-    });
-
-    // ---- kube-controller-manager + kubelet + Service ------------------------------------------------
-    const removals = recordPodRemovals(() => sim.running(), at, log);
-    const deletions = removals.deletions;
-    const onEvent = (e: PodEvent) => {
-      if (e.kind === "deleting") removals.onDeleting(e);
-      if (e.kind === "exited" && e.code !== 0)
-        log(`  t=${at()}s pod ${e.pod} exited code=${e.code} signal=${e.signal}`);
-    };
-    const sim = new PodSimulator({ server: api.url, namespace: NS, rootDir: ROOT, logDir, onEvent });
-    sim.start();
-    cleanups.push(() => sim.stop());
     const feed = await startEndpointsFeed(() => sim.endpoints());
     cleanups.push(() => feed.close());
 
@@ -452,6 +414,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       published,
       publishErrors,
       phases,
+      rbacDenials: cluster.rbac.denials.map((d) => d.message),
     };
   } finally {
     for (const c of cleanups.reverse()) {

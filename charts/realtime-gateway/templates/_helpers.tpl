@@ -112,7 +112,7 @@ needs exactly one. Fails the render with a message naming the values otherwise.
 
 {{/*
 The operator's permissions on the resources it manages, in whatever namespaces it watches: exactly
-operator/src/rbac.ts (OPERATOR_RULES) less the Lease rule below. test/chart/rbac.test.ts keeps them equal.
+the API calls the operator makes less the Lease rule below; test/dev-cluster/rbac-rules.test.ts shows each is needed.
 */}}
 {{- define "rtgw.operator.rules" -}}
 # The RealtimeGateway: informer, status writes, and the autoscaler's scale writes.

@@ -32,6 +32,7 @@ function facts(deletions: PodDeletion[]): RunFacts {
     samples: [sample(0, 3, { a: 1_000, b: 1_000, c: 900 }), sample(60, 1, { a: 700 })],
     deletions,
     events: [],
+    rbacDenials: [],
     clients: {
       clients: 1,
       received: 1,
