@@ -38,7 +38,6 @@
 // path only; pagination (limit/continue ignored); aggregated discovery; protobuf (so kubectl's /openapi/v2
 // fallback, protobuf only, cannot read the JSON one); resourceVersionMatch (watch-list's NotOlderThan is served
 // from the current state); dry-run; deletecollection; pods/log, exec, port-forward.
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
