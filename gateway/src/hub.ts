@@ -3,7 +3,15 @@
 import type { TemplatedApp } from "uWebSockets.js";
 import { encodeFrame, encodeMessage, encodeMessageBatch } from "../../protocol/index.js";
 import type { Broker, BrokerMessage, Position, PresenceEntry, PresenceEvent } from "./broker/broker.js";
-import type { Connection, Socket } from "./connection.js";
+import {
+  addChannel,
+  type Connection,
+  channelsOf,
+  connectionId,
+  hasChannel,
+  removeChannel,
+  type Socket,
+} from "./connection.js";
 import { deliveryLatency, messagesDelivered } from "./metrics.js";
 import { SlowConsumerWatch } from "./slow-consumers.js";
 import { follow, type LiveItem, livePassed, mergeReplay, type Output, replayStart } from "./stream/replay.js";
@@ -173,8 +181,8 @@ export class Hub {
 
   member(c: Connection): PresenceEntry {
     return c.permissions.sub === undefined
-      ? { connectionId: c.id, node: this.o.nodeId }
-      : { connectionId: c.id, sub: c.permissions.sub, node: this.o.nodeId };
+      ? { connectionId: connectionId(c), node: this.o.nodeId }
+      : { connectionId: connectionId(c), sub: c.permissions.sub, node: this.o.nodeId };
   }
 
   /**
@@ -190,8 +198,7 @@ export class Hub {
     sendAck: (result: SubscribeResult) => void,
   ): Promise<SubscribeResult | undefined> {
     const conn = ws.getUserData();
-    if (!conn.channels) conn.channels = new Set();
-    conn.channels.add(channel);
+    addChannel(conn, channel);
     const local = this.acquire(channel);
     const catchup: Catchup = { buffer: [], sent: undefined };
     if (!local.recovering) local.recovering = new Map();
@@ -276,7 +283,7 @@ export class Hub {
   /** Unsubscribe one channel. Returns false if the socket was not subscribed to it. */
   unsubscribe(ws: Socket, channel: string): boolean {
     const conn = ws.getUserData();
-    if (!conn.channels?.has(channel)) return false;
+    if (!hasChannel(conn, channel)) return false;
     ws.unsubscribe(messageTopic(channel));
     ws.unsubscribe(presenceTopic(channel));
     this.leave(ws, channel);
@@ -288,12 +295,11 @@ export class Hub {
   /** The socket closed: release every channel it held (uWS drops its topics itself). */
   closed(ws: Socket): void {
     const conn = ws.getUserData();
-    if (!conn.channels) return;
-    for (const channel of conn.channels) this.leave(ws, channel);
+    for (const channel of channelsOf(conn)) this.leave(ws, channel);
   }
 
   subscribed(ws: Socket, channel: string): boolean {
-    return ws.getUserData().channels?.has(channel) ?? false;
+    return hasChannel(ws.getUserData(), channel);
   }
 
   /** A direct send (not through a topic) that enforces the backpressure bound itself. */
@@ -323,7 +329,7 @@ export class Hub {
 
   private leave(ws: Socket, channel: string): void {
     const conn: Connection = ws.getUserData();
-    conn.channels?.delete(channel);
+    removeChannel(conn, channel);
     const local = this.channels.get(channel);
     if (!local) return;
     if (local.recovering?.delete(ws) && local.recovering.size === 0) local.recovering = undefined;

@@ -8,7 +8,7 @@ import { CloseCode, channelName, ErrorCode, encodeFrame } from "../../protocol/i
 import { type Authenticator, type AuthResult, tokenFrom } from "./auth.js";
 import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
-import { type Connection, newConnection, type Socket } from "./connection.js";
+import { type Connection, connectionId, newConnection, type Socket } from "./connection.js";
 import { drainSchedule, pickForShed, reconnectJitterMs, runDrainSchedule } from "./drain.js";
 import { checkApiKey, readJsonBody, reply, sendJson, sendText } from "./http.js";
 import { Hub } from "./hub.js";
@@ -198,9 +198,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
           if (!result.ok) return reject(401, ErrorCode.Unauthorized, result.reason);
           if (draining)
             return reject(503, ErrorCode.Draining, "this gateway is draining; connect to another");
-          res.cork(() =>
-            res.upgrade(newConnection(result.permissions, Date.now()), key, protocol, extensions, context),
-          );
+          res.cork(() => res.upgrade(newConnection(result.permissions), key, protocol, extensions, context));
         });
       },
       open(ws) {
@@ -209,7 +207,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         metrics.connectionsOpened.inc();
         hub.send(
           ws,
-          encodeFrame({ type: "welcome", connectionId: ws.getUserData().id, node: config.nodeId }),
+          encodeFrame({ type: "welcome", connectionId: connectionId(ws.getUserData()), node: config.nodeId }),
         );
       },
       message: (ws, message, isBinary) => onMessage(ws, message, isBinary),

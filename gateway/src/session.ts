@@ -13,7 +13,7 @@ import type { Broker } from "./broker/broker.js";
 import { BrokerUnavailableError } from "./broker/broker.js";
 import { matches } from "./channel-patterns.js";
 import type { GatewayConfig } from "./config.js";
-import type { Socket } from "./connection.js";
+import { channelCount, type Socket } from "./connection.js";
 import type { Hub } from "./hub.js";
 import { messagesReceived } from "./metrics.js";
 import { newBucket, take } from "./rate-limit.js";
@@ -59,7 +59,7 @@ export function createSession(d: SessionDeps) {
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to subscribe to ${f.channel}`);
         if (d.hub.subscribed(ws, f.channel))
           return fail(ws, f.id, ErrorCode.BadRequest, `already subscribed to ${f.channel}`);
-        if ((conn.channels?.size ?? 0) >= d.config.maxSubscriptions)
+        if (channelCount(conn) >= d.config.maxSubscriptions)
           return fail(
             ws,
             f.id,
