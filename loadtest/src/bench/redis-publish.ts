@@ -1,0 +1,116 @@
+// Publishes into one Redis: our gateway's publish path (the Redis broker's atomic publish script, called
+// directly in this process as the HTTP handler calls it, with `publishConcurrency` publishes in flight over
+// 100 channels) beside raw `redis-benchmark` PUBLISH against the same redis-server in the same run.
+import { execFile } from "node:child_process";
+import pino from "pino";
+import { Registry } from "prom-client";
+import { createBroker } from "../../../gateway/src/broker/index.js";
+import { parseConfig } from "../../../gateway/src/config.js";
+import type { Sizes } from "./sizes.js";
+
+export interface RedisPublishFigures {
+  /** Publishes/s through the gateway's broker (publish script: offset, history, PUBLISH). */
+  gatewayPublishesPerSecond: number | null;
+  /** `redis-benchmark` PUBLISH, 50 clients, one command in flight each (its defaults). */
+  redisBenchmarkPublishesPerSecond: number | null;
+  /** The same with 16 commands pipelined per client. */
+  redisBenchmarkPipelinedPublishesPerSecond: number | null;
+}
+
+/** A payload the size of the bench's own messages. */
+const PAYLOAD = `{"ts":${Date.now()}.123,"seq":123456}`;
+
+/** The requests/s of the one test in `redis-benchmark --csv` output; null when there is none. */
+export function parseRedisBenchmarkCsv(output: string): number | null {
+  for (const line of output.split("\n").reverse()) {
+    // "name","rps","avg_latency_ms",...: the name may hold quotes (it is the command line), the numbers never do.
+    const match = /^".*","([\d.]+)","[\d.]+","[\d.]+"/.exec(line.trim());
+    if (match) return Number(match[1]);
+  }
+  return null;
+}
+
+/** redis-benchmark's own figure for PUBLISH on 100 channels (`-r 100`), `pipeline` commands per round trip. */
+export async function redisBenchmarkPublish(
+  redisUrl: string,
+  requests: number,
+  pipeline: number,
+): Promise<number | null> {
+  const url = new URL(redisUrl);
+  const args = [
+    "-h",
+    url.hostname,
+    "-p",
+    url.port,
+    "-n",
+    String(requests),
+    "-c",
+    "50",
+    "-P",
+    String(pipeline),
+  ];
+  const output = await new Promise<string>((resolve, reject) =>
+    execFile(
+      "redis-benchmark",
+      [...args, "-r", "100", "--csv", "PUBLISH", "bench:pub:__rand_int__", PAYLOAD],
+      { timeout: 120_000 },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`redis-benchmark: ${stderr || error.message}`)) : resolve(stdout),
+    ),
+  );
+  return parseRedisBenchmarkCsv(output);
+}
+
+/** Publishes/s through the gateway's Redis broker: `count` publishes, `concurrency` in flight, 100 channels. */
+export async function gatewayBrokerPublish(
+  redisUrl: string,
+  count: number,
+  concurrency: number,
+): Promise<number> {
+  const parsed = parseConfig({
+    RTGW_BROKER: "redis",
+    RTGW_REDIS_URL: redisUrl,
+    RTGW_NODE_ID: "bench-publisher",
+  });
+  if (!parsed.ok) throw new Error(`gateway config: ${parsed.errors.join("; ")}`);
+  const broker = await createBroker(parsed.config, {
+    logger: pino({ level: "warn" }),
+    registry: new Registry(),
+  });
+  const noop = () => undefined;
+  await broker.start({ message: noop, health: noop, presence: noop, resync: noop });
+  try {
+    const run = async (total: number) => {
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < total) {
+            const n = next++;
+            await broker.publish(`bench:pub:${n % 100}`, PAYLOAD);
+          }
+        }),
+      );
+      return total / ((performance.now() - started) / 1000);
+    };
+    await run(Math.min(count, 5_000)); // warm-up: scripts loaded, connections hot
+    return Math.round(await run(count));
+  } finally {
+    await broker.close();
+  }
+}
+
+export async function redisPublish(redisUrl: string, sizes: Sizes): Promise<RedisPublishFigures> {
+  const gatewayPublishesPerSecond = await gatewayBrokerPublish(
+    redisUrl,
+    sizes.publishCount,
+    sizes.publishConcurrency,
+  );
+  const raw = await redisBenchmarkPublish(redisUrl, sizes.publishCount, 1);
+  const pipelined = await redisBenchmarkPublish(redisUrl, sizes.publishCount * 4, 16);
+  return {
+    gatewayPublishesPerSecond,
+    redisBenchmarkPublishesPerSecond: raw === null ? null : Math.round(raw),
+    redisBenchmarkPipelinedPublishesPerSecond: pipelined === null ? null : Math.round(pipelined),
+  };
+}
