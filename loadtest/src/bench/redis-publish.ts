@@ -23,8 +23,9 @@ const PAYLOAD = `{"ts":${Date.now()}.123,"seq":123456}`;
 /** The requests/s of the one test in `redis-benchmark --csv` output; null when there is none. */
 export function parseRedisBenchmarkCsv(output: string): number | null {
   for (const line of output.split("\n").reverse()) {
-    // "name","rps","avg_latency_ms",...: the name may hold quotes (it is the command line), the numbers never do.
-    const match = /^".*","([\d.]+)","[\d.]+","[\d.]+"/.exec(line.trim());
+    // "name","rps", then six latencies: the name may hold quotes and commas (it is the command line), the
+    // numbers never do, so the rps is the seventh field from the end.
+    const match = /^".*","([\d.]+)"(?:,"[\d.]+"){6}$/.exec(line.trim());
     if (match) return Number(match[1]);
   }
   return null;

@@ -111,13 +111,14 @@ export function redisPublishLine(results: BenchResults): string | null {
   );
 }
 
-/** Both tables, the second only when a system has one of its figures, then the Redis publish line. */
+/** The tables whose figures were measured, then the Redis publish line. */
 export function markdownTables(results: BenchResults): string {
-  const parts = [markdownTable(results)];
-  const hasScale = Object.values(results.systems).some((f) =>
-    SCALE_COLUMNS.some((c) => typeof f[c.key] === "number"),
-  );
-  if (hasScale) parts.push(markdownTable(results, SCALE_COLUMNS));
+  const measured = (columns: readonly Column[]) =>
+    Object.values(results.systems).some((f) => columns.some((c) => typeof f[c.key] === "number"));
+  const parts: string[] = [];
+  // The first table always (as before), unless only the other figures were measured.
+  if (measured(COLUMNS) || !measured(SCALE_COLUMNS)) parts.push(markdownTable(results));
+  if (measured(SCALE_COLUMNS)) parts.push(markdownTable(results, SCALE_COLUMNS));
   const publish = redisPublishLine(results);
   if (publish) parts.push(publish);
   return parts.join("\n\n");
