@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import type { Command } from "commander";
 import { parseE2eFlags } from "../../../test/e2e/flags.js";
 import { SCENARIOS as E2E_SCENARIOS } from "../../../test/e2e/scenario.js";
-import { SCENARIOS } from "../../src/bench/run-bench.js";
+import { SCENARIOS, SYSTEMS } from "../../src/bench/run-bench.js";
 import { BENCH_SCENARIOS, BENCH_SYSTEMS, parseBenchFlags } from "../../src/bench-flags.js";
 import { parseBoxFlags } from "../../src/box-flags.js";
 import { benchCommand, loadCommand } from "../../src/command.js";
@@ -261,12 +261,13 @@ describe("rtgw load flags", () => {
 describe("rtgw bench flags", () => {
   it("names the same systems and scenarios as the harness", () => {
     assert.deepEqual([...BENCH_SCENARIOS], [...SCENARIOS]);
-    assert.deepEqual([...BENCH_SYSTEMS].sort(), ["rtgw", "socketio", "uws"]);
+    assert.deepEqual([...BENCH_SYSTEMS], [...SYSTEMS]);
+    assert.deepEqual([...BENCH_SYSTEMS].sort(), ["rtgw", "socketio", "soketi", "uws"]);
   });
 
   const defaults = {
     quick: false,
-    systems: ["rtgw", "socketio", "uws"],
+    systems: ["rtgw", "socketio", "uws", "soketi"],
     json: "loadtest/results/bench.json",
     readme: "README.md",
   };
@@ -283,6 +284,11 @@ describe("rtgw bench flags", () => {
         json: "b.json",
       },
     ],
+    [
+      "Soketi beside ours on the new scenarios",
+      ["--quick", "--systems", "rtgw,soketi", "--scenarios", "connect,relay,publish"],
+      { ...defaults, quick: true, systems: ["rtgw", "soketi"], scenarios: ["connect", "relay", "publish"] },
+    ],
   ];
   for (const [name, argv, expected] of good) {
     it(`accepts ${name}`, () => {
@@ -294,19 +300,28 @@ describe("rtgw bench flags", () => {
       "an unknown system",
       ["--systems", "rtgw,nats"],
       [
-        '--systems must be a comma-separated list of distinct values from rtgw, socketio, uws (got "rtgw,nats")',
+        '--systems must be a comma-separated list of distinct values from rtgw, socketio, uws, soketi (got "rtgw,nats")',
       ],
     ],
     [
       "no system",
       ["--systems", ""],
-      ['--systems must be a comma-separated list of distinct values from rtgw, socketio, uws (got "")'],
+      [
+        '--systems must be a comma-separated list of distinct values from rtgw, socketio, uws, soketi (got "")',
+      ],
     ],
     [
       "a repeated scenario",
       ["--scenarios", "memory,memory"],
       [
-        '--scenarios must be a comma-separated list of distinct values from memory, fanout, latency, cross (got "memory,memory")',
+        '--scenarios must be a comma-separated list of distinct values from memory, fanout, latency, cross, connect, relay, publish (got "memory,memory")',
+      ],
+    ],
+    [
+      "an unknown scenario",
+      ["--scenarios", "connect,throughput"],
+      [
+        '--scenarios must be a comma-separated list of distinct values from memory, fanout, latency, cross, connect, relay, publish (got "connect,throughput")',
       ],
     ],
     ["an empty results path", ["--json", ""], ['--json must be a file path (got "")']],
