@@ -45,6 +45,16 @@ export interface ServerProcess {
   logs(): string;
 }
 
+/**
+ * utime + stime of a /proc/<pid>/stat line, in seconds (clock ticks of 1/100 s on Linux). The command name in
+ * parentheses may hold spaces, so fields are counted after its closing parenthesis.
+ */
+export function cpuSecondsFromStat(stat: string, ticksPerSecond = 100): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After the name: state is field 3 of the line, utime 14 and stime 15.
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
 function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
@@ -233,6 +243,8 @@ export function wsUrlOf(system: SystemName, port: number): string {
 export interface RedisProcess {
   url: string;
   rss(): number;
+  /** CPU time the server has used so far (user + system), in seconds. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -284,6 +296,7 @@ export async function startRedisServer(): Promise<RedisProcess> {
   return {
     url: `redis://127.0.0.1:${port}`,
     rss: () => rssOf(child.pid ?? -1),
+    cpuSeconds: () => cpuSecondsFromStat(readFileSync(`/proc/${child.pid ?? -1}/stat`, "utf8")),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGKILL");

@@ -6,6 +6,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { createBroker } from "../../../gateway/src/broker/index.js";
 import { parseConfig } from "../../../gateway/src/config.js";
+import type { RedisProcess } from "./processes.js";
 import type { Sizes } from "./sizes.js";
 
 export interface RedisPublishFigures {
@@ -15,6 +16,26 @@ export interface RedisPublishFigures {
   redisBenchmarkPublishesPerSecond: number | null;
   /** The same with 16 commands pipelined per client. */
   redisBenchmarkPipelinedPublishesPerSecond: number | null;
+  /** Where the time goes: redis-server's CPU per publish through our script, and per raw PUBLISH (µs). */
+  gatewayRedisCpuUsPerPublish: number | null;
+  redisBenchmarkRedisCpuUsPerPublish: number | null;
+  /** This process's CPU per publish through our broker (ioredis, the script call), µs. */
+  gatewayClientCpuUsPerPublish: number | null;
+}
+
+/** Runs `work` (which does `count` operations) and reports the CPU redis-server and this process spent on each. */
+async function cpuPer<T>(
+  redis: RedisProcess,
+  count: number,
+  work: () => Promise<T>,
+): Promise<{ result: T; redisUs: number; clientUs: number }> {
+  const redisBefore = redis.cpuSeconds();
+  const clientBefore = process.cpuUsage();
+  const result = await work();
+  const client = process.cpuUsage(clientBefore);
+  const redisUs = ((redis.cpuSeconds() - redisBefore) * 1e6) / count;
+  const clientUs = (client.user + client.system) / count;
+  return { result, redisUs: Math.round(redisUs * 10) / 10, clientUs: Math.round(clientUs * 10) / 10 };
 }
 
 /** A payload the size of the bench's own messages. */
@@ -62,15 +83,18 @@ export async function redisBenchmarkPublish(
   return parseRedisBenchmarkCsv(output);
 }
 
-/** Publishes/s through the gateway's Redis broker: `count` publishes, `concurrency` in flight, 100 channels. */
+/**
+ * Publishes/s through the gateway's Redis broker: `count` publishes, `concurrency` in flight, 100 channels,
+ * after a warm-up (scripts loaded, connections hot), with the CPU redis-server and this process spent on each.
+ */
 export async function gatewayBrokerPublish(
-  redisUrl: string,
+  redis: RedisProcess,
   count: number,
   concurrency: number,
-): Promise<number> {
+): Promise<{ result: number; redisUs: number; clientUs: number }> {
   const parsed = parseConfig({
     RTGW_BROKER: "redis",
-    RTGW_REDIS_URL: redisUrl,
+    RTGW_REDIS_URL: redis.url,
     RTGW_NODE_ID: "bench-publisher",
   });
   if (!parsed.ok) throw new Error(`gateway config: ${parsed.errors.join("; ")}`);
@@ -92,26 +116,27 @@ export async function gatewayBrokerPublish(
           }
         }),
       );
-      return total / ((performance.now() - started) / 1000);
+      return Math.round(total / ((performance.now() - started) / 1000));
     };
-    await run(Math.min(count, 5_000)); // warm-up: scripts loaded, connections hot
-    return Math.round(await run(count));
+    await run(Math.min(count, 5_000));
+    return await cpuPer(redis, count, () => run(count));
   } finally {
     await broker.close();
   }
 }
 
-export async function redisPublish(redisUrl: string, sizes: Sizes): Promise<RedisPublishFigures> {
-  const gatewayPublishesPerSecond = await gatewayBrokerPublish(
-    redisUrl,
-    sizes.publishCount,
-    sizes.publishConcurrency,
+export async function redisPublish(redis: RedisProcess, sizes: Sizes): Promise<RedisPublishFigures> {
+  const ours = await gatewayBrokerPublish(redis, sizes.publishCount, sizes.publishConcurrency);
+  const raw = await cpuPer(redis, sizes.publishCount, () =>
+    redisBenchmarkPublish(redis.url, sizes.publishCount, 1),
   );
-  const raw = await redisBenchmarkPublish(redisUrl, sizes.publishCount, 1);
-  const pipelined = await redisBenchmarkPublish(redisUrl, sizes.publishCount * 4, 16);
+  const pipelined = await redisBenchmarkPublish(redis.url, sizes.publishCount * 4, 16);
   return {
-    gatewayPublishesPerSecond,
-    redisBenchmarkPublishesPerSecond: raw === null ? null : Math.round(raw),
+    gatewayPublishesPerSecond: ours.result,
+    redisBenchmarkPublishesPerSecond: raw.result === null ? null : Math.round(raw.result),
     redisBenchmarkPipelinedPublishesPerSecond: pipelined === null ? null : Math.round(pipelined),
+    gatewayRedisCpuUsPerPublish: ours.redisUs,
+    redisBenchmarkRedisCpuUsPerPublish: raw.redisUs,
+    gatewayClientCpuUsPerPublish: ours.clientUs,
   };
 }

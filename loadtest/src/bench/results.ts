@@ -21,6 +21,10 @@ export const redisPublishFigures = z.object({
   gatewayPublishesPerSecond: z.number().nullable(),
   redisBenchmarkPublishesPerSecond: z.number().nullable(),
   redisBenchmarkPipelinedPublishesPerSecond: z.number().nullable(),
+  /** redis-server CPU per publish (µs) through our script and per raw PUBLISH; our client's CPU per publish. */
+  gatewayRedisCpuUsPerPublish: later,
+  redisBenchmarkRedisCpuUsPerPublish: later,
+  gatewayClientCpuUsPerPublish: later,
 });
 export const benchResults = z.object({
   systems: z.record(z.string(), systemFigures),
@@ -107,7 +111,9 @@ export function redisPublishLine(results: BenchResults): string | null {
     `redis-benchmark PUBLISH ${format(r.redisBenchmarkPublishesPerSecond, 0)}/s ` +
     `(ours ${ratio(r.gatewayPublishesPerSecond, r.redisBenchmarkPublishesPerSecond)} of it), ` +
     `pipelined -P 16 ${format(r.redisBenchmarkPipelinedPublishesPerSecond, 0)}/s ` +
-    `(ours ${ratio(r.gatewayPublishesPerSecond, r.redisBenchmarkPipelinedPublishesPerSecond)})`
+    `(ours ${ratio(r.gatewayPublishesPerSecond, r.redisBenchmarkPipelinedPublishesPerSecond)}); ` +
+    `redis-server CPU per publish ${format(r.gatewayRedisCpuUsPerPublish, 1)} µs through the script, ` +
+    `${format(r.redisBenchmarkRedisCpuUsPerPublish, 1)} µs per raw PUBLISH; our client ${format(r.gatewayClientCpuUsPerPublish, 1)} µs per publish`
   );
 }
 

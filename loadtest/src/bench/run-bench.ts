@@ -114,7 +114,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     }
     if (systems.includes("rtgw"))
       await attempt("redis", "publish", scenarios, async () => {
-        results.redisPublish = await redisPublish(redis.url, sizes);
+        results.redisPublish = await redisPublish(redis, sizes);
       });
   } finally {
     await redis.stop();
