@@ -122,6 +122,8 @@ export interface ClosedLoop {
   /** Messages published but not yet delivered to every subscriber, at most. */
   window: number;
   measureSeconds: number;
+  /** Publish requests in flight at most (16 unless told). */
+  maxInFlight?: number;
 }
 
 /**
@@ -130,7 +132,7 @@ export interface ClosedLoop {
  * deliveries/s after a one-second warm-up.
  */
 export async function closedLoopDeliveries(loop: ClosedLoop): Promise<number> {
-  const MAX_IN_FLIGHT = 16;
+  const MAX_IN_FLIGHT = loop.maxInFlight ?? 16;
   let sent = 0;
   let inFlight = 0;
   let failed = 0;

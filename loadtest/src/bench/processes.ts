@@ -41,6 +41,8 @@ export interface ServerProcess {
   pid: number;
   /** Resident set size now, in bytes (from /proc). */
   rss(): number;
+  /** CPU time used so far (user + system), in seconds. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
   logs(): string;
 }
@@ -115,7 +117,16 @@ async function launch(
     await stop();
     throw error;
   }
-  return { name, port, pid: child.pid ?? -1, rss: () => rssOf(child.pid ?? -1), stop, logs: () => output };
+  const pid = child.pid ?? -1;
+  return {
+    name,
+    port,
+    pid,
+    rss: () => rssOf(pid),
+    cpuSeconds: () => cpuSecondsFromStat(readFileSync(`/proc/${pid}/stat`, "utf8")),
+    stop,
+    logs: () => output,
+  };
 }
 
 export type SystemName = "rtgw" | "socketio" | "uws" | "soketi";

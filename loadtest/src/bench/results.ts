@@ -15,6 +15,9 @@ export const systemFigures = z.object({
   /** One pod at its open-file cap relaying from Redis: deliveries/s, and p99 of a tracking sample. */
   relayDeliveriesPerSecond: later,
   relayP99Ms: later,
+  /** CPU the pod and the process feeding Redis used meanwhile, in cores (JSON only: which one was the limit). */
+  relayPodCpuCores: later,
+  relayFeederCpuCores: later,
 });
 export type SystemFigures = z.infer<typeof systemFigures>;
 export const redisPublishFigures = z.object({
@@ -42,6 +45,8 @@ export function emptyFigures(): SystemFigures {
     connectsPerSecond: null,
     relayDeliveriesPerSecond: null,
     relayP99Ms: null,
+    relayPodCpuCores: null,
+    relayFeederCpuCores: null,
   };
 }
 

@@ -94,6 +94,8 @@ async function measureSystem(
     const relay = await relayAtCap(system, redisUrl, sizes);
     figures.relayDeliveriesPerSecond = relay.deliveriesPerSecond;
     figures.relayP99Ms = relay.p99;
+    figures.relayPodCpuCores = relay.podCpuCores;
+    figures.relayFeederCpuCores = relay.feederCpuCores;
   });
   log(`${system}: ${JSON.stringify(figures)}`);
   return figures;

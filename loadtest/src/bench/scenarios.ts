@@ -194,7 +194,7 @@ export async function relayAtCap(
   system: SystemName,
   redisUrl: string,
   sizes: Sizes,
-): Promise<{ deliveriesPerSecond: number; p99: number | null }> {
+): Promise<{ deliveriesPerSecond: number; p99: number | null; podCpuCores: number; feederCpuCores: number }> {
   const feeder = await startSystem(system, redisUrl);
   const pod = await startSystem(system, redisUrl).catch(async (error: unknown) => {
     await feeder.stop();
@@ -230,6 +230,9 @@ export async function relayAtCap(
     );
     const publisher = publisherFor(system, [feeder]);
     let deliveriesPerSecond = 0;
+    // CPU of the pod and of the feeder over the closed loop, in cores: which of them was the limit.
+    const cpuAt = () => ({ at: performance.now(), pod: pod.cpuSeconds(), feeder: feeder.cpuSeconds() });
+    const before = cpuAt();
     try {
       deliveriesPerSecond = await closedLoopDeliveries({
         publisher,
@@ -241,13 +244,23 @@ export async function relayAtCap(
           Math.round(sizes.relayWindowDeliveries / (sizes.relayConnections / sizes.relayChannels)),
         ),
         measureSeconds: sizes.measureSeconds,
+        // The feeder must not be what is measured: as many requests in flight as the publisher has sockets.
+        maxInFlight: 32,
       });
     } finally {
       publisher.close();
     }
+    const after = cpuAt();
+    const seconds = (after.at - before.at) / 1000;
+    const cores = (used: number) => Math.round((used / seconds) * 100) / 100;
     const trackers = pools.pop() as WorkerPool;
     const { p99 } = latencyOf(await closePool(trackers));
-    return { deliveriesPerSecond, p99 };
+    return {
+      deliveriesPerSecond,
+      p99,
+      podCpuCores: cores(after.pod - before.pod),
+      feederCpuCores: cores(after.feeder - before.feeder),
+    };
   } finally {
     for (const pool of pools) await closePool(pool);
     await pod.stop();

@@ -48,9 +48,11 @@ export const FULL: Sizes = {
   connectConnections: 15_000,
   connectConcurrency: 500,
   relayConnections: podCapConnections(),
-  relayChannels: 100,
+  // ~995 subscribers a channel: 1,000,000 deliveries/s needs ~1,000 publishes/s from the feeder, not 5,000.
+  relayChannels: 20,
   relayTrackers: 200,
-  relayWindowDeliveries: 50_000,
+  // In closed loop, latency ≈ deliveries in flight / deliveries per second: 40,000 at 1M/s is 40 ms.
+  relayWindowDeliveries: 40_000,
   publishCount: 200_000,
   publishConcurrency: 256,
 };
