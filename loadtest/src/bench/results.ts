@@ -236,7 +236,7 @@ export function goals(results: BenchResults): Verdict {
         shared.length === 0
           ? "not measured"
           : behind.length === 0
-            ? `${shared.length} figures`
+            ? `${shared.length} figure${shared.length === 1 ? "" : "s"}`
             : `behind on ${behind.join(", ")}`,
     },
     {
