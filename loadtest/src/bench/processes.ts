@@ -47,14 +47,21 @@ export interface ServerProcess {
   logs(): string;
 }
 
-/**
- * utime + stime of a /proc/<pid>/stat line, in seconds (clock ticks of 1/100 s on Linux). The command name in
- * parentheses may hold spaces, so fields are counted after its closing parenthesis.
- */
+/** The fields of a /proc/<pid>/stat line after the command name (which may hold spaces and parentheses). */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** utime + stime of a /proc/<pid>/stat line (fields 14 and 15), in seconds: clock ticks of 1/100 s on Linux. */
 export function cpuSecondsFromStat(stat: string, ticksPerSecond = 100): number {
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // After the name: state is field 3 of the line, utime 14 and stime 15.
+  const fields = statFields(stat);
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** cutime + cstime (fields 16 and 17): CPU of the children this process has waited for, in seconds. */
+export function reapedChildrenCpuSecondsFromStat(stat: string, ticksPerSecond = 100): number {
+  const fields = statFields(stat);
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
 }
 
 function rssOf(pid: number): number {

@@ -2,7 +2,11 @@
 // documentation), Soketi's loopback-only settings, redis-benchmark's CSV, and the pod-at-cap size.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cpuSecondsFromStat, soketiEnv } from "../../src/bench/processes.js";
+import {
+  cpuSecondsFromStat,
+  reapedChildrenCpuSecondsFromStat,
+  soketiEnv,
+} from "../../src/bench/processes.js";
 import { pusherEventBody, pusherSignedQuery } from "../../src/bench/pusher-publisher.js";
 import { parseRedisBenchmarkCsv } from "../../src/bench/redis-publish.js";
 import { podCapConnections } from "../../src/bench/sizes.js";
@@ -73,8 +77,9 @@ describe("pod at its cap", () => {
 });
 
 describe("CPU time from /proc/<pid>/stat", () => {
-  it("reads utime + stime after the command name, spaces and parentheses in it included", () => {
-    const stat = "4242 (redis (x) srv) S 1 4242 4242 0 -1 4194560 513 0 0 0 250 75 0 0 20 0 5 0 1234 0 0";
+  it("reads utime + stime (and the reaped children's) after the command name, spaces and parentheses in it included", () => {
+    const stat = "4242 (redis (x) srv) S 1 4242 4242 0 -1 4194560 513 0 0 0 250 75 30 10 20 0 5 0 1234 0 0";
     assert.equal(cpuSecondsFromStat(stat), 3.25);
+    assert.equal(reapedChildrenCpuSecondsFromStat(stat), 0.4);
   });
 });
