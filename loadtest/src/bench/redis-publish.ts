@@ -2,6 +2,7 @@
 // directly in this process as the HTTP handler calls it, with `publishConcurrency` publishes in flight over
 // 100 channels) beside raw `redis-benchmark` PUBLISH against the same redis-server in the same run.
 import { execFile } from "node:child_process";
+import { Redis } from "ioredis";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { createBroker } from "../../../gateway/src/broker/index.js";
@@ -21,6 +22,40 @@ export interface RedisPublishFigures {
   redisBenchmarkRedisCpuUsPerPublish: number | null;
   /** This process's CPU per publish through our broker (ioredis, the script call), µs. */
   gatewayClientCpuUsPerPublish: number | null;
+  /**
+   * Redis's own accounting (INFO commandstats, µs per call) over our run: the whole script, and the commands it
+   * runs that cost most (XADD with its exact MAXLEN trim, the EXPIREs, the PUBLISH).
+   */
+  scriptUsPerCall?: Record<string, number> | null;
+}
+
+/** `cmdstat_<name>:calls=..,usec=..,usec_per_call=X,...` lines of INFO commandstats → name → µs per call. */
+export function parseCommandStats(info: string): Record<string, number> {
+  const stats: Record<string, number> = {};
+  for (const line of info.split("\n")) {
+    const match = /^cmdstat_([a-z|_-]+):.*\busec_per_call=([\d.]+)/.exec(line.trim());
+    if (match) stats[match[1] as string] = Number(match[2]);
+  }
+  return stats;
+}
+
+/** The commands of the publish script, from INFO commandstats after a run of only our publishes. */
+async function scriptCommandStats(redisUrl: string, reset: boolean): Promise<Record<string, number>> {
+  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    if (reset) {
+      await client.config("RESETSTAT");
+      return {};
+    }
+    const stats = parseCommandStats(await client.info("commandstats"));
+    const keep = ["evalsha", "xadd", "expire", "incr", "get", "publish"];
+    return Object.fromEntries(
+      keep.filter((name) => name in stats).map((name) => [name, stats[name] as number]),
+    );
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** Runs `work` (which does `count` operations) and reports the CPU redis-server and this process spent on each. */
@@ -126,7 +161,9 @@ export async function gatewayBrokerPublish(
 }
 
 export async function redisPublish(redis: RedisProcess, sizes: Sizes): Promise<RedisPublishFigures> {
+  await scriptCommandStats(redis.url, true);
   const ours = await gatewayBrokerPublish(redis, sizes.publishCount, sizes.publishConcurrency);
+  const scriptUsPerCall = await scriptCommandStats(redis.url, false);
   const raw = await cpuPer(redis, sizes.publishCount, () =>
     redisBenchmarkPublish(redis.url, sizes.publishCount, 1),
   );
@@ -138,5 +175,6 @@ export async function redisPublish(redis: RedisProcess, sizes: Sizes): Promise<R
     gatewayRedisCpuUsPerPublish: ours.redisUs,
     redisBenchmarkRedisCpuUsPerPublish: raw.redisUs,
     gatewayClientCpuUsPerPublish: ours.clientUs,
+    scriptUsPerCall,
   };
 }

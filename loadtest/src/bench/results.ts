@@ -28,6 +28,7 @@ export const redisPublishFigures = z.object({
   gatewayRedisCpuUsPerPublish: later,
   redisBenchmarkRedisCpuUsPerPublish: later,
   gatewayClientCpuUsPerPublish: later,
+  scriptUsPerCall: z.record(z.string(), z.number()).nullable().optional(),
 });
 export const benchResults = z.object({
   systems: z.record(z.string(), systemFigures),
@@ -118,7 +119,12 @@ export function redisPublishLine(results: BenchResults): string | null {
     `pipelined -P 16 ${format(r.redisBenchmarkPipelinedPublishesPerSecond, 0)}/s ` +
     `(ours ${ratio(r.gatewayPublishesPerSecond, r.redisBenchmarkPipelinedPublishesPerSecond)}); ` +
     `redis-server CPU per publish ${format(r.gatewayRedisCpuUsPerPublish, 1)} µs through the script, ` +
-    `${format(r.redisBenchmarkRedisCpuUsPerPublish, 1)} µs per raw PUBLISH; our client ${format(r.gatewayClientCpuUsPerPublish, 1)} µs per publish`
+    `${format(r.redisBenchmarkRedisCpuUsPerPublish, 1)} µs per raw PUBLISH; our client ${format(r.gatewayClientCpuUsPerPublish, 1)} µs per publish` +
+    (r.scriptUsPerCall && Object.keys(r.scriptUsPerCall).length > 0
+      ? `; Redis's commandstats, µs per call: ${Object.entries(r.scriptUsPerCall)
+          .map(([name, us]) => `${name} ${us}`)
+          .join(", ")}`
+      : "")
   );
 }
 

@@ -8,7 +8,7 @@ import {
   soketiEnv,
 } from "../../src/bench/processes.js";
 import { pusherEventBody, pusherSignedQuery } from "../../src/bench/pusher-publisher.js";
-import { parseRedisBenchmarkCsv } from "../../src/bench/redis-publish.js";
+import { parseCommandStats, parseRedisBenchmarkCsv } from "../../src/bench/redis-publish.js";
 import { podCapConnections } from "../../src/bench/sizes.js";
 
 describe("pusher HTTP API signature", () => {
@@ -65,6 +65,19 @@ describe("redis-benchmark --csv", () => {
     ].join("\n");
     assert.equal(parseRedisBenchmarkCsv(output), 148148.14);
     assert.equal(parseRedisBenchmarkCsv('"test","rps"\n'), null);
+  });
+});
+
+describe("INFO commandstats", () => {
+  it("reads µs per call for each command, subcommands included", () => {
+    const info = [
+      "# Commandstats",
+      "cmdstat_evalsha:calls=68000,usec=957286,usec_per_call=14.08,rejected_calls=0,failed_calls=0",
+      "cmdstat_xadd:calls=68000,usec=329431,usec_per_call=4.84,rejected_calls=0,failed_calls=0",
+      "cmdstat_config|get:calls=10,usec=34,usec_per_call=3.40,rejected_calls=0,failed_calls=0\r",
+      "",
+    ].join("\r\n");
+    assert.deepEqual(parseCommandStats(info), { evalsha: 14.08, xadd: 4.84, "config|get": 3.4 });
   });
 });
 
