@@ -155,13 +155,14 @@ export async function connectRate(system: SystemName, server: ServerProcess, siz
     maxPendingConnects: sizes.connectConcurrency,
   });
   const pool = new WorkerPool(configs);
-  let first: { at: number; opened: number } | null = null;
-  let last: { at: number; opened: number } | null = null;
+  // The first and the latest report that saw more connections opened: the rate is over the span between them.
+  type Mark = { at: number; opened: number };
+  const span: { first: Mark | null; last: Mark | null } = { first: null, last: null };
   pool.start(() => {
     const total = sumTicks([...pool.latest.values()]);
     const now = performance.now();
-    if (first === null && total.opened > 0) first = { at: now, opened: total.opened };
-    if (total.opened > (last?.opened ?? 0)) last = { at: now, opened: total.opened };
+    if (span.first === null && total.opened > 0) span.first = { at: now, opened: total.opened };
+    if (total.opened > (span.last?.opened ?? 0)) span.last = { at: now, opened: total.opened };
   });
   try {
     const until = Date.now() + 90_000;
@@ -177,10 +178,9 @@ export async function connectRate(system: SystemName, server: ServerProcess, siz
   } finally {
     await closePool(pool);
   }
-  const start = first as { at: number; opened: number } | null;
-  const end = last as { at: number; opened: number } | null;
-  if (!start || !end || end.at <= start.at) return 0;
-  return Math.round((end.opened - start.opened) / ((end.at - start.at) / 1000));
+  const { first, last } = span;
+  if (!first || !last || last.at <= first.at) return 0;
+  return Math.round((last.opened - first.opened) / ((last.at - first.at) / 1000));
 }
 
 /**
