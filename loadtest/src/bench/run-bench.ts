@@ -112,7 +112,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   try {
     for (const system of systems) {
       log(`measuring ${LABELS[system] ?? system}`);
-      results.systems[system] = await measureSystem(system, redis.url, sizes, scenarios);
+      try {
+        results.systems[system] = await measureSystem(system, redis.url, sizes, scenarios);
+      } catch (error) {
+        // A system that cannot start (Soketi without the npm registry, say) leaves its row empty, not the run.
+        log(`${system} did not start: ${error instanceof Error ? error.message : String(error)}`);
+        results.systems[system] = emptyFigures();
+      }
     }
     if (systems.includes("rtgw"))
       await attempt("redis", "publish", scenarios, async () => {
