@@ -17,7 +17,7 @@ help:
 	@echo "make test   install what is missing, then typecheck, lint and run every test"
 	@echo "make dev-cluster  a local cluster without Docker for kubectl: API server, operator, pods, Redis"
 	@echo "make e2e    cluster-in-a-box: operator + simulated pods + real gateways, Redis and clients"
-	@echo "make bench  the gateway beside Socket.IO + redis-adapter and bare uWS.js"
+	@echo "make bench  the gateway beside Socket.IO + redis-adapter, bare uWS.js and Soketi"
 	@echo "make box    hold 200,000 connections on this machine (12 gateways on Redis, 12 load workers)"
 	@echo "make images   both container images, with docker, podman or buildah"
 	@echo "make kind-up / minikube-up   the images on a local cluster (need Docker)"
@@ -113,8 +113,9 @@ minikube-up: images
 # ---- Load tests and benchmarks (loadtest/) ----
 .PHONY: box k6-typecheck
 
-# Our gateway beside Socket.IO + redis-adapter and bare uWS.js, one run on this machine (~5 minutes):
-# prints the table and verdict, writes loadtest/results/bench.json and the README's results block.
+# Our gateway beside Socket.IO + redis-adapter, bare uWS.js and Soketi (installed into loadtest/peers/soketi on
+# first use), one run on this machine (~10 minutes): prints the tables, verdict and goals, writes
+# loadtest/results/bench.json and the README's results block.
 # Runs the compiled JS (dist/), as deployed: no TypeScript loader in the servers' memory or CPU.
 bench: build
 	node dist/cli/rtgw.js bench

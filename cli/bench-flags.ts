@@ -7,12 +7,15 @@ import type { BenchOptions, Scenario } from "../loadtest/src/bench/run-bench.js"
 
 // The names run-bench.ts and processes.ts act on; kept here so `rtgw --help` need not load the harness
 // (a unit test keeps the two lists equal).
-export const BENCH_SYSTEMS = ["rtgw", "socketio", "uws"] as const satisfies readonly SystemName[];
+export const BENCH_SYSTEMS = ["rtgw", "socketio", "uws", "soketi"] as const satisfies readonly SystemName[];
 export const BENCH_SCENARIOS = [
   "memory",
   "fanout",
   "latency",
   "cross",
+  "connect",
+  "relay",
+  "publish",
 ] as const satisfies readonly Scenario[];
 
 const benchFlagsSchema = z

@@ -1,9 +1,11 @@
 // The box-scale run: many gateway processes on one Redis and many load workers, all on this machine,
 // holding a couple of hundred thousand connections with a broadcast stream flowing. Everything is bounded
 // (ramp + hold + settle) and every process it starts is killed at the end.
+import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import {
   BENCH_API_KEY,
+  reapedChildrenCpuSecondsFromStat,
   type ServerProcess,
   startRedisServer,
   startSystem,
@@ -44,6 +46,11 @@ export interface BoxResult {
   lost: number;
   duplicated: number;
   connectErrors: number;
+  /** Connections opened per second of the ramp (seconds with any connect), and the best single second. */
+  connectRatePerSecond: number;
+  peakConnectsPerSecond: number;
+  /** CPU per process kind over the load (ramp + hold + settle), in cores on average: where the 2 cores went. */
+  cpuCores: { gateways: number; loadWorkers: number; redis: number };
   durationSeconds: number;
 }
 
@@ -70,6 +77,14 @@ export function boxResultsBlock(r: BoxResult): string {
     ],
     ["latency", `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p999 ${r.p999Ms} ms`],
     ["loss", `${r.lost} lost, ${r.duplicated} duplicated, ${r.connectErrors} connect errors`],
+    [
+      "connect rate",
+      `${r.connectRatePerSecond.toLocaleString("en-US")}/s over the ramp, best second ${r.peakConnectsPerSecond.toLocaleString("en-US")}/s`,
+    ],
+    [
+      "CPU (cores, mean over the load)",
+      `gateways ${r.cpuCores.gateways}, load workers ${r.cpuCores.loadWorkers}, Redis ${r.cpuCores.redis}`,
+    ],
   ];
   return [
     `Last run (\`make box\`, ${r.date.slice(0, 10)}, ${r.durationSeconds} s, on this 2-core machine shared with other work):`,
@@ -101,6 +116,14 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       gatewayRss = gateways.reduce((sum, g) => sum + g.rss(), 0);
       redisRss = redis.rss();
     }, 2_000);
+    const cpuAt = () => ({
+      at: performance.now(),
+      gateways: gateways.reduce((sum, g) => sum + g.cpuSeconds(), 0),
+      redis: redis.cpuSeconds(),
+      // The load workers are this process's children: their CPU shows once they exited and were reaped.
+      children: reapedChildrenCpuSecondsFromStat(readFileSync("/proc/self/stat", "utf8")),
+    });
+    const cpuBefore = cpuAt();
     const report = await runLoad({
       targets: gateways.map((g) => wsUrlOf("rtgw", g.port)),
       connections: options.connections,
@@ -115,6 +138,11 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       html: options.html,
     });
     clearInterval(sampler);
+    // The workers have been killed: give the kernel a moment to reap them, so their CPU is in cutime/cstime.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const cpuAfter = cpuAt();
+    const loadSeconds = Math.max(0.001, (cpuAfter.at - cpuBefore.at) / 1000 - 1);
+    const cores = (used: number) => Math.round((used / loadSeconds) * 100) / 100;
     const held = report.connections.peakHeld;
     const result: BoxResult = {
       date: new Date().toISOString(),
@@ -134,6 +162,13 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       lost: report.loss.lost,
       duplicated: report.loss.duplicated,
       connectErrors: report.connections.connectErrors,
+      connectRatePerSecond: report.connections.connectRatePerSecond,
+      peakConnectsPerSecond: Math.max(0, ...report.timeline.map((p) => p.connectsPerSecond)),
+      cpuCores: {
+        gateways: cores(cpuAfter.gateways - cpuBefore.gateways),
+        loadWorkers: cores(cpuAfter.children - cpuBefore.children),
+        redis: cores(cpuAfter.redis - cpuBefore.redis),
+      },
       durationSeconds: Math.round((Date.now() - startedAt) / 1000),
     };
     await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
@@ -149,6 +184,8 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
           `load workers ${mb(result.workerRssBytes)}, redis ${mb(result.redisRssBytes)}`,
         `box: broadcast: ${result.publishRatePerSecond} msg/s → ${result.deliveriesPerSecond} deliveries/s, ` +
           `latency p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms p999 ${result.p999Ms} ms`,
+        `box: connect rate ${result.connectRatePerSecond}/s over the ramp (best second ${result.peakConnectsPerSecond}/s); ` +
+          `CPU cores: gateways ${result.cpuCores.gateways}, load workers ${result.cpuCores.loadWorkers}, redis ${result.cpuCores.redis}`,
         `box: loss: ${result.lost} lost, ${result.duplicated} duplicated; ${result.connectErrors} connect errors; ${result.durationSeconds} s`,
         `box: ${held >= options.connections && result.lost === 0 && result.duplicated === 0 ? "PASS" : "FAIL"} (wrote ${options.json})`,
         "",

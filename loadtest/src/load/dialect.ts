@@ -1,10 +1,12 @@
 // How a load connection talks to each system under test: our protocol (protocol/index.ts, which the
-// bare uWS baseline also speaks) or Socket.IO's engine.io framing. Pure text in, events out.
+// bare uWS baseline also speaks), Socket.IO's engine.io framing, or the Pusher protocol (Soketi). Pure text in,
+// events out.
 import { decodeServerFrames, encodeFrame } from "../../../protocol/index.js";
 
 export type Incoming =
   | { kind: "ready" }
-  | { kind: "ack"; id: number; offset: number | undefined; epoch: string | undefined }
+  /** A subscription confirmed; `id` undefined where the protocol's acks carry none (Pusher: one per channel). */
+  | { kind: "ack"; id: number | undefined; offset: number | undefined; epoch: string | undefined }
   | { kind: "message"; channel: string; offset: number; data: unknown }
   | { kind: "reconnect"; afterMs: number }
   | { kind: "reply"; text: string }
@@ -23,7 +25,8 @@ export interface Dialect {
    */
   countMessages(buffer: Buffer, start: number, end: number): number;
 }
-export type DialectName = "rtgw" | "socketio";
+export const DIALECTS = ["rtgw", "socketio", "pusher"] as const;
+export type DialectName = (typeof DIALECTS)[number];
 
 /** The hot path: a `message` frame checked by hand (zod costs ~3 µs a frame; this ~0.7 µs). */
 function asMessage(value: unknown): Incoming | null {
@@ -172,6 +175,81 @@ export const socketIoDialect: Dialect = {
   },
 };
 
+// Pusher protocol 7 (what Soketi speaks): `{"event":...,"channel":...,"data":...}` frames, `data` a string.
+// It has no offsets: the bench's Pusher publisher numbers each channel's messages and sends
+// `data = JSON.stringify({offset, data})` (bench/pusher-publisher.ts), which this dialect unwraps.
+const PUSHER_MESSAGE_START = Buffer.from('{"event":"message"');
+/** The event name the bench triggers (Pusher names are free; `message` keeps the frames alike). */
+export const PUSHER_EVENT = "message";
+
+const pusherFrame = (value: unknown) =>
+  typeof value === "object" && value !== null
+    ? (value as { event?: unknown; channel?: unknown; data?: unknown })
+    : null;
+
+/** A trigger's `data` as the bench publisher wrote it, back to offset and payload. */
+function pusherPayload(channel: string, data: unknown): Incoming {
+  if (typeof data !== "string") return { kind: "error", message: "pusher message data is not a string" };
+  let inner: unknown;
+  try {
+    inner = JSON.parse(data);
+  } catch {
+    return { kind: "error", message: "pusher message data is not JSON" };
+  }
+  const { offset, data: payload } = (inner ?? {}) as { offset?: unknown; data?: unknown };
+  if (!Number.isSafeInteger(offset)) return { kind: "error", message: "pusher message without an offset" };
+  return { kind: "message", channel, offset: offset as number, data: payload };
+}
+
+export const pusherDialect: Dialect = {
+  name: "pusher",
+  path(basePath) {
+    // Tokens are Pusher's per-channel auth, which public channels do not need.
+    return `${basePath}${basePath.includes("?") ? "&" : "?"}protocol=7&client=rtgw-load&version=1.0.0&flash=false`;
+  },
+  subscribe(_id, channel) {
+    return JSON.stringify({ event: "pusher:subscribe", data: { channel } });
+  },
+  decode(payload) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(payload.toString("utf8"));
+    } catch {
+      return [{ kind: "error", message: "frame is not JSON" }];
+    }
+    const frame = pusherFrame(raw);
+    if (!frame || typeof frame.event !== "string")
+      return [{ kind: "error", message: "frame without an event" }];
+    switch (frame.event) {
+      case "pusher:connection_established":
+        return [{ kind: "ready" }];
+      case "pusher_internal:subscription_succeeded":
+        return [{ kind: "ack", id: undefined, offset: undefined, epoch: undefined }];
+      case "pusher:ping":
+        return [{ kind: "reply", text: '{"event":"pusher:pong","data":{}}' }];
+      case "pusher:error": {
+        const data = pusherFrame(frame.data) as { code?: unknown; message?: unknown } | null;
+        return [{ kind: "error", message: `pusher ${String(data?.code)}: ${String(data?.message)}` }];
+      }
+      case PUSHER_EVENT:
+        return typeof frame.channel === "string"
+          ? [pusherPayload(frame.channel, frame.data)]
+          : [{ kind: "error", message: "pusher message without a channel" }];
+      default:
+        return [{ kind: "other" }];
+    }
+  },
+  countMessages(buffer, start, end) {
+    return startsWith(buffer, start, end, PUSHER_MESSAGE_START) ? 1 : 0;
+  },
+};
+
+const DIALECT_BY_NAME: Record<DialectName, Dialect> = {
+  rtgw: rtgwDialect,
+  socketio: socketIoDialect,
+  pusher: pusherDialect,
+};
+
 export function dialectNamed(name: DialectName): Dialect {
-  return name === "rtgw" ? rtgwDialect : socketIoDialect;
+  return DIALECT_BY_NAME[name];
 }

@@ -1,10 +1,11 @@
 // Messages between the load coordinator and its worker processes, parsed with zod on both sides.
 import { z } from "zod";
+import { DIALECTS } from "./dialect.js";
 
 export const workerConfig = z.object({
   workerIndex: z.number().int().nonnegative(),
   targets: z.array(z.string()).min(1),
-  dialect: z.enum(["rtgw", "socketio"]),
+  dialect: z.enum(DIALECTS),
   first: z.number().int().nonnegative(),
   connections: z.number().int().nonnegative(),
   sourceAddresses: z.array(z.string()),

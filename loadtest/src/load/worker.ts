@@ -184,7 +184,8 @@ class LoadWorker {
           socket.send(incoming.text);
           break;
         case "ack":
-          if (incoming.id !== SUBSCRIBE_ID) break;
+          // An ack without an id (Pusher's) confirms the one subscription this connection makes.
+          if (incoming.id !== undefined && incoming.id !== SUBSCRIBE_ID) break;
           this.subscribed++;
           conn.attempts = 0;
           if (conn.last < 0) conn.last = incoming.offset ?? 0;

@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   type BenchResults,
+  benchResults,
+  goals,
   markdownTable,
+  markdownTables,
   RESULTS_BEGIN,
   RESULTS_END,
   ratio,
@@ -79,5 +82,89 @@ describe("bench results", () => {
     );
     assert.equal(replaceResultsBlock(updated, "NEW"), updated);
     assert.throws(() => replaceResultsBlock("# no markers", "x"));
+  });
+
+  const scale: BenchResults = structuredClone(results);
+  Object.assign(scale.systems.rtgw as object, {
+    connectsPerSecond: 5_000,
+    relayDeliveriesPerSecond: 1_200_000,
+    relayP99Ms: 30,
+    bytesPerConnection: 1_200,
+  });
+  Object.assign(scale.systems.uws as object, {
+    connectsPerSecond: 6_000,
+    relayDeliveriesPerSecond: 1_500_000,
+  });
+  scale.systems.soketi = {
+    bytesPerConnection: 3_000,
+    fanoutDeliveriesPerSecond: 300_000,
+    p50Ms: 2,
+    p99Ms: 9,
+    crossProcessDeliveriesPerSecond: 100_000,
+    connectsPerSecond: 2_000,
+    relayDeliveriesPerSecond: null,
+    relayP99Ms: null,
+  };
+  scale.redisPublish = {
+    gatewayPublishesPerSecond: 60_000,
+    redisBenchmarkPublishesPerSecond: 120_000,
+    redisBenchmarkPipelinedPublishesPerSecond: 600_000,
+    gatewayRedisCpuUsPerPublish: 14.5,
+    redisBenchmarkRedisCpuUsPerPublish: 3.2,
+    gatewayClientCpuUsPerPublish: 9,
+  };
+
+  it("adds the connect and pod-at-cap table and the Redis publish line when measured", () => {
+    assert.equal(markdownTables(results), markdownTable(results));
+    const parts = markdownTables(scale).split("\n\n");
+    assert.equal(parts.length, 3);
+    const second = (parts[1] ?? "").split("\n");
+    assert.match(second[0] ?? "", /connects\/s .*pod at cap: deliveries\/s from Redis .*pod at cap: p99/);
+    assert.match(second[2] ?? "", /^\| rtgw gateway \| 5,000 \| 1,200,000 \| 30\.00 \|$/);
+    assert.match(second[5] ?? "", /^\| Soketi 1\.6\.1 .*\| 2,000 \(0\.40x\) \| n\/a \(n\/a\) \|/);
+    assert.equal(
+      parts[2],
+      "publishes into one Redis: rtgw publish script 60,000/s; redis-benchmark PUBLISH 120,000/s (ours 0.50x of it), pipelined -P 16 600,000/s (ours 0.10x); " +
+        "redis-server CPU per publish 14.5 µs through the script, 3.2 µs per raw PUBLISH; our client 9.0 µs per publish",
+    );
+    // Only the second kind measured: no empty first table.
+    const onlyScale: BenchResults = { systems: { rtgw: { ...(scale.systems.rtgw as object) } as never } };
+    for (const key of [
+      "bytesPerConnection",
+      "fanoutDeliveriesPerSecond",
+      "p50Ms",
+      "p99Ms",
+      "crossProcessDeliveriesPerSecond",
+    ])
+      (onlyScale.systems.rtgw as Record<string, unknown>)[key] = null;
+    assert.equal(markdownTables(onlyScale).split("\n\n").length, 1);
+  });
+
+  it("checks issue 14's goals, Soketi on every figure both have", () => {
+    const met = goals(scale);
+    assert.match(met.line, /^goals \(issue 14\): MET: /);
+    assert.deepEqual(
+      met.checks.map((c) => c.pass),
+      [true, true, true, true],
+    );
+    assert.match(met.line, /ahead of Soketi on every figure PASS \(6 figures\)/);
+    const behind: BenchResults = structuredClone(scale);
+    Object.assign(behind.systems.soketi as object, { p99Ms: 3, connectsPerSecond: 9_000 });
+    Object.assign(behind.systems.rtgw as object, { relayP99Ms: 80, bytesPerConnection: 2_000 });
+    const v = goals(behind);
+    assert.deepEqual(
+      v.checks.map((c) => c.pass),
+      [false, false, true, false],
+    );
+    assert.match(v.line, /behind on p99Ms, connectsPerSecond/);
+    assert.deepEqual(
+      goals({ systems: {} }).checks.map((c) => c.pass),
+      [null, null, null, null],
+    );
+  });
+
+  it("reads results files written before the new figures", () => {
+    assert.ok(benchResults.safeParse(results).success);
+    assert.ok(benchResults.safeParse(scale).success);
   });
 });

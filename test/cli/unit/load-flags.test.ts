@@ -7,7 +7,7 @@ import { BENCH_SCENARIOS, BENCH_SYSTEMS, parseBenchFlags } from "../../../cli/be
 import { parseBoxFlags } from "../../../cli/box-flags.js";
 import { benchCommand, loadCommand } from "../../../cli/load.js";
 import { isLoopbackWsUrl, parseLoadFlags } from "../../../cli/load-flags.js";
-import { SCENARIOS } from "../../../loadtest/src/bench/run-bench.js";
+import { SCENARIOS, SYSTEMS } from "../../../loadtest/src/bench/run-bench.js";
 import { type LoadOptions, loadOptions } from "../../../loadtest/src/load/run-load.js";
 
 /** What commander hands the action for `argv` (the action itself replaced: nothing runs). */
@@ -259,12 +259,13 @@ describe("rtgw load flags", () => {
 describe("rtgw bench flags", () => {
   it("names the same systems and scenarios as the harness", () => {
     assert.deepEqual([...BENCH_SCENARIOS], [...SCENARIOS]);
-    assert.deepEqual([...BENCH_SYSTEMS].sort(), ["rtgw", "socketio", "uws"]);
+    assert.deepEqual([...BENCH_SYSTEMS], [...SYSTEMS]);
+    assert.deepEqual([...BENCH_SYSTEMS].sort(), ["rtgw", "socketio", "soketi", "uws"]);
   });
 
   const defaults = {
     quick: false,
-    systems: ["rtgw", "socketio", "uws"],
+    systems: ["rtgw", "socketio", "uws", "soketi"],
     json: "loadtest/results/bench.json",
     readme: "README.md",
   };
@@ -281,6 +282,11 @@ describe("rtgw bench flags", () => {
         json: "b.json",
       },
     ],
+    [
+      "Soketi beside ours on the new scenarios",
+      ["--quick", "--systems", "rtgw,soketi", "--scenarios", "connect,relay,publish"],
+      { ...defaults, quick: true, systems: ["rtgw", "soketi"], scenarios: ["connect", "relay", "publish"] },
+    ],
   ];
   for (const [name, argv, expected] of good) {
     it(`accepts ${name}`, () => {
@@ -292,19 +298,28 @@ describe("rtgw bench flags", () => {
       "an unknown system",
       ["--systems", "rtgw,nats"],
       [
-        '--systems must be a comma-separated list of distinct values from rtgw, socketio, uws (got "rtgw,nats")',
+        '--systems must be a comma-separated list of distinct values from rtgw, socketio, uws, soketi (got "rtgw,nats")',
       ],
     ],
     [
       "no system",
       ["--systems", ""],
-      ['--systems must be a comma-separated list of distinct values from rtgw, socketio, uws (got "")'],
+      [
+        '--systems must be a comma-separated list of distinct values from rtgw, socketio, uws, soketi (got "")',
+      ],
     ],
     [
       "a repeated scenario",
       ["--scenarios", "memory,memory"],
       [
-        '--scenarios must be a comma-separated list of distinct values from memory, fanout, latency, cross (got "memory,memory")',
+        '--scenarios must be a comma-separated list of distinct values from memory, fanout, latency, cross, connect, relay, publish (got "memory,memory")',
+      ],
+    ],
+    [
+      "an unknown scenario",
+      ["--scenarios", "connect,throughput"],
+      [
+        '--scenarios must be a comma-separated list of distinct values from memory, fanout, latency, cross, connect, relay, publish (got "connect,throughput")',
       ],
     ],
     ["an empty results path", ["--json", ""], ['--json must be a file path (got "")']],
