@@ -21,8 +21,14 @@ export interface ChannelLogOptions {
   historyTtlSeconds: number;
 }
 
+// A candidate epoch (taken only when a channel starts a new one) must never repeat; it need not be secret. A random
+// per-process prefix and a counter give that for ~0.1 µs, where randomBytes(8) on every publish and history read
+// cost ~3 µs of this process's CPU (make bench, publish row).
+const EPOCH_PREFIX = randomBytes(8).toString("hex");
+let epochsMade = 0;
 function newEpoch(): string {
-  return randomBytes(8).toString("hex");
+  epochsMade += 1;
+  return `${EPOCH_PREFIX}${epochsMade.toString(36)}`;
 }
 
 export class ChannelLog {
