@@ -189,7 +189,11 @@ describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000
     const slot = keySlot(pubsubChannel(channel));
     const owner = cluster.nodeClient(slots.find(([lo, hi]) => slot >= lo && slot <= hi)?.[2][1] as number);
     const epochKey = channelKeys(channel).epoch;
-    assert.match(first.epoch, /^[0-9a-f]{16}-[0-9a-f]{16}[0-9a-z]+$/, "epochs are `<server stamp>-<process prefix><count>`");
+    assert.match(
+      first.epoch,
+      /^[0-9a-f]{16}-[0-9a-f]{16}[0-9a-z]+$/,
+      "epochs are `<server stamp>-<process prefix><count>`",
+    );
     assert.equal(await owner.get(epochKey), first.epoch);
     await owner.set(epochKey, `${"0".repeat(16)}${first.epoch.slice(16)}`, "KEEPTTL");
     await owner.set(channelKeys(channel).offset, "1");
