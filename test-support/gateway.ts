@@ -1,7 +1,8 @@
 // Start a real gateway process for a test: `node --import tsx gateway/src/main.ts` on free ports.
 //
-//   const gw = await startGateway({ env: { RTGW_API_KEY: "k".repeat(16) } });
+//   const gw = await startGateway({ env: { RTGW_API_KEY: "k".repeat(16), RTGW_ADMIN_KEY: "a".repeat(16) } });
 //   new WebSocket(gw.wsUrl); await fetch(`${gw.url}/api/stats`); await fetch(gw.metricsUrl);
+//   await fetch(`${gw.adminUrl}/admin/drain`, { method: "POST", headers: { authorization: "Bearer aaaa…" } });
 //   await gw.stop();                       // SIGINT, then SIGKILL after a grace period; always resolves
 //   gw.kill("SIGTERM"); await gw.exited;    // e.g. a drain: resolves with the exit code
 //   after(stopAllGateways);                 // in a describe: nothing outlives the file, even after a timeout
@@ -32,6 +33,8 @@ export interface GatewayProcess {
   wsUrl: string;
   /** http://host:metricsPort/metrics */
   metricsUrl: string;
+  /** http://host:metricsPort: the internal port, where /admin/* lives (bearer RTGW_ADMIN_KEY) */
+  adminUrl: string;
   port: number;
   metricsPort: number;
   pid: number;
@@ -101,6 +104,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     url,
     wsUrl: `ws://${host}:${port}/ws`,
     metricsUrl: `http://${host}:${metricsPort}/metrics`,
+    adminUrl: `http://${host}:${metricsPort}`,
     port,
     metricsPort,
     pid: child.pid ?? -1,

@@ -42,6 +42,11 @@ export const configSchema = z
       .optional()
       .describe("a PEM public key (-----BEGIN PUBLIC KEY-----) for RS256 or ES256"),
     RTGW_API_KEY: z.string().min(8).optional().describe("a bearer key of at least 8 characters"),
+    RTGW_ADMIN_KEY: z
+      .string()
+      .min(16)
+      .optional()
+      .describe("a bearer key of at least 16 characters (for /admin/* on RTGW_METRICS_PORT)"),
     RTGW_MAX_CONNECTIONS: positiveInt.default(100_000).describe("a positive integer"),
     RTGW_MAX_MESSAGE_BYTES: z.coerce
       .number()
@@ -80,6 +85,13 @@ export const configSchema = z
       .describe("a positive integer: rate_limited errors in a row before close 1008"),
   })
   .superRefine((c, ctx) => {
+    // One credential per boundary: a backend that may publish must not be able to drain the fleet.
+    if (c.RTGW_ADMIN_KEY !== undefined && c.RTGW_ADMIN_KEY === c.RTGW_API_KEY)
+      ctx.addIssue({
+        code: "custom",
+        path: ["RTGW_ADMIN_KEY"],
+        message: "RTGW_ADMIN_KEY must differ from RTGW_API_KEY (publishing must not grant /admin/*)",
+      });
     if (c.RTGW_BROKER === "redis" && !c.RTGW_REDIS_URL)
       ctx.addIssue({
         code: "custom",
@@ -106,7 +118,10 @@ export interface GatewayConfig {
   auth: "none" | "jwt";
   jwtSecret: string | undefined;
   jwtPublicKey: string | undefined;
+  /** Bearer key for the server API (POST /api/publish) on the client port. */
   apiKey: string | undefined;
+  /** Bearer key for /admin/* on the internal port. */
+  adminKey: string | undefined;
   maxConnections: number;
   maxMessageBytes: number;
   maxSubscriptions: number;
@@ -158,6 +173,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       jwtSecret: c.RTGW_JWT_SECRET,
       jwtPublicKey: c.RTGW_JWT_PUBLIC_KEY,
       apiKey: c.RTGW_API_KEY,
+      adminKey: c.RTGW_ADMIN_KEY,
       maxConnections: c.RTGW_MAX_CONNECTIONS,
       maxMessageBytes: c.RTGW_MAX_MESSAGE_BYTES,
       maxSubscriptions: c.RTGW_MAX_SUBSCRIPTIONS,

@@ -1,7 +1,7 @@
 // The gateway's HTTP routes and WebSocket handlers: a readable table; the work lives in named modules.
 
 import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { CloseCode, channelName, encodeFrame } from "../../protocol/index.js";
@@ -12,6 +12,7 @@ import { type Connection, newConnection, type Socket } from "./connection.js";
 import { drainSchedule, pickForShed, reconnectJitterMs, runDrainSchedule } from "./drain.js";
 import { checkApiKey, readJsonBody, reply, sendJson, sendText } from "./http.js";
 import { Hub } from "./hub.js";
+import { createInternalServer } from "./internal.js";
 import * as metrics from "./metrics.js";
 import { PAGE_HTML } from "./page.js";
 import { createSession } from "./session.js";
@@ -29,7 +30,7 @@ export interface ServerDeps {
 export interface GatewayServer {
   readonly hub: Hub;
   listen(): Promise<{ port: number; metricsPort: number }>;
-  /** Drain everything (SIGTERM, POST /admin/drain); resolves when no connection is left or the window ended. */
+  /** Drain everything (SIGTERM, POST /admin/drain on the internal port); resolves when no connection is left or the window ended. */
   drain(): Promise<void>;
   /** Move `count` connections elsewhere, jittered over `seconds`; returns how many were picked. */
   shed(count: number, seconds: number): number;
@@ -38,10 +39,6 @@ export interface GatewayServer {
 }
 
 const publishBody = z.strictObject({ channel: channelName, data: z.json() });
-const shedBody = z.strictObject({
-  count: z.number().int().positive(),
-  seconds: z.number().min(0).max(3600).optional(),
-});
 
 const COMPRESSION = {
   off: uWS.DISABLED,
@@ -144,18 +141,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         sendJson(r, 503, { error: "unavailable", message: "the broker is unavailable" });
       }
     })
-    .post("/admin/drain", (res, req) => {
-      if (!apiKeyOk(res, req.getHeader("authorization"))) return;
-      void gateway.drain();
-      sendJson(res, 200, { draining: true, connections: sockets.size, seconds: config.drainSeconds });
-    })
-    .post("/admin/shed", async (res, req) => {
-      if (!apiKeyOk(res, req.getHeader("authorization"))) return;
-      const { r, body } = await jsonBody(res, shedBody);
-      if (!body) return;
-      const shed = gateway.shed(body.count, body.seconds ?? config.drainSeconds);
-      sendJson(r, 200, { shed, connections: sockets.size });
-    })
+    // /admin/* lives on the internal port only (internal.ts): here it is 404 like any unknown path.
     .any("/*", (res) => sendJson(res, 404, { error: "not_found" }))
     // ---- WebSocket ------------------------------------------------------------------------------
     .ws<Connection>("/ws", {
@@ -241,13 +227,20 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
           if (!socket) return reject(new Error(`cannot listen on ${config.host}:${config.port}`));
           listenSocket = socket;
           const port = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
-          metricsServer = createHttpServer((req, res) => {
-            if (req.method === "GET" && req.url?.split("?")[0] === "/metrics") {
-              registryText().then(
-                (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
-                () => res.writeHead(500).end(),
-              );
-            } else res.writeHead(404).end("not found\n");
+          metricsServer = createInternalServer({
+            adminKey: config.adminKey,
+            metricsText: async () => ({
+              contentType: metrics.registry.contentType,
+              text: await registryText(),
+            }),
+            drain: () => {
+              void gateway.drain();
+              return { draining: true, connections: sockets.size, seconds: config.drainSeconds };
+            },
+            shed: (count, seconds) => ({
+              shed: gateway.shed(count, seconds ?? config.drainSeconds),
+              connections: sockets.size,
+            }),
           });
           metricsServer.once("error", reject);
           metricsServer.listen(config.metricsPort, config.host, () => {

@@ -300,17 +300,21 @@ describe("wire protocol", { timeout: 60_000 }, () => {
   });
 });
 
-describe("without RTGW_API_KEY", { timeout: 30_000 }, () => {
+describe("without RTGW_API_KEY and RTGW_ADMIN_KEY", { timeout: 30_000 }, () => {
   it("publish and admin routes answer 403", async () => {
     const gw = await startGateway();
     try {
-      for (const path of ["/api/publish", "/admin/drain", "/admin/shed"]) {
-        const res = await fetch(`${gw.url}${path}`, {
+      for (const url of [
+        `${gw.url}/api/publish`,
+        `${gw.adminUrl}/admin/drain`,
+        `${gw.adminUrl}/admin/shed`,
+      ]) {
+        const res = await fetch(url, {
           method: "POST",
           body: "{}",
           headers: { authorization: "Bearer x" },
         });
-        assert.equal(res.status, 403, path);
+        assert.equal(res.status, 403, url);
       }
       assert.equal((await fetch(`${gw.url}/readyz`)).status, 200, "still ready: drain was refused");
     } finally {

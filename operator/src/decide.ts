@@ -43,6 +43,7 @@ function secretProblems(gw: RealtimeGateway, secret: Observed["secret"]): string
   const refs: [string, SecretKeyRef][] = [];
   if (gw.spec.redis.secretRef) refs.push(["redis.secretRef", gw.spec.redis.secretRef]);
   if (gw.spec.auth) refs.push(["auth.jwtSecretRef", gw.spec.auth.jwtSecretRef]);
+  if (gw.spec.apiKeySecretRef) refs.push(["apiKeySecretRef", gw.spec.apiKeySecretRef]);
   const out: string[] = [];
   for (const [field, ref] of refs) {
     const s = secret(gw.metadata.namespace, ref.name);

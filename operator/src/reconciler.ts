@@ -135,11 +135,16 @@ export class GatewayController {
       onEvent: (_type, secret) => {
         for (const gw of this.gateways.list(secret.metadata.namespace)) {
           const spec = gw.spec as
-            | { redis?: { secretRef?: { name?: string } }; auth?: { jwtSecretRef?: { name?: string } } }
+            | {
+                redis?: { secretRef?: { name?: string } };
+                auth?: { jwtSecretRef?: { name?: string } };
+                apiKeySecretRef?: { name?: string };
+              }
             | undefined;
           const refs = [
             spec?.redis?.secretRef?.name,
             spec?.auth?.jwtSecretRef?.name,
+            spec?.apiKeySecretRef?.name,
             names.adminSecret(gw as unknown as RealtimeGateway), // ours: recreated when deleted
           ];
           if (refs.includes(secret.metadata.name)) enqueue(gw.metadata.namespace, gw.metadata.name);

@@ -96,6 +96,12 @@ describe("config", () => {
     ["history size", { RTGW_HISTORY_SIZE: "1.5" }, /^RTGW_HISTORY_SIZE=/],
     ["history ttl", { RTGW_HISTORY_TTL_SECONDS: "0" }, /^RTGW_HISTORY_TTL_SECONDS=/],
     ["api key short", { RTGW_API_KEY: "short" }, /^RTGW_API_KEY=.*at least 8/],
+    ["admin key short", { RTGW_ADMIN_KEY: "0123456789" }, /^RTGW_ADMIN_KEY=.*at least 16/],
+    [
+      "admin key = api key",
+      { RTGW_API_KEY: "0123456789abcdef", RTGW_ADMIN_KEY: "0123456789abcdef" },
+      /^RTGW_ADMIN_KEY must differ from RTGW_API_KEY/,
+    ],
     ["log level", { RTGW_LOG_LEVEL: "loud" }, /^RTGW_LOG_LEVEL=/],
   ];
   for (const [name, env, message] of bad) {

@@ -167,6 +167,11 @@ export const realtimeGatewaySpecSchema = z
       .object({ jwtSecretRef: secretKeyRef })
       .optional()
       .describe("without it clients connect unauthenticated"),
+    apiKeySecretRef: secretKeyRef
+      .optional()
+      .describe(
+        "Secret key holding RTGW_API_KEY, the bearer key backends use for POST /api/publish; without it that answers 403 (the operator's own admin key is a different Secret)",
+      ),
     limits: limits.default({ maxConnectionsPerPod: 100_000, maxMessageBytes: 65_536 }),
     resources: resources.optional(),
     service: service.default({ type: "ClusterIP", port: 80 }),

@@ -9,7 +9,7 @@
 import { setCondition } from "../api/conditions.js";
 import type { Condition, RealtimeGateway, RealtimeGatewaySpec } from "../api/realtimegateway.js";
 import { CONDITION_TYPES, parseRealtimeGateway } from "../api/realtimegateway.js";
-import { GATEWAY_PORT, METRICS_PORT } from "../render/configmap.js";
+import { METRICS_PORT } from "../render/configmap.js";
 import { selectorString } from "../render/labels.js";
 import { readAdminKey } from "./admin-key.js";
 import {
@@ -48,8 +48,7 @@ export interface AutoscalingControllerOptions {
   intervalMs?: number;
   scrapeTimeoutMs?: number;
   rebalance?: RebalanceSpec;
-  /** Ports of the gateway container (default: what render/ gives the pods). */
-  httpPort?: number;
+  /** The gateway container's internal port, /metrics and /admin/* (default: what render/ gives the pods). */
   metricsPort?: number;
   logger: Logger;
   /** Tunables not given above come from here (RTGW_AUTOSCALER_*, RTGW_REBALANCE_*; default process.env). */
@@ -133,7 +132,6 @@ export class AutoscalingController {
   private readonly intervalMs: number;
   private readonly scrapeTimeoutMs: number;
   private readonly rebalanceSpec: RebalanceSpec;
-  private readonly httpPort: number;
   private readonly metricsPort: number;
   private readonly now: () => number;
   private readonly fetch: typeof fetch;
@@ -149,7 +147,6 @@ export class AutoscalingController {
     this.intervalMs = options.intervalMs ?? settings.intervalMs;
     this.scrapeTimeoutMs = options.scrapeTimeoutMs ?? Math.min(settings.scrapeTimeoutMs, this.intervalMs);
     this.rebalanceSpec = options.rebalance ?? settings.rebalance;
-    this.httpPort = options.httpPort ?? GATEWAY_PORT;
     this.metricsPort = options.metricsPort ?? METRICS_PORT;
     this.now = options.now ?? Date.now;
     this.fetch = options.fetch ?? fetch;
@@ -398,7 +395,7 @@ export class AutoscalingController {
         const pod = pods.find((p) => p.name === order.pod);
         if (!pod) return `${order.pod}: gone`;
         try {
-          const res = await this.fetch(`http://${podAddress(pod.podIP, this.httpPort)}/admin/shed`, {
+          const res = await this.fetch(`http://${podAddress(pod.podIP, this.metricsPort)}/admin/shed`, {
             method: "POST",
             headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
             body: JSON.stringify({ count: order.count, seconds: this.rebalanceSpec.roundSeconds }),

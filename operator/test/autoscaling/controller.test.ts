@@ -12,6 +12,7 @@ import {
 import { POD_DELETION_COST } from "../../src/autoscaling/deletion-cost.js";
 import type { AutoscalingKube, EventRecord, PodView } from "../../src/autoscaling/kube.js";
 import { parseMetric } from "../../src/autoscaling/pod-metrics.js";
+import { METRICS_PORT } from "../../src/render/configmap.js";
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -115,7 +116,7 @@ function pod(name: string, ip: string, over: Partial<PodView> = {}): PodView {
   };
 }
 
-/** fetch that serves /metrics from a table by pod IP and records /admin/shed calls. */
+/** fetch that serves /metrics from a table by pod IP and records /admin/shed calls (internal port only, as the gateway). */
 function fakeFetch(
   connections: Map<string, number | "down">,
   sheds: { ip: string; auth: string; body: unknown }[],
@@ -130,7 +131,7 @@ function fakeFetch(
         `# HELP rtgw_connections open\n# TYPE rtgw_connections gauge\nrtgw_connections ${n}\nrtgw_connections_opened_total 99\n`,
       );
     }
-    if (url.pathname === "/admin/shed") {
+    if (url.pathname === "/admin/shed" && url.port === String(METRICS_PORT)) {
       const headers = new Headers(init?.headers);
       sheds.push({ ip, auth: headers.get("authorization") ?? "", body: JSON.parse(String(init?.body)) });
       return Response.json({ shed: 1 });

@@ -9,6 +9,7 @@ import {
   renderAll,
   renderConfigMap,
   renderDeployment,
+  renderHeadlessService,
   renderPodDisruptionBudget,
   renderService,
 } from "../../src/render/index.js";
@@ -41,6 +42,7 @@ const full = gateway("chat", {
   drain: { seconds: 120 },
   redis: { secretRef: { name: "chat-redis", key: "url" } },
   auth: { jwtSecretRef: { name: "chat-jwt", key: "hs256" } },
+  apiKeySecretRef: { name: "chat-publish", key: "key" },
   limits: { maxConnectionsPerPod: 50000, maxMessageBytes: 131072 },
   resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "4Gi" } },
   service: { type: "LoadBalancer", port: 443 },
@@ -102,6 +104,30 @@ describe("render", () => {
     assert.equal(mcm.data.RTGW_REDIS_URL, "redis://redis:6379");
     assert.equal(mcm.data.RTGW_AUTH, "none");
     assert.equal(env(renderDeployment({ gateway: minimal }) as Obj, "RTGW_JWT_SECRET"), undefined);
+  });
+
+  it("two credentials, two ports: the publish key from the user's Secret, the admin key only internal", () => {
+    const d = renderDeployment({ gateway: full }) as Obj;
+    assert.deepEqual(env(d, "RTGW_API_KEY")!.valueFrom, {
+      secretKeyRef: { name: "chat-publish", key: "key" },
+    });
+    assert.deepEqual(env(d, "RTGW_ADMIN_KEY")!.valueFrom, {
+      secretKeyRef: { name: "chat-admin", key: "api-key" },
+    });
+    const md = renderDeployment({ gateway: minimal }) as Obj;
+    assert.equal(env(md, "RTGW_API_KEY"), undefined, "no publish key unless the spec names one");
+    assert.ok(env(md, "RTGW_ADMIN_KEY"));
+    // The client Service carries only the client port; the headless one also the internal port.
+    const svc = renderService({ gateway: full }) as Obj;
+    assert.deepEqual(
+      svc.spec.ports.map((p: Obj) => p.targetPort),
+      ["http"],
+    );
+    const pods = renderHeadlessService({ gateway: full }) as Obj;
+    assert.deepEqual(
+      pods.spec.ports.map((p: Obj) => p.targetPort),
+      ["http", "metrics"],
+    );
   });
 
   it("hardens the pod and wires probes, ports, spread and scrape annotations", () => {
