@@ -23,6 +23,8 @@ export const CloseCode = {
   TryAgainLater: 1013,
   /** Send buffer passed its bound: the socket could not keep up. Reconnect and resume with `since`. */
   SlowConsumer: 4001,
+  /** The connection's token expired: reconnect with a fresh token (or send `refresh` before expiry). */
+  TokenExpired: 4003,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -32,6 +34,7 @@ export const RECONNECT_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.ServiceRestart,
   CloseCode.TryAgainLater,
   CloseCode.SlowConsumer,
+  CloseCode.TokenExpired,
 ]);
 /** Close codes after which a client must not reconnect on its own. */
 export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.Policy, CloseCode.TooBig]);
@@ -136,8 +139,24 @@ export const presenceFrame = pure(() =>
   }),
 );
 
+/** Replace the connection's token in place (new expiry and rights); also the first frame after `?auth=frame`. */
+export const refreshFrame = pure(() =>
+  strictFrame({
+    type: z.literal("refresh"),
+    id: frameId,
+    token: z.string().check(z.minLength(1), z.maxLength(8192)),
+  }),
+);
+
 export const clientFrame = pure(() =>
-  z.discriminatedUnion("type", [subscribeFrame, unsubscribeFrame, publishFrame, pingFrame, presenceFrame]),
+  z.discriminatedUnion("type", [
+    subscribeFrame,
+    unsubscribeFrame,
+    publishFrame,
+    pingFrame,
+    presenceFrame,
+    refreshFrame,
+  ]),
 );
 export type ClientFrame = z.infer<typeof clientFrame>;
 export type SubscribeFrame = z.infer<typeof subscribeFrame>;
@@ -200,6 +219,8 @@ export const errorFrame = z.object({
   id: z.optional(frameId),
   code: z.enum(["forbidden", "bad_request", "rate_limited", "not_found", "unavailable"]),
   message: z.string(),
+  /** Set when the error ended a subscription (e.g. a refreshed token no longer allows the channel). */
+  channel: z.optional(z.string()),
 });
 export const messageFrame = z.object({
   type: z.literal("message"),
@@ -269,8 +290,17 @@ export function encodeFrame(frame: ServerFrame | ClientFrame): string {
   return JSON.stringify(frame);
 }
 
-export function encodeError(id: number | undefined, code: ErrorCode, message: string): string {
-  return JSON.stringify(
-    id === undefined ? { type: "error", code, message } : { type: "error", id, code, message },
-  );
+export function encodeError(
+  id: number | undefined,
+  code: ErrorCode,
+  message: string,
+  channel?: string,
+): string {
+  return JSON.stringify({
+    type: "error",
+    ...(id === undefined ? {} : { id }),
+    code,
+    message,
+    ...(channel === undefined ? {} : { channel }),
+  });
 }

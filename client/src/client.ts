@@ -17,6 +17,7 @@ import { ChannelStream, type ResyncReason, type StreamOutput } from "./channel-s
 import { RtgwError } from "./errors.js";
 import { Emitter } from "./events.js";
 import { PendingRequests } from "./requests.js";
+import { refreshDelayMs, tokenExpiryMs } from "./token-refresh.js";
 import {
   messageText,
   OPEN,
@@ -75,8 +76,15 @@ export interface ClientEvents {
 }
 
 export interface ConnectOptions {
-  /** JWT sent as `?token=`; a function is called before every connection attempt (to refresh it). */
+  /**
+   * JWT; a function is called before every connection attempt and, on a live connection, `refreshAheadMs` before
+   * the token's `exp` (sent as a `refresh` frame, so the connection stays up).
+   */
   token?: string | (() => string | Promise<string>);
+  /** `url` (default): `?token=`; `frame`: `?auth=frame` and the token in the first frame, out of URL logs. */
+  tokenIn?: "url" | "frame";
+  /** How long before the token's expiry a token function is asked for a new one; 0 disables. */
+  refreshAheadMs?: number;
   /** A WebSocket constructor; required in Node 20 (e.g. `WebSocket` from the `ws` package). */
   WebSocket?: WebSocketConstructor;
   backoff?: BackoffPolicy;
@@ -124,9 +132,10 @@ const DEFAULTS = {
   maxQueuedPublishes: 1_000,
   maxMessageBytes: 65_536,
   gapTimeoutMs: 5_000,
+  refreshAheadMs: 30_000,
 };
 
-type RequestKind = "subscribe" | "unsubscribe" | "publish" | "presence" | "ping";
+type RequestKind = "subscribe" | "unsubscribe" | "publish" | "presence" | "ping" | "refresh";
 interface RequestContext {
   frame: (id: number) => ClientFrame;
   sent: boolean;
@@ -173,6 +182,11 @@ export class Client extends Emitter<ClientEvents> {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The token the current connection holds. */
+  #token: string | undefined;
+  /** False between open and the ack of the first-frame token (`tokenIn: "frame"`): nothing else goes out. */
+  #authed = false;
 
   constructor(
     readonly url: string,
@@ -188,6 +202,7 @@ export class Client extends Emitter<ClientEvents> {
       maxQueuedPublishes: options.maxQueuedPublishes ?? DEFAULTS.maxQueuedPublishes,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULTS.maxMessageBytes,
       gapTimeoutMs: options.gapTimeoutMs ?? DEFAULTS.gapTimeoutMs,
+      refreshAheadMs: options.refreshAheadMs ?? DEFAULTS.refreshAheadMs,
     };
     socketUrl(url, undefined); // a bad URL throws here, not inside a reconnect loop
     void this.#open();
@@ -349,13 +364,14 @@ export class Client extends Emitter<ClientEvents> {
     if (generation !== this.#generation || this.#userClosed) return;
     let socket: WebSocketLike;
     try {
-      socket = new this.#Socket(socketUrl(this.url, token));
+      socket = new this.#Socket(socketUrl(this.url, token, this.options.tokenIn));
     } catch (cause) {
       this.emit("error", new RtgwError("disconnected", "could not create a WebSocket", "client", { cause }));
       this.#scheduleReconnect(1006, "could not create a WebSocket");
       return;
     }
     this.#socket = socket;
+    this.#token = token;
     socket.onopen = () => {
       if (socket === this.#socket) this.#onOpen();
     };
@@ -374,8 +390,61 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#settings.pingIntervalMs > 0) {
       this.#pingTimer = setInterval(() => this.#ping(), this.#settings.pingIntervalMs);
     }
+    const token = this.#token;
+    if (this.options.tokenIn === "frame" && token !== undefined) {
+      // The gateway accepts nothing but this frame until it has verified the token; a bad one closes with 1008.
+      this.#sendRefresh(token, () => this.#onAuthenticated());
+    } else this.#onAuthenticated();
+  }
+
+  #onAuthenticated(): void {
+    this.#authed = true;
     for (const entry of this.#channels.values()) this.#sendSubscribe(entry);
     this.#flushUnsent();
+    this.#scheduleRefresh();
+  }
+
+  /** Send `refresh` with `token` now (also before #authed); `done` runs on its ack. */
+  #sendRefresh(token: string, done: () => void): void {
+    const socket = this.#socket;
+    const context: RequestContext = {
+      frame: (id) => ({ type: "refresh", id, token }),
+      sent: false,
+      resolve: () => {
+        if (socket !== this.#socket) return;
+        this.#token = token;
+        done();
+      },
+      reject: (error) => {
+        if (socket === this.#socket && error.code !== "disconnected") this.emit("error", error);
+      },
+    };
+    const id = this.#requests.add("refresh", Date.now() + this.#settings.requestTimeoutMs, context);
+    this.#send(id, context);
+    this.#armRequestTimer();
+  }
+
+  /** Ahead of the token's expiry, ask the token function for a new one and swap it in place. */
+  #scheduleRefresh(): void {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
+    const source = this.options.token;
+    if (typeof source !== "function" || this.#token === undefined) return;
+    const delay = refreshDelayMs(tokenExpiryMs(this.#token), Date.now(), this.#settings.refreshAheadMs);
+    if (delay === undefined) return;
+    const socket = this.#socket;
+    this.#refreshTimer = setTimeout(async () => {
+      this.#refreshTimer = undefined;
+      let token: string;
+      try {
+        token = await source();
+      } catch (cause) {
+        // Not fatal: when the old token expires the gateway closes with 4003 and the reconnect asks again.
+        this.emit("error", new RtgwError("token", "token provider failed", "client", { cause }));
+        return;
+      }
+      if (socket === this.#socket && this.#isOpen()) this.#sendRefresh(token, () => this.#scheduleRefresh());
+    }, delay);
   }
 
   #onClose(code: number, reason: string): void {
@@ -430,8 +499,11 @@ export class Client extends Emitter<ClientEvents> {
     this.#node = undefined;
     clearTimeout(this.#stableTimer);
     clearInterval(this.#pingTimer);
+    clearTimeout(this.#refreshTimer);
     this.#stableTimer = undefined;
     this.#pingTimer = undefined;
+    this.#refreshTimer = undefined;
+    this.#authed = false;
     for (const entry of this.#channels.values()) {
       clearTimeout(entry.gapTimer);
       entry.gapTimer = undefined;
@@ -455,6 +527,7 @@ export class Client extends Emitter<ClientEvents> {
   #failInFlight(): void {
     for (const request of this.#requests.takeAll((r) => r.context.sent)) {
       if (request.kind === "subscribe" || request.kind === "ping" || request.kind === "unsubscribe") continue;
+      if (request.kind === "refresh") continue; // the next connection starts with a fresh token anyway
       request.context.reject(
         new RtgwError("disconnected", `connection dropped before the ${request.kind} was answered`, "client"),
       );
@@ -488,7 +561,12 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   #isOpen(): boolean {
-    return this.#socket !== undefined && this.#socket.readyState === OPEN && this.#state === "connected";
+    return (
+      this.#socket !== undefined &&
+      this.#socket.readyState === OPEN &&
+      this.#state === "connected" &&
+      this.#authed
+    );
   }
 
   // ---- requests ----------------------------------------------------------------------------------
@@ -597,6 +675,17 @@ export class Client extends Emitter<ClientEvents> {
     );
   }
 
+  /** The gateway ended a subscription (a refreshed token no longer allows it): drop it, never resubscribe. */
+  #endSubscription(channel: string, error: RtgwError): void {
+    const entry = this.#channels.get(channel);
+    if (entry) {
+      this.#channels.delete(channel);
+      clearTimeout(entry.gapTimer);
+      for (const handle of entry.handles) handle.settle?.reject(error);
+    }
+    this.emit("error", error);
+  }
+
   #unsubscribe(entry: ChannelEntry, handle: SubscriptionHandle): void {
     if (!entry.handles.delete(handle)) return;
     handle.settle?.reject(new RtgwError("closed", "unsubscribed before the gateway answered", "client"));
@@ -688,6 +777,11 @@ export class Client extends Emitter<ClientEvents> {
         if (request) {
           this.#armRequestTimer();
           request.context.reject(error);
+        } else if (frame.channel !== undefined) {
+          this.#endSubscription(
+            frame.channel,
+            new RtgwError(frame.code, frame.message, "server", { channel: frame.channel }),
+          );
         } else {
           this.emit("error", error);
         }

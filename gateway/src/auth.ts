@@ -7,7 +7,7 @@ import type { GatewayConfig } from "./config.js";
 
 export interface Permissions {
   sub: string | undefined;
-  /** Token expiry (ms since epoch); the connection is closed with 1008 when it passes. */
+  /** Token expiry (ms since epoch); the connection is closed with 4003 when it passes (unless refreshed). */
   expiresAtMs: number | undefined;
   subscribe: ChannelPatterns;
   publish: ChannelPatterns;
@@ -30,6 +30,15 @@ const claimsSchema = z.object({
     })
     .default({ subscribe: [], publish: [] }),
 });
+
+/** How long a connection opened with `?auth=frame` may take to send its token in a `refresh` frame. */
+export const AUTH_FRAME_TIMEOUT_MS = 10_000;
+const NOTHING = compilePatterns([]);
+
+/** A connection that has not yet sent its token (`?auth=frame`): may do nothing but `refresh` and `ping`. */
+export function awaitingToken(nowMs: number): Permissions {
+  return { sub: undefined, expiresAtMs: nowMs + AUTH_FRAME_TIMEOUT_MS, subscribe: NOTHING, publish: NOTHING };
+}
 
 export type AuthResult = { ok: true; permissions: Permissions } | { ok: false; reason: string };
 

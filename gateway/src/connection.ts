@@ -5,7 +5,10 @@ import type { TokenBucket } from "./rate-limit.js";
 
 export interface Connection {
   readonly id: string;
-  readonly permissions: Permissions;
+  /** Replaced in place by a `refresh` frame. */
+  permissions: Permissions;
+  /** Opened with `?auth=frame` and no token yet: only `refresh` and `ping` are accepted. */
+  awaitingToken: boolean;
   readonly openedAt: number;
   /** Channels subscribed (or being subscribed); created on first subscribe. */
   channels: Set<string> | undefined;
@@ -26,11 +29,12 @@ export type Socket = WebSocket<Connection>;
 let counter = 0;
 const boot = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
 
-export function newConnection(permissions: Permissions, now: number): Connection {
+export function newConnection(permissions: Permissions, now: number, awaitingToken = false): Connection {
   counter += 1;
   return {
     id: `${boot}-${counter.toString(36)}`,
     permissions,
+    awaitingToken,
     openedAt: now,
     channels: undefined,
     bucket: undefined,

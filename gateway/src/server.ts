@@ -5,7 +5,7 @@ import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { CloseCode, channelName, encodeFrame } from "../../protocol/index.js";
-import { type Authenticator, type AuthResult, tokenFrom } from "./auth.js";
+import { type Authenticator, type AuthResult, awaitingToken, tokenFrom } from "./auth.js";
 import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
 import { type Connection, newConnection, type Socket } from "./connection.js";
@@ -71,7 +71,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     maxBackpressureBytes: config.maxBackpressureBytes,
     onSlowConsumer: closeSlowConsumer,
   });
-  const onMessage = createSession({ config, broker, hub, now: Date.now });
+  const onMessage = createSession({ config, broker, hub, auth: d.auth, now: Date.now });
 
   let drained = false;
   const finishDrain = () => {
@@ -170,6 +170,17 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         const protocol = req.getHeader("sec-websocket-protocol");
         const extensions = req.getHeader("sec-websocket-extensions");
         const token = tokenFrom(req.getHeader("authorization"), req.getQuery("token") ?? "");
+        // `?auth=frame` without a token: the token comes in the first frame (`refresh`), out of URLs and logs.
+        if (token === undefined && req.getQuery("auth") === "frame" && config.auth === "jwt") {
+          res.upgrade(
+            newConnection(awaitingToken(Date.now()), Date.now(), true),
+            key,
+            protocol,
+            extensions,
+            context,
+          );
+          return;
+        }
         const r = reply(res);
         pendingUpgrades += 1;
         const verified = d.auth
@@ -207,14 +218,18 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     });
 
   // A token is valid for as long as it says: one sweep a second closes connections whose token expired
-  // (no per-socket timers).
+  // (no per-socket timers) with 4003, which tells the client to come back with a fresh token; one that never
+  // sent its token (`?auth=frame`) is a policy close.
   const expirySweep =
     config.auth === "jwt"
       ? setInterval(() => {
           const now = Date.now();
           for (const ws of sockets) {
-            const expiresAt = ws.getUserData().permissions.expiresAtMs;
-            if (expiresAt !== undefined && expiresAt <= now) ws.end(CloseCode.Policy, "token expired");
+            const conn = ws.getUserData();
+            const expiresAt = conn.permissions.expiresAtMs;
+            if (expiresAt === undefined || expiresAt > now || conn.closed) continue;
+            if (conn.awaitingToken) ws.end(CloseCode.Policy, "no token within 10 s");
+            else ws.end(CloseCode.TokenExpired, "token expired");
           }
         }, 1000).unref()
       : undefined;

@@ -8,6 +8,7 @@ import {
   encodeError,
   encodeFrame,
 } from "../../protocol/index.js";
+import type { Authenticator } from "./auth.js";
 import type { Broker } from "./broker/broker.js";
 import { BrokerUnavailableError } from "./broker/broker.js";
 import { matches } from "./channel-patterns.js";
@@ -21,6 +22,7 @@ export interface SessionDeps {
   config: GatewayConfig;
   broker: Broker;
   hub: Hub;
+  auth: Authenticator;
   now: () => number;
 }
 
@@ -111,6 +113,43 @@ export function createSession(d: SessionDeps) {
         );
       },
 
+      refresh(ws, f) {
+        d.auth.verify(f.token).then((result) =>
+          corked(ws, () => {
+            const conn = ws.getUserData();
+            if (!result.ok) {
+              // No token yet and a bad one now: nothing to fall back on. An expired one only needs a fresh one.
+              if (conn.awaitingToken)
+                return result.reason === "token expired"
+                  ? ws.end(CloseCode.TokenExpired, result.reason)
+                  : ws.end(CloseCode.Policy, result.reason);
+              return fail(ws, f.id, ErrorCode.Forbidden, `refresh refused: ${result.reason}`);
+            }
+            if (!conn.awaitingToken && result.permissions.sub !== conn.permissions.sub)
+              return fail(ws, f.id, ErrorCode.Forbidden, "refresh refused: the token is for another sub");
+            // Never back in time: also keeps two refreshes in flight from landing in the wrong order.
+            const [now, was] = [result.permissions.expiresAtMs ?? 0, conn.permissions.expiresAtMs ?? 0];
+            if (!conn.awaitingToken && now < was)
+              return fail(
+                ws,
+                f.id,
+                ErrorCode.BadRequest,
+                "refresh refused: expires before the current token",
+              );
+            conn.permissions = result.permissions;
+            conn.awaitingToken = false;
+            // Rights may have shrunk: end each subscription the new token no longer allows, naming it.
+            for (const channel of [...(conn.channels ?? [])]) {
+              if (matches(result.permissions.subscribe, channel)) continue;
+              d.hub.unsubscribe(ws, channel);
+              const why = `subscription to ${channel} ended: the refreshed token does not allow it`;
+              send(ws, encodeError(undefined, ErrorCode.Forbidden, why, channel));
+            }
+            send(ws, encodeFrame({ type: "ack", id: f.id }));
+          }),
+        );
+      },
+
       presence(ws, f) {
         if (!matches(ws.getUserData().permissions.subscribe, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to see presence on ${f.channel}`);
@@ -144,6 +183,10 @@ export function createSession(d: SessionDeps) {
       return;
     }
     const frame = decoded.frame;
+    if (ws.getUserData().awaitingToken && frame.type !== "refresh" && frame.type !== "ping") {
+      ws.end(CloseCode.Policy, "send the token (refresh frame) first");
+      return;
+    }
     (handlers[frame.type] as (ws: Socket, f: ClientFrame) => void)(ws, frame);
   };
 }

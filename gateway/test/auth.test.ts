@@ -71,7 +71,7 @@ describe("JWT auth (HS256)", { timeout: 60_000 }, () => {
 });
 
 describe("JWT auth (expiry while connected)", { timeout: 30_000 }, () => {
-  it("closes a connection with 1008 once its token expires", async () => {
+  it("closes a connection with 4003 (token expired: come back with a fresh one) once its token expires", async () => {
     const gw = await startGateway({ env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: SECRET } });
     try {
       const shortLived = await hs256({ sub: "s", exp: now() + 2, channels });
@@ -80,7 +80,7 @@ describe("JWT auth (expiry while connected)", { timeout: 30_000 }, () => {
       const b = await connect(`${gw.wsUrl}?token=${longLived}`);
       const t0 = Date.now();
       const closed = await a.closed;
-      assert.equal(closed.code, 1008);
+      assert.deepEqual(closed, { code: 4003, reason: "token expired" });
       assert.ok(Date.now() - t0 < 5000);
       assert.equal(b.ws.readyState, b.ws.OPEN);
       b.ws.terminate();
