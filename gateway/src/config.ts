@@ -35,12 +35,41 @@ export const configSchema = z
       ),
     RTGW_REDIS_CLUSTER: flag.default(false).describe("true or false"),
     RTGW_AUTH: z.enum(["none", "jwt"]).default("none").describe("none or jwt"),
-    RTGW_JWT_SECRET: z.string().min(1).optional().describe("a non-empty HS256 secret"),
+    RTGW_JWT_SECRET: z
+      .string()
+      // A custom message: the generic one would print the value, and this one is a secret.
+      .refine((v) => Buffer.byteLength(v, "utf8") >= 32, {
+        message:
+          "RTGW_JWT_SECRET is invalid: expected an HS256 secret of at least 32 bytes (RFC 7518: the hash size)",
+      })
+      .optional()
+      .describe("an HS256 secret of at least 32 bytes (RFC 7518: at least the hash size)"),
     RTGW_JWT_PUBLIC_KEY: z
       .string()
       .includes("-----BEGIN PUBLIC KEY-----")
       .optional()
       .describe("a PEM public key (-----BEGIN PUBLIC KEY-----) for RS256 or ES256"),
+    RTGW_JWT_JWKS_URL: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//)
+      .optional()
+      .describe("an http(s) URL of a JSON Web Key Set (keys fetched, cached and re-fetched on rotation)"),
+    RTGW_JWT_ISSUER: z.string().min(1).optional().describe("the required `iss` claim"),
+    RTGW_JWT_AUDIENCE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the required `aud` claim (comma-separated: any of them)"),
+    RTGW_ALLOWED_ORIGINS: z
+      .string()
+      .regex(
+        /^\s*(https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d+)?)(\s*,\s*https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d+)?)*\s*$/,
+      )
+      .optional()
+      .describe(
+        "comma-separated origins such as https://app.example.com or https://*.example.com (scheme, host, optional port)",
+      ),
     RTGW_API_KEY: z.string().min(8).optional().describe("a bearer key of at least 8 characters"),
     RTGW_ADMIN_KEY: z
       .string()
@@ -98,11 +127,12 @@ export const configSchema = z
         path: ["RTGW_REDIS_URL"],
         message: "RTGW_REDIS_URL is required when RTGW_BROKER=redis (a redis:// or rediss:// URL)",
       });
-    if (c.RTGW_AUTH === "jwt" && !c.RTGW_JWT_SECRET && !c.RTGW_JWT_PUBLIC_KEY)
+    if (c.RTGW_AUTH === "jwt" && !c.RTGW_JWT_SECRET && !c.RTGW_JWT_PUBLIC_KEY && !c.RTGW_JWT_JWKS_URL)
       ctx.addIssue({
         code: "custom",
         path: ["RTGW_JWT_SECRET"],
-        message: "RTGW_AUTH=jwt needs RTGW_JWT_SECRET (HS256) or RTGW_JWT_PUBLIC_KEY (RS256/ES256 PEM)",
+        message:
+          "RTGW_AUTH=jwt needs RTGW_JWT_SECRET (HS256), RTGW_JWT_PUBLIC_KEY (RS256/ES256 PEM) or RTGW_JWT_JWKS_URL",
       });
   });
 
@@ -118,6 +148,12 @@ export interface GatewayConfig {
   auth: "none" | "jwt";
   jwtSecret: string | undefined;
   jwtPublicKey: string | undefined;
+  jwtJwksUrl: string | undefined;
+  jwtIssuer: string | undefined;
+  /** Any of these `aud` values is accepted; undefined: no audience check. */
+  jwtAudience: string[] | undefined;
+  /** Exact origins and `scheme://*.domain` patterns; undefined: no Origin check. */
+  allowedOrigins: string[] | undefined;
   /** Bearer key for the server API (POST /api/publish) on the client port. */
   apiKey: string | undefined;
   /** Bearer key for /admin/* on the internal port. */
@@ -137,6 +173,15 @@ export interface GatewayConfig {
 }
 
 export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; errors: string[] };
+
+function splitList(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const items = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return items.length > 0 ? items : undefined;
+}
 
 /** Parse the environment. Pure: the caller decides how to report errors. */
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
@@ -172,6 +217,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       auth: c.RTGW_AUTH,
       jwtSecret: c.RTGW_JWT_SECRET,
       jwtPublicKey: c.RTGW_JWT_PUBLIC_KEY,
+      jwtJwksUrl: c.RTGW_JWT_JWKS_URL,
+      jwtIssuer: c.RTGW_JWT_ISSUER,
+      jwtAudience: splitList(c.RTGW_JWT_AUDIENCE),
+      allowedOrigins: splitList(c.RTGW_ALLOWED_ORIGINS),
       apiKey: c.RTGW_API_KEY,
       adminKey: c.RTGW_ADMIN_KEY,
       maxConnections: c.RTGW_MAX_CONNECTIONS,

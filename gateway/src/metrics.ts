@@ -16,7 +16,7 @@ export const connectionsOpened = new Counter({
 });
 export const connectionsRejected = new Counter({
   name: "rtgw_connections_rejected_total",
-  help: "WebSocket upgrades refused, by reason (full, draining, unauthorized)",
+  help: "WebSocket upgrades refused, by reason (full, draining, unauthorized, origin)",
   labelNames: ["reason"] as const,
   registers: [registry],
 });
@@ -53,4 +53,4 @@ export const draining = new Gauge({
 });
 
 // Expose the rejection reasons at 0 from the start, so rate() and alerts see them before the first one.
-for (const reason of ["full", "draining", "unauthorized"]) connectionsRejected.inc({ reason }, 0);
+for (const reason of ["full", "draining", "unauthorized", "origin"]) connectionsRejected.inc({ reason }, 0);

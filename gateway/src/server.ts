@@ -14,6 +14,7 @@ import { checkApiKey, readJsonBody, reply, sendJson, sendText } from "./http.js"
 import { Hub } from "./hub.js";
 import { createInternalServer } from "./internal.js";
 import * as metrics from "./metrics.js";
+import { upgradeOriginAllowed } from "./origins.js";
 import { PAGE_HTML } from "./page.js";
 import { createSession } from "./session.js";
 
@@ -164,6 +165,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
           metrics.connectionsRejected.inc({ reason });
           sendJson(res, status, { error: reason, message });
         };
+        if (!upgradeOriginAllowed(req.getHeader("origin"), config.allowedOrigins))
+          return reject(403, "origin", "this Origin may not connect (RTGW_ALLOWED_ORIGINS)");
         if (draining) return reject(503, "draining", "this gateway is draining; connect to another");
         if (full()) return reject(503, "full", "this gateway is full; connect to another");
         const key = req.getHeader("sec-websocket-key");

@@ -64,7 +64,7 @@ describe("rtgw load", { timeout: 80_000 }, () => {
   });
 
   it("mints JWTs and publishes over publisher connections when no API key is given", async () => {
-    const secret = "load-test-jwt-secret";
+    const secret = "load-test-jwt-secret-0123456789abcdef";
     const gw = await startGateway({ env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: secret } });
     gateways.push(gw);
     const report = await runLoad({

@@ -53,7 +53,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     cleanups.push(() => api.stop());
     api.registerCrd(realtimeGatewayCrd());
     const rest = new KubeRest(api.url);
-    const jwtSecret = "e2e-jwt-secret-0123456789abcdef";
+    const jwtSecret = "e2e-jwt-secret-0123456789abcdef-0123";
     await rest.create(collection("v1", "secrets", NS), {
       apiVersion: "v1",
       kind: "Secret",

@@ -29,7 +29,7 @@ describe("config", () => {
       RTGW_BROKER: "redis",
       RTGW_REDIS_URL: "rediss://h:6380",
       RTGW_AUTH: "jwt",
-      RTGW_JWT_SECRET: "s3cret",
+      RTGW_JWT_SECRET: "s3cret-s3cret-s3cret-s3cret-0123",
       RTGW_API_KEY: "0123456789",
       RTGW_MAX_CONNECTIONS: "10",
       RTGW_MAX_MESSAGE_BYTES: "1024",
@@ -79,7 +79,11 @@ describe("config", () => {
       /^RTGW_REDIS_URL=.*redis:\/\/ or rediss:\/\//,
     ],
     ["auth unknown", { RTGW_AUTH: "basic" }, /^RTGW_AUTH="basic" is invalid: expected none or jwt$/],
-    ["jwt without key", { RTGW_AUTH: "jwt" }, /RTGW_JWT_SECRET \(HS256\) or RTGW_JWT_PUBLIC_KEY/],
+    [
+      "jwt without key",
+      { RTGW_AUTH: "jwt" },
+      /RTGW_JWT_SECRET \(HS256\), RTGW_JWT_PUBLIC_KEY .* or RTGW_JWT_JWKS_URL/,
+    ],
     ["public key not PEM", { RTGW_JWT_PUBLIC_KEY: "abc" }, /^RTGW_JWT_PUBLIC_KEY=.*PEM/],
     [
       "max connections zero",
@@ -103,6 +107,14 @@ describe("config", () => {
       /^RTGW_ADMIN_KEY must differ from RTGW_API_KEY/,
     ],
     ["log level", { RTGW_LOG_LEVEL: "loud" }, /^RTGW_LOG_LEVEL=/],
+    [
+      "HS256 secret under 32 bytes",
+      { RTGW_JWT_SECRET: "x".repeat(31) },
+      /^RTGW_JWT_SECRET is invalid: .*at least 32 bytes/,
+    ],
+    ["JWKS URL not http(s)", { RTGW_JWT_JWKS_URL: "file:///etc/jwks.json" }, /^RTGW_JWT_JWKS_URL=/],
+    ["origin without scheme", { RTGW_ALLOWED_ORIGINS: "app.example.com" }, /^RTGW_ALLOWED_ORIGINS=/],
+    ["origin with a path", { RTGW_ALLOWED_ORIGINS: "https://a.example.com/x" }, /^RTGW_ALLOWED_ORIGINS=/],
   ];
   for (const [name, env, message] of bad) {
     it(`rejects ${name}`, () => {
