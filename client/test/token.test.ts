@@ -20,7 +20,7 @@ describe("client token lifetime", { timeout: 120_000 }, () => {
   let gw: GatewayProcess;
   const clients: Client[] = [];
   before(async () => {
-    gw = await startGateway({ env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: SECRET } });
+    gw = await startGateway({ env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: SECRET, RTGW_REFRESH_RATE: "10" } });
   });
   after(async () => {
     for (const c of clients) c.close();

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
+import type { LimitedOperation } from "./rate-limit.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -109,6 +110,26 @@ export const configSchema = z
       .default(50)
       .describe("a positive number (publishes per second per connection)"),
     RTGW_PUBLISH_BURST: positiveInt.default(100).describe("a positive integer (token bucket size)"),
+    RTGW_SUBSCRIBE_RATE: positiveNumber
+      .default(20)
+      .describe("a positive number (subscribes per second per connection)"),
+    RTGW_SUBSCRIBE_BURST: positiveInt.default(200).describe("a positive integer (token bucket size)"),
+    RTGW_UNSUBSCRIBE_RATE: positiveNumber
+      .default(20)
+      .describe("a positive number (unsubscribes per second per connection)"),
+    RTGW_UNSUBSCRIBE_BURST: positiveInt.default(200).describe("a positive integer (token bucket size)"),
+    RTGW_PRESENCE_RATE: positiveNumber
+      .default(2)
+      .describe("a positive number (presence requests per second per connection)"),
+    RTGW_PRESENCE_BURST: positiveInt.default(10).describe("a positive integer (token bucket size)"),
+    RTGW_HISTORY_RATE: positiveNumber
+      .default(10)
+      .describe("a positive number (subscribes with since, i.e. history replays, per second per connection)"),
+    RTGW_HISTORY_BURST: positiveInt.default(200).describe("a positive integer (token bucket size)"),
+    RTGW_REFRESH_RATE: positiveNumber
+      .default(0.2)
+      .describe("a positive number (token refreshes per second per connection)"),
+    RTGW_REFRESH_BURST: positiveInt.default(5).describe("a positive integer (token bucket size)"),
     RTGW_RATE_LIMIT_STRIKES: positiveInt
       .default(20)
       .describe("a positive integer: rate_limited errors in a row before close 1008"),
@@ -170,6 +191,8 @@ export interface GatewayConfig {
   publishRate: number;
   publishBurst: number;
   rateLimitStrikes: number;
+  /** Per-connection token bucket of each rate-limited client operation (publish included). */
+  rateLimits: Record<LimitedOperation, { rate: number; burst: number }>;
 }
 
 export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; errors: string[] };
@@ -235,6 +258,14 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       publishRate: c.RTGW_PUBLISH_RATE,
       publishBurst: c.RTGW_PUBLISH_BURST,
       rateLimitStrikes: c.RTGW_RATE_LIMIT_STRIKES,
+      rateLimits: {
+        publish: { rate: c.RTGW_PUBLISH_RATE, burst: c.RTGW_PUBLISH_BURST },
+        subscribe: { rate: c.RTGW_SUBSCRIBE_RATE, burst: c.RTGW_SUBSCRIBE_BURST },
+        unsubscribe: { rate: c.RTGW_UNSUBSCRIBE_RATE, burst: c.RTGW_UNSUBSCRIBE_BURST },
+        presence: { rate: c.RTGW_PRESENCE_RATE, burst: c.RTGW_PRESENCE_BURST },
+        history: { rate: c.RTGW_HISTORY_RATE, burst: c.RTGW_HISTORY_BURST },
+        refresh: { rate: c.RTGW_REFRESH_RATE, burst: c.RTGW_REFRESH_BURST },
+      },
     },
   };
 }

@@ -1,7 +1,7 @@
 // What the gateway keeps per WebSocket. Kept minimal: most sockets are idle, and this is paid per socket.
 import type { WebSocket } from "uWebSockets.js";
 import type { Permissions } from "./auth.js";
-import type { TokenBucket } from "./rate-limit.js";
+import type { Buckets } from "./rate-limit.js";
 
 export interface Connection {
   readonly id: string;
@@ -12,10 +12,8 @@ export interface Connection {
   readonly openedAt: number;
   /** Channels subscribed (or being subscribed); created on first subscribe. */
   channels: Set<string> | undefined;
-  /** Publish token bucket; created on first publish. */
-  bucket: TokenBucket | undefined;
-  /** rate_limited answers in a row; reset by an allowed publish. */
-  strikes: number;
+  /** A token bucket per rate-limited operation; created on the first such operation. */
+  buckets: Buckets | undefined;
   /** Set by the close handler: async work that finishes later must not touch the socket. */
   closed: boolean;
   /** Picked by a drain or shed: it will be closed with 1012. */
@@ -37,8 +35,7 @@ export function newConnection(permissions: Permissions, now: number, awaitingTok
     awaitingToken,
     openedAt: now,
     channels: undefined,
-    bucket: undefined,
-    strikes: 0,
+    buckets: undefined,
     closed: false,
     leaving: false,
     sweep: 0,

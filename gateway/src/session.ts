@@ -15,8 +15,8 @@ import { matches } from "./channel-patterns.js";
 import type { GatewayConfig } from "./config.js";
 import type { Socket } from "./connection.js";
 import type { Hub } from "./hub.js";
-import { messagesReceived } from "./metrics.js";
-import { newBucket, take } from "./rate-limit.js";
+import { messagesReceived, rateLimited } from "./metrics.js";
+import { admit, type LimitedOperation } from "./rate-limit.js";
 
 export interface SessionDeps {
   config: GatewayConfig;
@@ -29,7 +29,6 @@ export interface SessionDeps {
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export function createSession(d: SessionDeps) {
-  const policy = { rate: d.config.publishRate, burst: d.config.publishBurst };
   const send = (ws: Socket, frame: string) => {
     if (!ws.getUserData().closed) d.hub.send(ws, frame);
   };
@@ -37,6 +36,18 @@ export function createSession(d: SessionDeps) {
     send(ws, encodeError(id, code, message));
   const corked = (ws: Socket, fn: () => void) => {
     if (!ws.getUserData().closed) ws.cork(fn);
+  };
+  /** Whether `op` fits its bucket; otherwise answered here (rate_limited, or close 1008 past the strikes). */
+  const admitted = (ws: Socket, op: LimitedOperation, id: number): boolean => {
+    const conn = ws.getUserData();
+    if (!conn.buckets) conn.buckets = {};
+    const policy = d.config.rateLimits[op];
+    const verdict = admit(conn.buckets, op, policy, d.config.rateLimitStrikes, d.now());
+    if (verdict === "allowed") return true;
+    rateLimited.inc({ operation: op });
+    if (verdict === "abuse") ws.end(CloseCode.Policy, `${op} rate limit abused`);
+    else fail(ws, id, ErrorCode.RateLimited, `at most ${policy.rate} ${op} per second`);
+    return false;
   };
   const brokerError = (ws: Socket, id: number, err: unknown) =>
     corked(ws, () =>
@@ -55,6 +66,8 @@ export function createSession(d: SessionDeps) {
       },
 
       subscribe(ws, f) {
+        if (!admitted(ws, "subscribe", f.id)) return;
+        if (f.since !== undefined && !admitted(ws, "history", f.id)) return;
         const conn = ws.getUserData();
         if (!matches(conn.permissions.subscribe, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to subscribe to ${f.channel}`);
@@ -85,6 +98,7 @@ export function createSession(d: SessionDeps) {
       },
 
       unsubscribe(ws, f) {
+        if (!admitted(ws, "unsubscribe", f.id)) return;
         if (!d.hub.unsubscribe(ws, f.channel))
           return fail(ws, f.id, ErrorCode.NotFound, `not subscribed to ${f.channel}`);
         send(ws, encodeFrame({ type: "ack", id: f.id }));
@@ -94,15 +108,7 @@ export function createSession(d: SessionDeps) {
         const conn = ws.getUserData();
         if (!matches(conn.permissions.publish, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to publish to ${f.channel}`);
-        const now = d.now();
-        if (!conn.bucket) conn.bucket = newBucket(policy, now);
-        if (!take(conn.bucket, policy, now)) {
-          conn.strikes += 1;
-          if (conn.strikes >= d.config.rateLimitStrikes)
-            return ws.end(CloseCode.Policy, "publish rate limit abused");
-          return fail(ws, f.id, ErrorCode.RateLimited, `at most ${policy.rate} publishes per second`);
-        }
-        conn.strikes = 0;
+        if (!admitted(ws, "publish", f.id)) return;
         messagesReceived.inc();
         d.broker.publish(f.channel, JSON.stringify(f.data)).then(
           (p) =>
@@ -114,6 +120,7 @@ export function createSession(d: SessionDeps) {
       },
 
       refresh(ws, f) {
+        if (!admitted(ws, "refresh", f.id)) return;
         d.auth.verify(f.token).then((result) =>
           corked(ws, () => {
             const conn = ws.getUserData();
@@ -151,6 +158,7 @@ export function createSession(d: SessionDeps) {
       },
 
       presence(ws, f) {
+        if (!admitted(ws, "presence", f.id)) return;
         if (!matches(ws.getUserData().permissions.subscribe, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to see presence on ${f.channel}`);
         d.broker.presenceList(f.channel).then(

@@ -181,4 +181,57 @@ describe("JWKS: cached, rotated", { timeout: 90_000 }, () => {
   });
 });
 
+describe("floods: each client operation has its own bucket", { timeout: 60_000 }, () => {
+  let gw: GatewayProcess;
+  before(async () => {
+    gw = await startGateway({
+      env: {
+        ...Object.fromEntries(
+          ["SUBSCRIBE", "UNSUBSCRIBE", "PRESENCE", "HISTORY"].flatMap((op) => [
+            [`RTGW_${op}_RATE`, "0.1"],
+            [`RTGW_${op}_BURST`, op === "HISTORY" ? "2" : "4"],
+          ]),
+        ),
+        RTGW_RATE_LIMIT_STRIKES: "5",
+      },
+    });
+  });
+  const code = (f: { type: string; code?: string }) => (f.type === "error" ? f.code : f.type);
+  const limited = (op: string) => metric(gw.metricsUrl, `rtgw_rate_limited_total{operation="${op}"}`);
+
+  it("a subscribe/unsubscribe loop with since: 0 is limited per operation, then closed 1008", async () => {
+    const c = await connect(gw.wsUrl);
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      codes.push(code(await c.request({ type: "subscribe", channel: "h", since: 0 })));
+      codes.push(code(await c.request({ type: "unsubscribe", channel: "h" })));
+    }
+    // history (burst 2) runs out before subscribe (burst 4); the third unsubscribe finds nothing subscribed.
+    assert.deepEqual(codes, ["ack", "ack", "ack", "ack", "rate_limited", "not_found"]);
+    assert.equal(
+      code(await c.request({ type: "subscribe", channel: "plain" })),
+      "ack",
+      "subscribe has tokens left",
+    );
+    assert.equal(await limited("history"), 1);
+    for (let i = 0; i < 10; i++) c.send({ type: "subscribe", id: 100 + i, channel: "h", since: 0 });
+    assert.equal((await c.closed).code, 1008);
+    assert.ok((await limited("subscribe")) + (await limited("history")) >= 5);
+  });
+
+  it("a presence flood gets rate_limited, then 1008", async () => {
+    const c = await connect(gw.wsUrl);
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 6; i++) codes.push(code(await c.request({ type: "presence", channel: "p" })));
+    assert.deepEqual(codes, ["ack", "ack", "ack", "ack", "rate_limited", "rate_limited"]);
+    assert.ok((await limited("presence")) >= 2);
+    for (let i = 0; i < 10; i++) c.send({ type: "presence", id: 100 + i, channel: "p" });
+    assert.equal((await c.closed).code, 1008);
+    // Another connection is unaffected.
+    const other = await connect(gw.wsUrl);
+    assert.equal(code(await other.request({ type: "presence", channel: "p" })), "ack");
+    other.ws.terminate();
+  });
+});
+
 after(stopAllGateways);
