@@ -80,7 +80,7 @@ describe("client ⇄ gateway (memory broker)", { timeout: 60_000 }, () => {
     a.on("presence", (e) => joins.push(e));
     await a.subscribe("room:p", () => {}, { presence: true }).ready;
     const b = open(gw.wsUrl, { WebSocket });
-    await b.subscribe("room:p", () => {}).ready;
+    await b.subscribe("room:p", () => {}, { presence: true }).ready;
     await until("a join event for b", () =>
       joins.some((j) => j.kind === "join" && j.member.connectionId === b.connectionId),
     );

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
+import type { PresenceField } from "./presence-fields.js";
 import type { LimitedOperation } from "./rate-limit.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -130,6 +131,13 @@ export const configSchema = z
       .default(0.2)
       .describe("a positive number (token refreshes per second per connection)"),
     RTGW_REFRESH_BURST: positiveInt.default(5).describe("a positive integer (token bucket size)"),
+    RTGW_PRESENCE_FIELDS: z
+      .string()
+      .regex(/^\s*(none|sub)\s*$/)
+      .default("sub")
+      .describe(
+        "sub (others see the token's sub of each presence member) or none (only connectionId and node)",
+      ),
     RTGW_RATE_LIMIT_STRIKES: positiveInt
       .default(20)
       .describe("a positive integer: rate_limited errors in a row before close 1008"),
@@ -191,6 +199,8 @@ export interface GatewayConfig {
   publishRate: number;
   publishBurst: number;
   rateLimitStrikes: number;
+  /** Member fields presence answers and join/leave frames show besides connectionId. */
+  presenceFields: ReadonlySet<PresenceField>;
   /** Per-connection token bucket of each rate-limited client operation (publish included). */
   rateLimits: Record<LimitedOperation, { rate: number; burst: number }>;
 }
@@ -258,6 +268,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       publishRate: c.RTGW_PUBLISH_RATE,
       publishBurst: c.RTGW_PUBLISH_BURST,
       rateLimitStrikes: c.RTGW_RATE_LIMIT_STRIKES,
+      presenceFields: new Set(
+        (splitList(c.RTGW_PRESENCE_FIELDS) ?? []).filter((f): f is PresenceField => f === "sub"),
+      ),
       rateLimits: {
         publish: { rate: c.RTGW_PUBLISH_RATE, burst: c.RTGW_PUBLISH_BURST },
         subscribe: { rate: c.RTGW_SUBSCRIBE_RATE, burst: c.RTGW_SUBSCRIBE_BURST },

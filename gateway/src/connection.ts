@@ -12,6 +12,8 @@ export interface Connection {
   readonly openedAt: number;
   /** Channels subscribed (or being subscribed); created on first subscribe. */
   channels: Set<string> | undefined;
+  /** Channels where this socket is a presence member (subscribed with presence on); created on the first. */
+  presence: Set<string> | undefined;
   /** A token bucket per rate-limited operation; created on the first such operation. */
   buckets: Buckets | undefined;
   /** Set by the close handler: async work that finishes later must not touch the socket. */
@@ -35,6 +37,7 @@ export function newConnection(permissions: Permissions, now: number, awaitingTok
     awaitingToken,
     openedAt: now,
     channels: undefined,
+    presence: undefined,
     buckets: undefined,
     closed: false,
     leaving: false,

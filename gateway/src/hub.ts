@@ -5,6 +5,7 @@ import { encodeFrame, encodeMessage, encodeMessageBatch } from "../../protocol/i
 import type { Broker, BrokerMessage, Position, PresenceEntry, PresenceEvent } from "./broker/broker.js";
 import type { Connection, Socket } from "./connection.js";
 import { deliveryLatency, messagesDelivered } from "./metrics.js";
+import { exposeMember, type PresenceField } from "./presence-fields.js";
 import { SlowConsumerWatch } from "./slow-consumers.js";
 
 /** Topic carrying a channel's message frames. */
@@ -75,6 +76,8 @@ export interface HubOptions {
   /** Called for a socket whose send buffer passed its bound (after a direct send, or found by a sweep). */
   onSlowConsumer: (ws: Socket) => void;
   maxBackpressureBytes: number;
+  /** What others see of a member (RTGW_PRESENCE_FIELDS). */
+  presenceFields: ReadonlySet<PresenceField>;
 }
 
 export class Hub {
@@ -130,7 +133,8 @@ export class Hub {
     if (!local) return;
     const topic = presenceTopic(event.channel);
     if (this.o.app.numSubscribers(topic) === 0) return;
-    const frame = encodeFrame({ type: event.kind, channel: event.channel, member: event.member });
+    const member = exposeMember(event.member, this.o.presenceFields);
+    const frame = encodeFrame({ type: event.kind, channel: event.channel, member });
     this.o.app.publish(topic, frame, false, this.o.compress);
     this.watch.published(local.members, Buffer.byteLength(frame));
   }
@@ -225,7 +229,12 @@ export class Hub {
         // Join the topic now only if the live stream already passed what was sent; else catch up (phase 2).
         if (local.liveEpoch === position.epoch && local.liveOffset >= last) this.join(ws, channel, local);
       });
-      if (!conn.closed) void this.o.broker.presenceJoin(channel, this.member(conn)).catch(() => {});
+      // Presence only where asked: a subscriber without presence on is no member, and nobody hears of it.
+      if (opts.presence && !conn.closed && conn.channels?.has(channel)) {
+        if (!conn.presence) conn.presence = new Set();
+        conn.presence.add(channel);
+        void this.o.broker.presenceJoin(channel, this.member(conn)).catch(() => {});
+      }
       return result;
     } catch (err) {
       // Broker failure: undo, unless the socket already left (then leave() has undone it).
@@ -316,7 +325,8 @@ export class Hub {
     if (!local) return;
     if (local.recovering?.delete(ws) && local.recovering.size === 0) local.recovering = undefined;
     local.members.delete(ws);
-    void this.o.broker.presenceLeave(channel, this.member(conn)).catch(() => {});
+    if (conn.presence?.delete(channel))
+      void this.o.broker.presenceLeave(channel, this.member(conn)).catch(() => {});
     local.refs -= 1;
     if (local.refs <= 0) {
       this.channels.delete(channel);

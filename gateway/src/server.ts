@@ -71,6 +71,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     compress: config.compression !== "off",
     maxBackpressureBytes: config.maxBackpressureBytes,
     onSlowConsumer: closeSlowConsumer,
+    presenceFields: config.presenceFields,
   });
   const onMessage = createSession({ config, broker, hub, auth: d.auth, now: Date.now });
 

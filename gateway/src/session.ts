@@ -16,6 +16,7 @@ import type { GatewayConfig } from "./config.js";
 import type { Socket } from "./connection.js";
 import type { Hub } from "./hub.js";
 import { messagesReceived, rateLimited } from "./metrics.js";
+import { exposeMember } from "./presence-fields.js";
 import { admit, type LimitedOperation } from "./rate-limit.js";
 
 export interface SessionDeps {
@@ -162,7 +163,10 @@ export function createSession(d: SessionDeps) {
         if (!matches(ws.getUserData().permissions.subscribe, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to see presence on ${f.channel}`);
         d.broker.presenceList(f.channel).then(
-          (members) => corked(ws, () => send(ws, encodeFrame({ type: "ack", id: f.id, members }))),
+          (entries) => {
+            const members = entries.map((m) => exposeMember(m, d.config.presenceFields));
+            corked(ws, () => send(ws, encodeFrame({ type: "ack", id: f.id, members })));
+          },
           (err: unknown) => brokerError(ws, f.id, err),
         );
       },

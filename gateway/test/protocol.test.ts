@@ -244,12 +244,23 @@ describe("wire protocol", { timeout: 60_000 }, () => {
     const other = await client();
     const welcome = await other.next((f) => f.type === "welcome");
     const otherId = welcome.type === "welcome" ? welcome.connectionId : "";
-    await other.request({ type: "subscribe", channel: "pres" });
+    // Presence only where asked: a subscriber without presence on is no member and announces nothing.
+    const lurker = await client();
+    await lurker.request({ type: "subscribe", channel: "pres" });
+    await other.request({ type: "subscribe", channel: "pres", presence: true });
     const join = await watcher.next((f) => f.type === "join" && f.member.connectionId === otherId);
     assert.equal(join.type === "join" && join.channel, "pres");
     const list = await watcher.request({ type: "presence", channel: "pres" });
     assert.ok(list.type === "ack");
-    assert.equal(list.members?.length, 2);
+    assert.equal(list.members?.length, 2, JSON.stringify(list.members));
+    const lurkerId = lurker.frames.find((f) => f.type === "welcome");
+    const lurkerConn = lurkerId?.type === "welcome" ? lurkerId.connectionId : "";
+    assert.ok(!list.members?.some((m) => m.connectionId === lurkerConn), "the lurker is no member");
+    assert.ok(
+      !watcher.frames.some((f) => f.type === "join" && f.member.connectionId === lurkerConn),
+      "and no join was announced for it",
+    );
+    lurker.close();
     other.close();
     const leave = await watcher.next((f) => f.type === "leave" && f.member.connectionId === otherId);
     assert.equal(leave.type, "leave");

@@ -234,4 +234,34 @@ describe("floods: each client operation has its own bucket", { timeout: 60_000 }
   });
 });
 
+describe("presence leaks nothing unasked", { timeout: 60_000 }, () => {
+  it("RTGW_PRESENCE_FIELDS=none: members carry no sub; subscribers without presence are no members", async () => {
+    const gw = await startGateway({
+      env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: SECRET, RTGW_PRESENCE_FIELDS: "none" },
+    });
+    const rights = { channels: { subscribe: ["room"], publish: [] } };
+    const as = async (sub: string) =>
+      connect(`${gw.wsUrl}?token=${await hs256({ sub, exp: now() + 60, ...rights })}`);
+    const [watcher, alice, bob] = [await as("watcher"), await as("alice"), await as("bob")];
+    try {
+      await watcher.request({ type: "subscribe", channel: "room", presence: true });
+      await bob.request({ type: "subscribe", channel: "room" }); // no presence: invisible
+      await alice.request({ type: "subscribe", channel: "room", presence: true });
+      const join = await watcher.next((f) => f.type === "join");
+      assert.ok(join.type === "join" && join.member.sub === undefined, JSON.stringify(join));
+      const list = await watcher.request({ type: "presence", channel: "room" });
+      assert.ok(list.type === "ack");
+      assert.equal(list.members?.length, 2, "watcher and alice, not bob");
+      assert.ok(
+        list.members?.every((m) => m.sub === undefined),
+        JSON.stringify(list.members),
+      );
+      assert.ok(!watcher.raw.some((t) => t.includes("alice") || t.includes("bob")), "no sub anywhere");
+    } finally {
+      for (const c of [watcher, alice, bob]) c.ws.terminate();
+      await gw.stop();
+    }
+  });
+});
+
 after(stopAllGateways);
