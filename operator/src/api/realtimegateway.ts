@@ -92,6 +92,13 @@ export const redisRules: CelRule<RedisInput>[] = [
     message: "set exactly one of redis.url or redis.secretRef",
     check: (s) => (s.url !== undefined) !== (s.secretRef !== undefined),
   },
+  {
+    // Credentials in the URL would land in the ConfigMap, readable by anyone who may read ConfigMaps.
+    rule: "!has(self.url) || !self.url.matches('://[^/@,]*@')",
+    message:
+      "redis.url must not carry credentials (user:password@): put the whole URL in a Secret and reference it with redis.secretRef",
+    check: (s) => s.url === undefined || !/:\/\/[^/@,]*@/.test(s.url),
+  },
 ];
 const redis = z
   .object({

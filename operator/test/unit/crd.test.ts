@@ -193,6 +193,18 @@ describe("CRD", () => {
     ["tolerance above 1", { ...base, autoscaling: { tolerance: 2 } }, false],
     ["bad service type", { ...base, service: { type: "ExternalName" } }, false],
     ["bad redis scheme", { image: "x", redis: { url: "http://a" } }, false],
+    [
+      "credentials in redis.url",
+      { image: "x", redis: { url: "redis://:hunter2@redis:6379" } },
+      false,
+      /must not carry credentials.*redis\.secretRef/,
+    ],
+    [
+      "user and password in one of the cluster seeds",
+      { image: "x", redis: { url: "redis://a:6379,redis://u:p@b:6379" } },
+      false,
+      /must not carry credentials/,
+    ],
     ["bad quantity", { ...base, resources: { requests: { cpu: "lots" } } }, false],
     ["tiny max message", { ...base, limits: { maxMessageBytes: 10 } }, false],
   ];
@@ -223,6 +235,10 @@ describe("CRD", () => {
         { url: "redis://a" },
         { secretRef: { name: "a", key: "b" } },
         { url: "redis://a", secretRef: { name: "a", key: "b" } },
+        { url: "redis://user:pw@a:6379" },
+        { url: "rediss://:pw@a" },
+        { url: "redis://a:6379,redis://b:6379" },
+        { url: "redis://a/0?name=x@y" },
       ],
       spec: [
         {
