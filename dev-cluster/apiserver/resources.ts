@@ -79,6 +79,15 @@ export const RESOURCE_TYPES: ResourceType[] = [
     status: true,
   },
   {
+    group: "networking.k8s.io",
+    version: "v1",
+    kind: "NetworkPolicy",
+    plural: "networkpolicies",
+    singular: "networkpolicy",
+    namespaced: true,
+    status: false,
+  },
+  {
     group: "coordination.k8s.io",
     version: "v1",
     kind: "Lease",

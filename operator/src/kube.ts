@@ -69,6 +69,11 @@ export interface OperatorKube extends ListWatchClient {
   createEvent(e: EventInput): Promise<void>;
   /** Creates a Secret (never updates one); undefined when it already exists. Returns metadata and key names only. */
   createSecret(secret: KubeObject): Promise<KubeObject | undefined>;
+  /** GETs one Secret by name (no list, no watch); undefined when missing. Returns metadata and key names only. */
+  getSecretKeys(
+    namespace: string,
+    name: string,
+  ): Promise<{ metadata: KubeObject["metadata"]; keys: string[] } | undefined>;
 }
 
 export interface LeaseClient {
@@ -88,6 +93,23 @@ export function apiStatusCode(err: unknown): number | undefined {
 /** client-node deserializes into model classes with Date fields; the operator works on plain JSON. */
 export function plain<T>(o: T): T {
   return JSON.parse(JSON.stringify(o)) as T;
+}
+
+/**
+ * client-node serializes known kinds through its generated models, where a NetworkPolicy ingress rule's `from` is
+ * the property `_from` (a reserved word): a plain `from` would be dropped without a word, and the policy would let
+ * everyone in. Rename on the way in and back on the way out.
+ */
+export function renameIngressFrom(obj: KubeObject, from: string, to: string): KubeObject {
+  if (obj.kind !== "NetworkPolicy") return obj;
+  const spec = obj.spec as { ingress?: Record<string, unknown>[] } | undefined;
+  if (!spec?.ingress) return obj;
+  const ingress = spec.ingress.map((rule) => {
+    if (!(from in rule)) return rule;
+    const { [from]: peers, ...rest } = rule;
+    return { ...rest, [to]: peers };
+  });
+  return { ...obj, spec: { ...spec, ingress } };
 }
 
 export function collectionPath(res: ResourceRef, namespace: string | undefined): string {
@@ -117,7 +139,8 @@ export function kubeFromConfig(
         undefined,
         labelSelector,
       );
-      return { items: plain(l.items) as KubeObject[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+      const items = (plain(l.items) as KubeObject[]).map((o) => renameIngressFrom(o, "_from", "from"));
+      return { items, resourceVersion: l.metadata?.resourceVersion ?? "" };
     },
     async watch(res, namespace, params, onEvent, done) {
       const controller = await watcher.watch(
@@ -135,14 +158,14 @@ export function kubeFromConfig(
     },
     async apply(obj) {
       const out = await objects.patch(
-        obj as never,
+        renameIngressFrom(obj, "from", "_from") as never,
         undefined,
         undefined,
         component,
         true,
         PatchStrategy.ServerSideApply,
       );
-      return plain(out) as unknown as KubeObject;
+      return renameIngressFrom(plain(out) as unknown as KubeObject, "_from", "from");
     },
     async getGateway(namespace, name) {
       return (await custom.getNamespacedCustomObject({
@@ -189,6 +212,18 @@ export function kubeFromConfig(
         };
       } catch (err) {
         if (apiStatusCode(err) === 409) return undefined;
+        throw err;
+      }
+    },
+    async getSecretKeys(namespace, name) {
+      try {
+        const s = await core.readNamespacedSecret({ namespace, name });
+        // Drop the values at once: only the key names leave this function.
+        const keys = [...Object.keys(s.data ?? {}), ...Object.keys(s.stringData ?? {})];
+        const { uid, resourceVersion } = s.metadata ?? {};
+        return { metadata: { name, namespace, uid, resourceVersion }, keys };
+      } catch (err) {
+        if (apiStatusCode(err) === 404) return undefined;
         throw err;
       }
     },

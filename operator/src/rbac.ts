@@ -23,9 +23,15 @@ export const OPERATOR_RULES: PolicyRule[] = [
     resources: ["poddisruptionbudgets"],
     verbs: ["get", "list", "watch", "create", "patch"],
   },
-  // Secrets: watched for existence and key names (the referenced ones, the admin key's); the reconciler creates the
-  // admin-key Secret (never updates or deletes one: garbage collection does); the autoscaler gets its key.
-  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "create"] },
+  {
+    apiGroups: ["networking.k8s.io"],
+    resources: ["networkpolicies"],
+    verbs: ["get", "list", "watch", "create", "patch"],
+  },
+  // Secrets: read by name only (get: the ones a RealtimeGateway references, the admin key's), never listed or watched,
+  // so the operator cannot enumerate the cluster's Secrets; the reconciler creates the admin-key Secret (never
+  // updates or deletes one: garbage collection does); the autoscaler gets its key.
+  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create"] },
   // Pods: the autoscaler scrapes them and sets pod-deletion-cost.
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "patch"] },
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },

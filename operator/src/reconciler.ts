@@ -27,7 +27,7 @@ import type { OperatorMetrics } from "./metrics.js";
 import type { TokenBucketSpec } from "./rate-limit.js";
 import { renderAdminSecret } from "./render/admin-secret.js";
 import { FIELD_MANAGER, names, selectorString } from "./render/labels.js";
-import { WorkQueue } from "./workqueue.js";
+import { type ProcessResult, WorkQueue } from "./workqueue.js";
 
 export interface Logger {
   debug(obj: object, msg?: string): void;
@@ -43,8 +43,10 @@ export const OWNED_RESOURCES: ResourceRef[] = [
   { apiVersion: "v1", kind: "Service", plural: "services" },
   { apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets" },
   { apiVersion: "v1", kind: "ConfigMap", plural: "configmaps" },
+  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies" },
 ];
-export const SECRET_RESOURCE: ResourceRef = { apiVersion: "v1", kind: "Secret", plural: "secrets" };
+/** How soon a reconcile blocked on a missing Secret looks again (Secrets are read by name, not watched). */
+export const SECRET_RECHECK_MS = 2_000;
 const OWNED_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
 
 export interface GatewayControllerOptions {
@@ -61,21 +63,9 @@ export interface GatewayControllerOptions {
   now?: () => Date;
 }
 
-/** Secrets are cached as their key names only: the operator never holds a secret value. */
-export function secretKeysOnly(o: KubeObject): KubeObject {
-  const data = (o.data ?? {}) as Record<string, unknown>;
-  const stringData = (o.stringData ?? {}) as Record<string, unknown>;
-  const { name, namespace, uid, resourceVersion } = o.metadata;
-  return {
-    metadata: { name, namespace, uid, resourceVersion },
-    keys: [...Object.keys(data), ...Object.keys(stringData)],
-  };
-}
-
 export class GatewayController {
   readonly gateways: Informer;
   readonly owned = new Map<string, Informer>();
-  readonly secrets: Informer;
   readonly queue: WorkQueue;
   private readonly events: EventRecorder;
   private readonly seenGeneration = new Map<string, number>();
@@ -125,32 +115,6 @@ export class GatewayController {
         }),
       );
     }
-    this.secrets = new Informer({
-      client: kube,
-      resource: SECRET_RESOURCE,
-      namespace,
-      transform: secretKeysOnly,
-      backoff: o.backoff,
-      onError: onError("Secret"),
-      onEvent: (_type, secret) => {
-        for (const gw of this.gateways.list(secret.metadata.namespace)) {
-          const spec = gw.spec as
-            | {
-                redis?: { secretRef?: { name?: string } };
-                auth?: { jwtSecretRef?: { name?: string } };
-                apiKeySecretRef?: { name?: string };
-              }
-            | undefined;
-          const refs = [
-            spec?.redis?.secretRef?.name,
-            spec?.auth?.jwtSecretRef?.name,
-            spec?.apiKeySecretRef?.name,
-            names.adminSecret(gw as unknown as RealtimeGateway), // ours: recreated when deleted
-          ];
-          if (refs.includes(secret.metadata.name)) enqueue(gw.metadata.namespace, gw.metadata.name);
-        }
-      },
-    });
     this.events = new EventRecorder(kube, log);
     this.queue = new WorkQueue({
       process: (key) => this.reconcile(key),
@@ -175,7 +139,7 @@ export class GatewayController {
 
   /** Runs until `signal` aborts. Informers sync before the first reconcile. */
   async start(signal: AbortSignal): Promise<void> {
-    const informers = [this.secrets, ...this.owned.values(), this.gateways];
+    const informers = [...this.owned.values(), this.gateways];
     const stopped = new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });
@@ -183,7 +147,7 @@ export class GatewayController {
     // Leadership may end before the caches sync (an API server that is down): stop cleanly either way.
     await Promise.race([Promise.all(informers.map((i) => i.start())), stopped]);
     if (!signal.aborted) {
-      // Workers only after every cache synced: a half-filled Secret cache would report Secrets as missing.
+      // Workers only after every cache synced: a half-filled cache would re-apply what already exists.
       this.queue.start();
       this.ready = true;
       this.o.log.info({ namespace: this.o.namespace ?? "(all)" }, "RealtimeGateway controller started");
@@ -202,14 +166,15 @@ export class GatewayController {
   }
 
   /** One reconcile of `namespace/name`. Throws to ask for a retry with backoff. */
-  async reconcile(key: string): Promise<undefined> {
+  async reconcile(key: string): Promise<ProcessResult> {
     const [namespace, name] = key.split("/") as [string, string];
     const raw = this.gateways.get(namespace, name);
     if (!raw || raw.metadata.deletionTimestamp) return undefined; // garbage collection removes what it owned
     const parsed = parseRealtimeGateway(raw);
+    const secrets = parsed.ok ? await this.readSecrets(parsed.gateway) : new Map<string, SecretKeys>();
     const decision = decide({
       parsed,
-      secret: (ns, n) => this.secrets.get(ns, n) as SecretKeys | undefined,
+      secret: (_ns, n) => secrets.get(n),
       owned: (kind, ns, n) => this.owned.get(kind)?.get(ns, n),
     });
     const involved = {
@@ -231,7 +196,9 @@ export class GatewayController {
         reason,
         message: decision.message,
       });
-      return undefined; // waits for a spec or Secret change; nothing to retry
+      // No Secret watch (least privilege): look again a little later for a Secret that may appear; a bad spec
+      // waits for its next edit.
+      return decision.kind === "blocked" ? { requeueAfterMs: SECRET_RECHECK_MS } : undefined;
     }
 
     const gw = decision.gateway;
@@ -277,6 +244,28 @@ export class GatewayController {
   }
 
   /**
+   * The Secrets this gateway references and its admin-key Secret, each read by name with a GET: the operator needs
+   * no cluster-wide list or watch of Secrets, and holds only their key names, only for this reconcile.
+   */
+  private async readSecrets(gw: RealtimeGateway): Promise<Map<string, SecretKeys>> {
+    const refs = new Set([
+      gw.spec.redis.secretRef?.name,
+      gw.spec.auth?.jwtSecretRef.name,
+      gw.spec.apiKeySecretRef?.name,
+      names.adminSecret(gw),
+    ]);
+    const found = new Map<string, SecretKeys>();
+    await Promise.all(
+      [...refs].map(async (n) => {
+        if (n === undefined) return;
+        const s = await this.o.kube.getSecretKeys(gw.metadata.namespace, n);
+        if (s) found.set(n, s as SecretKeys);
+      }),
+    );
+    return found;
+  }
+
+  /**
    * Creates the admin-key Secret with a fresh random key. Only ever a create: an existing Secret (someone else's
    * create won, or our cache is behind) is left as it is, so a key is never rotated under running pods. The key
    * goes into the request body and nowhere else: not the cache, a log, an Event or an error message.
@@ -294,7 +283,6 @@ export class GatewayController {
       );
     }
     if (!created) return;
-    this.secrets.observe(created);
     this.o.metrics?.writes.inc({ kind: "Secret" });
     await this.events.record({
       involved,

@@ -29,6 +29,16 @@ describe("operator RBAC", () => {
     );
   });
 
+  test("the rendered ClusterRole grants no list or watch on Secrets: only get (by name) and create", async () => {
+    const objs = await render();
+    const cluster = rolesOf(objs).filter((r) => r.kind === "ClusterRole");
+    assert.equal(cluster.length, 1);
+    const onSecrets = permissions(cluster.flatMap((r) => r.rules)).filter((p) =>
+      p.startsWith("core/secrets:"),
+    );
+    assert.deepEqual(onSecrets, ["core/secrets:create", "core/secrets:get"]);
+  });
+
   test("the operator's list itself has no wildcard", () => {
     assert.ok(!permissions(OPERATOR_RULES).some((p) => p.includes("*")));
   });

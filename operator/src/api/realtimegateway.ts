@@ -142,6 +142,42 @@ const service = z.object({
   port: z.number().int().min(1).max(65535).default(80),
 });
 
+const labels = z.record(z.string().min(1).max(317), z.string().max(63));
+const peer = z.object({
+  namespaceSelector: z
+    .object({ matchLabels: labels.optional() })
+    .optional()
+    .describe("namespaces the peer pods run in ({} = every namespace; omitted = the gateway's own)"),
+  podSelector: z.object({ matchLabels: labels.optional() }).optional().describe("the peer pods"),
+});
+type Peer = z.infer<typeof peer>;
+export const DEFAULT_INTERNAL_PEERS: Peer[] = [
+  {
+    namespaceSelector: {},
+    podSelector: {
+      matchLabels: {
+        "app.kubernetes.io/component": "operator",
+        "app.kubernetes.io/part-of": "realtime-gateway",
+      },
+    },
+  },
+  { namespaceSelector: {}, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } },
+];
+const networkPolicy = z.object({
+  enabled: z.boolean().default(true).describe("render a NetworkPolicy for the gateway pods"),
+  internalFrom: z
+    .array(peer)
+    .max(16)
+    .default(DEFAULT_INTERNAL_PEERS)
+    .describe("who may reach the internal port (metrics, /admin/*): by default the operator and Prometheus"),
+  redisPorts: z
+    .array(z.number().int().min(1).max(65535))
+    .min(1)
+    .max(8)
+    .default([6379])
+    .describe("egress ports to Redis (besides DNS)"),
+});
+
 type SpecInput = {
   autoscaling: AutoscalingInput;
   limits: { maxConnectionsPerPod: number };
@@ -182,6 +218,7 @@ export const realtimeGatewaySpecSchema = z
     limits: limits.default({ maxConnectionsPerPod: 100_000, maxMessageBytes: 65_536 }),
     resources: resources.optional(),
     service: service.default({ type: "ClusterIP", port: 80 }),
+    networkPolicy: networkPolicy.default(() => networkPolicy.parse({})),
   })
   .meta(cel(specRules));
 

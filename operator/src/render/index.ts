@@ -3,6 +3,7 @@
 import type { RealtimeGateway } from "../api/realtimegateway.js";
 import { renderConfigMap } from "./configmap.js";
 import { renderDeployment } from "./deployment.js";
+import { renderNetworkPolicy } from "./networkpolicy.js";
 import { renderPodDisruptionBudget } from "./pdb.js";
 import { renderHeadlessService, renderService } from "./service.js";
 
@@ -23,8 +24,17 @@ export function renderAll(input: RenderInput): RenderedObject[] {
     renderService(input),
     renderHeadlessService(input),
     renderPodDisruptionBudget(input),
+    // Before the pods, so none runs unprotected; left out when switched off.
+    ...(input.gateway.spec.networkPolicy.enabled ? [renderNetworkPolicy(input)] : []),
     renderDeployment(input),
   ];
 }
 
-export { renderConfigMap, renderDeployment, renderHeadlessService, renderPodDisruptionBudget, renderService };
+export {
+  renderConfigMap,
+  renderDeployment,
+  renderHeadlessService,
+  renderNetworkPolicy,
+  renderPodDisruptionBudget,
+  renderService,
+};

@@ -52,6 +52,7 @@ export const names = {
   headlessService: (gw: RealtimeGateway) => `${gw.metadata.name}-pods`,
   podDisruptionBudget: (gw: RealtimeGateway) => gw.metadata.name,
   configMap: (gw: RealtimeGateway) => `${gw.metadata.name}-config`,
+  networkPolicy: (gw: RealtimeGateway) => gw.metadata.name,
   /** Holds RTGW_ADMIN_KEY (key `api-key`): the reconciler creates it once (render/admin-secret.ts); the autoscaler reads it. */
   adminSecret: (gw: RealtimeGateway) => `${gw.metadata.name}-admin`,
 };

@@ -9,6 +9,7 @@ import { makeCrdValidator } from "../../../dev-cluster/apiserver/crd-validator.j
 import { crdYaml, openApiSchema, realtimeGatewayCrd } from "../../src/api/crd.js";
 import {
   autoscalingRules,
+  DEFAULT_INTERNAL_PEERS,
   parseRealtimeGateway,
   quantityRule,
   redisRules,
@@ -145,6 +146,7 @@ describe("CRD", () => {
       drain: { seconds: 30 },
       limits: { maxConnectionsPerPod: 100000, maxMessageBytes: 65536 },
       service: { type: "ClusterIP", port: 80 },
+      networkPolicy: { enabled: true, internalFrom: DEFAULT_INTERNAL_PEERS, redisPorts: [6379] },
     });
     // What the API server stores, the runtime parser accepts.
     assert.ok(parseRealtimeGateway({ ...r.object, metadata: { name: "x", namespace: "d", uid: "u" } }).ok);

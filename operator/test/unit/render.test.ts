@@ -10,6 +10,7 @@ import {
   renderConfigMap,
   renderDeployment,
   renderHeadlessService,
+  renderNetworkPolicy,
   renderPodDisruptionBudget,
   renderService,
 } from "../../src/render/index.js";
@@ -128,6 +129,39 @@ describe("render", () => {
       pods.spec.ports.map((p: Obj) => p.targetPort),
       ["http", "metrics"],
     );
+  });
+
+  it("a NetworkPolicy: clients to the client port, the internal port only from the named peers, egress DNS and Redis", () => {
+    const np = renderNetworkPolicy({ gateway: full }) as Obj;
+    assert.deepEqual(np.spec.podSelector, {
+      matchLabels: renderDeployment({ gateway: full }).spec.selector.matchLabels,
+    });
+    assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
+    const [clients, internal] = np.spec.ingress;
+    assert.deepEqual(
+      clients,
+      { ports: [{ protocol: "TCP", port: 8080 }] },
+      "from anywhere, to the client port only",
+    );
+    assert.deepEqual(internal.ports, [{ protocol: "TCP", port: 9090 }]);
+    assert.deepEqual(
+      internal.from.map((p: Obj) => p.podSelector.matchLabels),
+      [
+        { "app.kubernetes.io/component": "operator", "app.kubernetes.io/part-of": "realtime-gateway" },
+        { "app.kubernetes.io/name": "prometheus" },
+      ],
+    );
+    assert.deepEqual(
+      np.spec.egress.flatMap((e: Obj) => e.ports.map((p: Obj) => `${p.protocol}/${p.port}`)),
+      ["UDP/53", "TCP/53", "TCP/6379"],
+    );
+    assert.ok(renderAll({ gateway: full }).some((o) => o.kind === "NetworkPolicy"));
+    const off = gateway("off", {
+      image: "i:1",
+      redis: { url: "redis://r" },
+      networkPolicy: { enabled: false },
+    });
+    assert.ok(!renderAll({ gateway: off }).some((o) => o.kind === "NetworkPolicy"), "switched off: none");
   });
 
   it("hardens the pod and wires probes, ports, spread and scrape annotations", () => {
