@@ -9,6 +9,7 @@
 //
 // The process is killed when the test process exits, even on failure. stdout/stderr are kept in `logs()`.
 import { type ChildProcess, spawn } from "node:child_process";
+import { get as httpsGet } from "node:https";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./ports.js";
@@ -24,6 +25,8 @@ export interface StartGatewayOptions {
   readyTimeoutMs?: number;
   /** Wait for /readyz 200 (default true); false waits only for /healthz (e.g. broker down at start). */
   waitReady?: boolean;
+  /** The gateway serves TLS (RTGW_TLS_* in env): URLs are https:// and wss://, readiness is checked trusting `ca`. */
+  tls?: { ca: string };
 }
 
 export interface GatewayProcess {
@@ -45,6 +48,18 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): void;
   /** Everything the process wrote so far (stdout and stderr). */
   logs(): string;
+}
+
+/** GET over TLS trusting `ca` (fetch has no per-request CA); true on a 2xx. */
+function httpsOk(url: string, ca: string): Promise<boolean> {
+  return new Promise((resolveOk, reject) => {
+    const req = httpsGet(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolveOk((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+  });
 }
 
 const live = new Set<ChildProcess>();
@@ -99,10 +114,10 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     exitCode = c;
   });
 
-  const url = `http://${host}:${port}`;
+  const url = `${options.tls ? "https" : "http"}://${host}:${port}`;
   const gw: GatewayProcess = {
     url,
-    wsUrl: `ws://${host}:${port}/ws`,
+    wsUrl: `${options.tls ? "wss" : "ws"}://${host}:${port}/ws`,
     metricsUrl: `http://${host}:${metricsPort}/metrics`,
     adminUrl: `http://${host}:${metricsPort}`,
     port,
@@ -130,8 +145,10 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   while (true) {
     if (exitCode !== undefined) throw new Error(`gateway exited with ${exitCode} before ready:\n${output}`);
     try {
-      const res = await fetch(`${url}${path}`);
-      if (res.ok) return gw;
+      const ok = options.tls
+        ? await httpsOk(`${url}${path}`, options.tls.ca)
+        : (await fetch(`${url}${path}`)).ok;
+      if (ok) return gw;
     } catch {
       // not listening yet
     }

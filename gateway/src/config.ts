@@ -72,6 +72,16 @@ export const configSchema = z
       .describe(
         "comma-separated origins such as https://app.example.com or https://*.example.com (scheme, host, optional port)",
       ),
+    RTGW_TLS_CERT_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("a PEM certificate (chain) file: the client port serves https:// and wss://"),
+    RTGW_TLS_KEY_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the PEM private key file of RTGW_TLS_CERT_FILE"),
     RTGW_API_KEY: z.string().min(8).optional().describe("a bearer key of at least 8 characters"),
     RTGW_ADMIN_KEY: z
       .string()
@@ -143,6 +153,12 @@ export const configSchema = z
       .describe("a positive integer: rate_limited errors in a row before close 1008"),
   })
   .superRefine((c, ctx) => {
+    if ((c.RTGW_TLS_CERT_FILE === undefined) !== (c.RTGW_TLS_KEY_FILE === undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: ["RTGW_TLS_CERT_FILE"],
+        message: "RTGW_TLS_CERT_FILE and RTGW_TLS_KEY_FILE go together: set both or neither",
+      });
     // One credential per boundary: a backend that may publish must not be able to drain the fleet.
     if (c.RTGW_ADMIN_KEY !== undefined && c.RTGW_ADMIN_KEY === c.RTGW_API_KEY)
       ctx.addIssue({
@@ -183,6 +199,8 @@ export interface GatewayConfig {
   jwtAudience: string[] | undefined;
   /** Exact origins and `scheme://*.domain` patterns; undefined: no Origin check. */
   allowedOrigins: string[] | undefined;
+  /** PEM files: with both, the client port speaks TLS (uWS SSLApp). */
+  tls: { certFile: string; keyFile: string } | undefined;
   /** Bearer key for the server API (POST /api/publish) on the client port. */
   apiKey: string | undefined;
   /** Bearer key for /admin/* on the internal port. */
@@ -254,6 +272,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       jwtIssuer: c.RTGW_JWT_ISSUER,
       jwtAudience: splitList(c.RTGW_JWT_AUDIENCE),
       allowedOrigins: splitList(c.RTGW_ALLOWED_ORIGINS),
+      tls:
+        c.RTGW_TLS_CERT_FILE && c.RTGW_TLS_KEY_FILE
+          ? { certFile: c.RTGW_TLS_CERT_FILE, keyFile: c.RTGW_TLS_KEY_FILE }
+          : undefined,
       apiKey: c.RTGW_API_KEY,
       adminKey: c.RTGW_ADMIN_KEY,
       maxConnections: c.RTGW_MAX_CONNECTIONS,

@@ -49,7 +49,10 @@ const COMPRESSION = {
 
 export function createGatewayServer(d: ServerDeps): GatewayServer {
   const { config, broker, logger } = d;
-  const app: TemplatedApp = uWS.App();
+  // TLS on the client port when configured (the internal port stays plain HTTP inside the pod network).
+  const app: TemplatedApp = config.tls
+    ? uWS.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile })
+    : uWS.App();
   const sockets = new Set<Socket>();
   let pendingUpgrades = 0;
   let draining = false;
