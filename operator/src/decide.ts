@@ -44,6 +44,10 @@ function secretProblems(gw: RealtimeGateway, secret: Observed["secret"]): string
   if (gw.spec.redis.secretRef) refs.push(["redis.secretRef", gw.spec.redis.secretRef]);
   if (gw.spec.auth) refs.push(["auth.jwtSecretRef", gw.spec.auth.jwtSecretRef]);
   if (gw.spec.apiKeySecretRef) refs.push(["apiKeySecretRef", gw.spec.apiKeySecretRef]);
+  if (gw.spec.tls) {
+    refs.push(["tls.secretName", { name: gw.spec.tls.secretName, key: "tls.crt" }]);
+    refs.push(["tls.secretName", { name: gw.spec.tls.secretName, key: "tls.key" }]);
+  }
   const out: string[] = [];
   for (const [field, ref] of refs) {
     const s = secret(gw.metadata.namespace, ref.name);

@@ -252,6 +252,7 @@ export class GatewayController {
       gw.spec.redis.secretRef?.name,
       gw.spec.auth?.jwtSecretRef.name,
       gw.spec.apiKeySecretRef?.name,
+      gw.spec.tls?.secretName,
       names.adminSecret(gw),
     ]);
     const found = new Map<string, SecretKeys>();

@@ -219,6 +219,16 @@ export const realtimeGatewaySpecSchema = z
     resources: resources.optional(),
     service: service.default({ type: "ClusterIP", port: 80 }),
     networkPolicy: networkPolicy.default(() => networkPolicy.parse({})),
+    tls: z
+      .object({
+        secretName: z
+          .string()
+          .min(1)
+          .max(253)
+          .describe("a kubernetes.io/tls Secret (tls.crt, tls.key) in the RealtimeGateway's namespace"),
+      })
+      .optional()
+      .describe("serve the client port over TLS (https://, wss://) with this certificate"),
   })
   .meta(cel(specRules));
 

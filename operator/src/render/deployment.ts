@@ -3,7 +3,7 @@
 // both plus headroom, so the kubelet never SIGKILLs a pod mid-drain.
 import { createHash } from "node:crypto";
 import type { RealtimeGateway, SecretKeyRef } from "../api/realtimegateway.js";
-import { GATEWAY_PORT, gatewayConfig, METRICS_PORT } from "./configmap.js";
+import { GATEWAY_PORT, gatewayConfig, METRICS_PORT, TLS_MOUNT_PATH } from "./configmap.js";
 import { ADMIN_SECRET_KEY, commonLabels, names, ownerReference, selectorLabels } from "./labels.js";
 
 export const PRE_STOP_SECONDS = 5;
@@ -60,6 +60,9 @@ function topologySpread(gw: RealtimeGateway) {
 export function renderDeployment(input: { gateway: RealtimeGateway }) {
   const gw = input.gateway;
   const labels = commonLabels(gw);
+  const tls = gw.spec.tls;
+  // With TLS the client port speaks only TLS: the kubelet probes it over HTTPS (it does not verify certificates).
+  const scheme = tls ? { scheme: "HTTPS" } : {};
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -109,13 +112,13 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
               env: env(gw),
               resources: gw.spec.resources ?? DEFAULT_RESOURCES,
               readinessProbe: {
-                httpGet: { path: "/readyz", port: "http" },
+                httpGet: { path: "/readyz", port: "http", ...scheme },
                 periodSeconds: 2,
                 failureThreshold: 1,
                 timeoutSeconds: 1,
               },
               livenessProbe: {
-                httpGet: { path: "/healthz", port: "http" },
+                httpGet: { path: "/healthz", port: "http", ...scheme },
                 periodSeconds: 10,
                 failureThreshold: 3,
                 timeoutSeconds: 2,
@@ -126,10 +129,16 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ["ALL"] },
               },
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              volumeMounts: [
+                { name: "tmp", mountPath: "/tmp" },
+                ...(tls ? [{ name: "tls", mountPath: TLS_MOUNT_PATH, readOnly: true }] : []),
+              ],
             },
           ],
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+          volumes: [
+            { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+            ...(tls ? [{ name: "tls", secret: { secretName: tls.secretName, defaultMode: 0o440 } }] : []),
+          ],
         },
       },
     },

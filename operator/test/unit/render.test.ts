@@ -44,6 +44,7 @@ const full = gateway("chat", {
   redis: { secretRef: { name: "chat-redis", key: "url" } },
   auth: { jwtSecretRef: { name: "chat-jwt", key: "hs256" } },
   apiKeySecretRef: { name: "chat-publish", key: "key" },
+  tls: { secretName: "chat-tls" },
   limits: { maxConnectionsPerPod: 50000, maxMessageBytes: 131072 },
   resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "4Gi" } },
   service: { type: "LoadBalancer", port: 443 },
@@ -87,6 +88,8 @@ describe("render", () => {
       RTGW_DRAIN_SECONDS: "120",
       RTGW_MAX_CONNECTIONS: "50000",
       RTGW_MAX_MESSAGE_BYTES: "131072",
+      RTGW_TLS_CERT_FILE: "/etc/rtgw/tls/tls.crt",
+      RTGW_TLS_KEY_FILE: "/etc/rtgw/tls/tls.key",
     });
     assert.deepEqual(container(d).envFrom, [{ configMapRef: { name: "chat-config" } }]);
     assert.deepEqual(env(d, "RTGW_REDIS_URL")!.valueFrom, {
@@ -162,6 +165,24 @@ describe("render", () => {
       networkPolicy: { enabled: false },
     });
     assert.ok(!renderAll({ gateway: off }).some((o) => o.kind === "NetworkPolicy"), "switched off: none");
+  });
+
+  it("spec.tls: the Secret mounted read-only, its paths in the ConfigMap, probes over HTTPS", () => {
+    const d = renderDeployment({ gateway: full }) as Obj;
+    const pod = d.spec.template.spec;
+    assert.deepEqual(
+      pod.volumes.find((v: Obj) => v.name === "tls"),
+      { name: "tls", secret: { secretName: "chat-tls", defaultMode: 0o440 } },
+    );
+    assert.deepEqual(
+      container(d).volumeMounts.find((m: Obj) => m.name === "tls"),
+      { name: "tls", mountPath: "/etc/rtgw/tls", readOnly: true },
+    );
+    assert.equal(container(d).readinessProbe.httpGet.scheme, "HTTPS");
+    assert.equal(container(d).livenessProbe.httpGet.scheme, "HTTPS");
+    const plain = renderDeployment({ gateway: minimal }) as Obj;
+    assert.equal(container(plain).readinessProbe.httpGet.scheme, undefined);
+    assert.ok(!plain.spec.template.spec.volumes.some((v: Obj) => v.name === "tls"));
   });
 
   it("hardens the pod and wires probes, ports, spread and scrape annotations", () => {
