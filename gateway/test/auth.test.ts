@@ -54,7 +54,8 @@ describe("JWT auth (HS256)", { timeout: 60_000 }, () => {
         const r = await c.request(frame);
         return r.type === "error" ? r.code : r.type;
       };
-      assert.equal(await code({ type: "subscribe", channel: "chat:room1" }), "ack");
+      // With presence on: only such subscriptions are presence members (checked at the end).
+      assert.equal(await code({ type: "subscribe", channel: "chat:room1", presence: true }), "ack");
       assert.equal(await code({ type: "subscribe", channel: "news" }), "ack");
       assert.equal(await code({ type: "subscribe", channel: "newsroom" }), "forbidden");
       assert.equal(await code({ type: "subscribe", channel: "admin" }), "forbidden");

@@ -207,9 +207,29 @@ export const realtimeGatewaySpecSchema = z
     drain: drain.default({ seconds: 30 }),
     redis,
     auth: z
-      .object({ jwtSecretRef: secretKeyRef })
+      .object({
+        jwtSecretRef: secretKeyRef,
+        issuer: z.string().min(1).max(1024).optional().describe("required `iss` (RTGW_JWT_ISSUER)"),
+        audience: z
+          .array(z.string().min(1).max(256))
+          .min(1)
+          .max(16)
+          .optional()
+          .describe("accepted `aud` values (RTGW_JWT_AUDIENCE)"),
+      })
       .optional()
       .describe("without it clients connect unauthenticated"),
+    allowedOrigins: z
+      .array(
+        z
+          .string()
+          .regex(/^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:[0-9]+)?$/)
+          .max(256),
+      )
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("browser origins allowed to connect, exact or https://*.example.com (RTGW_ALLOWED_ORIGINS)"),
     apiKeySecretRef: secretKeyRef
       .optional()
       .describe(

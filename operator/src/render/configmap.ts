@@ -21,6 +21,9 @@ export function gatewayConfig(gw: RealtimeGateway): Record<string, string> {
   };
   // A URL in the spec is by contract credential-free (credentials go through redis.secretRef).
   if (spec.redis.url !== undefined) data.RTGW_REDIS_URL = spec.redis.url;
+  if (spec.auth?.issuer) data.RTGW_JWT_ISSUER = spec.auth.issuer;
+  if (spec.auth?.audience) data.RTGW_JWT_AUDIENCE = spec.auth.audience.join(",");
+  if (spec.allowedOrigins) data.RTGW_ALLOWED_ORIGINS = spec.allowedOrigins.join(",");
   // Paths only: the certificate and key stay in their Secret, mounted read-only.
   if (spec.tls) {
     data.RTGW_TLS_CERT_FILE = `${TLS_MOUNT_PATH}/tls.crt`;

@@ -196,6 +196,17 @@ describe("CRD", () => {
     ["bad service type", { ...base, service: { type: "ExternalName" } }, false],
     ["bad redis scheme", { image: "x", redis: { url: "http://a" } }, false],
     [
+      "allowed origins",
+      { ...base, allowedOrigins: ["https://app.example.com", "https://*.example.org"] },
+      true,
+    ],
+    ["an origin with a path", { ...base, allowedOrigins: ["https://app.example.com/x"] }, false],
+    [
+      "issuer and audience",
+      { ...base, auth: { jwtSecretRef: { name: "j", key: "k" }, issuer: "i", audience: ["a"] } },
+      true,
+    ],
+    [
       "credentials in redis.url",
       { image: "x", redis: { url: "redis://:hunter2@redis:6379" } },
       false,

@@ -42,7 +42,12 @@ const full = gateway("chat", {
   },
   drain: { seconds: 120 },
   redis: { secretRef: { name: "chat-redis", key: "url" } },
-  auth: { jwtSecretRef: { name: "chat-jwt", key: "hs256" } },
+  auth: {
+    jwtSecretRef: { name: "chat-jwt", key: "hs256" },
+    issuer: "https://auth.example.com",
+    audience: ["rtgw", "rtgw-eu"],
+  },
+  allowedOrigins: ["https://app.example.com", "https://*.example.org"],
   apiKeySecretRef: { name: "chat-publish", key: "key" },
   tls: { secretName: "chat-tls" },
   limits: { maxConnectionsPerPod: 50000, maxMessageBytes: 131072 },
@@ -88,6 +93,9 @@ describe("render", () => {
       RTGW_DRAIN_SECONDS: "120",
       RTGW_MAX_CONNECTIONS: "50000",
       RTGW_MAX_MESSAGE_BYTES: "131072",
+      RTGW_JWT_ISSUER: "https://auth.example.com",
+      RTGW_JWT_AUDIENCE: "rtgw,rtgw-eu",
+      RTGW_ALLOWED_ORIGINS: "https://app.example.com,https://*.example.org",
       RTGW_TLS_CERT_FILE: "/etc/rtgw/tls/tls.crt",
       RTGW_TLS_KEY_FILE: "/etc/rtgw/tls/tls.key",
     });
