@@ -88,6 +88,15 @@ export const RESOURCE_TYPES: ResourceType[] = [
     status: false,
   },
   {
+    group: "networking.k8s.io",
+    version: "v1",
+    kind: "Ingress",
+    plural: "ingresses",
+    singular: "ingress",
+    namespaced: true,
+    status: true,
+  },
+  {
     group: "coordination.k8s.io",
     version: "v1",
     kind: "Lease",

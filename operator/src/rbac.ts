@@ -25,7 +25,7 @@ export const OPERATOR_RULES: PolicyRule[] = [
   },
   {
     apiGroups: ["networking.k8s.io"],
-    resources: ["networkpolicies"],
+    resources: ["networkpolicies", "ingresses"],
     verbs: ["get", "list", "watch", "create", "patch"],
   },
   // Secrets: read by name only (get: the ones a RealtimeGateway references, the admin key's), never listed or watched,

@@ -44,6 +44,7 @@ export const OWNED_RESOURCES: ResourceRef[] = [
   { apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets" },
   { apiVersion: "v1", kind: "ConfigMap", plural: "configmaps" },
   { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies" },
+  { apiVersion: "networking.k8s.io/v1", kind: "Ingress", plural: "ingresses" },
 ];
 /** How soon a reconcile blocked on a missing Secret looks again (Secrets are read by name, not watched). */
 export const SECRET_RECHECK_MS = 2_000;

@@ -134,7 +134,7 @@ operator/src/rbac.ts (OPERATOR_RULES) less the Lease rule below. test/chart/rbac
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["networking.k8s.io"]
-  resources: ["networkpolicies"]
+  resources: ["networkpolicies", "ingresses"]
   verbs: ["get", "list", "watch", "create", "patch"]
 # Secrets: read by name only (no list, no watch); the reconciler creates the admin-key Secret; the autoscaler reads it.
 - apiGroups: [""]

@@ -239,6 +239,24 @@ export const realtimeGatewaySpecSchema = z
     resources: resources.optional(),
     service: service.default({ type: "ClusterIP", port: 80 }),
     networkPolicy: networkPolicy.default(() => networkPolicy.parse({})),
+    ingress: z
+      .object({
+        host: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/)
+          .max(253)
+          .describe("the host clients use, e.g. rt.example.com"),
+        className: z.string().min(1).max(253).optional().describe("ingressClassName"),
+        tlsSecretName: z
+          .string()
+          .min(1)
+          .max(253)
+          .optional()
+          .describe("a kubernetes.io/tls Secret: TLS terminates at the Ingress (wss:// to the host)"),
+        annotations: z.record(z.string().max(317), z.string().max(4096)).optional(),
+      })
+      .optional()
+      .describe("render an Ingress to the client Service (the client port only)"),
     tls: z
       .object({
         secretName: z

@@ -53,6 +53,7 @@ export const names = {
   podDisruptionBudget: (gw: RealtimeGateway) => gw.metadata.name,
   configMap: (gw: RealtimeGateway) => `${gw.metadata.name}-config`,
   networkPolicy: (gw: RealtimeGateway) => gw.metadata.name,
+  ingress: (gw: RealtimeGateway) => gw.metadata.name,
   /** Holds RTGW_ADMIN_KEY (key `api-key`): the reconciler creates it once (render/admin-secret.ts); the autoscaler reads it. */
   adminSecret: (gw: RealtimeGateway) => `${gw.metadata.name}-admin`,
 };

@@ -10,6 +10,7 @@ import {
   renderConfigMap,
   renderDeployment,
   renderHeadlessService,
+  renderIngress,
   renderNetworkPolicy,
   renderPodDisruptionBudget,
   renderService,
@@ -50,6 +51,7 @@ const full = gateway("chat", {
   allowedOrigins: ["https://app.example.com", "https://*.example.org"],
   apiKeySecretRef: { name: "chat-publish", key: "key" },
   tls: { secretName: "chat-tls" },
+  ingress: { host: "rt.example.com", className: "nginx", tlsSecretName: "rt-example-com" },
   limits: { maxConnectionsPerPod: 50000, maxMessageBytes: 131072 },
   resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "4Gi" } },
   service: { type: "LoadBalancer", port: 443 },
@@ -173,6 +175,17 @@ describe("render", () => {
       networkPolicy: { enabled: false },
     });
     assert.ok(!renderAll({ gateway: off }).some((o) => o.kind === "NetworkPolicy"), "switched off: none");
+  });
+
+  it("spec.ingress: the client Service's http port only, TLS at the Ingress; none without spec.ingress", () => {
+    const ing = renderIngress({ gateway: full }) as Obj;
+    assert.equal(ing.spec.ingressClassName, "nginx");
+    assert.deepEqual(ing.spec.tls, [{ hosts: ["rt.example.com"], secretName: "rt-example-com" }]);
+    assert.deepEqual(ing.spec.rules[0].http.paths[0].backend, {
+      service: { name: "chat", port: { name: "http" } },
+    });
+    assert.equal(renderIngress({ gateway: minimal }), undefined);
+    assert.ok(!renderAll({ gateway: minimal }).some((o) => o.kind === "Ingress"));
   });
 
   it("spec.tls: the Secret mounted read-only, its paths in the ConfigMap, probes over HTTPS", () => {
