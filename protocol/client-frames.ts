@@ -83,8 +83,24 @@ export const presenceFrame = pure(() =>
   }),
 );
 
+/** Replace the connection's token in place (new expiry and rights); also the first frame after `?auth=frame`. */
+export const refreshFrame = pure(() =>
+  strictFrame({
+    type: z.literal("refresh"),
+    id: frameId,
+    token: z.string().check(z.minLength(1), z.maxLength(8192)),
+  }),
+);
+
 export const clientFrame = pure(() =>
-  z.discriminatedUnion("type", [subscribeFrame, unsubscribeFrame, publishFrame, pingFrame, presenceFrame]),
+  z.discriminatedUnion("type", [
+    subscribeFrame,
+    unsubscribeFrame,
+    publishFrame,
+    pingFrame,
+    presenceFrame,
+    refreshFrame,
+  ]),
 );
 export type ClientFrame = z.infer<typeof clientFrame>;
 export type SubscribeFrame = z.infer<typeof subscribeFrame>;

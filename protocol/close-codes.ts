@@ -16,6 +16,8 @@ export const CloseCode = {
   TryAgainLater: 1013,
   /** Send buffer passed its bound: the socket could not keep up. Reconnect and resume with `since`. */
   SlowConsumer: 4001,
+  /** The connection's token expired: reconnect with a fresh token (or send `refresh` before expiry). */
+  TokenExpired: 4003,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -25,6 +27,7 @@ export const RECONNECT_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.ServiceRestart,
   CloseCode.TryAgainLater,
   CloseCode.SlowConsumer,
+  CloseCode.TokenExpired,
 ]);
 /** Close codes after which a client must not reconnect on its own. */
 export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.Policy, CloseCode.TooBig]);

@@ -15,6 +15,8 @@ export const ErrorCode = {
   Draining: "draining",
   /** HTTP only: the upgrade was refused because this gateway is at RTGW_MAX_CONNECTIONS (503). */
   Full: "full",
+  /** HTTP only: the upgrade's Origin is not in RTGW_ALLOWED_ORIGINS (403). */
+  Origin: "origin",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -33,6 +33,8 @@ export const errorFrame = z.object({
   id: z.optional(frameId),
   code: z.enum(FRAME_ERROR_CODES),
   message: z.string(),
+  /** Set when the error ended a subscription (e.g. a refreshed token no longer allows the channel). */
+  channel: z.optional(z.string()),
 });
 export const messageFrame = z.object({
   type: z.literal("message"),
@@ -108,8 +110,17 @@ export function encodeFrame(frame: ServerFrame | ClientFrame): string {
   return JSON.stringify(frame);
 }
 
-export function encodeError(id: number | undefined, code: FrameErrorCode, message: string): string {
-  return JSON.stringify(
-    id === undefined ? { type: "error", code, message } : { type: "error", id, code, message },
-  );
+export function encodeError(
+  id: number | undefined,
+  code: FrameErrorCode,
+  message: string,
+  channel?: string,
+): string {
+  return JSON.stringify({
+    type: "error",
+    ...(id === undefined ? {} : { id }),
+    code,
+    message,
+    ...(channel === undefined ? {} : { channel }),
+  });
 }

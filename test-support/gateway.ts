@@ -1,13 +1,15 @@
 // Start a real gateway process for a test: `node --import tsx gateway/src/main.ts` on free ports.
 //
-//   const gw = await startGateway({ env: { RTGW_API_KEY: "k".repeat(16) } });
+//   const gw = await startGateway({ env: { RTGW_API_KEY: "k".repeat(16), RTGW_ADMIN_KEY: "a".repeat(16) } });
 //   new WebSocket(gw.wsUrl); await fetch(`${gw.url}/api/stats`); await fetch(gw.metricsUrl);
+//   await fetch(`${gw.adminUrl}/admin/drain`, { method: "POST", headers: { authorization: "Bearer aaaa…" } });
 //   await gw.stop();                       // SIGINT, then SIGKILL after a grace period; always resolves
 //   gw.kill("SIGTERM"); await gw.exited;    // e.g. a drain: resolves with the exit code
 //   after(stopAllGateways);                 // in a describe: nothing outlives the file, even after a timeout
 //
 // The process is killed when the test process exits, even on failure. stdout/stderr are kept in `logs()`.
 import { type ChildProcess, spawn } from "node:child_process";
+import { get as httpsGet } from "node:https";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./ports.js";
@@ -23,6 +25,8 @@ export interface StartGatewayOptions {
   readyTimeoutMs?: number;
   /** Wait for /readyz 200 (default true); false waits only for /healthz (e.g. broker down at start). */
   waitReady?: boolean;
+  /** The gateway serves TLS (RTGW_TLS_* in env): URLs are https:// and wss://, readiness is checked trusting `ca`. */
+  tls?: { ca: string };
 }
 
 export interface GatewayProcess {
@@ -32,6 +36,8 @@ export interface GatewayProcess {
   wsUrl: string;
   /** http://host:metricsPort/metrics */
   metricsUrl: string;
+  /** http://host:metricsPort: the internal port, where /admin/* lives (bearer RTGW_ADMIN_KEY) */
+  adminUrl: string;
   port: number;
   metricsPort: number;
   pid: number;
@@ -42,6 +48,18 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): void;
   /** Everything the process wrote so far (stdout and stderr). */
   logs(): string;
+}
+
+/** GET over TLS trusting `ca` (fetch has no per-request CA); true on a 2xx. */
+function httpsOk(url: string, ca: string): Promise<boolean> {
+  return new Promise((resolveOk, reject) => {
+    const req = httpsGet(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolveOk((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+  });
 }
 
 const live = new Set<ChildProcess>();
@@ -96,11 +114,12 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     exitCode = c;
   });
 
-  const url = `http://${host}:${port}`;
+  const url = `${options.tls ? "https" : "http"}://${host}:${port}`;
   const gw: GatewayProcess = {
     url,
-    wsUrl: `ws://${host}:${port}/ws`,
+    wsUrl: `${options.tls ? "wss" : "ws"}://${host}:${port}/ws`,
     metricsUrl: `http://${host}:${metricsPort}/metrics`,
+    adminUrl: `http://${host}:${metricsPort}`,
     port,
     metricsPort,
     pid: child.pid ?? -1,
@@ -126,8 +145,10 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   while (true) {
     if (exitCode !== undefined) throw new Error(`gateway exited with ${exitCode} before ready:\n${output}`);
     try {
-      const res = await fetch(`${url}${path}`);
-      if (res.ok) return gw;
+      const ok = options.tls
+        ? await httpsOk(`${url}${path}`, options.tls.ca)
+        : (await fetch(`${url}${path}`)).ok;
+      if (ok) return gw;
     } catch {
       // not listening yet
     }

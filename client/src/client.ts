@@ -24,6 +24,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "./subscriptions.js";
+import { refreshDelayMs, tokenExpiryMs } from "./token-refresh.js";
 import {
   messageText,
   OPEN,
@@ -45,7 +46,7 @@ export type {
   Subscription,
 } from "./subscriptions.js";
 
-type RequestKind = "subscribe" | "unsubscribe" | "publish" | "presence" | "ping";
+type RequestKind = "subscribe" | "unsubscribe" | "publish" | "presence" | "ping" | "refresh";
 interface RequestContext {
   frame: (id: number) => ClientFrame;
   sent: boolean;
@@ -78,6 +79,11 @@ export class Client extends Emitter<ClientEvents> {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The token the current connection holds. */
+  #token: string | undefined;
+  /** False between open and the ack of the first-frame token (`tokenIn: "frame"`): nothing else goes out. */
+  #authed = false;
 
   constructor(
     readonly url: string,
@@ -93,6 +99,7 @@ export class Client extends Emitter<ClientEvents> {
       maxQueuedPublishes: options.maxQueuedPublishes ?? CLIENT_DEFAULTS.maxQueuedPublishes,
       maxMessageBytes: options.maxMessageBytes ?? CLIENT_DEFAULTS.maxMessageBytes,
       gapTimeoutMs: options.gapTimeoutMs ?? CLIENT_DEFAULTS.gapTimeoutMs,
+      refreshAheadMs: options.refreshAheadMs ?? CLIENT_DEFAULTS.refreshAheadMs,
     };
     this.#channels = new Channels({
       request: (kind, frame, callbacks) => this.#request(kind, frame, callbacks),
@@ -230,13 +237,14 @@ export class Client extends Emitter<ClientEvents> {
     if (generation !== this.#generation || this.#userClosed) return;
     let socket: WebSocketLike;
     try {
-      socket = new this.#Socket(socketUrl(this.url, token));
+      socket = new this.#Socket(socketUrl(this.url, token, this.options.tokenIn));
     } catch (cause) {
       this.emit("error", new RtgwError("disconnected", "could not create a WebSocket", "client", { cause }));
       this.#scheduleReconnect(1006, "could not create a WebSocket");
       return;
     }
     this.#socket = socket;
+    this.#token = token;
     socket.onopen = () => {
       if (socket === this.#socket) this.#onOpen();
     };
@@ -255,8 +263,61 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#settings.pingIntervalMs > 0) {
       this.#pingTimer = setInterval(() => this.#ping(), this.#settings.pingIntervalMs);
     }
+    const token = this.#token;
+    if (this.options.tokenIn === "frame" && token !== undefined) {
+      // The gateway accepts nothing but this frame until it has verified the token; a bad one closes with 1008.
+      this.#sendRefresh(token, () => this.#onAuthenticated());
+    } else this.#onAuthenticated();
+  }
+
+  #onAuthenticated(): void {
+    this.#authed = true;
     this.#channels.resubscribeAll();
     this.#flushUnsent();
+    this.#scheduleRefresh();
+  }
+
+  /** Send `refresh` with `token` now (also before #authed); `done` runs on its ack. */
+  #sendRefresh(token: string, done: () => void): void {
+    const socket = this.#socket;
+    const context: RequestContext = {
+      frame: (id) => ({ type: "refresh", id, token }),
+      sent: false,
+      resolve: () => {
+        if (socket !== this.#socket) return;
+        this.#token = token;
+        done();
+      },
+      reject: (error) => {
+        if (socket === this.#socket && error.code !== "disconnected") this.emit("error", error);
+      },
+    };
+    const id = this.#requests.add("refresh", Date.now() + this.#settings.requestTimeoutMs, context);
+    this.#send(id, context);
+    this.#armRequestTimer();
+  }
+
+  /** Ahead of the token's expiry, ask the token function for a new one and swap it in place. */
+  #scheduleRefresh(): void {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
+    const source = this.options.token;
+    if (typeof source !== "function" || this.#token === undefined) return;
+    const delay = refreshDelayMs(tokenExpiryMs(this.#token), Date.now(), this.#settings.refreshAheadMs);
+    if (delay === undefined) return;
+    const socket = this.#socket;
+    this.#refreshTimer = setTimeout(async () => {
+      this.#refreshTimer = undefined;
+      let token: string;
+      try {
+        token = await source();
+      } catch (cause) {
+        // Not fatal: when the old token expires the gateway closes with 4003 and the reconnect asks again.
+        this.emit("error", new RtgwError("token", "token provider failed", "client", { cause }));
+        return;
+      }
+      if (socket === this.#socket && this.#isOpen()) this.#sendRefresh(token, () => this.#scheduleRefresh());
+    }, delay);
   }
 
   #onClose(code: number, reason: string): void {
@@ -311,8 +372,11 @@ export class Client extends Emitter<ClientEvents> {
     this.#node = undefined;
     clearTimeout(this.#stableTimer);
     clearInterval(this.#pingTimer);
+    clearTimeout(this.#refreshTimer);
     this.#stableTimer = undefined;
     this.#pingTimer = undefined;
+    this.#refreshTimer = undefined;
+    this.#authed = false;
     this.#channels.detach();
   }
 
@@ -333,6 +397,7 @@ export class Client extends Emitter<ClientEvents> {
   #failInFlight(): void {
     for (const request of this.#requests.takeAll((r) => r.context.sent)) {
       if (request.kind === "subscribe" || request.kind === "ping" || request.kind === "unsubscribe") continue;
+      if (request.kind === "refresh") continue; // the next connection starts with a fresh token anyway
       request.context.reject(
         new RtgwError("disconnected", `connection dropped before the ${request.kind} was answered`, "client"),
       );
@@ -362,7 +427,12 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   #isOpen(): boolean {
-    return this.#socket !== undefined && this.#socket.readyState === OPEN && this.#state === "connected";
+    return (
+      this.#socket !== undefined &&
+      this.#socket.readyState === OPEN &&
+      this.#state === "connected" &&
+      this.#authed
+    );
   }
 
   // ---- requests ----------------------------------------------------------------------------------
@@ -477,6 +547,11 @@ export class Client extends Emitter<ClientEvents> {
         if (request) {
           this.#armRequestTimer();
           request.context.reject(error);
+        } else if (frame.channel !== undefined) {
+          this.#channels.endOne(
+            frame.channel,
+            new RtgwError(frame.code, frame.message, "server", { channel: frame.channel }),
+          );
         } else {
           this.emit("error", error);
         }

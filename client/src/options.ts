@@ -3,8 +3,15 @@ import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import type { WebSocketConstructor } from "./transport.js";
 
 export interface ConnectOptions {
-  /** JWT sent as `?token=`; a function is called before every connection attempt (to refresh it). */
+  /**
+   * JWT; a function is called before every connection attempt and, on a live connection, `refreshAheadMs` before
+   * the token's `exp` (sent as a `refresh` frame, so the connection stays up).
+   */
   token?: string | (() => string | Promise<string>);
+  /** `url` (default): `?token=`; `frame`: `?auth=frame` and the token in the first frame, out of URL logs. */
+  tokenIn?: "url" | "frame";
+  /** How long before the token's expiry a token function is asked for a new one; 0 disables. */
+  refreshAheadMs?: number;
   /** A WebSocket constructor; required in Node 20 (e.g. `WebSocket` from the `ws` package). */
   WebSocket?: WebSocketConstructor;
   backoff?: BackoffPolicy;
@@ -30,4 +37,5 @@ export const CLIENT_DEFAULTS = {
   maxQueuedPublishes: 1_000,
   maxMessageBytes: 65_536,
   gapTimeoutMs: 5_000,
+  refreshAheadMs: 30_000,
 };

@@ -155,6 +155,18 @@ export class Channels {
     }
   }
 
+  /** The gateway ended a subscription (a refreshed token no longer allows it): drop it, never resubscribe. */
+  endOne(channel: string, error: RtgwError): void {
+    const entry = this.#entries.get(channel);
+    if (entry) {
+      this.#entries.delete(channel);
+      clearTimeout(entry.gapTimer);
+      clearTimeout(entry.retryTimer);
+      for (const handle of entry.handles) handle.settle?.reject(error);
+    }
+    this.host.error(error);
+  }
+
   /** The client closed for good: every pending `ready` rejects with `error`. */
   end(error: RtgwError): void {
     for (const entry of this.#entries.values()) {

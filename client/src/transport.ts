@@ -35,14 +35,18 @@ export function messageText(data: unknown): string | undefined {
   return undefined;
 }
 
-/** ws(s) URL with the token as `?token=` (browsers cannot set an Authorization header on an upgrade). */
-export function socketUrl(url: string, token: string | undefined): string {
+/**
+ * ws(s) URL with the token as `?token=` (browsers cannot set an Authorization header on an upgrade), or with
+ * `?auth=frame` when the token goes in the first frame instead (out of proxies' and servers' URL logs).
+ */
+export function socketUrl(url: string, token: string | undefined, tokenIn: "url" | "frame" = "url"): string {
   const parsed = new URL(url);
   if (parsed.protocol === "http:") parsed.protocol = "ws:";
   else if (parsed.protocol === "https:") parsed.protocol = "wss:";
   if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
     throw new TypeError(`gateway URL must be ws://, wss://, http:// or https://, got ${url}`);
   }
-  if (token !== undefined) parsed.searchParams.set("token", token);
+  if (token !== undefined && tokenIn === "frame") parsed.searchParams.set("auth", "frame");
+  else if (token !== undefined) parsed.searchParams.set("token", token);
   return parsed.toString();
 }

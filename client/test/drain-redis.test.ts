@@ -10,6 +10,7 @@ import { type Client, connect, type ResyncEvent, RtgwError } from "../src/index.
 import { type Balancer, httpPublish, recordedSubscriber, startBalancer, until } from "./helpers.js";
 
 const API_KEY = "client-drain-key-0123456789";
+const ADMIN_KEY = "client-drain-admin-key-0123456789";
 
 describe("drain across gateways on Redis", { timeout: 90_000 }, () => {
   let redis: RedisServer;
@@ -24,6 +25,7 @@ describe("drain across gateways on Redis", { timeout: 90_000 }, () => {
       RTGW_BROKER: "redis",
       RTGW_REDIS_URL: redis.url,
       RTGW_API_KEY: API_KEY,
+      RTGW_ADMIN_KEY: ADMIN_KEY,
       RTGW_DRAIN_SECONDS: "2",
       RTGW_HISTORY_SIZE: "5000",
     };
@@ -72,9 +74,9 @@ describe("drain across gateways on Redis", { timeout: 90_000 }, () => {
     })();
     await until("some flow", () => published >= 50);
     const drainAt = Date.now();
-    const drain = await fetch(`${a.url}/admin/drain`, {
+    const drain = await fetch(`${a.adminUrl}/admin/drain`, {
       method: "POST",
-      headers: { authorization: `Bearer ${API_KEY}` },
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
     });
     assert.equal(drain.status, 200, await drain.text());
     await publisher;

@@ -9,6 +9,7 @@ import { type Client, connect, type PresenceEvent, RtgwError } from "../src/inde
 import { httpPublish, recordedSubscriber, recordingWebSocket, stateLog, until } from "./helpers.js";
 
 const API_KEY = "client-test-key-0123456789";
+const ADMIN_KEY = "client-test-admin-key-0123456789";
 const clients: Client[] = [];
 const open = (...args: Parameters<typeof connect>): Client => {
   const client = connect(...args);
@@ -25,6 +26,7 @@ describe("client ⇄ gateway (memory broker)", { timeout: 60_000 }, () => {
     gw = await startGateway({
       env: {
         RTGW_API_KEY: API_KEY,
+        RTGW_ADMIN_KEY: ADMIN_KEY,
         RTGW_HISTORY_SIZE: "10000",
         RTGW_PUBLISH_RATE: "10000",
         RTGW_PUBLISH_BURST: "10000",
@@ -78,7 +80,7 @@ describe("client ⇄ gateway (memory broker)", { timeout: 60_000 }, () => {
     a.on("presence", (e) => joins.push(e));
     await a.subscribe("room:p", () => {}, { presence: true }).ready;
     const b = open(gw.wsUrl, { WebSocket });
-    await b.subscribe("room:p", () => {}).ready;
+    await b.subscribe("room:p", () => {}, { presence: true }).ready;
     await until("a join event for b", () =>
       joins.some((j) => j.kind === "join" && j.member.connectionId === b.connectionId),
     );
@@ -114,9 +116,9 @@ describe("client ⇄ gateway (memory broker)", { timeout: 60_000 }, () => {
       }
     })();
     await until("some flow", () => published >= 100);
-    const shed = await fetch(`${gw.url}/admin/shed`, {
+    const shed = await fetch(`${gw.adminUrl}/admin/shed`, {
       method: "POST",
-      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
       body: JSON.stringify({ count: 100, seconds: 1 }),
     });
     assert.equal(shed.status, 200, await shed.text());

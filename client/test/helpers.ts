@@ -9,15 +9,18 @@ export interface SocketLog {
   opened: number;
   /** Every frame the client sent, parsed. */
   sent: Array<Record<string, unknown>>;
+  /** The URL of every connection attempt. */
+  urls: string[];
 }
 
 /** A `ws` WebSocket that records every connection attempt and frame sent. */
 export function recordingWebSocket(): { WebSocket: typeof WebSocket; log: SocketLog } {
-  const log: SocketLog = { opened: 0, sent: [] };
+  const log: SocketLog = { opened: 0, sent: [], urls: [] };
   class Recording extends WebSocket {
     constructor(url: string) {
       super(url);
       log.opened += 1;
+      log.urls.push(url);
     }
     override send(data: string): void {
       log.sent.push(JSON.parse(data) as Record<string, unknown>);

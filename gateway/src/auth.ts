@@ -1,13 +1,13 @@
 // JWT verification (jose) and the per-connection permissions it yields.
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { errors as joseErrors, jwtVerify } from "jose";
+import { createRemoteJWKSet, type JWTVerifyOptions, errors as joseErrors, jwtVerify } from "jose";
 import { z } from "zod";
 import { ALLOW_ALL, type ChannelPatterns, compilePatterns } from "./channel-patterns.js";
 import type { GatewayConfig } from "./config.js";
 
 export interface Permissions {
   sub: string | undefined;
-  /** Token expiry (ms since epoch); the connection is closed with 1008 when it passes. */
+  /** Token expiry (ms since epoch); the connection is closed with 4003 when it passes (unless refreshed). */
   expiresAtMs: number | undefined;
   subscribe: ChannelPatterns;
   publish: ChannelPatterns;
@@ -30,6 +30,17 @@ const claimsSchema = z.object({
     })
     .default({ subscribe: [], publish: [] }),
 });
+
+/** How long a connection opened with `?auth=frame` may take to send its token in a `refresh` frame. */
+export const AUTH_FRAME_TIMEOUT_MS = 10_000;
+const NOTHING = compilePatterns([]);
+
+/** A connection that has not yet sent its token (`?auth=frame`): may do nothing but `refresh` and `ping`. */
+export function awaitingToken(nowMs: number): Permissions {
+  return { sub: undefined, expiresAtMs: nowMs + AUTH_FRAME_TIMEOUT_MS, subscribe: NOTHING, publish: NOTHING };
+}
+
+export const JWKS_COOLDOWN_MS = 5_000;
 
 export type AuthResult = { ok: true; permissions: Permissions } | { ok: false; reason: string };
 
@@ -56,7 +67,8 @@ function patternCache(limit: number): (patterns: readonly string[]) => ChannelPa
 export function createAuthenticator(config: GatewayConfig): Authenticator {
   if (config.auth === "none") return { verify: async () => ({ ok: true, permissions: ANONYMOUS }) };
 
-  const keys: { key: Uint8Array | KeyObject; algorithms: string[] }[] = [];
+  type Key = Uint8Array | KeyObject | ReturnType<typeof createRemoteJWKSet>;
+  const keys: { key: Key; algorithms: string[] }[] = [];
   if (config.jwtSecret) keys.push({ key: new TextEncoder().encode(config.jwtSecret), algorithms: ["HS256"] });
   if (config.jwtPublicKey) {
     const key = createPublicKey(config.jwtPublicKey);
@@ -65,6 +77,22 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
     if (!algorithm) throw new Error(`RTGW_JWT_PUBLIC_KEY: unsupported key type ${key.asymmetricKeyType}`);
     keys.push({ key, algorithms: [algorithm] });
   }
+  if (config.jwtJwksUrl) {
+    // jose caches the set, picks the key by `kid`, and re-fetches when a token names a key it does not have (at
+    // most every JWKS_COOLDOWN_MS, so random kids cannot flood the issuer): a rotation is picked up without a
+    // restart, and a removed key stops verifying once the set is re-read (at the latest after cacheMaxAge).
+    // Asymmetric algorithms only.
+    const jwks = createRemoteJWKSet(new URL(config.jwtJwksUrl), {
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      cacheMaxAge: 600_000,
+      timeoutDuration: 5_000,
+    });
+    keys.push({ key: jwks, algorithms: ["RS256", "PS256", "ES256", "EdDSA"] });
+  }
+  const claimChecks: Pick<JWTVerifyOptions, "issuer" | "audience"> = {
+    ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}),
+    ...(config.jwtAudience ? { audience: config.jwtAudience } : {}),
+  };
   const compile = patternCache(1000);
 
   return {
@@ -74,7 +102,12 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
       for (const { key, algorithms } of keys) {
         try {
           // An explicit algorithm list: `alg: none` and algorithm confusion are refused by jose.
-          const { payload } = await jwtVerify(token, key, { algorithms, requiredClaims: ["exp"] });
+          const options = { algorithms, requiredClaims: ["exp"], ...claimChecks };
+          // Two overloads of jwtVerify: a key, or a key lookup (the JWKS).
+          const { payload } =
+            typeof key === "function"
+              ? await jwtVerify(token, key, options)
+              : await jwtVerify(token, key, options);
           const claims = claimsSchema.safeParse(payload);
           if (!claims.success) return { ok: false, reason: "invalid claims" };
           return {
@@ -96,7 +129,9 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
                   ? "algorithm not allowed"
                   : err instanceof joseErrors.JWSSignatureVerificationFailed
                     ? "bad signature"
-                    : "invalid token";
+                    : err instanceof joseErrors.JWKSNoMatchingKey
+                      ? "no matching key in the JWKS"
+                      : "invalid token";
         }
       }
       return { ok: false, reason: lastReason };

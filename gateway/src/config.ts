@@ -5,9 +5,30 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { type Fields, type Parsed, parseEnv, unknownVariables } from "../../config/parse.js";
-import { boolean, choice, integer, number, port, seconds, text } from "../../config/rules.js";
+import {
+  boolean,
+  choice,
+  commaList,
+  integer,
+  number,
+  port,
+  rule,
+  seconds,
+  text,
+  url,
+} from "../../config/rules.js";
+import type { PresenceField } from "./presence-fields.js";
+import type { LimitedOperation } from "./rate-limit.js";
 
 export const PREFIX = "RTGW_";
+
+const ORIGIN = /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d+)?$/;
+const rate = (per: string, fallback: number) =>
+  number({ min: 0, above: true, unit: `${per} per second per connection` }).default(fallback);
+const burst = (fallback: number) => integer(1).default(fallback); // the token bucket's size
+const jwtSecretRule = rule("an HS256 secret of at least 32 bytes (RFC 7518: at least the hash size)", {
+  secret: true,
+});
 
 /** Every variable the gateway reads. Add one here and it is parsed, typed (GatewayConfig) and documented in errors. */
 export const gatewaySettings = z
@@ -24,12 +45,31 @@ export const gatewaySettings = z
     ).optional(),
     RTGW_REDIS_CLUSTER: boolean().default(false),
     RTGW_AUTH: choice(["none", "jwt"]).default("none"),
-    RTGW_JWT_SECRET: text("a non-empty HS256 secret", /\S/, { secret: true }).optional(),
+    RTGW_JWT_SECRET: z
+      .string(jwtSecretRule)
+      .refine((v) => Buffer.byteLength(v, "utf8") >= 32, jwtSecretRule)
+      .optional(),
     RTGW_JWT_PUBLIC_KEY: text(
       "a PEM public key (-----BEGIN PUBLIC KEY-----) for RS256 or ES256",
       /-----BEGIN PUBLIC KEY-----/,
     ).optional(),
+    // Keys fetched, cached and re-fetched on rotation (jose's remote key set).
+    RTGW_JWT_JWKS_URL: url(["https:", "http:"], "an http(s) URL of a JSON Web Key Set").optional(),
+    RTGW_JWT_ISSUER: text("the required `iss` claim").optional(),
+    RTGW_JWT_AUDIENCE: commaList("the required `aud` claim (comma-separated: any of them)", (v) =>
+      /\S/.test(v),
+    ).optional(),
+    RTGW_ALLOWED_ORIGINS: commaList(
+      "comma-separated origins such as https://app.example.com or https://*.example.com (scheme, host, optional port)",
+      (v) => ORIGIN.test(v),
+    ).optional(),
+    RTGW_TLS_CERT_FILE: text(
+      "a PEM certificate (chain) file: the client port serves https:// and wss://",
+    ).optional(),
+    RTGW_TLS_KEY_FILE: text("the PEM private key file of RTGW_TLS_CERT_FILE").optional(),
     RTGW_API_KEY: text("a bearer key of at least 8 characters", /^.{8,}$/s, { secret: true }).optional(),
+    // /admin/* on RTGW_METRICS_PORT (the internal port).
+    RTGW_ADMIN_KEY: text("a bearer key of at least 16 characters", /^.{16,}$/s, { secret: true }).optional(),
     RTGW_MAX_CONNECTIONS: integer(1).default(100_000),
     RTGW_MAX_MESSAGE_BYTES: integer(256, 16 * 1024 * 1024, "bytes").default(65_536),
     RTGW_MAX_SUBSCRIPTIONS: integer(1).default(100), // per connection
@@ -41,27 +81,63 @@ export const gatewaySettings = z
     RTGW_IDLE_TIMEOUT_SECONDS: integer(8, 960, "seconds").default(60),
     // A socket whose send buffer passes it is closed.
     RTGW_MAX_BACKPRESSURE_BYTES: integer(1024, undefined, "bytes").default(1024 * 1024),
-    RTGW_PUBLISH_RATE: number({ min: 0, above: true }).default(50), // publishes per second per connection
-    RTGW_PUBLISH_BURST: integer(1).default(100), // token bucket size
+    // One token bucket per client operation and connection.
+    RTGW_PUBLISH_RATE: rate("publishes", 50),
+    RTGW_PUBLISH_BURST: burst(100),
+    RTGW_SUBSCRIBE_RATE: rate("subscribes", 20),
+    RTGW_SUBSCRIBE_BURST: burst(200),
+    RTGW_UNSUBSCRIBE_RATE: rate("unsubscribes", 20),
+    RTGW_UNSUBSCRIBE_BURST: burst(200),
+    RTGW_PRESENCE_RATE: rate("presence requests", 2),
+    RTGW_PRESENCE_BURST: burst(10),
+    RTGW_HISTORY_RATE: rate("subscribes with since (history replays)", 10),
+    RTGW_HISTORY_BURST: burst(200),
+    RTGW_REFRESH_RATE: rate("token refreshes", 0.2),
+    RTGW_REFRESH_BURST: burst(5),
+    // sub: others see each presence member's token `sub`; none: only connectionId and node.
+    RTGW_PRESENCE_FIELDS: choice(["sub", "none"]).default("sub"),
     RTGW_RATE_LIMIT_STRIKES: integer(1).default(20), // rate_limited errors in a row before close 1008
   })
   .superRefine((c, ctx) => {
+    if ((c.RTGW_TLS_CERT_FILE === undefined) !== (c.RTGW_TLS_KEY_FILE === undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: ["RTGW_TLS_CERT_FILE"],
+        message: "and RTGW_TLS_KEY_FILE go together: set both or neither",
+      });
+    // One credential per boundary: a backend that may publish must not be able to drain the fleet.
+    if (c.RTGW_ADMIN_KEY !== undefined && c.RTGW_ADMIN_KEY === c.RTGW_API_KEY)
+      ctx.addIssue({
+        code: "custom",
+        path: ["RTGW_ADMIN_KEY"],
+        message: "must differ from RTGW_API_KEY (publishing must not grant /admin/*)",
+      });
     if (c.RTGW_BROKER === "redis" && !c.RTGW_REDIS_URL)
       ctx.addIssue({
         code: "custom",
         path: ["RTGW_REDIS_URL"],
         message: "is required when RTGW_BROKER=redis (a redis:// or rediss:// URL)",
       });
-    if (c.RTGW_AUTH === "jwt" && !c.RTGW_JWT_SECRET && !c.RTGW_JWT_PUBLIC_KEY)
+    if (c.RTGW_AUTH === "jwt" && !c.RTGW_JWT_SECRET && !c.RTGW_JWT_PUBLIC_KEY && !c.RTGW_JWT_JWKS_URL)
       ctx.addIssue({
         code: "custom",
-        message: "RTGW_AUTH=jwt needs RTGW_JWT_SECRET (HS256) or RTGW_JWT_PUBLIC_KEY (RS256/ES256 PEM)",
+        message:
+          "RTGW_AUTH=jwt needs RTGW_JWT_SECRET (HS256), RTGW_JWT_PUBLIC_KEY (RS256/ES256 PEM) or RTGW_JWT_JWKS_URL",
       });
   });
 
-/** The parsed variables by field name; the node id always set (default: host name and a random suffix). */
-export type GatewayConfig = Omit<Fields<z.output<typeof gatewaySettings>, typeof PREFIX>, "nodeId"> & {
+type Settings = Fields<z.output<typeof gatewaySettings>, typeof PREFIX>;
+
+/** The parsed variables by field name, plus what is derived from several of them. */
+export type GatewayConfig = Omit<Settings, "nodeId" | "presenceFields"> & {
+  /** Always set (default: the host name and a random suffix). */
   nodeId: string;
+  /** PEM files: with both, the client port speaks TLS (uWS SSLApp). */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** Member fields presence answers and join/leave frames show besides connectionId. */
+  presenceFields: ReadonlySet<PresenceField>;
+  /** Per-connection token bucket of each rate-limited client operation (publish included). */
+  rateLimits: Record<LimitedOperation, { rate: number; burst: number }>;
 };
 
 export type ConfigResult =
@@ -75,16 +151,25 @@ export type ConfigResult =
 
 /** Parse the environment. Pure: the caller decides how to report errors. */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
-  const parsed: Parsed<Fields<z.output<typeof gatewaySettings>, typeof PREFIX>> = parseEnv(
-    gatewaySettings,
-    PREFIX,
-    env,
-  );
+  const parsed: Parsed<Settings> = parseEnv(gatewaySettings, PREFIX, env);
   if (!parsed.ok) return parsed;
-  const nodeId = parsed.value.nodeId ?? `${hostname()}-${randomBytes(3).toString("hex")}`;
+  const c = parsed.value;
   return {
     ok: true,
-    config: { ...parsed.value, nodeId },
+    config: {
+      ...c,
+      nodeId: c.nodeId ?? `${hostname()}-${randomBytes(3).toString("hex")}`,
+      tls: c.tlsCertFile && c.tlsKeyFile ? { certFile: c.tlsCertFile, keyFile: c.tlsKeyFile } : undefined,
+      presenceFields: new Set(c.presenceFields === "sub" ? ["sub"] : []),
+      rateLimits: {
+        publish: { rate: c.publishRate, burst: c.publishBurst },
+        subscribe: { rate: c.subscribeRate, burst: c.subscribeBurst },
+        unsubscribe: { rate: c.unsubscribeRate, burst: c.unsubscribeBurst },
+        presence: { rate: c.presenceRate, burst: c.presenceBurst },
+        history: { rate: c.historyRate, burst: c.historyBurst },
+        refresh: { rate: c.refreshRate, burst: c.refreshBurst },
+      },
+    },
     unknown: unknownVariables(gatewaySettings, PREFIX, env),
   };
 }

@@ -5,20 +5,23 @@
 // time is a small integer V8 stores inline.
 import type { WebSocket } from "uWebSockets.js";
 import type { Permissions } from "./auth.js";
-import type { TokenBucket } from "./rate-limit.js";
+import type { Buckets } from "./rate-limit.js";
 
 export interface Connection {
   /** This process's count of connections when it opened: with the boot id, its connection id (connectionId). */
   readonly seq: number;
-  readonly permissions: Permissions;
+  /** Replaced in place by a `refresh` frame. */
+  permissions: Permissions;
+  /** Opened with `?auth=frame` and no token yet: only `refresh` and `ping` are accepted. */
+  awaitingToken: boolean;
   /** Milliseconds since the process started (monotonic; only compared with other connections' values). */
   readonly openedAt: number;
   /** Channels subscribed (or being subscribed): none, one (its name), or several; see the functions below. */
   channels: string | Set<string> | undefined;
-  /** Publish token bucket; created on first publish. */
-  bucket: TokenBucket | undefined;
-  /** rate_limited answers in a row; reset by an allowed publish. */
-  strikes: number;
+  /** Channels where this socket is a presence member (subscribed with presence on); created on the first. */
+  presence: Set<string> | undefined;
+  /** A token bucket per rate-limited operation; created on the first such operation. */
+  buckets: Buckets | undefined;
   /** Set by the close handler: async work that finishes later must not touch the socket. */
   closed: boolean;
   /** Picked by a drain or shed: it will be closed with 1012. */
@@ -32,15 +35,16 @@ export type Socket = WebSocket<Connection>;
 let counter = 0;
 const boot = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
 
-export function newConnection(permissions: Permissions): Connection {
+export function newConnection(permissions: Permissions, awaitingToken = false): Connection {
   counter += 1;
   return {
     seq: counter,
     permissions,
+    awaitingToken,
     openedAt: Math.floor(performance.now()),
     channels: undefined,
-    bucket: undefined,
-    strikes: 0,
+    presence: undefined,
+    buckets: undefined,
     closed: false,
     leaving: false,
     sweep: 0,

@@ -82,19 +82,31 @@ export function readBody(r: Reply, limit: number): Promise<Buffer | "too_large" 
   });
 }
 
+/** Whether `Authorization: Bearer <key>` carries exactly `key` (constant time). Pure; shared by both ports. */
+export function bearerMatches(authorization: string, key: string): boolean {
+  const given = Buffer.from(tokenFrom(authorization, "") ?? "");
+  const want = Buffer.from(key);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/** What a bearer-key check answers: undefined when allowed, else the status and body to send. */
+export function bearerRefusal(
+  authorization: string,
+  key: string | undefined,
+  variable: string,
+): { status: 401 | 403; body: { error: string; message: string } } | undefined {
+  if (!key)
+    return { status: 403, body: { error: ErrorCode.Forbidden, message: `${variable} is not configured` } };
+  if (!bearerMatches(authorization, key))
+    return { status: 401, body: { error: ErrorCode.Unauthorized, message: "wrong or missing bearer key" } };
+  return undefined;
+}
+
 /** Bearer API key: 403 when none is configured, 401 when wrong (answered here). Returns true when allowed. */
 export function checkApiKey(res: HttpResponse, authorization: string, apiKey: string | undefined): boolean {
-  if (!apiKey) {
-    sendJson(res, 403, { error: ErrorCode.Forbidden, message: "RTGW_API_KEY is not configured" });
-    return false;
-  }
-  const given = Buffer.from(tokenFrom(authorization, "") ?? "");
-  const want = Buffer.from(apiKey);
-  if (given.length !== want.length || !timingSafeEqual(given, want)) {
-    sendJson(res, 401, { error: ErrorCode.Unauthorized, message: "wrong or missing bearer API key" });
-    return false;
-  }
-  return true;
+  const refusal = bearerRefusal(authorization, apiKey, "RTGW_API_KEY");
+  if (refusal) sendJson(res, refusal.status, refusal.body);
+  return refusal === undefined;
 }
 
 /** Read and parse a JSON body with a zod schema; answers 400/413 itself and then has no `body`. */

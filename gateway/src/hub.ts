@@ -13,6 +13,7 @@ import {
   type Socket,
 } from "./connection.js";
 import { deliveryLatency, messagesDelivered } from "./metrics.js";
+import { exposeMember, type PresenceField } from "./presence-fields.js";
 import { SlowConsumerWatch } from "./slow-consumers.js";
 import { follow, type LiveItem, livePassed, mergeReplay, type Output, replayStart } from "./stream/replay.js";
 import type { Cursor } from "./stream/sequence.js";
@@ -97,6 +98,8 @@ export interface HubOptions {
   /** Called for a socket whose send buffer passed its bound (after a direct send, or found by a sweep). */
   onSlowConsumer: (ws: Socket) => void;
   maxBackpressureBytes: number;
+  /** What others see of a member (RTGW_PRESENCE_FIELDS). */
+  presenceFields: ReadonlySet<PresenceField>;
 }
 
 export class Hub {
@@ -153,7 +156,8 @@ export class Hub {
     if (!local) return;
     const topic = presenceTopic(event.channel);
     if (this.o.app.numSubscribers(topic) === 0) return;
-    const frame = encodeFrame({ type: event.kind, channel: event.channel, member: event.member });
+    const member = exposeMember(event.member, this.o.presenceFields);
+    const frame = encodeFrame({ type: event.kind, channel: event.channel, member });
     this.o.app.publish(topic, frame, false, this.o.compress);
     this.watch.published(local.members, Buffer.byteLength(frame));
   }
@@ -239,7 +243,12 @@ export class Hub {
         // Join the topic now only if the live stream already passed what was sent; else catch up (phase 2).
         if (livePassed(merged.cursor, local.liveAt)) this.join(ws, channel, local);
       });
-      if (!conn.closed) void this.o.broker.presenceJoin(channel, this.member(conn)).catch(() => {});
+      // Presence only where asked: a subscriber without presence on is no member, and nobody hears of it.
+      if (opts.presence && !conn.closed && hasChannel(conn, channel)) {
+        if (!conn.presence) conn.presence = new Set();
+        conn.presence.add(channel);
+        void this.o.broker.presenceJoin(channel, this.member(conn)).catch(() => {});
+      }
       return result;
     } catch (err) {
       // Broker failure: undo, unless the socket already left (then leave() has undone it).
@@ -334,7 +343,8 @@ export class Hub {
     if (!local) return;
     if (local.recovering?.delete(ws) && local.recovering.size === 0) local.recovering = undefined;
     local.members.delete(ws);
-    void this.o.broker.presenceLeave(channel, this.member(conn)).catch(() => {});
+    if (conn.presence?.delete(channel))
+      void this.o.broker.presenceLeave(channel, this.member(conn)).catch(() => {});
     local.refs -= 1;
     if (local.refs <= 0) {
       this.channels.delete(channel);

@@ -1,4 +1,5 @@
 // The gateway process: config → broker → server → signals; nothing else.
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import pino from "pino";
 import { orExit } from "../../config/parse.js";
@@ -31,6 +32,23 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       { configured: config.maxConnections, openFiles, maxConnections },
       "RTGW_MAX_CONNECTIONS capped by the open-file limit",
     );
+
+  for (const [name, file] of config.tls
+    ? [
+        ["RTGW_TLS_CERT_FILE", config.tls.certFile],
+        ["RTGW_TLS_KEY_FILE", config.tls.keyFile],
+      ]
+    : []) {
+    // uWS would fail later with no reason given: say which file cannot be read.
+    try {
+      readFileSync(file as string);
+    } catch (err) {
+      process.stderr.write(
+        `rtgw gateway: ${name}=${JSON.stringify(file)} cannot be read: ${(err as Error).message}\n`,
+      );
+      process.exit(2);
+    }
+  }
 
   let auth: ReturnType<typeof createAuthenticator>;
   try {

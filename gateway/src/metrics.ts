@@ -1,5 +1,6 @@
 // Every gateway metric, in one place. The Redis broker registers its own metrics into `registry` too.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { LIMITED_OPERATIONS } from "./rate-limit.js";
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -16,7 +17,7 @@ export const connectionsOpened = new Counter({
 });
 export const connectionsRejected = new Counter({
   name: "rtgw_connections_rejected_total",
-  help: "WebSocket upgrades refused, by reason (full, draining, unauthorized, unavailable)",
+  help: "WebSocket upgrades refused, by reason (full, draining, unauthorized, unavailable, origin)",
   labelNames: ["reason"] as const,
   registers: [registry],
 });
@@ -36,6 +37,12 @@ export const deliveryLatency = new Histogram({
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   registers: [registry],
 });
+export const rateLimited = new Counter({
+  name: "rtgw_rate_limited_total",
+  help: "Client operations refused by their token bucket, by operation (the socket is closed 1008 past the strikes)",
+  labelNames: ["operation"] as const,
+  registers: [registry],
+});
 export const slowConsumerDisconnects = new Counter({
   name: "rtgw_slow_consumer_disconnects_total",
   help: "Sockets closed because their send buffer passed the backpressure bound",
@@ -53,5 +60,6 @@ export const draining = new Gauge({
 });
 
 // Expose the rejection reasons at 0 from the start, so rate() and alerts see them before the first one.
-for (const reason of ["full", "draining", "unauthorized", "unavailable"])
+for (const reason of ["full", "draining", "unauthorized", "unavailable", "origin"])
   connectionsRejected.inc({ reason }, 0);
+for (const operation of LIMITED_OPERATIONS) rateLimited.inc({ operation }, 0);

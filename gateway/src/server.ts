@@ -1,18 +1,20 @@
 // The gateway's HTTP routes and WebSocket handlers: a readable table; the work lives in named modules.
 
 import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { CloseCode, channelName, ErrorCode, encodeFrame } from "../../protocol/index.js";
-import { type Authenticator, type AuthResult, tokenFrom } from "./auth.js";
+import { type Authenticator, type AuthResult, awaitingToken, tokenFrom } from "./auth.js";
 import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
 import { type Connection, connectionId, newConnection, type Socket } from "./connection.js";
 import { drainSchedule, pickForShed, reconnectJitterMs, runDrainSchedule } from "./drain.js";
 import { checkApiKey, readJsonBody, reply, sendJson, sendText } from "./http.js";
 import { Hub } from "./hub.js";
+import { createInternalServer } from "./internal.js";
 import * as metrics from "./metrics.js";
+import { upgradeOriginAllowed } from "./origins.js";
 import { PAGE_HTML } from "./page.js";
 import { createSession } from "./session.js";
 
@@ -29,7 +31,7 @@ export interface ServerDeps {
 export interface GatewayServer {
   readonly hub: Hub;
   listen(): Promise<{ port: number; metricsPort: number }>;
-  /** Drain everything (SIGTERM, POST /admin/drain); resolves when no connection is left or the window ended. */
+  /** Drain everything (SIGTERM, POST /admin/drain on the internal port); resolves when no connection is left or the window ended. */
   drain(): Promise<void>;
   /** Move `count` connections elsewhere, jittered over `seconds`; returns how many were picked. */
   shed(count: number, seconds: number): number;
@@ -38,10 +40,6 @@ export interface GatewayServer {
 }
 
 const publishBody = z.strictObject({ channel: channelName, data: z.json() });
-const shedBody = z.strictObject({
-  count: z.number().int().positive(),
-  seconds: z.number().min(0).max(3600).optional(),
-});
 
 const COMPRESSION = {
   off: uWS.DISABLED,
@@ -51,7 +49,10 @@ const COMPRESSION = {
 
 export function createGatewayServer(d: ServerDeps): GatewayServer {
   const { config, broker, logger } = d;
-  const app: TemplatedApp = uWS.App();
+  // TLS on the client port when configured (the internal port stays plain HTTP inside the pod network).
+  const app: TemplatedApp = config.tls
+    ? uWS.SSLApp({ cert_file_name: config.tls.certFile, key_file_name: config.tls.keyFile })
+    : uWS.App();
   const sockets = new Set<Socket>();
   let pendingUpgrades = 0;
   let draining = false;
@@ -73,8 +74,9 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     compress: config.compression !== "off",
     maxBackpressureBytes: config.maxBackpressureBytes,
     onSlowConsumer: closeSlowConsumer,
+    presenceFields: config.presenceFields,
   });
-  const onMessage = createSession({ config, broker, hub, now: Date.now });
+  const onMessage = createSession({ config, broker, hub, auth: d.auth, now: Date.now });
 
   let drained = false;
   const finishDrain = () => {
@@ -144,18 +146,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         sendJson(r, 503, { error: ErrorCode.Unavailable, message: "the broker is unavailable" });
       }
     })
-    .post("/admin/drain", (res, req) => {
-      if (!apiKeyOk(res, req.getHeader("authorization"))) return;
-      void gateway.drain();
-      sendJson(res, 200, { draining: true, connections: sockets.size, seconds: config.drainSeconds });
-    })
-    .post("/admin/shed", async (res, req) => {
-      if (!apiKeyOk(res, req.getHeader("authorization"))) return;
-      const { r, body } = await jsonBody(res, shedBody);
-      if (!body) return;
-      const shed = gateway.shed(body.count, body.seconds ?? config.drainSeconds);
-      sendJson(r, 200, { shed, connections: sockets.size });
-    })
+    // /admin/* lives on the internal port only (internal.ts): here it is 404 like any unknown path.
     .any("/*", (res) => sendJson(res, 404, { error: ErrorCode.NotFound }))
     // ---- WebSocket ------------------------------------------------------------------------------
     .ws<Connection>("/ws", {
@@ -178,6 +169,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
           metrics.connectionsRejected.inc({ reason });
           sendJson(res, status, { error: reason, message });
         };
+        if (!upgradeOriginAllowed(req.getHeader("origin"), config.allowedOrigins))
+          return reject(403, ErrorCode.Origin, "this Origin may not connect (RTGW_ALLOWED_ORIGINS)");
         if (draining) return reject(503, ErrorCode.Draining, "this gateway is draining; connect to another");
         if (full()) return reject(503, ErrorCode.Full, "this gateway is full; connect to another");
         // Not ready while the broker is down: a socket here could only be answered `unavailable`.
@@ -187,6 +180,11 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         const protocol = req.getHeader("sec-websocket-protocol");
         const extensions = req.getHeader("sec-websocket-extensions");
         const token = tokenFrom(req.getHeader("authorization"), req.getQuery("token") ?? "");
+        // `?auth=frame` without a token: the token comes in the first frame (`refresh`), out of URLs and logs.
+        if (token === undefined && req.getQuery("auth") === "frame" && config.auth === "jwt") {
+          res.upgrade(newConnection(awaitingToken(Date.now()), true), key, protocol, extensions, context);
+          return;
+        }
         const r = reply(res);
         pendingUpgrades += 1;
         const verified = d.auth
@@ -223,14 +221,18 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     });
 
   // A token is valid for as long as it says: one sweep a second closes connections whose token expired
-  // (no per-socket timers).
+  // (no per-socket timers) with 4003, which tells the client to come back with a fresh token; one that never
+  // sent its token (`?auth=frame`) is a policy close.
   const expirySweep =
     config.auth === "jwt"
       ? setInterval(() => {
           const now = Date.now();
           for (const ws of sockets) {
-            const expiresAt = ws.getUserData().permissions.expiresAtMs;
-            if (expiresAt !== undefined && expiresAt <= now) ws.end(CloseCode.Policy, "token expired");
+            const conn = ws.getUserData();
+            const expiresAt = conn.permissions.expiresAtMs;
+            if (expiresAt === undefined || expiresAt > now || conn.closed) continue;
+            if (conn.awaitingToken) ws.end(CloseCode.Policy, "no token within 10 s");
+            else ws.end(CloseCode.TokenExpired, "token expired");
           }
         }, 1000).unref()
       : undefined;
@@ -243,13 +245,20 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
           if (!socket) return reject(new Error(`cannot listen on ${config.host}:${config.port}`));
           listenSocket = socket;
           const port = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
-          metricsServer = createHttpServer((req, res) => {
-            if (req.method === "GET" && req.url?.split("?")[0] === "/metrics") {
-              registryText().then(
-                (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
-                () => res.writeHead(500).end(),
-              );
-            } else res.writeHead(404).end("not found\n");
+          metricsServer = createInternalServer({
+            adminKey: config.adminKey,
+            metricsText: async () => ({
+              contentType: metrics.registry.contentType,
+              text: await registryText(),
+            }),
+            drain: () => {
+              void gateway.drain();
+              return { draining: true, connections: sockets.size, seconds: config.drainSeconds };
+            },
+            shed: (count, seconds) => ({
+              shed: gateway.shed(count, seconds ?? config.drainSeconds),
+              connections: sockets.size,
+            }),
           });
           metricsServer.once("error", reject);
           metricsServer.listen(config.metricsPort, config.host, () => {

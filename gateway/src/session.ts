@@ -9,26 +9,28 @@ import {
   encodeFrame,
   type FrameErrorCode,
 } from "../../protocol/index.js";
+import type { Authenticator } from "./auth.js";
 import type { Broker } from "./broker/broker.js";
 import { BrokerUnavailableError } from "./broker/broker.js";
 import { matches } from "./channel-patterns.js";
 import type { GatewayConfig } from "./config.js";
-import { channelCount, type Socket } from "./connection.js";
+import { channelCount, channelsOf, type Socket } from "./connection.js";
 import type { Hub } from "./hub.js";
-import { messagesReceived } from "./metrics.js";
-import { newBucket, take } from "./rate-limit.js";
+import { messagesReceived, rateLimited } from "./metrics.js";
+import { exposeMember } from "./presence-fields.js";
+import { admit, type LimitedOperation } from "./rate-limit.js";
 
 export interface SessionDeps {
   config: GatewayConfig;
   broker: Broker;
   hub: Hub;
+  auth: Authenticator;
   now: () => number;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export function createSession(d: SessionDeps) {
-  const policy = { rate: d.config.publishRate, burst: d.config.publishBurst };
   const send = (ws: Socket, frame: string) => {
     if (!ws.getUserData().closed) d.hub.send(ws, frame);
   };
@@ -36,6 +38,18 @@ export function createSession(d: SessionDeps) {
     send(ws, encodeError(id, code, message));
   const corked = (ws: Socket, fn: () => void) => {
     if (!ws.getUserData().closed) ws.cork(fn);
+  };
+  /** Whether `op` fits its bucket; otherwise answered here (rate_limited, or close 1008 past the strikes). */
+  const admitted = (ws: Socket, op: LimitedOperation, id: number): boolean => {
+    const conn = ws.getUserData();
+    if (!conn.buckets) conn.buckets = {};
+    const policy = d.config.rateLimits[op];
+    const verdict = admit(conn.buckets, op, policy, d.config.rateLimitStrikes, d.now());
+    if (verdict === "allowed") return true;
+    rateLimited.inc({ operation: op });
+    if (verdict === "abuse") ws.end(CloseCode.Policy, `${op} rate limit abused`);
+    else fail(ws, id, ErrorCode.RateLimited, `at most ${policy.rate} ${op} per second`);
+    return false;
   };
   const brokerError = (ws: Socket, id: number, err: unknown) =>
     corked(ws, () =>
@@ -54,6 +68,8 @@ export function createSession(d: SessionDeps) {
       },
 
       subscribe(ws, f) {
+        if (!admitted(ws, "subscribe", f.id)) return;
+        if (f.since !== undefined && !admitted(ws, "history", f.id)) return;
         const conn = ws.getUserData();
         if (!matches(conn.permissions.subscribe, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to subscribe to ${f.channel}`);
@@ -83,6 +99,7 @@ export function createSession(d: SessionDeps) {
       },
 
       unsubscribe(ws, f) {
+        if (!admitted(ws, "unsubscribe", f.id)) return;
         if (!d.hub.unsubscribe(ws, f.channel))
           return fail(ws, f.id, ErrorCode.NotFound, `not subscribed to ${f.channel}`);
         send(ws, encodeFrame({ type: "ack", id: f.id }));
@@ -92,15 +109,7 @@ export function createSession(d: SessionDeps) {
         const conn = ws.getUserData();
         if (!matches(conn.permissions.publish, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to publish to ${f.channel}`);
-        const now = d.now();
-        if (!conn.bucket) conn.bucket = newBucket(policy, now);
-        if (!take(conn.bucket, policy, now)) {
-          conn.strikes += 1;
-          if (conn.strikes >= d.config.rateLimitStrikes)
-            return ws.end(CloseCode.Policy, "publish rate limit abused");
-          return fail(ws, f.id, ErrorCode.RateLimited, `at most ${policy.rate} publishes per second`);
-        }
-        conn.strikes = 0;
+        if (!admitted(ws, "publish", f.id)) return;
         messagesReceived.inc();
         d.broker.publish(f.channel, JSON.stringify(f.data)).then(
           (p) =>
@@ -111,11 +120,53 @@ export function createSession(d: SessionDeps) {
         );
       },
 
+      refresh(ws, f) {
+        if (!admitted(ws, "refresh", f.id)) return;
+        d.auth.verify(f.token).then((result) =>
+          corked(ws, () => {
+            const conn = ws.getUserData();
+            if (!result.ok) {
+              // No token yet and a bad one now: nothing to fall back on. An expired one only needs a fresh one.
+              if (conn.awaitingToken)
+                return result.reason === "token expired"
+                  ? ws.end(CloseCode.TokenExpired, result.reason)
+                  : ws.end(CloseCode.Policy, result.reason);
+              return fail(ws, f.id, ErrorCode.Forbidden, `refresh refused: ${result.reason}`);
+            }
+            if (!conn.awaitingToken && result.permissions.sub !== conn.permissions.sub)
+              return fail(ws, f.id, ErrorCode.Forbidden, "refresh refused: the token is for another sub");
+            // Never back in time: also keeps two refreshes in flight from landing in the wrong order.
+            const [now, was] = [result.permissions.expiresAtMs ?? 0, conn.permissions.expiresAtMs ?? 0];
+            if (!conn.awaitingToken && now < was)
+              return fail(
+                ws,
+                f.id,
+                ErrorCode.BadRequest,
+                "refresh refused: expires before the current token",
+              );
+            conn.permissions = result.permissions;
+            conn.awaitingToken = false;
+            // Rights may have shrunk: end each subscription the new token no longer allows, naming it.
+            for (const channel of channelsOf(conn)) {
+              if (matches(result.permissions.subscribe, channel)) continue;
+              d.hub.unsubscribe(ws, channel);
+              const why = `subscription to ${channel} ended: the refreshed token does not allow it`;
+              send(ws, encodeError(undefined, ErrorCode.Forbidden, why, channel));
+            }
+            send(ws, encodeFrame({ type: "ack", id: f.id }));
+          }),
+        );
+      },
+
       presence(ws, f) {
+        if (!admitted(ws, "presence", f.id)) return;
         if (!matches(ws.getUserData().permissions.subscribe, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to see presence on ${f.channel}`);
         d.broker.presenceList(f.channel).then(
-          (members) => corked(ws, () => send(ws, encodeFrame({ type: "ack", id: f.id, members }))),
+          (entries) => {
+            const members = entries.map((m) => exposeMember(m, d.config.presenceFields));
+            corked(ws, () => send(ws, encodeFrame({ type: "ack", id: f.id, members })));
+          },
           (err: unknown) => brokerError(ws, f.id, err),
         );
       },
@@ -144,6 +195,10 @@ export function createSession(d: SessionDeps) {
       return;
     }
     const frame = decoded.frame;
+    if (ws.getUserData().awaitingToken && frame.type !== "refresh" && frame.type !== "ping") {
+      ws.end(CloseCode.Policy, "send the token (refresh frame) first");
+      return;
+    }
     (handlers[frame.type] as (ws: Socket, f: ClientFrame) => void)(ws, frame);
   };
 }

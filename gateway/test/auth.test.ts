@@ -54,7 +54,8 @@ describe("JWT auth (HS256)", { timeout: 60_000 }, () => {
         const r = await c.request(frame);
         return r.type === "error" ? r.code : r.type;
       };
-      assert.equal(await code({ type: "subscribe", channel: "chat:room1" }), "ack");
+      // With presence on: only such subscriptions are presence members (checked at the end).
+      assert.equal(await code({ type: "subscribe", channel: "chat:room1", presence: true }), "ack");
       assert.equal(await code({ type: "subscribe", channel: "news" }), "ack");
       assert.equal(await code({ type: "subscribe", channel: "newsroom" }), "forbidden");
       assert.equal(await code({ type: "subscribe", channel: "admin" }), "forbidden");
@@ -71,7 +72,7 @@ describe("JWT auth (HS256)", { timeout: 60_000 }, () => {
 });
 
 describe("JWT auth (expiry while connected)", { timeout: 30_000 }, () => {
-  it("closes a connection with 1008 once its token expires", async () => {
+  it("closes a connection with 4003 (token expired: come back with a fresh one) once its token expires", async () => {
     const gw = await startGateway({ env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: SECRET } });
     try {
       const shortLived = await hs256({ sub: "s", exp: now() + 2, channels });
@@ -80,7 +81,7 @@ describe("JWT auth (expiry while connected)", { timeout: 30_000 }, () => {
       const b = await connect(`${gw.wsUrl}?token=${longLived}`);
       const t0 = Date.now();
       const closed = await a.closed;
-      assert.equal(closed.code, 1008);
+      assert.deepEqual(closed, { code: 4003, reason: "token expired" });
       assert.ok(Date.now() - t0 < 5000);
       assert.equal(b.ws.readyState, b.ws.OPEN);
       b.ws.terminate();

@@ -4,11 +4,11 @@ import { after, describe, it } from "node:test";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { connect, metric, type TestClient, upgradeStatus } from "./client.js";
 
-const API_KEY = "drain-test-key-0123";
+const ADMIN_KEY = "drain-test-admin-key-0123";
 const admin = (url: string, path: string, body?: unknown) =>
   fetch(`${url}${path}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${API_KEY}` },
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
     body: body === undefined ? "" : JSON.stringify(body),
   });
 
@@ -47,7 +47,7 @@ describe("drain", { timeout: 90_000 }, () => {
     it(`${trigger}: not ready at once, upgrades 503, reconnect then 1012 spread over the window, exit 0`, async () => {
       const windowMs = 3000;
       const gw = await startGateway({
-        env: { RTGW_API_KEY: API_KEY, RTGW_DRAIN_SECONDS: String(windowMs / 1000) },
+        env: { RTGW_ADMIN_KEY: ADMIN_KEY, RTGW_DRAIN_SECONDS: String(windowMs / 1000) },
       });
       const clients: TestClient[] = [];
       try {
@@ -56,7 +56,7 @@ describe("drain", { timeout: 90_000 }, () => {
         const since = () => Date.now() - t0;
         const observed = Promise.all(clients.map((c) => observe(c, since)));
         if (trigger === "SIGTERM") gw.kill("SIGTERM");
-        else assert.equal((await admin(gw.url, "/admin/drain")).status, 200);
+        else assert.equal((await admin(gw.adminUrl, "/admin/drain")).status, 200);
         // Readiness fails at once: within a few hundred ms (a signal is delivered asynchronously).
         let ready = await fetch(`${gw.url}/readyz`);
         while (ready.status === 200 && since() < 1500) ready = await fetch(`${gw.url}/readyz`);
@@ -108,13 +108,13 @@ describe("drain", { timeout: 90_000 }, () => {
   });
 
   it("shed closes exactly `count` connections (newest first), jittered, and the pod stays ready", async () => {
-    const gw = await startGateway({ env: { RTGW_API_KEY: API_KEY, RTGW_DRAIN_SECONDS: "30" } });
+    const gw = await startGateway({ env: { RTGW_ADMIN_KEY: ADMIN_KEY, RTGW_DRAIN_SECONDS: "30" } });
     const clients: TestClient[] = [];
     try {
       for (let i = 0; i < 10; i++) clients.push(await connect(gw.wsUrl));
       const t0 = Date.now();
       const observed = clients.map((c) => observe(c, () => Date.now() - t0));
-      const res = await admin(gw.url, "/admin/shed", { count: 4, seconds: 1 });
+      const res = await admin(gw.adminUrl, "/admin/shed", { count: 4, seconds: 1 });
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as { shed: number }).shed, 4);
       assert.equal((await fetch(`${gw.url}/readyz`)).status, 200);
@@ -135,8 +135,8 @@ describe("drain", { timeout: 90_000 }, () => {
       };
       assert.deepEqual([stats.connections, stats.draining], [6, false]);
       assert.equal(await upgradeStatus(gw.wsUrl), 101, "still accepting");
-      assert.equal((await admin(gw.url, "/admin/shed", { count: 0 })).status, 400);
-      assert.equal((await admin(gw.url, "/admin/shed", { count: "x" })).status, 400);
+      assert.equal((await admin(gw.adminUrl, "/admin/shed", { count: 0 })).status, 400);
+      assert.equal((await admin(gw.adminUrl, "/admin/shed", { count: "x" })).status, 400);
     } finally {
       for (const c of clients) c.ws.terminate();
       await gw.stop();

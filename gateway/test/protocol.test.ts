@@ -246,12 +246,23 @@ describe("wire protocol", { timeout: 60_000 }, () => {
     const other = await client();
     const welcome = await other.next((f) => f.type === "welcome");
     const otherId = welcome.type === "welcome" ? welcome.connectionId : "";
-    await other.request({ type: "subscribe", channel: "pres" });
+    // Presence only where asked: a subscriber without presence on is no member and announces nothing.
+    const lurker = await client();
+    await lurker.request({ type: "subscribe", channel: "pres" });
+    await other.request({ type: "subscribe", channel: "pres", presence: true });
     const join = await watcher.next((f) => f.type === "join" && f.member.connectionId === otherId);
     assert.equal(join.type === "join" && join.channel, "pres");
     const list = await watcher.request({ type: "presence", channel: "pres" });
     assert.ok(list.type === "ack");
-    assert.equal(list.members?.length, 2);
+    assert.equal(list.members?.length, 2, JSON.stringify(list.members));
+    const lurkerId = lurker.frames.find((f) => f.type === "welcome");
+    const lurkerConn = lurkerId?.type === "welcome" ? lurkerId.connectionId : "";
+    assert.ok(!list.members?.some((m) => m.connectionId === lurkerConn), "the lurker is no member");
+    assert.ok(
+      !watcher.frames.some((f) => f.type === "join" && f.member.connectionId === lurkerConn),
+      "and no join was announced for it",
+    );
+    lurker.close();
     other.close();
     const leave = await watcher.next((f) => f.type === "leave" && f.member.connectionId === otherId);
     assert.equal(leave.type, "leave");
@@ -302,17 +313,21 @@ describe("wire protocol", { timeout: 60_000 }, () => {
   });
 });
 
-describe("without RTGW_API_KEY", { timeout: 30_000 }, () => {
+describe("without RTGW_API_KEY and RTGW_ADMIN_KEY", { timeout: 30_000 }, () => {
   it("publish and admin routes answer 403", async () => {
     const gw = await startGateway();
     try {
-      for (const path of ["/api/publish", "/admin/drain", "/admin/shed"]) {
-        const res = await fetch(`${gw.url}${path}`, {
+      for (const url of [
+        `${gw.url}/api/publish`,
+        `${gw.adminUrl}/admin/drain`,
+        `${gw.adminUrl}/admin/shed`,
+      ]) {
+        const res = await fetch(url, {
           method: "POST",
           body: "{}",
           headers: { authorization: "Bearer x" },
         });
-        assert.equal(res.status, 403, path);
+        assert.equal(res.status, 403, url);
       }
       assert.equal((await fetch(`${gw.url}/readyz`)).status, 200, "still ready: drain was refused");
     } finally {

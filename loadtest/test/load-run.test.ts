@@ -11,6 +11,7 @@ import type { LoadReport } from "../src/load/report.js";
 import { runLoad } from "../src/load/run-load.js";
 
 const API_KEY = "load-test-api-key";
+const ADMIN_KEY = "load-test-admin-key-0123";
 const dir = mkdtempSync(path.join(tmpdir(), "rtgw-load-"));
 const gateways: GatewayProcess[] = [];
 let redis: RedisServer | undefined;
@@ -63,7 +64,7 @@ describe("rtgw load", { timeout: 80_000 }, () => {
   });
 
   it("mints JWTs and publishes over publisher connections when no API key is given", async () => {
-    const secret = "load-test-jwt-secret";
+    const secret = "load-test-jwt-secret-0123456789abcdef";
     const gw = await startGateway({ env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: secret } });
     gateways.push(gw);
     const report = await runLoad({
@@ -89,6 +90,7 @@ describe("rtgw load", { timeout: 80_000 }, () => {
     redis = await startRedis();
     const env = {
       RTGW_API_KEY: API_KEY,
+      RTGW_ADMIN_KEY: ADMIN_KEY,
       RTGW_BROKER: "redis",
       RTGW_REDIS_URL: redis.url,
       RTGW_DRAIN_SECONDS: "2",
@@ -99,7 +101,10 @@ describe("rtgw load", { timeout: 80_000 }, () => {
     ];
     gateways.push(a, b);
     const drainAt = setTimeout(() => {
-      void fetch(`${a.url}/admin/drain`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}` } });
+      void fetch(`${a.adminUrl}/admin/drain`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
     }, 2_500);
     try {
       drainReport = await runLoad({

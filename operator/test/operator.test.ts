@@ -207,7 +207,7 @@ describe("operator against the fake API server", () => {
     const key = Buffer.from(encoded, "base64").toString();
     assert.ok(key.length >= 32, "a random key");
     const env = getDep("chat")!.spec.template.spec.containers[0].env as Obj[];
-    assert.deepEqual(env.find((e) => e.name === "RTGW_API_KEY")!.valueFrom, {
+    assert.deepEqual(env.find((e) => e.name === "RTGW_ADMIN_KEY")!.valueFrom, {
       secretKeyRef: { name: "chat-admin", key: "api-key" },
     });
     const created = () =>
@@ -249,7 +249,7 @@ describe("operator against the fake API server", () => {
     assert.equal(second.metadata.ownerReferences[0].uid, gw.metadata.uid);
     await eventually("Event", () => created() === 2);
     const env2 = getDep("chat")!.spec.template.spec.containers[0].env as Obj[];
-    assert.deepEqual(env2.find((e) => e.name === "RTGW_API_KEY")!.valueFrom, {
+    assert.deepEqual(env2.find((e) => e.name === "RTGW_ADMIN_KEY")!.valueFrom, {
       secretKeyRef: { name: "chat-admin", key: "api-key" },
     });
 

@@ -94,8 +94,11 @@ describe("default values", () => {
       "ClusterRoleBinding",
       "CustomResourceDefinition",
       "Deployment",
+      "NetworkPolicy",
+      "NetworkPolicy",
       "Role",
       "RoleBinding",
+      "Secret",
       "Service",
       "Service",
       "ServiceAccount",
@@ -165,8 +168,9 @@ describe("every option set (values-full.yaml, prometheus-operator API present)",
   });
 
   test("render the ServiceMonitor, the gateway PodMonitor, the operator PDB, the example and its JWT Secret too", () => {
-    for (const kind of ["ServiceMonitor", "PodMonitor", "PodDisruptionBudget", "RealtimeGateway", "Secret"])
+    for (const kind of ["ServiceMonitor", "PodMonitor", "PodDisruptionBudget", "RealtimeGateway"])
       only(objs, kind);
+    assert.equal(objs.filter((o) => o.kind === "Secret").length, 2, "the JWT Secret and the Redis password");
   });
 
   test("the PodMonitor selects the gateway pods the operator renders, on their metrics port", () => {
@@ -224,18 +228,47 @@ describe("every option set (values-full.yaml, prometheus-operator API present)",
     assert.equal(operatorDeployment(objs).spec.strategy, undefined);
   });
 
-  test("the example uses the quick-start Redis and the generated Secret", () => {
+  test("the example uses the quick-start Redis (with its password, from its Secret) and the generated Secret", () => {
     const gw = only(objs, "RealtimeGateway") as KubeObject & {
       spec: {
         image: string;
         replicas?: number;
-        redis: { url: string };
+        redis: { secretRef: { name: string; key: string } };
         auth: { jwtSecretRef: { name: string; key: string } };
       };
     };
-    const secret = only(objs, "Secret") as KubeObject & { data: Record<string, string> };
+    const redisSecret = only(objs, "Secret", gw.spec.redis.secretRef.name) as KubeObject & {
+      data: Record<string, string>;
+    };
+    const password = Buffer.from(redisSecret.data.password ?? "", "base64").toString();
+    assert.ok(password.length >= 32, "a generated password");
+    assert.equal(
+      Buffer.from(redisSecret.data[gw.spec.redis.secretRef.key] ?? "", "base64").toString(),
+      `redis://:${password}@rtgw-redis.${NAMESPACE}.svc:6379`,
+    );
+    const redis = only(objs, "StatefulSet") as Workload;
+    assert.ok(JSON.stringify(redis.spec.template.spec.containers[0]).includes("--requirepass"));
+    const policy = only(objs, "NetworkPolicy", "rtgw-redis") as KubeObject & { spec: { ingress: object[] } };
+    assert.deepEqual(policy.spec.ingress, [
+      {
+        from: [
+          {
+            namespaceSelector: {},
+            podSelector: {
+              matchLabels: {
+                "app.kubernetes.io/name": "realtime-gateway",
+                "app.kubernetes.io/component": "gateway",
+              },
+            },
+          },
+        ],
+        ports: [{ protocol: "TCP", port: 6379 }],
+      },
+    ]);
+    const secret = only(objs, "Secret", gw.spec.auth.jwtSecretRef.name) as KubeObject & {
+      data: Record<string, string>;
+    };
     assert.equal(gw.spec.image, "registry.example.com/rtgw/gateway:1.2.3");
-    assert.equal(gw.spec.redis.url, `redis://rtgw-redis.${NAMESPACE}.svc:6379`);
     assert.equal(gw.spec.auth.jwtSecretRef.name, secret.metadata.name);
     assert.ok(Buffer.from(secret.data[gw.spec.auth.jwtSecretRef.key] ?? "", "base64").length >= 32);
     // With autoscaling on, Helm must not own spec.replicas (the autoscaler writes it).

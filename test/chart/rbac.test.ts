@@ -37,6 +37,16 @@ describe("operator RBAC", () => {
     assert.deepEqual(await granted("namespace"), await granted("cluster"));
   });
 
+  test("the rendered ClusterRole grants no list or watch on Secrets: only get (by name) and create", async () => {
+    const objs = await render();
+    const cluster = rolesOf(objs).filter((r) => r.kind === "ClusterRole");
+    assert.equal(cluster.length, 1);
+    const onSecrets = permissions(cluster.flatMap((r) => r.rules)).filter((p) =>
+      p.startsWith("core/secrets:"),
+    );
+    assert.deepEqual(onSecrets, ["core/secrets:create", "core/secrets:get"]);
+  });
+
   for (const scope of ["cluster", "namespace"] as const) {
     test(`scope=${scope}: no wildcard; the managed resources in one ${scope === "cluster" ? "ClusterRole" : "Role"}`, async () => {
       const objs = await render({ set: [`operator.scope=${scope}`, "operator.replicas=2"] });

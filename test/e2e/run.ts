@@ -75,12 +75,20 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     cleanups.push(() => cluster.stop());
     const { operator, operatorLog, admin: rest } = cluster;
     const sim = cluster.simulate(NS);
-    const jwtSecret = "e2e-jwt-secret-0123456789abcdef";
+    const jwtSecret = "e2e-jwt-secret-0123456789abcdef-0123";
     await rest.create(collection("v1", "secrets", NS), {
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "chat-jwt", namespace: NS },
       data: { secret: Buffer.from(jwtSecret).toString("base64") },
+    });
+    // The backends' publish key (RTGW_API_KEY); the operator's admin key is a different Secret it makes itself.
+    const apiKey = "e2e-publish-key-0123456789";
+    await rest.create(collection("v1", "secrets", NS), {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "chat-api", namespace: NS },
+      data: { key: Buffer.from(apiKey).toString("base64") },
     });
     await rest.create(collection("rtgw.dev/v1alpha1", "realtimegateways", NS), {
       apiVersion: "rtgw.dev/v1alpha1",
@@ -102,6 +110,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         drain: { seconds: sc.drainSeconds },
         redis: { url: cluster.redis.url },
         auth: { jwtSecretRef: { name: "chat-jwt", key: "secret" } },
+        apiKeySecretRef: { name: "chat-api", key: "key" },
         // A pod past 1.8 × target turns unready ("full") so new clients go elsewhere (and stays below the 20,000
         // open files a process may have here).
         limits: { maxConnectionsPerPod: Math.round(sc.target * 1.8) },
@@ -124,8 +133,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       await sleep(250);
     }
     const adminSecret = await rest.get(`${collection("v1", "secrets", NS)}/${NAME}-admin`);
-    const apiKey = Buffer.from(adminSecret?.data?.["api-key"] ?? "", "base64").toString();
-    if (!apiKey) throw new Error("the operator did not create the admin Secret");
+    if (!adminSecret?.data?.["api-key"]) throw new Error("the operator did not create the admin Secret");
     log(`t=${at()}s ${sim.endpoints().length} pod(s) ready`);
 
     // ---- clients -----------------------------------------------------------------------------------

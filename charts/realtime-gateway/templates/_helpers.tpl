@@ -133,10 +133,13 @@ the API calls the operator makes less the Lease rule below; test/dev-cluster/rba
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]
-# Secrets: watched (existence, key names); the reconciler creates the admin-key Secret; the autoscaler reads it.
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies", "ingresses"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+# Secrets: read by name only (no list, no watch); the reconciler creates the admin-key Secret; the autoscaler reads it.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create"]
+  verbs: ["get", "create"]
 # Pods: the autoscaler finds gateway pods to scrape and sets their pod-deletion-cost annotation.
 - apiGroups: [""]
   resources: ["pods"]

@@ -16,6 +16,11 @@ describe("socketUrl", () => {
   }
   it("refuses other schemes and non-URLs", () => {
     assert.throws(() => socketUrl("ftp://h/ws", undefined), TypeError);
+    assert.equal(
+      socketUrl("wss://h/ws", "t0k", "frame"),
+      "wss://h/ws?auth=frame",
+      "frame: the token stays out",
+    );
     assert.throws(() => socketUrl("not a url", undefined), TypeError);
   });
 });

@@ -61,7 +61,7 @@ describe("config", () => {
       RTGW_BROKER: "redis",
       RTGW_REDIS_URL: "rediss://h:6380",
       RTGW_AUTH: "jwt",
-      RTGW_JWT_SECRET: "s3cret",
+      RTGW_JWT_SECRET: "s3cret-s3cret-s3cret-s3cret-0123",
       RTGW_API_KEY: "0123456789",
       RTGW_MAX_CONNECTIONS: "10",
       RTGW_MAX_MESSAGE_BYTES: "1024",
@@ -125,7 +125,7 @@ describe("config", () => {
     [
       "jwt without key",
       { RTGW_AUTH: "jwt" },
-      /^RTGW_AUTH=jwt needs RTGW_JWT_SECRET \(HS256\) or RTGW_JWT_PUBLIC_KEY/,
+      /^RTGW_AUTH=jwt needs RTGW_JWT_SECRET \(HS256\), RTGW_JWT_PUBLIC_KEY .* or RTGW_JWT_JWKS_URL$/,
     ],
     ["public key not PEM", { RTGW_JWT_PUBLIC_KEY: "abc" }, /^RTGW_JWT_PUBLIC_KEY must be a PEM public key/],
     [
@@ -166,9 +166,44 @@ describe("config", () => {
     [
       "publish rate zero",
       { RTGW_PUBLISH_RATE: "0" },
-      /^RTGW_PUBLISH_RATE must be a number above 0 \(got 0\)$/,
+      /^RTGW_PUBLISH_RATE must be a number of publishes per second per connection above 0 \(got 0\)$/,
     ],
     ["log level", { RTGW_LOG_LEVEL: "loud" }, /^RTGW_LOG_LEVEL must be one of fatal, error/],
+    [
+      "admin key short",
+      { RTGW_ADMIN_KEY: "0123456789" },
+      /^RTGW_ADMIN_KEY must be a bearer key of at least 16 characters \(got 10 characters\)$/,
+    ],
+    [
+      "admin key = api key",
+      { RTGW_API_KEY: "0123456789abcdef", RTGW_ADMIN_KEY: "0123456789abcdef" },
+      /^RTGW_ADMIN_KEY must differ from RTGW_API_KEY/,
+    ],
+    [
+      "HS256 secret under 32 bytes (its value not shown)",
+      { RTGW_JWT_SECRET: "x".repeat(31) },
+      /^RTGW_JWT_SECRET must be an HS256 secret of at least 32 bytes .*\(got 31 characters\)$/,
+    ],
+    [
+      "JWKS URL not http(s)",
+      { RTGW_JWT_JWKS_URL: "file:///etc/jwks.json" },
+      /^RTGW_JWT_JWKS_URL must be an http\(s\) URL/,
+    ],
+    [
+      "origin without scheme",
+      { RTGW_ALLOWED_ORIGINS: "app.example.com" },
+      /^RTGW_ALLOWED_ORIGINS must be comma-separated origins/,
+    ],
+    [
+      "origin with a path",
+      { RTGW_ALLOWED_ORIGINS: "https://a.example.com/x" },
+      /^RTGW_ALLOWED_ORIGINS must be/,
+    ],
+    [
+      "TLS cert without key",
+      { RTGW_TLS_CERT_FILE: "/tls/tls.crt" },
+      /^RTGW_TLS_CERT_FILE and RTGW_TLS_KEY_FILE go together/,
+    ],
   ];
   for (const [name, env, message] of bad) {
     it(`rejects ${name}`, () => {

@@ -71,7 +71,7 @@ describe("bad_request messages without a configured zod locale", () => {
     ['{"type":"ping","id":9007199254740992}', "id: Too big: expected int to be <=9007199254740991"],
     [
       '{"type":"nope","id":1}',
-      "type: Invalid discriminator value. Expected 'subscribe' | 'unsubscribe' | 'publish' | 'ping' | 'presence'",
+      "type: Invalid discriminator value. Expected 'subscribe' | 'unsubscribe' | 'publish' | 'ping' | 'presence' | 'refresh'",
     ],
     ['{"type":"subscribe","id":1,"channel":"c","extra":1}', 'Unrecognized key: "extra"'],
     ['{"type":"subscribe","id":1,"channel":"c","since":-1}', "since: Too small: expected number to be >=0"],

@@ -92,6 +92,13 @@ export const redisRules: CelRule<RedisInput>[] = [
     message: "set exactly one of redis.url or redis.secretRef",
     check: (s) => (s.url !== undefined) !== (s.secretRef !== undefined),
   },
+  {
+    // Credentials in the URL would land in the ConfigMap, readable by anyone who may read ConfigMaps.
+    rule: "!has(self.url) || !self.url.matches('://[^/@,]*@')",
+    message:
+      "redis.url must not carry credentials (user:password@): put the whole URL in a Secret and reference it with redis.secretRef",
+    check: (s) => s.url === undefined || !/:\/\/[^/@,]*@/.test(s.url),
+  },
 ];
 const redis = z
   .object({
@@ -136,6 +143,42 @@ const service = z.object({
   port: z.number().int().min(1).max(65535).default(80),
 });
 
+const labels = z.record(z.string().min(1).max(317), z.string().max(63));
+const peer = z.object({
+  namespaceSelector: z
+    .object({ matchLabels: labels.optional() })
+    .optional()
+    .describe("namespaces the peer pods run in ({} = every namespace; omitted = the gateway's own)"),
+  podSelector: z.object({ matchLabels: labels.optional() }).optional().describe("the peer pods"),
+});
+type Peer = z.infer<typeof peer>;
+export const DEFAULT_INTERNAL_PEERS: Peer[] = [
+  {
+    namespaceSelector: {},
+    podSelector: {
+      matchLabels: {
+        "app.kubernetes.io/component": "operator",
+        "app.kubernetes.io/part-of": "realtime-gateway",
+      },
+    },
+  },
+  { namespaceSelector: {}, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } },
+];
+const networkPolicy = z.object({
+  enabled: z.boolean().default(true).describe("render a NetworkPolicy for the gateway pods"),
+  internalFrom: z
+    .array(peer)
+    .max(16)
+    .default(DEFAULT_INTERNAL_PEERS)
+    .describe("who may reach the internal port (metrics, /admin/*): by default the operator and Prometheus"),
+  redisPorts: z
+    .array(z.number().int().min(1).max(65535))
+    .min(1)
+    .max(8)
+    .default([6379])
+    .describe("egress ports to Redis (besides DNS)"),
+});
+
 type SpecInput = {
   autoscaling: AutoscalingInput;
   limits: { maxConnectionsPerPod: number };
@@ -165,12 +208,66 @@ export const realtimeGatewaySpecSchema = z
     drain: drain.default({ seconds: 30 }),
     redis,
     auth: z
-      .object({ jwtSecretRef: secretKeyRef })
+      .object({
+        jwtSecretRef: secretKeyRef,
+        issuer: z.string().min(1).max(1024).optional().describe("required `iss` (RTGW_JWT_ISSUER)"),
+        audience: z
+          .array(z.string().min(1).max(256))
+          .min(1)
+          .max(16)
+          .optional()
+          .describe("accepted `aud` values (RTGW_JWT_AUDIENCE)"),
+      })
       .optional()
       .describe("without it clients connect unauthenticated"),
+    allowedOrigins: z
+      .array(
+        z
+          .string()
+          .regex(/^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:[0-9]+)?$/)
+          .max(256),
+      )
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("browser origins allowed to connect, exact or https://*.example.com (RTGW_ALLOWED_ORIGINS)"),
+    apiKeySecretRef: secretKeyRef
+      .optional()
+      .describe(
+        "Secret key holding RTGW_API_KEY, the bearer key backends use for POST /api/publish; without it that answers 403 (the operator's own admin key is a different Secret)",
+      ),
     limits: limits.default({ maxConnectionsPerPod: 100_000, maxMessageBytes: 65_536 }),
     resources: resources.optional(),
     service: service.default({ type: "ClusterIP", port: 80 }),
+    networkPolicy: networkPolicy.default(() => networkPolicy.parse({})),
+    ingress: z
+      .object({
+        host: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/)
+          .max(253)
+          .describe("the host clients use, e.g. rt.example.com"),
+        className: z.string().min(1).max(253).optional().describe("ingressClassName"),
+        tlsSecretName: z
+          .string()
+          .min(1)
+          .max(253)
+          .optional()
+          .describe("a kubernetes.io/tls Secret: TLS terminates at the Ingress (wss:// to the host)"),
+        annotations: z.record(z.string().max(317), z.string().max(4096)).optional(),
+      })
+      .optional()
+      .describe("render an Ingress to the client Service (the client port only)"),
+    tls: z
+      .object({
+        secretName: z
+          .string()
+          .min(1)
+          .max(253)
+          .describe("a kubernetes.io/tls Secret (tls.crt, tls.key) in the RealtimeGateway's namespace"),
+      })
+      .optional()
+      .describe("serve the client port over TLS (https://, wss://) with this certificate"),
   })
   .meta(cel(specRules));
 

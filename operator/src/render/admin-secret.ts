@@ -1,4 +1,4 @@
-// The Secret holding the gateway's RTGW_API_KEY (key `api-key`): the operator's key for /admin/* (POST /admin/shed
+// The Secret holding the gateway's RTGW_ADMIN_KEY (key `api-key`): the operator's key for /admin/* (POST /admin/shed
 // when rebalancing). Unlike the other owned objects it is created once and never re-rendered: the key is random
 // (the reconciler generates it), so applying it again would rotate it under running pods. Owner-referenced, so
 // deleting the RealtimeGateway removes it; render/deployment.ts hands it to the pods through a secretKeyRef.

@@ -6,6 +6,8 @@ import { ownedMetadata } from "./metadata.js";
 
 export const GATEWAY_PORT = 8080;
 export const METRICS_PORT = 9090;
+/** Where the pods mount spec.tls's Secret (render/deployment.ts). */
+export const TLS_MOUNT_PATH = "/etc/rtgw/tls";
 
 export function gatewayConfig(gw: RealtimeGateway): Record<string, string> {
   const { spec } = gw;
@@ -20,6 +22,14 @@ export function gatewayConfig(gw: RealtimeGateway): Record<string, string> {
   };
   // A URL in the spec is by contract credential-free (credentials go through redis.secretRef).
   if (spec.redis.url !== undefined) data.RTGW_REDIS_URL = spec.redis.url;
+  if (spec.auth?.issuer) data.RTGW_JWT_ISSUER = spec.auth.issuer;
+  if (spec.auth?.audience) data.RTGW_JWT_AUDIENCE = spec.auth.audience.join(",");
+  if (spec.allowedOrigins) data.RTGW_ALLOWED_ORIGINS = spec.allowedOrigins.join(",");
+  // Paths only: the certificate and key stay in their Secret, mounted read-only.
+  if (spec.tls) {
+    data.RTGW_TLS_CERT_FILE = `${TLS_MOUNT_PATH}/tls.crt`;
+    data.RTGW_TLS_KEY_FILE = `${TLS_MOUNT_PATH}/tls.key`;
+  }
   return data;
 }
 

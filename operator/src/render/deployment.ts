@@ -3,7 +3,7 @@
 // both plus headroom, so the kubelet never SIGKILLs a pod mid-drain.
 import { createHash } from "node:crypto";
 import type { RealtimeGateway, SecretKeyRef } from "../api/realtimegateway.js";
-import { GATEWAY_PORT, gatewayConfig, METRICS_PORT } from "./configmap.js";
+import { GATEWAY_PORT, gatewayConfig, METRICS_PORT, TLS_MOUNT_PATH } from "./configmap.js";
 import { ADMIN_SECRET_KEY, commonLabels, names, selectorLabels } from "./labels.js";
 import { ownedMetadata } from "./metadata.js";
 
@@ -40,8 +40,10 @@ function env(gw: RealtimeGateway) {
   const out: object[] = [{ name: "RTGW_NODE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }];
   if (gw.spec.redis.secretRef) out.push(secretEnv("RTGW_REDIS_URL", gw.spec.redis.secretRef));
   if (gw.spec.auth) out.push(secretEnv("RTGW_JWT_SECRET", gw.spec.auth.jwtSecretRef));
-  // The operator's key for /admin/* (shed when rebalancing); the reconciler creates this Secret before the pods.
-  out.push(secretEnv("RTGW_API_KEY", { name: names.adminSecret(gw), key: ADMIN_SECRET_KEY }));
+  // Two credentials: backends publish with RTGW_API_KEY (a Secret the user owns); the operator alone holds
+  // RTGW_ADMIN_KEY for /admin/* on the internal port (shed when rebalancing), created before the pods.
+  if (gw.spec.apiKeySecretRef) out.push(secretEnv("RTGW_API_KEY", gw.spec.apiKeySecretRef));
+  out.push(secretEnv("RTGW_ADMIN_KEY", { name: names.adminSecret(gw), key: ADMIN_SECRET_KEY }));
   return out;
 }
 
@@ -59,6 +61,9 @@ function topologySpread(gw: RealtimeGateway) {
 export function renderDeployment(input: { gateway: RealtimeGateway }) {
   const gw = input.gateway;
   const labels = commonLabels(gw);
+  const tls = gw.spec.tls;
+  // With TLS the client port speaks only TLS: the kubelet probes it over HTTPS (it does not verify certificates).
+  const scheme = tls ? { scheme: "HTTPS" } : {};
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -103,13 +108,13 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
               env: env(gw),
               resources: gw.spec.resources ?? DEFAULT_RESOURCES,
               readinessProbe: {
-                httpGet: { path: "/readyz", port: "http" },
+                httpGet: { path: "/readyz", port: "http", ...scheme },
                 periodSeconds: 2,
                 failureThreshold: 1,
                 timeoutSeconds: 1,
               },
               livenessProbe: {
-                httpGet: { path: "/healthz", port: "http" },
+                httpGet: { path: "/healthz", port: "http", ...scheme },
                 periodSeconds: 10,
                 failureThreshold: 3,
                 timeoutSeconds: 2,
@@ -120,10 +125,16 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ["ALL"] },
               },
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              volumeMounts: [
+                { name: "tmp", mountPath: "/tmp" },
+                ...(tls ? [{ name: "tls", mountPath: TLS_MOUNT_PATH, readOnly: true }] : []),
+              ],
             },
           ],
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+          volumes: [
+            { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+            ...(tls ? [{ name: "tls", secret: { secretName: tls.secretName, defaultMode: 0o440 } }] : []),
+          ],
         },
       },
     },

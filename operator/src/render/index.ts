@@ -3,6 +3,8 @@
 import type { RealtimeGateway } from "../api/realtimegateway.js";
 import { renderConfigMap } from "./configmap.js";
 import { renderDeployment } from "./deployment.js";
+import { renderIngress } from "./ingress.js";
+import { renderNetworkPolicy } from "./networkpolicy.js";
 import { renderPodDisruptionBudget } from "./pdb.js";
 import { renderHeadlessService, renderService } from "./service.js";
 
@@ -23,8 +25,21 @@ export function renderAll(input: RenderInput): RenderedObject[] {
     renderService(input),
     renderHeadlessService(input),
     renderPodDisruptionBudget(input),
+    // Before the pods, so none runs unprotected; left out when switched off.
+    ...(input.gateway.spec.networkPolicy.enabled ? [renderNetworkPolicy(input)] : []),
     renderDeployment(input),
+    ...optional(renderIngress(input)),
   ];
 }
 
-export { renderConfigMap, renderDeployment, renderHeadlessService, renderPodDisruptionBudget, renderService };
+const optional = <T>(o: T | undefined): T[] => (o === undefined ? [] : [o]);
+
+export {
+  renderConfigMap,
+  renderDeployment,
+  renderHeadlessService,
+  renderIngress,
+  renderNetworkPolicy,
+  renderPodDisruptionBudget,
+  renderService,
+};

@@ -52,7 +52,9 @@ export const names = {
   headlessService: (gw: RealtimeGateway) => `${gw.metadata.name}-pods`,
   podDisruptionBudget: (gw: RealtimeGateway) => gw.metadata.name,
   configMap: (gw: RealtimeGateway) => `${gw.metadata.name}-config`,
-  /** Holds RTGW_API_KEY (key `api-key`): the reconciler creates it once (render/admin-secret.ts); the autoscaler reads it. */
+  networkPolicy: (gw: RealtimeGateway) => gw.metadata.name,
+  ingress: (gw: RealtimeGateway) => gw.metadata.name,
+  /** Holds RTGW_ADMIN_KEY (key `api-key`): the reconciler creates it once (render/admin-secret.ts); the autoscaler reads it. */
   adminSecret: (gw: RealtimeGateway) => `${gw.metadata.name}-admin`,
 };
 export const ADMIN_SECRET_KEY = "api-key";

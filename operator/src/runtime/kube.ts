@@ -79,6 +79,11 @@ export interface Kube extends ListWatchClient {
   createSecret(secret: KubeObject): Promise<KubeObject | undefined>;
   /** One key of a Secret (the admin key); undefined when the Secret or the key is missing. */
   readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined>;
+  /** GETs one Secret by name (no list, no watch); undefined when missing. Returns metadata and key names only. */
+  getSecretKeys(
+    namespace: string,
+    name: string,
+  ): Promise<{ metadata: KubeObject["metadata"]; keys: string[] } | undefined>;
   createEvent(e: EventInput): Promise<void>;
   leases: LeaseClient;
 }
@@ -124,6 +129,23 @@ export function plain<T>(o: T): T {
   return JSON.parse(JSON.stringify(o)) as T;
 }
 
+/**
+ * client-node serializes known kinds through its generated models, where a NetworkPolicy ingress rule's `from` is
+ * the property `_from` (a reserved word): a plain `from` would be dropped without a word, and the policy would let
+ * everyone in. Rename on the way in and back on the way out.
+ */
+export function renameIngressFrom(obj: KubeObject, from: string, to: string): KubeObject {
+  if (obj.kind !== "NetworkPolicy") return obj;
+  const spec = obj.spec as { ingress?: Record<string, unknown>[] } | undefined;
+  if (!spec?.ingress) return obj;
+  const ingress = spec.ingress.map((rule) => {
+    if (!(from in rule)) return rule;
+    const { [from]: peers, ...rest } = rule;
+    return { ...rest, [to]: peers };
+  });
+  return { ...obj, spec: { ...spec, ingress } };
+}
+
 export function collectionPath(res: ResourceRef, namespace: string | undefined): string {
   const base = res.apiVersion.includes("/") ? `/apis/${res.apiVersion}` : `/api/${res.apiVersion}`;
   return namespace ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`;
@@ -158,7 +180,8 @@ export function kubeFromConfig(
         undefined,
         labelSelector,
       );
-      return { items: plain(l.items) as KubeObject[], resourceVersion: l.metadata?.resourceVersion ?? "" };
+      const items = (plain(l.items) as KubeObject[]).map((o) => renameIngressFrom(o, "_from", "from"));
+      return { items, resourceVersion: l.metadata?.resourceVersion ?? "" };
     },
     async watch(res, namespace, params, onEvent, done) {
       const controller = await watcher.watch(
@@ -176,14 +199,14 @@ export function kubeFromConfig(
     },
     async apply(obj) {
       const out = await objects.patch(
-        obj as never,
+        renameIngressFrom(obj, "from", "_from") as never,
         undefined,
         undefined,
         component,
         true,
         PatchStrategy.ServerSideApply,
       );
-      return plain(out) as unknown as KubeObject;
+      return renameIngressFrom(plain(out) as unknown as KubeObject, "_from", "from");
     },
     async getGateway(namespace, name) {
       return (await custom.getNamespacedCustomObject({ ...gateway, namespace, name })) as KubeObject;
@@ -247,6 +270,18 @@ export function kubeFromConfig(
         namespace: e.involved.namespace,
         body: eventBody(e, { component, instance }, new Date()),
       });
+    },
+    async getSecretKeys(namespace, name) {
+      try {
+        const s = await core.readNamespacedSecret({ namespace, name });
+        // Drop the values at once: only the key names leave this function.
+        const keys = [...Object.keys(s.data ?? {}), ...Object.keys(s.stringData ?? {})];
+        const { uid, resourceVersion } = s.metadata ?? {};
+        return { metadata: { name, namespace, uid, resourceVersion }, keys };
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
     },
     leases: {
       async get(namespace, name) {

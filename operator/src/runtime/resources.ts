@@ -15,6 +15,7 @@ export const OWNED_RESOURCES: ResourceRef[] = [
   { apiVersion: "v1", kind: "Service", plural: "services" },
   { apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets" },
   { apiVersion: "v1", kind: "ConfigMap", plural: "configmaps" },
+  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies" },
+  { apiVersion: "networking.k8s.io/v1", kind: "Ingress", plural: "ingresses" },
 ];
-export const SECRET_RESOURCE: ResourceRef = { apiVersion: "v1", kind: "Secret", plural: "secrets" };
 export const POD_RESOURCE: ResourceRef = { apiVersion: "v1", kind: "Pod", plural: "pods" };

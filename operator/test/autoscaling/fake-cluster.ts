@@ -1,6 +1,7 @@
 // An in-memory API for the autoscaling controller's tests: list + watch over one RealtimeGateway and its pods (what
 // the informers cache), the scale and status subresources with resourceVersion checks and injectable failures,
 // pod annotations, Secrets and Events; plus a fetch serving each pod's /metrics and recording /admin/shed.
+
 import { ApiException } from "@kubernetes/client-node";
 import { API_VERSION, KIND } from "../../src/api/realtimegateway.js";
 import {
@@ -10,6 +11,7 @@ import {
 } from "../../src/controllers/autoscaling/controller.js";
 import { POD_DELETION_COST } from "../../src/controllers/autoscaling/deletion-cost.js";
 import type { PodView } from "../../src/controllers/autoscaling/pods.js";
+import { METRICS_PORT } from "../../src/render/configmap.js";
 import type { EventInput } from "../../src/runtime/events.js";
 import type { KubeObject, WatchEventType } from "../../src/runtime/kube.js";
 
@@ -183,7 +185,7 @@ export function fakeFetch(
         `# HELP rtgw_connections open\n# TYPE rtgw_connections gauge\nrtgw_connections ${n}\nrtgw_connections_opened_total 99\n`,
       );
     }
-    if (url.pathname === "/admin/shed") {
+    if (url.pathname === "/admin/shed" && url.port === String(METRICS_PORT)) {
       const headers = new Headers(init?.headers);
       sheds.push({ ip, auth: headers.get("authorization") ?? "", body: JSON.parse(String(init?.body)) });
       return Response.json({ shed: 1 });

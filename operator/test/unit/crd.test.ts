@@ -9,6 +9,7 @@ import { makeCrdValidator } from "../../../dev-cluster/apiserver/crd-validator.j
 import { crdYaml, openApiSchema, realtimeGatewayCrd } from "../../src/api/crd.js";
 import {
   autoscalingRules,
+  DEFAULT_INTERNAL_PEERS,
   parseRealtimeGateway,
   quantityRule,
   redisRules,
@@ -145,6 +146,7 @@ describe("CRD", () => {
       drain: { seconds: 30 },
       limits: { maxConnectionsPerPod: 100000, maxMessageBytes: 65536 },
       service: { type: "ClusterIP", port: 80 },
+      networkPolicy: { enabled: true, internalFrom: DEFAULT_INTERNAL_PEERS, redisPorts: [6379] },
     });
     // What the API server stores, the runtime parser accepts.
     assert.ok(parseRealtimeGateway({ ...r.object, metadata: { name: "x", namespace: "d", uid: "u" } }).ok);
@@ -193,6 +195,29 @@ describe("CRD", () => {
     ["tolerance above 1", { ...base, autoscaling: { tolerance: 2 } }, false],
     ["bad service type", { ...base, service: { type: "ExternalName" } }, false],
     ["bad redis scheme", { image: "x", redis: { url: "http://a" } }, false],
+    [
+      "allowed origins",
+      { ...base, allowedOrigins: ["https://app.example.com", "https://*.example.org"] },
+      true,
+    ],
+    ["an origin with a path", { ...base, allowedOrigins: ["https://app.example.com/x"] }, false],
+    [
+      "issuer and audience",
+      { ...base, auth: { jwtSecretRef: { name: "j", key: "k" }, issuer: "i", audience: ["a"] } },
+      true,
+    ],
+    [
+      "credentials in redis.url",
+      { image: "x", redis: { url: "redis://:hunter2@redis:6379" } },
+      false,
+      /must not carry credentials.*redis\.secretRef/,
+    ],
+    [
+      "user and password in one of the cluster seeds",
+      { image: "x", redis: { url: "redis://a:6379,redis://u:p@b:6379" } },
+      false,
+      /must not carry credentials/,
+    ],
     ["bad quantity", { ...base, resources: { requests: { cpu: "lots" } } }, false],
     ["tiny max message", { ...base, limits: { maxMessageBytes: 10 } }, false],
   ];
@@ -223,6 +248,10 @@ describe("CRD", () => {
         { url: "redis://a" },
         { secretRef: { name: "a", key: "b" } },
         { url: "redis://a", secretRef: { name: "a", key: "b" } },
+        { url: "redis://user:pw@a:6379" },
+        { url: "rediss://:pw@a" },
+        { url: "redis://a:6379,redis://b:6379" },
+        { url: "redis://a/0?name=x@y" },
       ],
       spec: [
         {

@@ -64,7 +64,7 @@ describe("decide", () => {
     assert.ok(first.kind === "apply");
     assert.deepEqual(
       first.changed.map((o) => o.kind),
-      ["ConfigMap", "Service", "Service", "PodDisruptionBudget", "Deployment"],
+      ["ConfigMap", "Service", "Service", "PodDisruptionBudget", "NetworkPolicy", "Deployment"],
     );
     // The server adds defaults and bookkeeping: still "no change".
     const live = new Map(

@@ -2,7 +2,11 @@
 // a 409 by re-reading and keeping the other writer's fields; a failed apply is reported and retried by the caller.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GatewayController, type GatewayKube } from "../../src/controllers/gateway/controller.js";
+import {
+  GatewayController,
+  type GatewayKube,
+  SECRET_RECHECK_MS,
+} from "../../src/controllers/gateway/controller.js";
 import type { EventInput } from "../../src/runtime/events.js";
 import type { KubeObject } from "../../src/runtime/kube.js";
 import { quietLog } from "../helpers.js";
@@ -21,6 +25,7 @@ function scriptedKube(overrides: Partial<GatewayKube>) {
   const calls: string[] = [];
   const events: EventInput[] = [];
   const kube: GatewayKube = {
+    getSecretKeys: async () => undefined,
     list: async () => ({ items: [], resourceVersion: "1" }),
     watch: async () => () => undefined,
     apply: async (o) => {
@@ -43,7 +48,21 @@ function scriptedKube(overrides: Partial<GatewayKube>) {
     },
     ...overrides,
   };
-  return { kube, calls, events };
+  // Secrets are read by name: the ones created through this kube exist afterwards (key names only).
+  const secrets = new Map<string, string[]>();
+  const create = kube.createSecret;
+  kube.createSecret = async (o) => {
+    const out = await create(o);
+    if (out) secrets.set(o.metadata.name, Object.keys(o.data ?? {}));
+    return out;
+  };
+  if (!overrides.getSecretKeys)
+    kube.getSecretKeys = async (namespace, name) => {
+      calls.push(`get Secret ${name}`);
+      const keys = secrets.get(name);
+      return keys ? { metadata: { name, namespace }, keys } : undefined;
+    };
+  return { kube, calls, events, secrets };
 }
 
 describe("reconciler status writes", () => {
@@ -82,7 +101,7 @@ describe("reconciler status writes", () => {
     assert.equal(status.desiredReplicas, 3);
     assert.deepEqual(status.conditions.map((x) => x.type).sort(), ["Degraded", "Ready", "Scaling"]);
     assert.equal(status.observedGeneration, 2);
-    assert.ok(calls.filter((x) => x.startsWith("apply")).length === 5);
+    assert.ok(calls.filter((x) => x.startsWith("apply")).length === 6);
   });
 
   it("a failed apply marks Degraded/ApplyFailed, records a Warning, and throws for the queue's backoff", async () => {
@@ -131,17 +150,17 @@ describe("reconciler: the admin-key Secret", () => {
 
   it("is created before the Deployment with a random key, owned by the gateway, and only once", async () => {
     const created: KubeObject[] = [];
-    const { kube, calls, events } = scriptedKube({
-      createSecret: async (o) => {
-        created.push(structuredClone(o));
-        calls.push(`create ${o.kind} ${o.metadata.name}`);
-        return { ...o, data: { "api-key": "" }, metadata: { ...o.metadata, resourceVersion: "40" } };
-      },
-    });
+    const createSecret = async (o: KubeObject) => {
+      created.push(structuredClone(o));
+      calls.push(`create ${o.kind} ${o.metadata.name}`);
+      return { ...o, data: { "api-key": "" }, metadata: { ...o.metadata, resourceVersion: "40" } };
+    };
+    const { kube, calls, events } = scriptedKube({ createSecret });
     const c = new GatewayController({ kube, log: quietLog });
     c.gateways.observe(gateway("10", {}));
     await c.reconcile("ns/gw");
-    assert.deepEqual(calls.slice(0, 2), ["create Secret gw-admin", "apply ConfigMap"]);
+    const writes = calls.filter((x) => !x.startsWith("get "));
+    assert.deepEqual(writes.slice(0, 2), ["create Secret gw-admin", "apply ConfigMap"]);
     assert.ok(calls.indexOf("apply Deployment") > 0);
     const [secret] = created;
     assert.ok(secret);
@@ -155,18 +174,14 @@ describe("reconciler: the admin-key Secret", () => {
       events.every((e) => !e.message.includes(apiKey(secret))),
       "the key is in no Event",
     );
-    assert.deepEqual(
-      Object.keys(c.secrets.get("ns", "gw-admin") ?? {}).sort(),
-      ["keys", "metadata"],
-      "the cache holds key names only",
-    );
+    assert.ok(calls.includes("get Secret gw-admin"), "read by name");
     await c.reconcile("ns/gw");
     c.resyncAll();
     await c.reconcile("ns/gw");
     assert.equal(created.length, 1, "created once");
 
-    // Another gateway gets a key of its own.
-    const other = new GatewayController({ kube, log: quietLog });
+    // Another gateway (elsewhere: its Secret does not exist yet) gets a key of its own.
+    const other = new GatewayController({ kube: scriptedKube({ createSecret }).kube, log: quietLog });
     other.gateways.observe(gateway("10", {}));
     await other.reconcile("ns/gw");
     assert.equal(created.length, 2);
@@ -183,7 +198,7 @@ describe("reconciler: the admin-key Secret", () => {
     const c = new GatewayController({ kube, log: quietLog });
     c.gateways.observe(gateway("10", {}));
     await c.reconcile("ns/gw");
-    assert.equal(calls.filter((x) => x.startsWith("apply")).length, 5, "the rollout goes on");
+    assert.equal(calls.filter((x) => x.startsWith("apply")).length, 6, "the rollout goes on");
     assert.ok(!events.some((e) => e.message.includes("Secret")), `${events.map((e) => e.message)}`);
   });
 
@@ -215,5 +230,48 @@ describe("reconciler: the admin-key Secret", () => {
     const everything = JSON.stringify({ err: err.message, statuses, events });
     assert.ok(!everything.includes(sent), "the key leaked");
     assert.ok(!calls.some((x) => x.startsWith("apply")), "no Deployment without its Secret");
+  });
+});
+
+describe("reconciler: Secrets read by name, never listed or watched", () => {
+  it("lists and watches no Secret; a missing referenced Secret blocks and is looked at again", async () => {
+    const listed: string[] = [];
+    const present = new Set(["gw-admin"]);
+    const { kube, calls } = scriptedKube({
+      list: async (res) => {
+        listed.push(res.plural);
+        return { items: [], resourceVersion: "1" };
+      },
+      watch: async (res) => {
+        listed.push(res.plural);
+        return () => undefined;
+      },
+      getSecretKeys: async (namespace, name) => {
+        calls.push(`get Secret ${name}`);
+        if (!present.has(name)) return undefined;
+        return { metadata: { name, namespace }, keys: [name === "gw-admin" ? "api-key" : "url"] };
+      },
+    });
+    const c = new GatewayController({ kube, log: quietLog });
+    const gw = gateway("10", {});
+    gw.spec = { image: "i:1", redis: { secretRef: { name: "chat-redis", key: "url" } } };
+    c.gateways.observe(gw);
+    assert.deepEqual(
+      await c.reconcile("ns/gw"),
+      { requeueAfterMs: SECRET_RECHECK_MS },
+      "blocked: look again",
+    );
+    assert.ok(!calls.some((x) => x.startsWith("apply")), `nothing rolled out without the Secret: ${calls}`);
+    assert.ok(calls.includes("get Secret chat-redis"), calls.join(", "));
+    present.add("chat-redis");
+    assert.equal(await c.reconcile("ns/gw"), undefined);
+    assert.ok(calls.includes("apply Deployment"), calls.join(", "));
+    // What the running controller's informers list and watch.
+    const abort = new AbortController();
+    void c.start(abort.signal);
+    await new Promise((r) => setTimeout(r, 200));
+    abort.abort();
+    assert.ok(listed.length > 0, "the informers did list");
+    assert.ok(!listed.includes("secrets"), `listed/watched: ${listed.join(", ")}`);
   });
 });

@@ -9,6 +9,9 @@ import {
   renderAll,
   renderConfigMap,
   renderDeployment,
+  renderHeadlessService,
+  renderIngress,
+  renderNetworkPolicy,
   renderPodDisruptionBudget,
   renderService,
 } from "../../src/render/index.js";
@@ -40,7 +43,15 @@ const full = gateway("chat", {
   },
   drain: { seconds: 120 },
   redis: { secretRef: { name: "chat-redis", key: "url" } },
-  auth: { jwtSecretRef: { name: "chat-jwt", key: "hs256" } },
+  auth: {
+    jwtSecretRef: { name: "chat-jwt", key: "hs256" },
+    issuer: "https://auth.example.com",
+    audience: ["rtgw", "rtgw-eu"],
+  },
+  allowedOrigins: ["https://app.example.com", "https://*.example.org"],
+  apiKeySecretRef: { name: "chat-publish", key: "key" },
+  tls: { secretName: "chat-tls" },
+  ingress: { host: "rt.example.com", className: "nginx", tlsSecretName: "rt-example-com" },
   limits: { maxConnectionsPerPod: 50000, maxMessageBytes: 131072 },
   resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "4Gi" } },
   service: { type: "LoadBalancer", port: 443 },
@@ -84,6 +95,11 @@ describe("render", () => {
       RTGW_DRAIN_SECONDS: "120",
       RTGW_MAX_CONNECTIONS: "50000",
       RTGW_MAX_MESSAGE_BYTES: "131072",
+      RTGW_JWT_ISSUER: "https://auth.example.com",
+      RTGW_JWT_AUDIENCE: "rtgw,rtgw-eu",
+      RTGW_ALLOWED_ORIGINS: "https://app.example.com,https://*.example.org",
+      RTGW_TLS_CERT_FILE: "/etc/rtgw/tls/tls.crt",
+      RTGW_TLS_KEY_FILE: "/etc/rtgw/tls/tls.key",
     });
     assert.deepEqual(container(d).envFrom, [{ configMapRef: { name: "chat-config" } }]);
     assert.deepEqual(env(d, "RTGW_REDIS_URL")!.valueFrom, {
@@ -102,6 +118,92 @@ describe("render", () => {
     assert.equal(mcm.data.RTGW_REDIS_URL, "redis://redis:6379");
     assert.equal(mcm.data.RTGW_AUTH, "none");
     assert.equal(env(renderDeployment({ gateway: minimal }) as Obj, "RTGW_JWT_SECRET"), undefined);
+  });
+
+  it("two credentials, two ports: the publish key from the user's Secret, the admin key only internal", () => {
+    const d = renderDeployment({ gateway: full }) as Obj;
+    assert.deepEqual(env(d, "RTGW_API_KEY")!.valueFrom, {
+      secretKeyRef: { name: "chat-publish", key: "key" },
+    });
+    assert.deepEqual(env(d, "RTGW_ADMIN_KEY")!.valueFrom, {
+      secretKeyRef: { name: "chat-admin", key: "api-key" },
+    });
+    const md = renderDeployment({ gateway: minimal }) as Obj;
+    assert.equal(env(md, "RTGW_API_KEY"), undefined, "no publish key unless the spec names one");
+    assert.ok(env(md, "RTGW_ADMIN_KEY"));
+    // The client Service carries only the client port; the headless one also the internal port.
+    const svc = renderService({ gateway: full }) as Obj;
+    assert.deepEqual(
+      svc.spec.ports.map((p: Obj) => p.targetPort),
+      ["http"],
+    );
+    const pods = renderHeadlessService({ gateway: full }) as Obj;
+    assert.deepEqual(
+      pods.spec.ports.map((p: Obj) => p.targetPort),
+      ["http", "metrics"],
+    );
+  });
+
+  it("a NetworkPolicy: clients to the client port, the internal port only from the named peers, egress DNS and Redis", () => {
+    const np = renderNetworkPolicy({ gateway: full }) as Obj;
+    assert.deepEqual(np.spec.podSelector, {
+      matchLabels: renderDeployment({ gateway: full }).spec.selector.matchLabels,
+    });
+    assert.deepEqual(np.spec.policyTypes, ["Ingress", "Egress"]);
+    const [clients, internal] = np.spec.ingress;
+    assert.deepEqual(
+      clients,
+      { ports: [{ protocol: "TCP", port: 8080 }] },
+      "from anywhere, to the client port only",
+    );
+    assert.deepEqual(internal.ports, [{ protocol: "TCP", port: 9090 }]);
+    assert.deepEqual(
+      internal.from.map((p: Obj) => p.podSelector.matchLabels),
+      [
+        { "app.kubernetes.io/component": "operator", "app.kubernetes.io/part-of": "realtime-gateway" },
+        { "app.kubernetes.io/name": "prometheus" },
+      ],
+    );
+    assert.deepEqual(
+      np.spec.egress.flatMap((e: Obj) => e.ports.map((p: Obj) => `${p.protocol}/${p.port}`)),
+      ["UDP/53", "TCP/53", "TCP/6379"],
+    );
+    assert.ok(renderAll({ gateway: full }).some((o) => o.kind === "NetworkPolicy"));
+    const off = gateway("off", {
+      image: "i:1",
+      redis: { url: "redis://r" },
+      networkPolicy: { enabled: false },
+    });
+    assert.ok(!renderAll({ gateway: off }).some((o) => o.kind === "NetworkPolicy"), "switched off: none");
+  });
+
+  it("spec.ingress: the client Service's http port only, TLS at the Ingress; none without spec.ingress", () => {
+    const ing = renderIngress({ gateway: full }) as Obj;
+    assert.equal(ing.spec.ingressClassName, "nginx");
+    assert.deepEqual(ing.spec.tls, [{ hosts: ["rt.example.com"], secretName: "rt-example-com" }]);
+    assert.deepEqual(ing.spec.rules[0].http.paths[0].backend, {
+      service: { name: "chat", port: { name: "http" } },
+    });
+    assert.equal(renderIngress({ gateway: minimal }), undefined);
+    assert.ok(!renderAll({ gateway: minimal }).some((o) => o.kind === "Ingress"));
+  });
+
+  it("spec.tls: the Secret mounted read-only, its paths in the ConfigMap, probes over HTTPS", () => {
+    const d = renderDeployment({ gateway: full }) as Obj;
+    const pod = d.spec.template.spec;
+    assert.deepEqual(
+      pod.volumes.find((v: Obj) => v.name === "tls"),
+      { name: "tls", secret: { secretName: "chat-tls", defaultMode: 0o440 } },
+    );
+    assert.deepEqual(
+      container(d).volumeMounts.find((m: Obj) => m.name === "tls"),
+      { name: "tls", mountPath: "/etc/rtgw/tls", readOnly: true },
+    );
+    assert.equal(container(d).readinessProbe.httpGet.scheme, "HTTPS");
+    assert.equal(container(d).livenessProbe.httpGet.scheme, "HTTPS");
+    const plain = renderDeployment({ gateway: minimal }) as Obj;
+    assert.equal(container(plain).readinessProbe.httpGet.scheme, undefined);
+    assert.ok(!plain.spec.template.spec.volumes.some((v: Obj) => v.name === "tls"));
   });
 
   it("hardens the pod and wires probes, ports, spread and scrape annotations", () => {

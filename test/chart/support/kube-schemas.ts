@@ -9,6 +9,7 @@ import { Ajv } from "ajv";
 import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
 import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
@@ -46,6 +47,11 @@ const KINDS: Record<string, { model: ModelClass } & KindType> = {
     model: StatefulSet,
     module: "kubernetes-models/apps/v1/StatefulSet",
     type: "IStatefulSet",
+  },
+  "networking.k8s.io/v1/NetworkPolicy": {
+    model: NetworkPolicy,
+    module: "kubernetes-models/networking.k8s.io/v1/NetworkPolicy",
+    type: "INetworkPolicy",
   },
   "policy/v1/PodDisruptionBudget": {
     model: PodDisruptionBudget,

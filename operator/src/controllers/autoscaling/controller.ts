@@ -6,7 +6,7 @@
 // With autoscaling disabled it writes nothing to the RealtimeGateway: spec.replicas (kubectl scale) drives the fleet.
 // It only acts while this operator holds the leader Lease (main.ts starts and stops it).
 import { API_VERSION, KIND, parseRealtimeGateway, type RealtimeGateway } from "../../api/realtimegateway.js";
-import { GATEWAY_PORT, METRICS_PORT } from "../../render/configmap.js";
+import { METRICS_PORT } from "../../render/configmap.js";
 import { APP_NAME, selectorLabels } from "../../render/labels.js";
 import { EventRecorder } from "../../runtime/events.js";
 import { Informer } from "../../runtime/informer.js";
@@ -53,8 +53,7 @@ export interface AutoscalingControllerOptions {
   intervalMs?: number;
   scrapeTimeoutMs?: number;
   rebalance?: RebalanceSpec;
-  /** Ports of the gateway container (default: what render/ gives the pods). */
-  httpPort?: number;
+  /** The gateway container's internal port, /metrics and /admin/* (default: what render/ gives the pods). */
   metricsPort?: number;
   logger: Logger;
   /** Tunables not given above (parsed from RTGW_AUTOSCALER_*, RTGW_REBALANCE_* at start; default: their defaults). */
@@ -83,7 +82,6 @@ export class AutoscalingController {
   private readonly intervalMs: number;
   private readonly scrapeTimeoutMs: number;
   private readonly rebalanceSpec: RebalanceSpec;
-  private readonly httpPort: number;
   private readonly metricsPort: number;
   private readonly now: () => number;
   private readonly fetch: typeof fetch;
@@ -100,7 +98,6 @@ export class AutoscalingController {
     this.intervalMs = options.intervalMs ?? settings.intervalMs;
     this.scrapeTimeoutMs = options.scrapeTimeoutMs ?? Math.min(settings.scrapeTimeoutMs, this.intervalMs);
     this.rebalanceSpec = options.rebalance ?? settings.rebalance;
-    this.httpPort = options.httpPort ?? GATEWAY_PORT;
     this.metricsPort = options.metricsPort ?? METRICS_PORT;
     this.now = options.now ?? Date.now;
     this.fetch = options.fetch ?? fetch;
@@ -338,7 +335,7 @@ export class AutoscalingController {
       orders: rb.shed,
       pods,
       adminKey,
-      httpPort: this.httpPort,
+      port: this.metricsPort,
       seconds: this.rebalanceSpec.roundSeconds,
       timeoutMs: this.scrapeTimeoutMs,
       fetch: this.fetch,

@@ -7,7 +7,8 @@ export interface ShedRequest {
   orders: readonly ShedOrder[];
   pods: readonly { name: string; podIP: string }[];
   adminKey: string;
-  httpPort: number;
+  /** The gateway container's internal port (/admin/* is served only there). */
+  port: number;
   /** Over how long each pod spreads its reconnect notices. */
   seconds: number;
   timeoutMs: number;
@@ -20,7 +21,7 @@ export async function sendShedOrders(r: ShedRequest): Promise<string[]> {
       const pod = r.pods.find((p) => p.name === order.pod);
       if (!pod) return `${order.pod}: gone`;
       try {
-        const res = await r.fetch(`http://${podAddress(pod.podIP, r.httpPort)}/admin/shed`, {
+        const res = await r.fetch(`http://${podAddress(pod.podIP, r.port)}/admin/shed`, {
           method: "POST",
           headers: { authorization: `Bearer ${r.adminKey}`, "content-type": "application/json" },
           body: JSON.stringify({ count: order.count, seconds: r.seconds }),

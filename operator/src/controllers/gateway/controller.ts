@@ -26,18 +26,27 @@ import {
 } from "../../runtime/kube.js";
 import type { Logger } from "../../runtime/log.js";
 import type { OperatorMetrics } from "../../runtime/metrics.js";
-import { GATEWAY_RESOURCE, OWNED_RESOURCES, SECRET_RESOURCE } from "../../runtime/resources.js";
+import { GATEWAY_RESOURCE, OWNED_RESOURCES } from "../../runtime/resources.js";
 import type { RetryBucketSpec } from "../../runtime/retry-rate-limit.js";
-import { WorkQueue } from "../../runtime/work-queue.js";
+import { type ProcessResult, WorkQueue } from "../../runtime/work-queue.js";
 import { type Decision, decide, type SecretKeys } from "./decide.js";
 import { nextStatus, readyCondition, statusEqual } from "./status.js";
 
+/** How soon a reconcile blocked on a missing Secret looks again (Secrets are read by name, not watched). */
+export const SECRET_RECHECK_MS = 2_000;
 const OWNED_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
 
 /** The slice of the API client the RealtimeGateway controller uses. */
 export type GatewayKube = Pick<
   Kube,
-  "list" | "watch" | "apply" | "getGateway" | "replaceGatewayStatus" | "createEvent" | "createSecret"
+  | "list"
+  | "watch"
+  | "apply"
+  | "getGateway"
+  | "replaceGatewayStatus"
+  | "createEvent"
+  | "createSecret"
+  | "getSecretKeys"
 >;
 
 export interface GatewayControllerOptions {
@@ -54,21 +63,9 @@ export interface GatewayControllerOptions {
   now?: () => Date;
 }
 
-/** Secrets are cached as their key names only: the operator never holds a secret value. */
-export function secretKeysOnly(o: KubeObject): KubeObject {
-  const data = (o.data ?? {}) as Record<string, unknown>;
-  const stringData = (o.stringData ?? {}) as Record<string, unknown>;
-  const { name, namespace, uid, resourceVersion } = o.metadata;
-  return {
-    metadata: { name, namespace, uid, resourceVersion },
-    keys: [...Object.keys(data), ...Object.keys(stringData)],
-  };
-}
-
 export class GatewayController {
   readonly gateways: Informer;
   readonly owned = new Map<string, Informer>();
-  readonly secrets: Informer;
   readonly queue: WorkQueue;
   private readonly events: EventRecorder;
   private readonly seenGeneration = new Map<string, number>();
@@ -118,27 +115,6 @@ export class GatewayController {
         }),
       );
     }
-    this.secrets = new Informer({
-      client: kube,
-      resource: SECRET_RESOURCE,
-      namespace,
-      transform: secretKeysOnly,
-      backoff: o.backoff,
-      onError: onError("Secret"),
-      onEvent: (_type, secret) => {
-        for (const gw of this.gateways.list(secret.metadata.namespace)) {
-          const spec = gw.spec as
-            | { redis?: { secretRef?: { name?: string } }; auth?: { jwtSecretRef?: { name?: string } } }
-            | undefined;
-          const refs = [
-            spec?.redis?.secretRef?.name,
-            spec?.auth?.jwtSecretRef?.name,
-            names.adminSecret(gw as unknown as RealtimeGateway), // ours: recreated when deleted
-          ];
-          if (refs.includes(secret.metadata.name)) enqueue(gw.metadata.namespace, gw.metadata.name);
-        }
-      },
-    });
     this.events = new EventRecorder(kube, log);
     this.queue = new WorkQueue({
       process: (key) => this.reconcile(key),
@@ -163,7 +139,7 @@ export class GatewayController {
 
   /** Runs until `signal` aborts. Informers sync before the first reconcile. */
   async start(signal: AbortSignal): Promise<void> {
-    const informers = [this.secrets, ...this.owned.values(), this.gateways];
+    const informers = [...this.owned.values(), this.gateways];
     const stopped = new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });
@@ -171,7 +147,7 @@ export class GatewayController {
     // Leadership may end before the caches sync (an API server that is down): stop cleanly either way.
     await Promise.race([Promise.all(informers.map((i) => i.start())), stopped]);
     if (!signal.aborted) {
-      // Workers only after every cache synced: a half-filled Secret cache would report Secrets as missing.
+      // Workers only after every cache synced: a half-filled cache would re-apply what already exists.
       this.queue.start();
       this.ready = true;
       this.o.log.info({ namespace: this.o.namespace ?? "(all)" }, "RealtimeGateway controller started");
@@ -190,14 +166,15 @@ export class GatewayController {
   }
 
   /** One reconcile of `namespace/name`. Throws to ask for a retry with backoff. */
-  async reconcile(key: string): Promise<undefined> {
+  async reconcile(key: string): Promise<ProcessResult> {
     const [namespace, name] = key.split("/") as [string, string];
     const raw = this.gateways.get(namespace, name);
     if (!raw || raw.metadata.deletionTimestamp) return undefined; // garbage collection removes what it owned
     const parsed = parseRealtimeGateway(raw);
+    const secrets = parsed.ok ? await this.readSecrets(parsed.gateway) : new Map<string, SecretKeys>();
     const decision = decide({
       parsed,
-      secret: (ns, n) => this.secrets.get(ns, n) as SecretKeys | undefined,
+      secret: (_ns, n) => secrets.get(n),
       owned: (kind, ns, n) => this.owned.get(kind)?.get(ns, n),
     });
     const involved = {
@@ -219,7 +196,9 @@ export class GatewayController {
         reason,
         message: decision.message,
       });
-      return undefined; // waits for a spec or Secret change; nothing to retry
+      // No Secret watch (least privilege): look again a little later for a Secret that may appear; a bad spec
+      // waits for its next edit.
+      return decision.kind === "blocked" ? { requeueAfterMs: SECRET_RECHECK_MS } : undefined;
     }
 
     const gw = decision.gateway;
@@ -265,6 +244,29 @@ export class GatewayController {
   }
 
   /**
+   * The Secrets this gateway references and its admin-key Secret, each read by name with a GET: the operator needs
+   * no cluster-wide list or watch of Secrets, and holds only their key names, only for this reconcile.
+   */
+  private async readSecrets(gw: RealtimeGateway): Promise<Map<string, SecretKeys>> {
+    const refs = new Set([
+      gw.spec.redis.secretRef?.name,
+      gw.spec.auth?.jwtSecretRef.name,
+      gw.spec.apiKeySecretRef?.name,
+      gw.spec.tls?.secretName,
+      names.adminSecret(gw),
+    ]);
+    const found = new Map<string, SecretKeys>();
+    await Promise.all(
+      [...refs].map(async (n) => {
+        if (n === undefined) return;
+        const s = await this.o.kube.getSecretKeys(gw.metadata.namespace, n);
+        if (s) found.set(n, s as SecretKeys);
+      }),
+    );
+    return found;
+  }
+
+  /**
    * Creates the admin-key Secret with a fresh random key. Only ever a create: an existing Secret (someone else's
    * create won, or our cache is behind) is left as it is, so a key is never rotated under running pods. The key
    * goes into the request body and nowhere else: not the cache, a log, an Event or an error message.
@@ -282,7 +284,6 @@ export class GatewayController {
       );
     }
     if (!created) return;
-    this.secrets.observe(created);
     this.o.metrics?.writes.inc({ kind: "Secret" });
     await this.events.record({
       involved,
