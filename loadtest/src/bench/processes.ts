@@ -2,9 +2,9 @@
 // redis-server, each on a free loopback port, with RSS readings; every one is killed on the way out.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../../dev-cluster/ports.js";
 
 const here = fileURLToPath(import.meta.url);
 const extension = path.extname(here);
@@ -21,19 +21,9 @@ process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
+// Ports for the servers the bench starts: the dev cluster's helper (below the ephemeral range, so an outgoing
+// connection's source port cannot take one before its server binds it).
+export { freePort };
 
 export interface ServerProcess {
   name: string;
