@@ -5,6 +5,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from "nod
 import type { Logger } from "pino";
 import { z } from "zod";
 import { CloseCode, channelName, ErrorCode, encodeFrame } from "../../protocol/index.js";
+import { createAdminView } from "./admin-view/admin-view.js";
 import { type Authenticator, type AuthResult, tokenFrom } from "./auth.js";
 import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
@@ -249,7 +250,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
                 (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
                 () => res.writeHead(500).end(),
               );
-            } else res.writeHead(404).end("not found\n");
+            } else if (!adminView.handle(req, res)) res.writeHead(404).end("not found\n");
           });
           metricsServer.once("error", reject);
           metricsServer.listen(config.metricsPort, config.host, () => {
@@ -283,6 +284,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
 
     async close() {
       if (expirySweep) clearInterval(expirySweep);
+      adminView.close();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = undefined;
       for (const ws of [...sockets]) ws.end(CloseCode.GoingAway, "server stopping");
@@ -291,6 +293,17 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       );
     },
   };
+
+  // The admin view (page and /admin/api/*) on the internal port. Its key is RTGW_API_KEY until the admin key
+  // exists (the lead switches it to config.adminKey on merge).
+  const adminView = createAdminView({
+    ...config,
+    key: config.apiKey,
+    broker,
+    logger,
+    sockets: () => sockets,
+    channelCount: () => hub.channelCount,
+  });
 
   const registryText = () => {
     metrics.brokerConnected.set(broker.healthy() ? 1 : 0);
