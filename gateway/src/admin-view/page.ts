@@ -53,7 +53,8 @@ function draw(name, values) {
   const svg = $("chart-" + name);
   const path = svg.querySelector("path");
   const finite = values.filter((v) => v !== null);
-  const max = Math.max(1e-9, ...finite);
+  const top = Math.max(0, ...finite);
+  const max = top || 1;
   const step = 260 / Math.max(1, MAX_POINTS - 1);
   const offset = MAX_POINTS - values.length;
   let d = "";
@@ -67,6 +68,7 @@ function draw(name, values) {
   const last = values.length ? values[values.length - 1] : null;
   svg.dataset.points = String(values.length);
   svg.dataset.last = last === null ? "" : String(last);
+  svg.dataset.max = String(top);
   text($("value-" + name), last === null ? "–" : Number(last.toFixed(2)));
 }
 
