@@ -24,7 +24,8 @@ const tokenFor = (sub: string) =>
 const adminUrl = (gw: GatewayProcess, path: string) => `http://127.0.0.1:${gw.metricsPort}${path}`;
 
 /** Wait for `fn` to be true in the page; on timeout, say what the page showed. */
-async function waitInPage<A>(page: Page, what: string, fn: (arg: A) => boolean, arg: A, timeout = 10_000) {
+type Arg = string | number;
+async function waitInPage(page: Page, what: string, fn: (arg: Arg) => boolean, arg: Arg, timeout = 10_000) {
   await page.waitForFunction(fn, arg, { timeout }).catch(async (error: unknown) => {
     const shown = await page.textContent("body");
     throw new Error(`${what}; the page showed: ${shown?.replace(/\s+/g, " ").slice(0, 2000)}`, {
@@ -62,7 +63,7 @@ describe("the admin view in headless Chromium", { timeout: 120_000 }, () => {
       // A wrong key is refused and the dashboard stays hidden.
       await page.fill("#key", "not-the-key-not-the-key");
       await page.click("#login button");
-      await waitInPage(page, "a refusal", () => !!document.getElementById("login-error")?.textContent, null);
+      await waitInPage(page, "a refusal", () => !!document.getElementById("login-error")?.textContent, "");
       assert.ok(await page.isHidden("#dashboard"));
 
       await page.fill("#key", KEY);
@@ -80,7 +81,7 @@ describe("the admin view in headless Chromium", { timeout: 120_000 }, () => {
         page,
         "a point of 2 on the connections chart",
         () => document.getElementById("chart-connections")?.dataset.last === "2",
-        null,
+        "",
       );
       const beforePublish = await chartIn(page, "published");
       assert.equal(beforePublish.max, 0, "nothing published yet");
@@ -92,13 +93,13 @@ describe("the admin view in headless Chromium", { timeout: 120_000 }, () => {
         page,
         "1 subscriber",
         () => document.getElementById("ch-subscribers")?.textContent === "1",
-        null,
+        "",
       );
       await waitInPage(
         page,
         "alice in presence",
         () => document.getElementById("ch-presence")?.textContent?.includes("alice") ?? false,
-        null,
+        "",
       );
       await page.fill("#pub-data", '{"text":"from the admin view"}');
       await page.click("#publish button");
@@ -110,14 +111,14 @@ describe("the admin view in headless Chromium", { timeout: 120_000 }, () => {
         () =>
           document.getElementById("ch-history")?.textContent?.includes('{"text":"from the admin view"}') ??
           false,
-        null,
+        "",
       );
       await waitInPage(
         page,
         "a point with the publish on the messages/s chart",
         (b) => {
           const svg = document.getElementById("chart-published");
-          return Number(svg?.dataset.points) > b && Number(svg?.dataset.max) > 0;
+          return Number(svg?.dataset.points) > Number(b) && Number(svg?.dataset.max) > 0;
         },
         beforePublish.points,
         5000,
@@ -126,7 +127,7 @@ describe("the admin view in headless Chromium", { timeout: 120_000 }, () => {
         page,
         "a p99 point for the delivery to alice",
         () => (document.getElementById("chart-p99")?.dataset.last ?? "") !== "",
-        null,
+        "",
         5000,
       );
 
@@ -142,7 +143,7 @@ describe("the admin view in headless Chromium", { timeout: 120_000 }, () => {
         page,
         "the disconnect answer",
         () => document.getElementById("disc-result")?.textContent === "closed 1 connection(s)",
-        null,
+        "",
       );
       assert.equal(alice.ws.readyState, alice.ws.OPEN);
       assert.deepEqual(errors, [], "no script error in the page");
