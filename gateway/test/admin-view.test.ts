@@ -27,7 +27,7 @@ const adminUrl = (gw: GatewayProcess, path: string) => `http://127.0.0.1:${gw.me
 type Arg = string | number;
 async function waitInPage(page: Page, what: string, fn: (arg: Arg) => boolean, arg: Arg, timeout = 10_000) {
   await page.waitForFunction(fn, arg, { timeout }).catch(async (error: unknown) => {
-    const shown = await page.innerText("body");
+    const shown = `${await page.textContent("#login-error")} | ${await page.textContent("main")}`;
     throw new Error(`${what}; the page showed: ${shown?.replace(/\s+/g, " ").slice(0, 2000)}`, {
       cause: error,
     });
