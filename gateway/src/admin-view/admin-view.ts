@@ -38,8 +38,8 @@ export function createAdminView(o: AdminViewOptions): AdminView {
       sockets: o.sockets,
       channelCount: o.channelCount,
     });
-  // Five minutes of points at the default interval.
-  const live = startLiveFeed({ ops, intervalMs: o.sampleMs ?? 1000, capacity: 300 });
+  // Five minutes of points at the default interval; no sampling at all while the view is off (no key).
+  const live = o.key ? startLiveFeed({ ops, intervalMs: o.sampleMs ?? 1000, capacity: 300 }) : undefined;
   const handle = adminViewRoutes({
     key: o.key,
     ops,
@@ -47,5 +47,5 @@ export function createAdminView(o: AdminViewOptions): AdminView {
     maxBodyBytes: o.maxMessageBytes + 1024,
     onError: (err) => o.logger.error({ err }, "admin view request failed"),
   });
-  return { handle, close: () => live.stop() };
+  return { handle, close: () => live?.stop() };
 }

@@ -15,7 +15,8 @@ export interface AdminViewDeps {
   /** Without a key every API call answers 403: the view is off. */
   key: string | undefined;
   ops: AdminOps;
-  live: LiveFeed;
+  /** Undefined while the view is off (no key): nothing is sampled. */
+  live: LiveFeed | undefined;
   /** Largest request body (a publish carries a message). */
   maxBodyBytes: number;
   onError: (err: unknown) => void;
@@ -55,7 +56,7 @@ const routes: Record<string, Route> = {
   disconnect: route(z.strictObject({ user: z.string().min(1).max(256) }), (d, b) => d.ops.disconnect(b.user)),
   // The live feed: samples newer than the page's last one.
   live: route(z.strictObject({ since: z.number().min(0).default(0) }), async (d, b) => ({
-    samples: d.live.since(b.since),
+    samples: d.live?.since(b.since) ?? [],
   })),
 };
 
