@@ -10,10 +10,11 @@ h1 { font-size: 1.3rem; } h2 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
 .hidden { display: none; }
 .error { color: #b00; }
 table { border-collapse: collapse; } td, th { padding: .2rem .8rem .2rem 0; text-align: left; }
-.charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.charts { display: flex; flex-wrap: wrap; gap: 1rem; margin-top: .8rem; }
 figure { margin: 0; } figcaption { font-size: .85rem; color: #555; }
 svg.chart { width: 260px; height: 80px; background: #f6f6f6; border: 1px solid #ddd; }
 svg.chart path { fill: none; stroke: #2a6fdb; stroke-width: 1.5; }
+svg.chart text { font-size: 10px; fill: #888; }
 .panels { display: flex; flex-wrap: wrap; gap: 2rem; }
 .panels > section { min-width: 280px; }
 ol, ul { padding-left: 1.2rem; max-height: 16rem; overflow: auto; }
@@ -55,8 +56,10 @@ function draw(name, values) {
   const finite = values.filter((v) => v !== null);
   const top = Math.max(0, ...finite);
   const max = top || 1;
-  const step = 260 / Math.max(1, MAX_POINTS - 1);
-  const offset = MAX_POINTS - values.length;
+  // The x scale is at least a minute wide and grows to MAX_POINTS; the newest point is on the right edge.
+  const span = Math.min(MAX_POINTS, Math.max(60, values.length));
+  const step = 260 / (span - 1);
+  const offset = span - values.length;
   let d = "";
   let pen = "M";
   values.forEach((v, i) => {
@@ -69,6 +72,7 @@ function draw(name, values) {
   svg.dataset.points = String(values.length);
   svg.dataset.last = last === null ? "" : String(last);
   svg.dataset.max = String(top);
+  text(svg.querySelector("text"), "max " + Number(top.toFixed(2)));
   text($("value-" + name), last === null ? "–" : Number(last.toFixed(2)));
 }
 
@@ -215,7 +219,7 @@ const CHARTS: [id: string, label: string][] = [
 ];
 
 const chart = ([id, label]: [string, string]) =>
-  `<figure><svg class="chart" id="chart-${id}" viewBox="0 0 260 80" data-points="0" data-last=""><path d=""/></svg>` +
+  `<figure><svg class="chart" id="chart-${id}" viewBox="0 0 260 80" data-points="0" data-last="" data-max="0"><text x="4" y="11"></text><path d=""/></svg>` +
   `<figcaption>${label}: <b id="value-${id}">–</b></figcaption></figure>`;
 
 export const ADMIN_PAGE_HTML = `<!doctype html>
