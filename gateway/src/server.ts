@@ -5,6 +5,7 @@ import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { CloseCode, channelName, ErrorCode, encodeFrame } from "../../protocol/index.js";
+import { createAdminView } from "./admin-view/admin-view.js";
 import { type Authenticator, type AuthResult, awaitingToken, tokenFrom } from "./auth.js";
 import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
@@ -247,6 +248,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
           const port = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
           metricsServer = createInternalServer({
             adminKey: config.adminKey,
+            // The admin view (its page and /admin/api/*), behind the same key.
+            routes: (req, res) => adminView.handle(req, res),
             metricsText: async () => ({
               contentType: metrics.registry.contentType,
               text: await registryText(),
@@ -292,6 +295,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
 
     async close() {
       if (expirySweep) clearInterval(expirySweep);
+      adminView.close();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = undefined;
       for (const ws of [...sockets]) ws.end(CloseCode.GoingAway, "server stopping");
@@ -300,6 +304,16 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       );
     },
   };
+
+  // The admin view (page and /admin/api/*) on the internal port, behind RTGW_ADMIN_KEY like /admin/drain|shed.
+  const adminView = createAdminView({
+    ...config,
+    key: config.adminKey,
+    broker,
+    logger,
+    sockets: () => sockets,
+    channelCount: () => hub.channelCount,
+  });
 
   const registryText = () => {
     metrics.brokerConnected.set(broker.healthy() ? 1 : 0);
