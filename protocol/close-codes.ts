@@ -16,6 +16,8 @@ export const CloseCode = {
   TryAgainLater: 1013,
   /** Send buffer passed its bound: the socket could not keep up. Reconnect and resume with `since`. */
   SlowConsumer: 4001,
+  /** Disconnected by the server API (`POST /api/disconnect`): terminal, the application decided; do not reconnect. */
+  Disconnected: 4002,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -27,4 +29,8 @@ export const RECONNECT_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.SlowConsumer,
 ]);
 /** Close codes after which a client must not reconnect on its own. */
-export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.Policy, CloseCode.TooBig]);
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Policy,
+  CloseCode.TooBig,
+  CloseCode.Disconnected,
+]);
