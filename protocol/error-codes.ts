@@ -15,6 +15,8 @@ export const ErrorCode = {
   Draining: "draining",
   /** HTTP only: the upgrade was refused because this gateway is at RTGW_MAX_CONNECTIONS (503). */
   Full: "full",
+  /** HTTP only: the server API failed in a way the caller cannot fix (500); the gateway logs it. */
+  Internal: "internal",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -500,9 +500,14 @@ export class Client extends Emitter<ClientEvents> {
         if (this.#channels.serverUnsubscribed(frame.channel))
           this.emit(
             "error",
-            new RtgwError("unsubscribed", `the server unsubscribed ${frame.channel} (${frame.reason})`, "server", {
-              channel: frame.channel,
-            }),
+            new RtgwError(
+              "unsubscribed",
+              `the server unsubscribed ${frame.channel} (${frame.reason})`,
+              "server",
+              {
+                channel: frame.channel,
+              },
+            ),
           );
         return;
       }

@@ -43,6 +43,8 @@ export const gatewaySettings = z
     RTGW_MAX_BACKPRESSURE_BYTES: integer(1024, undefined, "bytes").default(1024 * 1024),
     RTGW_PUBLISH_RATE: number({ min: 0, above: true }).default(50), // publishes per second per connection
     RTGW_PUBLISH_BURST: integer(1).default(100), // token bucket size
+    // The node registry (server API `info`, `channels`): a heartbeat every third of it; a node silent this long is gone.
+    RTGW_NODE_TTL_SECONDS: integer(2, 3600, "seconds").default(15),
     RTGW_RATE_LIMIT_STRIKES: integer(1).default(20), // rate_limited errors in a row before close 1008
   })
   .superRefine((c, ctx) => {

@@ -4,9 +4,10 @@ import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { CloseCode, channelName, ErrorCode, encodeFrame } from "../../protocol/index.js";
+import { CloseCode, ErrorCode, encodeFrame } from "../../protocol/index.js";
+import { startServerApi } from "./api/routes.js";
 import { type Authenticator, type AuthResult, tokenFrom } from "./auth.js";
-import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
+import type { Broker, ControlMessage } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
 import { type Connection, connectionId, newConnection, type Socket } from "./connection.js";
 import { drainSchedule, pickForShed, reconnectJitterMs, runDrainSchedule } from "./drain.js";
@@ -35,9 +36,10 @@ export interface GatewayServer {
   shed(count: number, seconds: number): number;
   /** Stop listening and close every socket now (1001). */
   close(): Promise<void>;
+  /** A fleet order from the broker's control channel (server API `disconnect`, `unsubscribe`). */
+  control(message: ControlMessage): void;
 }
 
-const publishBody = z.strictObject({ channel: channelName, data: z.json() });
 const shedBody = z.strictObject({
   count: z.number().int().positive(),
   seconds: z.number().min(0).max(3600).optional(),
@@ -75,6 +77,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     onSlowConsumer: closeSlowConsumer,
   });
   const onMessage = createSession({ config, broker, hub, now: Date.now });
+  const api = startServerApi({ app, config, broker, hub, sockets, logger }); // POST /api/<method>
 
   let drained = false;
   const finishDrain = () => {
@@ -130,20 +133,6 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     .get("/healthz", (res) => sendJson(res, 200, { ok: true }))
     .get("/readyz", (res) => sendJson(res, ready() ? 200 : 503, { ready: ready(), ...stats() }))
     .get("/api/stats", (res) => sendJson(res, 200, stats()))
-    .post("/api/publish", async (res, req) => {
-      const authorization = req.getHeader("authorization");
-      if (!apiKeyOk(res, authorization)) return;
-      const { r, body } = await jsonBody(res, publishBody);
-      if (!body) return;
-      try {
-        const position = await broker.publish(body.channel, JSON.stringify(body.data));
-        metrics.messagesReceived.inc();
-        sendJson(r, 200, { offset: position.offset, epoch: position.epoch });
-      } catch (err) {
-        if (!(err instanceof BrokerUnavailableError)) logger.error({ err }, "publish failed");
-        sendJson(r, 503, { error: ErrorCode.Unavailable, message: "the broker is unavailable" });
-      }
-    })
     .post("/admin/drain", (res, req) => {
       if (!apiKeyOk(res, req.getHeader("authorization"))) return;
       void gateway.drain();
@@ -281,7 +270,10 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       return picked.length;
     },
 
+    control: (message) => api.control(message),
+
     async close() {
+      api.stop();
       if (expirySweep) clearInterval(expirySweep);
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = undefined;

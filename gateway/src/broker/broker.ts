@@ -66,8 +66,9 @@ export interface BrokerEvents {
    * while this node was cut off). Subscribers get a `resync` frame; delivery continues after `position.offset`.
    */
   resync(channel: string, position: Position): void;
-  /** A control message for every node (this one included): apply it to the local sockets. */
-  control(message: ControlMessage): void;
+  /** A control message for every node (this one included): apply it to the local sockets. Optional: a process
+   * with no sockets (a bench, a broker test) need not listen. */
+  control?(message: ControlMessage): void;
 }
 
 export interface Broker {

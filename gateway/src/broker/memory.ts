@@ -131,7 +131,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     },
     async sendControl(message) {
       // Delivered on a later tick, as over Redis: the API answers before the sockets are acted on.
-      setImmediate(() => events?.control(message));
+      setImmediate(() => events?.control?.(message));
       return events ? 1 : 0;
     },
     async reportNode(node, ttlMs) {

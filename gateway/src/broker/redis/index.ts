@@ -142,7 +142,7 @@ class RedisBroker implements Broker {
       () => this.closed,
     );
     if (!this.connections.cluster) this.shards.ensure("main", undefined);
-    this.control.start((message) => this.events?.control(message));
+    this.control.start((message) => this.events?.control?.(message));
     const every = (ms: number, fn: () => void) => {
       const timer = setInterval(fn, ms);
       timer.unref();
