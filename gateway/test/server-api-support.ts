@@ -35,3 +35,16 @@ export async function callApi(
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+/** How a test socket closed, or code -1 when it is still open after `ms` (a broken order must fail, not hang). */
+export function closedWithin(
+  closed: Promise<{ code: number; reason: string }>,
+  ms = 5000,
+): Promise<{ code: number; reason: string }> {
+  return Promise.race([
+    closed,
+    new Promise<{ code: number; reason: string }>((resolve) =>
+      setTimeout(() => resolve({ code: -1, reason: "still open" }), ms).unref(),
+    ),
+  ]);
+}

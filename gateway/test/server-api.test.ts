@@ -16,7 +16,7 @@ import type { GatewayProcess } from "../../test-support/gateway.js";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { until } from "../../test-support/wait.js";
 import { connect, metric, type TestClient } from "./client.js";
-import { callApi, JWT_ENV, userToken } from "./server-api-support.js";
+import { callApi, closedWithin, JWT_ENV, userToken } from "./server-api-support.js";
 
 const API_KEY = "server-api-test-key-0123";
 const METHODS = [
@@ -195,7 +195,7 @@ describe("server API (one gateway, memory broker)", { timeout: 120_000 }, () => 
     const [erin1, erin2, frank] = [await user("erin"), await user("erin"), await user("frank")];
     assert.deepEqual(await api("disconnect", { user: "erin" }), { status: 200, body: { nodes: 1 } });
     for (const c of [erin1, erin2]) {
-      const closed = await c.closed;
+      const closed = await closedWithin(c.closed);
       assert.equal(closed.code, CloseCode.Disconnected);
     }
     assert.equal(frank.ws.readyState, WebSocket.OPEN);
