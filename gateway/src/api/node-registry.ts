@@ -29,20 +29,33 @@ export function startHeartbeat(o: {
   logger: Logger;
 }): Heartbeat {
   let failing = false;
-  const beat = () =>
-    o.broker.reportNode(o.snapshot(), o.ttlMs).then(
-      () => {
+  let registered = false;
+  let timer: NodeJS.Timeout | undefined;
+  // While the broker is down there is nothing to write to (its health is logged already). Until the first write
+  // lands the node retries every 500 ms, so it shows in the fleet soon after it starts.
+  const beat = async () => {
+    if (o.broker.healthy()) {
+      try {
+        await o.broker.reportNode(o.snapshot(), o.ttlMs);
+        registered = true;
         failing = false;
-      },
-      (err: Error) => {
-        if (!failing) o.logger.warn({ err: err.message }, "node heartbeat failed; retrying");
+      } catch (err) {
+        if (!failing) o.logger.warn({ err: (err as Error).message }, "node heartbeat failed; retrying");
         failing = true;
-      },
-    );
+      }
+    }
+    if (stopped) return;
+    timer = setTimeout(beat, registered ? Math.max(500, Math.floor(o.ttlMs / 3)) : 500);
+    timer.unref();
+  };
+  let stopped = false;
   void beat();
-  const timer = setInterval(beat, Math.max(500, Math.floor(o.ttlMs / 3)));
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** The registry's reports with this node's entry replaced by its live one (added if not yet written). */
