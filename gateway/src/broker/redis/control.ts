@@ -1,6 +1,8 @@
 // The fleet's control channel: server API orders (disconnect a user, end a user's subscription) go to every node
 // over one Redis pub/sub channel, on a subscriber connection of its own (a busy channel stream never delays them).
-// Plain PUBLISH, not SPUBLISH: in Redis Cluster it is broadcast to every node, so any node's subscriber hears it.
+// Plain PUBLISH, not SPUBLISH: in Redis Cluster it is broadcast to every node, so any node's subscriber hears it;
+// but its answer counts only the receiving node's subscribers, so there every pod listens on, and publishes to,
+// the first seed, and the count is the fleet's.
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -25,6 +27,8 @@ export function decodeControl(text: string): ControlMessage | undefined {
 
 export class Control {
   private subscriber: Redis | undefined;
+  /** Cluster only: a connection to the node the subscribers listen on (elsewhere the command connection). */
+  private publisher: Redis | undefined;
 
   constructor(
     private readonly connections: Connections,
@@ -36,7 +40,14 @@ export class Control {
     const target = this.connections.target;
     // Cluster: any node hears a PUBLISH; the first seed is the one listened on.
     const seed = target.mode === "cluster" ? target.seeds[0] : undefined;
-    const subscriber = this.connections.openSubscriber(seed ? `${seed.host}:${seed.port}` : undefined);
+    const seedKey = seed ? `${seed.host}:${seed.port}` : undefined;
+    const subscriber = this.connections.openSubscriber(seedKey);
+    if (seedKey !== undefined) {
+      this.publisher = this.connections.openSubscriber(seedKey);
+      this.publisher.on("error", (err: Error) =>
+        this.log.debug({ err: err.message }, "redis control publisher error"),
+      );
+    }
     this.subscriber = subscriber;
     subscriber.on("ready", () => {
       subscriber.subscribe(CONTROL_CHANNEL).catch((err: Error) => {
@@ -57,9 +68,10 @@ export class Control {
 
   /** Publish an order; resolves with how many nodes were listening. */
   async send(message: ControlMessage): Promise<number> {
-    const command = this.connections.readyCommand();
+    const publisher = this.publisher ?? this.connections.readyCommand();
+    if (publisher.status !== "ready") throw unavailable(new Error("the control connection is not ready"));
     try {
-      return Number(await command.publish(CONTROL_CHANNEL, JSON.stringify(message)));
+      return Number(await publisher.publish(CONTROL_CHANNEL, JSON.stringify(message)));
     } catch (error) {
       throw unavailable(error);
     }
@@ -67,5 +79,6 @@ export class Control {
 
   close(): void {
     this.subscriber?.disconnect();
+    this.publisher?.disconnect();
   }
 }
