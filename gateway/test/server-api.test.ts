@@ -11,6 +11,7 @@ import {
   type StateChange,
 } from "../../client/src/index.js";
 import { CloseCode } from "../../protocol/index.js";
+import * as shapes from "../../protocol/server-api.js";
 import { API_LIMITS } from "../../protocol/server-api.js";
 import type { GatewayProcess } from "../../test-support/gateway.js";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
@@ -220,6 +221,27 @@ describe("server API (one gateway, memory broker)", { timeout: 120_000 }, () => 
     assert.equal(states.filter((s) => s.state === "reconnecting").length, 0);
     // The channel ended by the server was not resubscribed: no subscriber is left on this node.
     assert.deepEqual((await api("channels", { pattern: "sdk" })).body, { channels: [] });
+  });
+
+  it("every answer parses with its response schema from protocol/server-api.ts", async () => {
+    const c = await user("shape");
+    await subscribe(c, "shape", true);
+    const calls: Array<[string, unknown, { parse: (v: unknown) => unknown }]> = [
+      ["publish", { channel: "shape", data: [1] }, shapes.publishResponse],
+      ["broadcast", { channels: ["shape", "shape2"], data: null }, shapes.broadcastResponse],
+      ["history", { channel: "shape" }, shapes.historyResponse],
+      ["presence", { channel: "shape" }, shapes.presenceResponse],
+      ["presence_stats", { channel: "shape" }, shapes.presenceStatsResponse],
+      ["channels", {}, shapes.channelsResponse],
+      ["info", {}, shapes.infoResponse],
+      ["unsubscribe", { user: "nobody", channel: "shape" }, shapes.fleetActionResponse],
+      ["disconnect", { user: "nobody" }, shapes.fleetActionResponse],
+    ];
+    for (const [method, body, schema] of calls) {
+      const answer = await api(method, body);
+      assert.equal(answer.status, 200, method);
+      assert.doesNotThrow(() => schema.parse(answer.body), method);
+    }
   });
 
   it("counts and times each method", async () => {

@@ -15,15 +15,22 @@ import { applyControl } from "./fleet-control.js";
 import * as methods from "./methods.js";
 import { startHeartbeat, VERSION } from "./node-registry.js";
 
-type Method<S extends z.ZodType> = {
-  schema: S;
-  run: (body: z.output<S>, c: methods.MethodContext) => Promise<unknown>;
-};
-const method = <S extends z.ZodType>(schema: S, run: Method<S>["run"]): Method<z.ZodType> =>
-  ({ schema, run }) as unknown as Method<z.ZodType>;
+/** A method with its request schema; `run` gets only what that schema parsed. */
+interface Route {
+  schema: z.ZodType;
+  run: (body: unknown, c: methods.MethodContext) => Promise<unknown>;
+}
+const method = <S extends z.ZodType>(
+  schema: S,
+  run: (body: z.output<S>, c: methods.MethodContext) => Promise<unknown>,
+): Route => ({
+  schema,
+  // The route hands `run` the output of this very schema (readJsonBody below), so the narrowing holds.
+  run: (body, c) => run(body as z.output<S>, c),
+});
 
 /** Every method, by the name in its path. */
-export const METHODS: Record<string, Method<z.ZodType>> = {
+export const METHODS: Record<string, Route> = {
   publish: method(api.publishRequest, methods.publish),
   broadcast: method(api.broadcastRequest, methods.broadcast),
   history: method(api.historyRequest, methods.history),
