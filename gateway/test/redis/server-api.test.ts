@@ -103,6 +103,23 @@ describe("server API across three gateways on one Redis", { timeout: 180_000 }, 
     });
   });
 
+  it("orders still reach every pod after Redis dropped all pub/sub connections (the control channel resubscribes)", async () => {
+    const [g0, g1] = gws as [GatewayProcess, GatewayProcess];
+    const admin = redis.client();
+    try {
+      await admin.client("KILL", "TYPE", "pubsub");
+      await until("every pod listening again", async () => {
+        const answer = await api(g0, "disconnect", { user: "nobody" });
+        return answer.status === 200 && answer.body.nodes === 3;
+      });
+      const henry = await user(g1, "henry");
+      await api(g0, "disconnect", { user: "henry" });
+      assert.equal((await closedWithin(henry.closed)).code, CloseCode.Disconnected);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it("a pod killed with SIGKILL leaves info once its heartbeat's TTL passed", async () => {
     const [g0, , g2] = gws as [GatewayProcess, GatewayProcess, GatewayProcess];
     await until("three nodes", async () => (await infoNodes(g0)).length === 3);
