@@ -60,7 +60,7 @@ export const presenceResponse = z.object({
   members: z.array(z.object({ connectionId: z.string(), sub: z.string().optional(), node: z.string() })),
 });
 export const presenceStatsRequest = presenceRequest;
-/** Connections subscribed with presence, and the distinct users (JWT `sub`) among them. */
+/** Connections subscribed to the channel (any pod), and the distinct users (JWT `sub`) among them. */
 export const presenceStatsResponse = z.object({ clients: z.number().int(), users: z.number().int() });
 
 export const unsubscribeRequest = z.strictObject({ user, channel });
