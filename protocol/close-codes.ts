@@ -18,6 +18,8 @@ export const CloseCode = {
   SlowConsumer: 4001,
   /** The connection's token expired: reconnect with a fresh token (or send `refresh` before expiry). */
   TokenExpired: 4003,
+  /** Disconnected by the server API (`POST /api/disconnect`): terminal, the application decided; do not reconnect. */
+  Disconnected: 4002,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -30,4 +32,8 @@ export const RECONNECT_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.TokenExpired,
 ]);
 /** Close codes after which a client must not reconnect on its own. */
-export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.Policy, CloseCode.TooBig]);
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Policy,
+  CloseCode.TooBig,
+  CloseCode.Disconnected,
+]);

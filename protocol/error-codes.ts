@@ -17,6 +17,8 @@ export const ErrorCode = {
   Full: "full",
   /** HTTP only: the upgrade's Origin is not in RTGW_ALLOWED_ORIGINS (403). */
   Origin: "origin",
+  /** HTTP only: the server API failed in a way the caller cannot fix (500); the gateway logs it. */
+  Internal: "internal",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -65,6 +65,15 @@ export const resyncFrame = z.object({
   offset,
   recovered: z.literal(false),
 });
+/**
+ * The server ended one subscription (the server API's `unsubscribe`): no more messages on `channel` for this
+ * connection, and the client must not subscribe it again on its own.
+ */
+export const unsubscribedFrame = z.object({
+  type: z.literal("unsubscribed"),
+  channel: z.string(),
+  reason: z.string(),
+});
 export const joinFrame = z.object({ type: z.literal("join"), channel: z.string(), member: presenceMember });
 export const leaveFrame = z.object({ type: z.literal("leave"), channel: z.string(), member: presenceMember });
 
@@ -76,6 +85,7 @@ export const serverFrame = z.discriminatedUnion("type", [
   pongFrame,
   reconnectFrame,
   resyncFrame,
+  unsubscribedFrame,
   joinFrame,
   leaveFrame,
 ]);

@@ -570,6 +570,22 @@ export class Client extends Emitter<ClientEvents> {
         this.#channels.serverResync(frame.channel, frame.offset, frame.epoch);
         return;
       }
+      case "unsubscribed": {
+        // The server ended the subscription: drop it (no resubscribe on reconnect) and say so.
+        if (this.#channels.serverUnsubscribed(frame.channel))
+          this.emit(
+            "error",
+            new RtgwError(
+              "unsubscribed",
+              `the server unsubscribed ${frame.channel} (${frame.reason})`,
+              "server",
+              {
+                channel: frame.channel,
+              },
+            ),
+          );
+        return;
+      }
       case "join":
       case "leave":
         this.emit("presence", { channel: frame.channel, kind: frame.type, member: frame.member });

@@ -13,6 +13,8 @@ export type ClientErrorCode =
   | "queue_full"
   /** The gateway closed with a terminal code (1008 policy/auth, 1009 too big): the client will not reconnect. */
   | "terminal_close"
+  /** The server API ended a subscription (`unsubscribed` frame; `details.channel` names it): it is not renewed. */
+  | "unsubscribed"
   /** The gateway sent a frame the protocol does not allow. */
   | "protocol"
   /** The `token` function threw or rejected; the client retries with backoff. */

@@ -219,6 +219,18 @@ export class Channels {
     );
   }
 
+  /** The gateway ended this channel's subscription: forget it (no resubscribe). False when it was not held. */
+  serverUnsubscribed(channel: string): boolean {
+    const entry = this.#entries.get(channel);
+    if (!entry) return false;
+    this.#entries.delete(channel);
+    clearTimeout(entry.gapTimer);
+    clearTimeout(entry.retryTimer);
+    const ended = new RtgwError("unsubscribed", `the server unsubscribed ${channel}`, "server", { channel });
+    for (const handle of entry.handles) handle.settle?.reject(ended);
+    return true;
+  }
+
   #unsubscribe(entry: ChannelEntry, handle: SubscriptionHandle): void {
     if (!entry.handles.delete(handle)) return;
     handle.settle?.reject(new RtgwError("closed", "unsubscribed before the gateway answered", "client"));

@@ -96,6 +96,8 @@ export const gatewaySettings = z
     RTGW_REFRESH_BURST: burst(5),
     // sub: others see each presence member's token `sub`; none: only connectionId and node.
     RTGW_PRESENCE_FIELDS: choice(["sub", "none"]).default("sub"),
+    // The node registry (server API `info`, `channels`): a heartbeat every third of it; a node silent this long is gone.
+    RTGW_NODE_TTL_SECONDS: integer(2, 3600, "seconds").default(15),
     RTGW_RATE_LIMIT_STRIKES: integer(1).default(20), // rate_limited errors in a row before close 1008
   })
   .superRefine((c, ctx) => {

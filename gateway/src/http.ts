@@ -13,6 +13,7 @@ export const STATUS: Record<number, string> = {
   403: "403 Forbidden",
   404: "404 Not Found",
   413: "413 Payload Too Large",
+  500: "500 Internal Server Error",
   503: "503 Service Unavailable",
 };
 
@@ -124,7 +125,9 @@ export async function readJsonBody<T>(
   }
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString("utf8"));
+    // An empty body is an empty object: `curl -X POST .../api/info` needs none.
+    const text = raw.toString("utf8");
+    json = text.trim() === "" ? {} : JSON.parse(text);
   } catch {
     sendJson(r, 400, { error: ErrorCode.BadRequest, message: "body is not valid JSON" });
     return { r };

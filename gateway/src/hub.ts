@@ -115,6 +115,13 @@ export class Hub {
     return this.channels.size;
   }
 
+  /** Local subscribers (subscribed or subscribing) per channel, for the node registry. */
+  subscriberCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [channel, local] of this.channels) counts[channel] = local.refs;
+    return counts;
+  }
+
   /** Broker → local sockets. One encode and one uWS publish per channel per batch. */
   deliver(batch: readonly BrokerMessage[]): void {
     const byChannel = new Map<string, BrokerMessage[]>();

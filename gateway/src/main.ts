@@ -84,6 +84,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     message: (batch) => server.hub.deliver(batch),
     presence: (event) => server.hub.presence(event),
     resync: (channel, position) => server.hub.resync(channel, position),
+    control: (message) => server.control(message),
     health: (healthy) => {
       metrics.brokerConnected.set(healthy ? 1 : 0);
       logger.info({ healthy }, "broker health");

@@ -58,6 +58,19 @@ export const draining = new Gauge({
   help: "1 while this pod drains",
   registers: [registry],
 });
+export const apiRequests = new Counter({
+  name: "rtgw_api_requests_total",
+  help: "Server API requests (POST /api/<method>) by method and HTTP status",
+  labelNames: ["method", "status"] as const,
+  registers: [registry],
+});
+export const apiDuration = new Histogram({
+  name: "rtgw_api_request_duration_seconds",
+  help: "Server API request time by method, from the request to the answer",
+  labelNames: ["method"] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
 
 // Expose the rejection reasons at 0 from the start, so rate() and alerts see them before the first one.
 for (const reason of ["full", "draining", "unauthorized", "unavailable", "origin"])

@@ -1,17 +1,17 @@
 // The gateway's HTTP routes and WebSocket handlers: a readable table; the work lives in named modules.
 
-import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
+import uWS, { type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
 import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
-import { z } from "zod";
-import { CloseCode, channelName, ErrorCode, encodeFrame } from "../../protocol/index.js";
+import { CloseCode, ErrorCode, encodeFrame } from "../../protocol/index.js";
 import { createAdminView } from "./admin-view/admin-view.js";
+import { startServerApi } from "./api/routes.js";
 import { type Authenticator, type AuthResult, awaitingToken, tokenFrom } from "./auth.js";
-import { type Broker, BrokerUnavailableError } from "./broker/broker.js";
+import type { Broker, ControlMessage } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
 import { type Connection, connectionId, newConnection, type Socket } from "./connection.js";
 import { drainSchedule, pickForShed, reconnectJitterMs, runDrainSchedule } from "./drain.js";
-import { checkApiKey, readJsonBody, reply, sendJson, sendText } from "./http.js";
+import { reply, sendJson, sendText } from "./http.js";
 import { Hub } from "./hub.js";
 import { createInternalServer } from "./internal.js";
 import * as metrics from "./metrics.js";
@@ -38,9 +38,9 @@ export interface GatewayServer {
   shed(count: number, seconds: number): number;
   /** Stop listening and close every socket now (1001). */
   close(): Promise<void>;
+  /** A fleet order from the broker's control channel (server API `disconnect`, `unsubscribe`). */
+  control(message: ControlMessage): void;
 }
-
-const publishBody = z.strictObject({ channel: channelName, data: z.json() });
 
 const COMPRESSION = {
   off: uWS.DISABLED,
@@ -78,6 +78,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     presenceFields: config.presenceFields,
   });
   const onMessage = createSession({ config, broker, hub, auth: d.auth, now: Date.now });
+  const api = startServerApi({ app, config, broker, hub, sockets, logger }); // POST /api/<method>
 
   let drained = false;
   const finishDrain = () => {
@@ -98,11 +99,6 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     brokerHealthy: broker.healthy(),
     maxConnections: d.maxConnections,
   });
-
-  const apiKeyOk = (res: HttpResponse, authorization: string) =>
-    checkApiKey(res, authorization, config.apiKey);
-  const jsonBody = <T>(res: HttpResponse, schema: z.ZodType<T>) =>
-    readJsonBody(res, schema, config.maxMessageBytes);
 
   /** Send `reconnect` then close 1012, for each picked socket at its moment in the window. */
   const leave = (targets: Socket[], windowMs: number, reason: string): Promise<void> =>
@@ -133,20 +129,6 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     .get("/healthz", (res) => sendJson(res, 200, { ok: true }))
     .get("/readyz", (res) => sendJson(res, ready() ? 200 : 503, { ready: ready(), ...stats() }))
     .get("/api/stats", (res) => sendJson(res, 200, stats()))
-    .post("/api/publish", async (res, req) => {
-      const authorization = req.getHeader("authorization");
-      if (!apiKeyOk(res, authorization)) return;
-      const { r, body } = await jsonBody(res, publishBody);
-      if (!body) return;
-      try {
-        const position = await broker.publish(body.channel, JSON.stringify(body.data));
-        metrics.messagesReceived.inc();
-        sendJson(r, 200, { offset: position.offset, epoch: position.epoch });
-      } catch (err) {
-        if (!(err instanceof BrokerUnavailableError)) logger.error({ err }, "publish failed");
-        sendJson(r, 503, { error: ErrorCode.Unavailable, message: "the broker is unavailable" });
-      }
-    })
     // /admin/* lives on the internal port only (internal.ts): here it is 404 like any unknown path.
     .any("/*", (res) => sendJson(res, 404, { error: ErrorCode.NotFound }))
     // ---- WebSocket ------------------------------------------------------------------------------
@@ -293,7 +275,10 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       return picked.length;
     },
 
+    control: (message) => api.control(message),
+
     async close() {
+      api.stop();
       if (expirySweep) clearInterval(expirySweep);
       adminView.close();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);

@@ -131,14 +131,14 @@ describe("the admin view in headless Chromium", { timeout: 120_000 }, () => {
         5000,
       );
 
-      // Disconnect bob from the page: his socket is closed (1008), alice's is not.
+      // Disconnect bob from the page: his socket is closed (4002), alice's is not.
       await page.fill("#user", "bob");
       await page.click("#disconnect button");
       const closed = await Promise.race([
         bob.closed,
         new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000)),
       ]);
-      assert.equal(closed?.code, 1008);
+      assert.equal(closed?.code, 4002);
       await waitInPage(
         page,
         "the disconnect answer",

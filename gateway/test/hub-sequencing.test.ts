@@ -31,6 +31,9 @@ function scriptedBroker() {
     presenceJoin: async () => {},
     presenceLeave: async () => {},
     presenceList: async () => [],
+    sendControl: async () => 0,
+    reportNode: async () => {},
+    nodes: async () => [],
   };
   const nextRead = async () => {
     const deadline = Date.now() + 5000;

@@ -93,8 +93,8 @@ export function localAdminOps(d: LocalOpsDeps): AdminOps {
         const conn = ws.getUserData();
         if (conn.closed || conn.permissions.sub !== user) continue;
         disconnected += 1;
-        // Policy: a client must not reconnect on its own after an operator removed it.
-        ws.end(CloseCode.Policy, "disconnected by an administrator");
+        // Disconnected (4002, terminal), as the server API's disconnect: the SDK does not reconnect on its own.
+        ws.end(CloseCode.Disconnected, "disconnected by an administrator");
       }
       return { disconnected };
     },

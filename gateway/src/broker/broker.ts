@@ -34,6 +34,22 @@ export interface PresenceEntry {
 
 export type PresenceEvent = { channel: string; kind: "join" | "leave"; member: PresenceEntry };
 
+/** An order from the server API to every node of the fleet (each applies it to its own sockets). */
+export type ControlMessage =
+  | { kind: "disconnect"; user: string }
+  | { kind: "unsubscribe"; user: string; channel: string };
+
+/** What a node reports about itself to the fleet's node registry (one heartbeat). */
+export interface NodeReport {
+  node: string;
+  version: string;
+  /** Wall-clock ms when the process started. */
+  startedAt: number;
+  connections: number;
+  /** Local subscribers per channel (channels with at least one). */
+  channels: Record<string, number>;
+}
+
 /** Thrown by broker calls that cannot be served right now (e.g. Redis down). Maps to error `unavailable`. */
 export class BrokerUnavailableError extends Error {
   override name = "BrokerUnavailableError";
@@ -50,6 +66,9 @@ export interface BrokerEvents {
    * while this node was cut off). Subscribers get a `resync` frame; delivery continues after `position.offset`.
    */
   resync(channel: string, position: Position): void;
+  /** A control message for every node (this one included): apply it to the local sockets. Optional: a process
+   * with no sockets (a bench, a broker test) need not listen. */
+  control?(message: ControlMessage): void;
 }
 
 export interface Broker {
@@ -73,4 +92,10 @@ export interface Broker {
   presenceJoin(channel: string, member: PresenceEntry): Promise<void>;
   presenceLeave(channel: string, member: PresenceEntry): Promise<void>;
   presenceList(channel: string): Promise<PresenceEntry[]>;
+  /** Send a control message to every node of the fleet; resolves with how many nodes received it. */
+  sendControl(message: ControlMessage): Promise<number>;
+  /** Write this node's heartbeat into the node registry; it expires unless renewed within `ttlMs`. */
+  reportNode(report: NodeReport, ttlMs: number): Promise<void>;
+  /** Every node whose heartbeat has not expired (this one included once it reported). */
+  nodes(): Promise<NodeReport[]>;
 }

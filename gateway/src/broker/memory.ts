@@ -6,6 +6,7 @@ import type {
   BrokerEvents,
   BrokerMessage,
   HistoryResult,
+  NodeReport,
   Position,
   PresenceEntry,
 } from "./broker.js";
@@ -32,6 +33,8 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   let events: BrokerEvents | undefined;
   let pending: BrokerMessage[] = [];
   let flushScheduled = false;
+  // The one node's last heartbeat, and when it expires (a memory broker is its own fleet of one).
+  let report: { node: NodeReport; expiresAt: number } | undefined;
 
   // Deliver publishes in batches once per tick, as a network broker would.
   const flush = () => {
@@ -125,6 +128,17 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     },
     async presenceList(channel) {
       return [...(presence.get(channel)?.values() ?? [])];
+    },
+    async sendControl(message) {
+      // Delivered on a later tick, as over Redis: the API answers before the sockets are acted on.
+      setImmediate(() => events?.control?.(message));
+      return events ? 1 : 0;
+    },
+    async reportNode(node, ttlMs) {
+      report = { node, expiresAt: now() + ttlMs };
+    },
+    async nodes() {
+      return report && report.expiresAt > now() ? [report.node] : [];
     },
   };
 }

@@ -3,12 +3,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
+import { CloseCode } from "../../../protocol/index.js";
 import { type RedisClusterServer, startRedisCluster } from "../../../test-support/redis.js";
 import type { Broker } from "../../src/broker/broker.js";
 import { channelKeys, pubsubChannel } from "../../src/broker/redis/keys.js";
 import { keySlot } from "../../src/broker/redis/slot.js";
+import { connect } from "../client.js";
+import { callApi, closedWithin, JWT_ENV, userToken } from "../server-api-support.js";
 import { range, startBroker, until } from "./broker-support.js";
-import { httpPublish, startGateways, tally } from "./fleet.js";
+import { API_KEY, httpPublish, startGateways, tally } from "./fleet.js";
 
 describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000 }, () => {
   let cluster: RedisClusterServer;
@@ -250,6 +253,24 @@ describe("redis broker on a Redis Cluster (sharded pub/sub)", { timeout: 120_000
         );
     } finally {
       for (const s of subs) s.client.close();
+      await Promise.all(gws.map((g) => g.stop(2000)));
+    }
+  });
+
+  it("server API on a cluster: a disconnect through one pod reaches the other; info lists both", async () => {
+    const gws = await startGateways(cluster.url, 2, { RTGW_REDIS_CLUSTER: "true", ...JWT_ENV });
+    const [g0, g1] = gws as [(typeof gws)[number], (typeof gws)[number]];
+    const alice = await connect(`${g1.wsUrl}?token=${await userToken("alice")}`);
+    try {
+      await until("info lists both pods", async () => {
+        const info = await callApi(g0.url, "info", {}, API_KEY);
+        return (info.body.nodes as unknown[]).length === 2;
+      });
+      const answer = await callApi(g0.url, "disconnect", { user: "alice" }, API_KEY);
+      assert.deepEqual(answer, { status: 200, body: { nodes: 2 } });
+      assert.equal((await closedWithin(alice.closed)).code, CloseCode.Disconnected);
+    } finally {
+      alice.close();
       await Promise.all(gws.map((g) => g.stop(2000)));
     }
   });

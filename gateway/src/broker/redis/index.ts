@@ -2,13 +2,24 @@
 //   connections.ts  the command and subscriber connections        shards.ts     shards, slots, script targets
 //   channel-log.ts  publish and history scripts                   stream.ts     per-channel streams and recovery
 //   presence.ts     presence across pods                          health.ts     canary, health, silent reconnects
-//   server-id.ts    server terms                                  keys/scripts/payload/slot/target.ts  as named
+//   server-id.ts    server terms                                  control.ts    the fleet's control channel
+//   nodes.ts        the node registry (heartbeats with a TTL)     keys/scripts/payload/slot/target.ts  as named
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { Broker, BrokerEvents, HistoryResult, Position, PresenceEntry } from "../broker.js";
+import type {
+  Broker,
+  BrokerEvents,
+  ControlMessage,
+  HistoryResult,
+  NodeReport,
+  Position,
+  PresenceEntry,
+} from "../broker.js";
 import { ChannelLog } from "./channel-log.js";
 import { Connections } from "./connections.js";
+import { Control } from "./control.js";
 import { Health } from "./health.js";
+import { NodeRegistry } from "./nodes.js";
 import { Presence } from "./presence.js";
 import { ServerIds } from "./server-id.js";
 import { Shards, Slots, type SubscriberShard } from "./shards.js";
@@ -57,6 +68,8 @@ class RedisBroker implements Broker {
   private readonly log: ChannelLog;
   private readonly streams: ChannelStreams;
   private readonly presenceOf: Presence;
+  private readonly control: Control;
+  private readonly registry: NodeRegistry;
   private events: BrokerEvents | undefined;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -107,6 +120,8 @@ class RedisBroker implements Broker {
       { nodeId: options.nodeId, ttlMs: this.presenceTtlMs },
       this.logger,
     );
+    this.control = new Control(this.connections, this.logger);
+    this.registry = new NodeRegistry(this.connections);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------------
@@ -127,6 +142,7 @@ class RedisBroker implements Broker {
       () => this.closed,
     );
     if (!this.connections.cluster) this.shards.ensure("main", undefined);
+    this.control.start((message) => this.events?.control?.(message));
     const every = (ms: number, fn: () => void) => {
       const timer = setInterval(fn, ms);
       timer.unref();
@@ -167,6 +183,7 @@ class RedisBroker implements Broker {
     this.timers = [];
     this.streams.flush();
     this.shards.disconnect();
+    this.control.close();
     this.connections.command?.disconnect();
   }
 
@@ -236,5 +253,17 @@ class RedisBroker implements Broker {
 
   presenceList(channel: string): Promise<PresenceEntry[]> {
     return this.presenceOf.list(channel);
+  }
+
+  sendControl(message: ControlMessage): Promise<number> {
+    return this.control.send(message);
+  }
+
+  reportNode(report: NodeReport, ttlMs: number): Promise<void> {
+    return this.registry.report(report, ttlMs);
+  }
+
+  nodes(): Promise<NodeReport[]> {
+    return this.registry.list();
   }
 }

@@ -51,3 +51,14 @@ export function channelOfPubsub(name: string): string | undefined {
 export function canaryChannel(node: string): string {
   return `${PREFIX}:canary:{${node}}`;
 }
+
+/** The fleet's control channel (plain PUBLISH: in Redis Cluster it reaches every node's subscribers). */
+export const CONTROL_CHANNEL = `${PREFIX}:control`;
+
+/** Sorted set of the node registry: node id → expiry (ms) of its heartbeat. */
+export const NODES_KEY = `${PREFIX}:nodes`;
+
+/** One node's heartbeat (its NodeReport as JSON), expiring with it. */
+export function nodeKey(node: string): string {
+  return `${PREFIX}:node:{${node}}`;
+}
