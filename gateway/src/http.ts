@@ -31,7 +31,13 @@ export function reply(res: HttpResponse): Reply {
   return r;
 }
 
-export function sendJson(r: Reply | HttpResponse, status: number, body: unknown): void {
+/** `closeConnection`: end the keep-alive connection after this reply (a draining gateway, so clients reconnect elsewhere). */
+export function sendJson(
+  r: Reply | HttpResponse,
+  status: number,
+  body: unknown,
+  closeConnection = false,
+): void {
   const res = "res" in r && "aborted" in r ? r.res : (r as HttpResponse);
   if ("aborted" in r && r.aborted === true) return;
   res.cork(() => {
@@ -39,7 +45,7 @@ export function sendJson(r: Reply | HttpResponse, status: number, body: unknown)
       .writeStatus(STATUS[status] ?? `${status}`)
       .writeHeader("content-type", "application/json")
       .writeHeader("cache-control", "no-store")
-      .end(JSON.stringify(body));
+      .end(JSON.stringify(body), closeConnection);
   });
 }
 

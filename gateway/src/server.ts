@@ -78,7 +78,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     presenceFields: config.presenceFields,
   });
   const onMessage = createSession({ config, broker, hub, auth: d.auth, now: Date.now });
-  const api = startServerApi({ app, config, broker, hub, sockets, logger }); // POST /api/<method>
+  // POST /api/<method>
+  const api = startServerApi({ app, config, broker, hub, sockets, logger, draining: () => draining });
 
   let drained = false;
   const finishDrain = () => {

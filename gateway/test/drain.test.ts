@@ -1,5 +1,6 @@
 // Drain and shed against a real gateway: readiness, reconnect frames, 1012, spread of closes, exit 0.
 import assert from "node:assert/strict";
+import http from "node:http";
 import { after, describe, it } from "node:test";
 import { startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { connect, metric, type TestClient, upgradeStatus } from "./client.js";
@@ -145,3 +146,37 @@ describe("drain", { timeout: 90_000 }, () => {
 });
 
 after(stopAllGateways);
+
+describe("the server API while draining", () => {
+  after(stopAllGateways);
+
+  it("answers with Connection: close, so a backend's keep-alive connection moves to another pod", async () => {
+    const API_KEY = "drain-test-publish-key";
+    const gw = await startGateway({
+      env: { RTGW_ADMIN_KEY: ADMIN_KEY, RTGW_API_KEY: API_KEY, RTGW_DRAIN_SECONDS: "4" },
+    });
+    const holder = await connect(gw.wsUrl); // keeps the drain going for its window
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const publish = (data: number) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const req = http.request(
+          `${gw.url}/api/publish`,
+          { method: "POST", agent, headers: { authorization: `Bearer ${API_KEY}` } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.headers.connection));
+          },
+        );
+        req.on("error", reject);
+        req.end(JSON.stringify({ channel: "keepalive", data }));
+      });
+    try {
+      assert.notEqual(await publish(1), "close", "kept alive while serving");
+      assert.equal((await admin(gw.adminUrl, "/admin/drain")).status, 200);
+      assert.equal(await publish(2), "close", "closed after the answer while draining");
+    } finally {
+      agent.destroy();
+      holder.ws.terminate();
+    }
+  });
+});

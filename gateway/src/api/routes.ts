@@ -49,6 +49,8 @@ export interface ServerApiDeps {
   hub: Hub;
   sockets: ReadonlySet<Socket>;
   logger: Logger;
+  /** While true, each answer closes its keep-alive connection: a backend's next call goes to another pod. */
+  draining: () => boolean;
 }
 
 export interface ServerApi {
@@ -87,15 +89,20 @@ export function startServerApi(d: ServerApiDeps): ServerApi {
       if (body === undefined) return done(400); // or 413, or the client went away
       try {
         const answer = await m.run(body, context);
-        sendJson(r, 200, answer);
+        sendJson(r, 200, answer, d.draining());
         done(200);
       } catch (err) {
         if (err instanceof BrokerUnavailableError) {
-          sendJson(r, 503, { error: ErrorCode.Unavailable, message: "the broker is unavailable" });
+          sendJson(
+            r,
+            503,
+            { error: ErrorCode.Unavailable, message: "the broker is unavailable" },
+            d.draining(),
+          );
           return done(503);
         }
         d.logger.error({ err, method: name }, "server API method failed");
-        sendJson(r, 500, { error: ErrorCode.Internal, message: `${name} failed` });
+        sendJson(r, 500, { error: ErrorCode.Internal, message: `${name} failed` }, d.draining());
         done(500);
       }
     });
