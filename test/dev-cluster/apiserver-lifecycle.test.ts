@@ -333,7 +333,7 @@ describe("authorizer hook", () => {
         ["t1", "watch", "", "configmaps", "", NS, "", true],
         ["", "list", "", "configmaps", "", NS, "", true],
         ["", "patch", "apps", "deployments", "scale", NS, "x", true],
-        ["", "get", "", "namespaces", "", "", "default", true],
+        ["", "get", "", "namespaces", "", "default", "default", true],
         ["", "get", "", "", "", "", "", false],
         ["", "delete", "", "configmaps", "", NS, "fresh", true],
       ]);
