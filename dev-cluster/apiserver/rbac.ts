@@ -103,7 +103,7 @@ const DISCOVERY: PolicyRule = {
   ],
 };
 
-export interface Denial {
+export interface RefusedRequest {
   user: string;
   attributes: RequestAttributes;
   message: string;
@@ -119,7 +119,7 @@ export function storedPolicy(api: { list(apiVersion: string, kind: string): unkn
 /** Tokens → users, and RBAC over the Roles and bindings `objects()` returns now (the API server's store). */
 export class RbacAuthorizer {
   /** Every request refused with 403, for tests and the dev cluster's log. */
-  readonly denials: Denial[] = [];
+  readonly denials: RefusedRequest[] = [];
   /** Every request allowed by a rule (not system:masters), kept only with `recordGrants` (tests: which rule is used). */
   readonly grants: { user: string; attributes: RequestAttributes }[] = [];
 
@@ -129,14 +129,22 @@ export class RbacAuthorizer {
     private readonly recordGrants = false,
   ) {}
 
-  /** The Roles and bindings among `objects()` (others are skipped), parsed. */
+  /**
+   * The Roles and bindings among `objects()`, parsed; other kinds are skipped, and so is a malformed one (the
+   * fake API server does not validate built-in kinds on write): it grants nothing, as no request may fail on it.
+   */
   private policy(): { roles: Role[]; bindings: Binding[] } {
     const roles: Role[] = [];
     const bindings: Binding[] = [];
     for (const o of this.objects()) {
       const kind = (o as { kind?: unknown }).kind;
-      if (kind === "Role" || kind === "ClusterRole") roles.push(role.parse(o));
-      else if (kind === "RoleBinding" || kind === "ClusterRoleBinding") bindings.push(binding.parse(o));
+      if (kind === "Role" || kind === "ClusterRole") {
+        const r = role.safeParse(o);
+        if (r.success) roles.push(r.data);
+      } else if (kind === "RoleBinding" || kind === "ClusterRoleBinding") {
+        const b = binding.safeParse(o);
+        if (b.success) bindings.push(b.data);
+      }
     }
     return { roles, bindings };
   }

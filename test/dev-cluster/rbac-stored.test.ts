@@ -117,6 +117,23 @@ describe("RBAC objects stored in the API server", () => {
     });
     assert.equal((await call("op", "GET", "/api/v1/pods")).status, 200);
     assert.equal((await call("op", "GET", "/api/v1/namespaces/sys/pods")).status, 200);
+
+    // A malformed Role (no verbs: a real server refuses it on write; this one stores it) grants nothing and
+    // breaks nobody else's requests.
+    const bad = {
+      kind: "Role",
+      metadata: { name: "bad", namespace: "team" },
+      rules: [{ apiGroups: [""], resources: ["secrets"] }],
+    };
+    assert.equal((await call("admin", "POST", `${RBAC}/namespaces/team/roles`, bad)).status, 201);
+    await call("admin", "POST", `${RBAC}/namespaces/team/rolebindings`, {
+      kind: "RoleBinding",
+      metadata: { name: "bad", namespace: "team" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "bad" },
+      subjects: [{ kind: "ServiceAccount", name: "op", namespace: "sys" }],
+    });
+    assert.equal((await call("op", "GET", "/api/v1/namespaces/team/secrets")).status, 403);
+    assert.equal((await call("op", "GET", "/api/v1/pods")).status, 200);
   });
 
   test("kubectl's columns: a binding's role and subjects, a Role's creation time", async () => {
