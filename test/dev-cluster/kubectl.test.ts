@@ -443,6 +443,7 @@ subjects: [{kind: ServiceAccount, name: op, namespace: sys}]
     assert.equal(edited.code, 0, edited.stderr);
     assert.match(edited.stdout, /clusterrole.rbac.authorization.k8s.io\/read-pods edited/);
     const role = server.get("rbac.authorization.k8s.io/v1", "ClusterRole", "", "read-pods");
-    assert.deepEqual((role?.rules as { verbs: string[] }[])[0]?.verbs, ["get", "watch"]);
+    const rules = (role?.rules ?? []) as { verbs: string[] }[];
+    assert.deepEqual(rules[0]?.verbs, ["get", "watch"]);
   });
 });
