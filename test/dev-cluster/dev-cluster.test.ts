@@ -3,7 +3,7 @@
 // `get rtgw`, `get deploy,po,svc,ev`, `get clusterroles,rolebindings -A`, `describe`); a WebSocket round trip
 // through the printed Service URL; clients spread over both pods, then `kubectl scale` down: a pod Terminating,
 // then gone, its clients reconnected through the Service URL to the pod that is left, every message still
-// delivered; `kubectl delete`; then SIGTERM, and every process it started is gone.
+// delivered; `kubectl patch` turning the autoscaler on (the Connections column fills); `kubectl delete`; then SIGTERM, and every process it started is gone.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -275,6 +275,30 @@ test("rtgw dev-cluster: kubectl apply the example, pods Ready, WebSocket through
         clients.every((c) => c.messages.some((m) => JSON.stringify(m) === '{"text":"hello"}')),
       );
       step(`${moved.length} clients reconnected to ${left}; a publish reached all 6`);
+
+      // The autoscaler turned on: it scrapes the pods (the Connections column fills: the six clients) and scales
+      // back up to minReplicas (2, the default).
+      const patched = await kubectl(
+        "patch",
+        "rtgw",
+        "demo",
+        "--type=merge",
+        "-p",
+        '{"spec":{"autoscaling":{"enabled":true}}}',
+      );
+      assert.match(patched.stdout, /realtimegateway.rtgw.dev\/demo patched/);
+      let row = "";
+      await poll(
+        "get rtgw: 2 replicas, 6 connections",
+        async () => {
+          row = /^demo\s.*$/m.exec((await kubectl("get", "rtgw")).stdout)?.[0] ?? "";
+          return /^demo\s+2\s+\d+\s+6\s/.test(row);
+        },
+        60_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; last row: ${row}`);
+      });
+      step(`autoscaler on: ${row.replace(/\s+/g, " ")}`);
     } finally {
       for (const c of clients) c.close();
     }
