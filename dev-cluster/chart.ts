@@ -41,7 +41,8 @@ export async function renderChart(
     .filter((o): o is ChartObject => o !== null && typeof o === "object" && typeof o.kind === "string");
 }
 
-export const RBAC_KINDS = ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"];
+/** What the chart renders for the operator's identity and permissions: stored in the dev cluster's API server. */
+export const RBAC_KINDS = ["ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"];
 
 interface Container {
   args?: string[];

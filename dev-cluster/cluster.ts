@@ -8,10 +8,16 @@ import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { realtimeGatewayCrd } from "../operator/src/api/crd.js";
-import { ADMIN_USER, RbacAuthorizer, serviceAccountUser, type UserInfo } from "./apiserver/rbac.js";
+import {
+  ADMIN_USER,
+  RbacAuthorizer,
+  serviceAccountUser,
+  storedPolicy,
+  type UserInfo,
+} from "./apiserver/rbac.js";
 import { FakeApiServer } from "./apiserver/server.js";
 import { type ChartObject, operatorPod, RBAC_KINDS, renderChart } from "./chart.js";
-import { KubeRest } from "./kube-rest.js";
+import { collection, KubeRest } from "./kube-rest.js";
 import { type PodEvent, PodSimulator } from "./pod-simulator.js";
 import { freePort } from "./ports.js";
 import { type DevRedis, startDevRedis } from "./redis.js";
@@ -110,17 +116,18 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     const adminToken = randomBytes(24).toString("hex");
     const operatorToken = randomBytes(24).toString("hex");
     const sa = serviceAccountUser(o.releaseNamespace, pod.serviceAccount);
+    const api = await FakeApiServer.start();
+    cleanups.push(() => api.stop());
+    // RBAC as on a real cluster: the Roles and bindings are API objects; the authorizer reads them at each request.
     const rbac = new RbacAuthorizer(
       new Map<string, UserInfo>([
         [adminToken, ADMIN_USER],
         [operatorToken, sa],
       ]),
+      storedPolicy(api),
       o.recordGrants ?? false,
     );
-    rbac.addObjects(o.rbac ? o.rbac(rbacObjects) : rbacObjects);
-
-    const api = await FakeApiServer.start({ authorize: rbac.authorize });
-    cleanups.push(() => api.stop());
+    api.setAuthorizer(rbac.authorize);
     api.registerCrd(realtimeGatewayCrd());
     const admin = new KubeRest(api.url, adminToken);
     for (const ns of new Set(["default", o.releaseNamespace]))
@@ -129,6 +136,17 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
         kind: "Namespace",
         metadata: { name: ns },
       });
+    // The chart's ServiceAccount and RBAC objects, stored as `helm install` would create them.
+    for (const x of o.rbac ? o.rbac(rbacObjects) : rbacObjects) {
+      const plural = `${x.kind.toLowerCase()}s`;
+      const ns = x.metadata.namespace ?? o.releaseNamespace;
+      if (x.kind.startsWith("Cluster")) await admin.create(`/apis/${x.apiVersion}/${plural}`, x);
+      else
+        await admin.create(collection(x.apiVersion, plural, ns), {
+          ...x,
+          metadata: { ...x.metadata, namespace: ns },
+        });
+    }
 
     const redis = await startDevRedis();
     cleanups.push(() => redis.stop());

@@ -1,16 +1,11 @@
-// kube-proxy for the dev cluster: one TCP listener on 127.0.0.1 per Service, balancing each new connection at random
-// over the Service's endpoints (the pods its selector matches that are Ready and not terminating, or every pod
-// with an IP under publishNotReadyAddresses), on the first Service port's targetPort. Bytes are piped as they are,
-// so HTTP, keep-alive and WebSocket upgrades pass through. Services and pods are followed by polling the API.
-
-import type { AddressInfo } from "node:net";
-import { connect, createServer, type Server, type Socket } from "node:net";
+// kube-proxy for the dev cluster: one TCP balancer (tcp-balancer.ts) on 127.0.0.1 per Service, over the Service's
+// endpoints (the pods its selector matches that are Ready and not terminating, or every pod with an IP under
+// publishNotReadyAddresses), on the first Service port's targetPort. Services and pods are followed by polling
+// the API, so a pod leaves the endpoints when it turns unready or starts terminating (a drain).
 import type { KubeObject, KubeRest } from "./kube-rest.js";
+import { type Endpoint, startTcpBalancer, type TcpBalancer } from "./tcp-balancer.js";
 
-export interface Endpoint {
-  ip: string;
-  port: number;
-}
+export type { Endpoint } from "./tcp-balancer.js";
 
 interface ServiceSpec {
   selector?: Record<string, string>;
@@ -53,10 +48,8 @@ export function serviceEndpoints(service: KubeObject, pods: readonly KubeObject[
 const MAX_SERVICES = 200;
 
 interface Proxy {
-  server: Server;
-  port: number;
+  balancer: TcpBalancer;
   endpoints: Endpoint[];
-  sockets: Set<Socket>;
 }
 
 export interface ServiceProxyOptions {
@@ -91,7 +84,7 @@ export class ServiceProxies {
 
   /** `namespace/name` → loopback URL, for every Service proxied now. */
   urls(): Map<string, string> {
-    return new Map([...this.proxies].map(([k, p]) => [k, `http://127.0.0.1:${p.port}`]));
+    return new Map([...this.proxies].map(([k, p]) => [k, p.balancer.url]));
   }
 
   endpointsOf(key: string): Endpoint[] {
@@ -117,38 +110,19 @@ export class ServiceProxies {
   }
 
   private async open(key: string, endpoints: Endpoint[]): Promise<void> {
-    const sockets = new Set<Socket>();
-    const proxy: Proxy = { server: createServer(), port: 0, endpoints, sockets };
-    proxy.server.on("connection", (client) => {
-      const ep = proxy.endpoints[Math.floor(Math.random() * proxy.endpoints.length)];
-      // No endpoint: refused, as a Service without endpoints rejects the connection.
-      if (!ep) return void client.destroy();
-      const upstream = connect(ep.port, ep.ip);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.once("close", () => sockets.delete(s));
-        s.setNoDelay(true);
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.on("error", () => upstream.destroy());
-      upstream.on("error", () => client.destroy());
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", resolve));
-    proxy.port = (proxy.server.address() as AddressInfo).port;
+    let proxy: Proxy | undefined;
+    const balancer = await startTcpBalancer({ endpoints: () => proxy?.endpoints ?? [] });
+    proxy = { balancer, endpoints };
     this.proxies.set(key, proxy);
     const [ns = "", name = ""] = key.split("/");
-    this.o.onService?.(ns, name, `http://127.0.0.1:${proxy.port}`);
+    this.o.onService?.(ns, name, balancer.url);
   }
 
   private async close(key: string): Promise<void> {
     const p = this.proxies.get(key);
     if (!p) return;
     this.proxies.delete(key);
-    for (const s of p.sockets) s.destroy();
-    await new Promise<void>((resolve) => p.server.close(() => resolve()));
+    await p.balancer.close();
   }
 
   async stop(): Promise<void> {

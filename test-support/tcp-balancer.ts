@@ -1,7 +1,8 @@
-// A loopback TCP balancer standing in for a Service in tests: each new connection goes to the next ready backend
-// in turn. Like a Service's endpoints, readiness follows each backend's GET <readyPath> (polled every 100 ms), so a
-// draining pod (503) gets no new connections; a backend that refuses (one that exited) is skipped for the next.
-import { connect, createServer, type Server, type Socket } from "node:net";
+// A loopback TCP balancer standing in for a Service in tests: the dev cluster's balancer (dev-cluster/
+// tcp-balancer.ts: round robin, a refused backend skipped) over backends whose readiness follows each one's
+// GET <readyPath> (polled every 100 ms), so a draining pod (503) gets no new connections. With none ready, every
+// backend is tried (a test starting before its backends are ready still connects).
+import { startTcpBalancer as startBalancer } from "../dev-cluster/tcp-balancer.js";
 
 export interface TcpBalancer {
   port: number;
@@ -35,53 +36,19 @@ export async function startTcpBalancer(
     };
     await poll();
   }
-  let next = 0;
-  const pick = (): number => {
+  const endpoints = () => {
     const candidates = backends.filter((port) => ready.has(port));
-    const from = candidates.length > 0 ? candidates : backends;
-    return from[next++ % from.length] as number;
+    return (candidates.length > 0 ? candidates : backends).map((port) => ({ ip: host, port }));
   };
-  const open = new Set<Socket>();
-  const dial = (client: Socket, tries: number) => {
-    const upstream = connect({ host, port: pick() });
-    let connected = false;
-    upstream.once("connect", () => {
-      connected = true;
-      open.add(upstream);
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
-    });
-    upstream.once("error", () => {
-      open.delete(upstream);
-      if (!connected && tries > 1 && !client.destroyed) dial(client, tries - 1);
-      else client.destroy();
-    });
-    upstream.once("close", () => {
-      open.delete(upstream);
-      if (connected) client.end();
-    });
-    client.once("close", () => upstream.destroy());
-  };
-  const server: Server = createServer({ pauseOnConnect: true }, (client) => {
-    open.add(client);
-    client.once("close", () => open.delete(client));
-    client.on("error", () => client.destroy());
-    dial(client, backends.length);
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const balancer = await startBalancer({ endpoints, host });
   return {
-    port,
-    url: `http://${host}:${port}`,
-    wsUrl: `ws://${host}:${port}/ws`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closed = true;
-        clearTimeout(polling);
-        for (const socket of open) socket.destroy();
-        server.close(() => resolve());
-      }),
+    port: balancer.port,
+    url: balancer.url,
+    wsUrl: `ws://${host}:${balancer.port}/ws`,
+    close: async () => {
+      closed = true;
+      clearTimeout(polling);
+      await balancer.close();
+    },
   };
 }

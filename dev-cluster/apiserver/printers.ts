@@ -197,6 +197,39 @@ const labelsText = (v: Json | undefined): string => {
   return entries.length === 0 ? "<none>" : entries.map(([k, x]) => `${k}=${String(x)}`).join(",");
 };
 
+// Roles print their creation time; bindings their role and, wide, their subjects (pkg/printers' rbac columns).
+const ROLE: Printer = {
+  columns: [NAME, col("Created At", "date")],
+  cells: (o) => [nameOf(o), obj(o.metadata).creationTimestamp as string],
+};
+const BINDING: Printer = {
+  columns: [
+    NAME,
+    col("Role"),
+    AGE,
+    col("Users", "string", 1),
+    col("Groups", "string", 1),
+    col("ServiceAccounts", "string", 1),
+  ],
+  cells: (o) => {
+    const ref = obj(o.roleRef);
+    const subjects = arr(o.subjects).map(obj);
+    const named = (kind: string, withNs = false) =>
+      subjects
+        .filter((s) => s.kind === kind)
+        .map((s) => (withNs ? `${String(s.namespace ?? "")}/${String(s.name)}` : String(s.name)))
+        .join(", ");
+    return [
+      nameOf(o),
+      `${String(ref.kind)}/${String(ref.name)}`,
+      ageOf(o),
+      named("User"),
+      named("Group"),
+      named("ServiceAccount", true),
+    ];
+  },
+};
+
 const DEFAULT: Printer = {
   columns: [NAME, { name: "Created At", type: "date", description: "CreationTimestamp." }],
   cells: (o) => [nameOf(o), obj(o.metadata).creationTimestamp as string],
@@ -396,6 +429,14 @@ const BUILT_IN: Record<string, Printer> = {
     columns: [NAME, col("Holder"), AGE],
     cells: (o) => [nameOf(o), (obj(o.spec).holderIdentity as string | undefined) ?? "", ageOf(o)],
   },
+  "/ServiceAccount": {
+    columns: [NAME, col("Secrets", "integer"), AGE],
+    cells: (o) => [nameOf(o), arr(o.secrets).length, ageOf(o)],
+  },
+  "rbac.authorization.k8s.io/Role": ROLE,
+  "rbac.authorization.k8s.io/ClusterRole": ROLE,
+  "rbac.authorization.k8s.io/RoleBinding": BINDING,
+  "rbac.authorization.k8s.io/ClusterRoleBinding": BINDING,
   "policy/PodDisruptionBudget": {
     columns: [NAME, col("Min Available"), col("Max Unavailable"), col("Allowed Disruptions", "integer"), AGE],
     cells: (o) => {

@@ -1,68 +1,12 @@
 // Authentication (bearer tokens) and RBAC authorization for the API server, as kube-apiserver's RBAC authorizer
-// decides: a request's attributes (verb, API group, resource/subresource, namespace, name) are allowed when a rule
-// of a Role bound in that namespace, or of a ClusterRole bound cluster-wide (or in that namespace), grants them.
-// Used by the dev cluster and the e2e harness so the operator runs with exactly the chart's permissions.
+// decides: a request's attributes (request.ts: verb, API group, resource/subresource, namespace, name) are allowed
+// when a rule of a Role bound in that namespace, or of a ClusterRole bound cluster-wide (or in that namespace),
+// grants them. The Roles and bindings are read from the API server's own store at each request, so an admin
+// editing one changes what its subjects may do, as on a real cluster. Plugged in as the server's `Authorizer` by
+// the dev cluster and the e2e harness, so the operator runs with exactly the chart's permissions.
 // Not modelled: aggregated ClusterRoles, impersonation, SubjectAccessReview, escalation checks on RBAC writes.
-import type { IncomingMessage } from "node:http";
 import { z } from "zod";
-
-/** What kube-apiserver derives from a request before authorizing it. */
-export type RequestAttributes =
-  | { kind: "nonResource"; verb: string; path: string }
-  | {
-      kind: "resource";
-      verb: string;
-      apiGroup: string;
-      resource: string;
-      subresource: string;
-      namespace: string | undefined;
-      name: string | undefined;
-    };
-
-/** Request attributes from the method and URL, as the API server's request-info resolver names them. */
-export function requestAttributes(method: string, url: string): RequestAttributes {
-  const u = new URL(url, "http://x");
-  const parts = u.pathname.split("/").filter(Boolean);
-  const watch = u.searchParams.get("watch") === "true" || u.searchParams.get("watch") === "1";
-  const lower = method.toLowerCase();
-  let rest: string[];
-  let apiGroup: string;
-  if (parts[0] === "api" && parts.length >= 3) {
-    apiGroup = "";
-    rest = parts.slice(2);
-  } else if (parts[0] === "apis" && parts.length >= 4) {
-    apiGroup = parts[1] ?? "";
-    rest = parts.slice(3);
-  } else {
-    const verb = { get: "get", head: "get", post: "post", put: "put", patch: "patch", delete: "delete" }[
-      lower
-    ];
-    return { kind: "nonResource", verb: verb ?? lower, path: u.pathname };
-  }
-  let namespace: string | undefined;
-  // /namespaces/{ns} alone is the Namespace object itself; /namespaces/{ns}/{resource}/... is namespaced.
-  if (rest[0] === "namespaces" && rest.length >= 3) {
-    namespace = rest[1];
-    rest = rest.slice(2);
-  } else if (rest[0] === "namespaces" && rest.length === 2) {
-    namespace = rest[1];
-  }
-  const [resource = "", name, subresource = ""] = rest;
-  const collectionVerbs: Record<string, string> = {
-    get: watch ? "watch" : "list",
-    post: "create",
-    delete: "deletecollection",
-  };
-  const objectVerbs: Record<string, string> = {
-    get: watch ? "watch" : "get",
-    head: "get",
-    put: "update",
-    patch: "patch",
-    delete: "delete",
-  };
-  const verb = (name === undefined ? collectionVerbs[lower] : objectVerbs[lower]) ?? lower;
-  return { kind: "resource", verb, apiGroup, resource, subresource, namespace, name };
-}
+import type { Decision, RequestAttributes } from "./request.js";
 
 export const policyRule = z.object({
   apiGroups: z.array(z.string()).default([]),
@@ -117,11 +61,11 @@ const matches = (list: string[], value: string) => list.includes("*") || list.in
 /** Whether one rule grants the attributes (a subresource is named `resource/subresource`, as in RBAC). */
 export function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
   if (!matches(rule.verbs, a.verb)) return false;
-  if (a.kind === "nonResource")
+  if (!a.resourceRequest)
     return rule.nonResourceURLs.some(
       (u) => u === a.path || u === "*" || (u.endsWith("*") && a.path.startsWith(u.slice(0, -1))),
     );
-  if (!matches(rule.apiGroups, a.apiGroup)) return false;
+  if (!matches(rule.apiGroups, a.group)) return false;
   const full = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const resourceOk =
     rule.resources.includes("*") ||
@@ -129,7 +73,7 @@ export function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
     (a.subresource !== "" && rule.resources.includes(`*/${a.subresource}`));
   if (!resourceOk) return false;
   // resourceNames restrict to named objects: a list, watch or create (no name) is never granted by them.
-  return rule.resourceNames.length === 0 || (a.name !== undefined && rule.resourceNames.includes(a.name));
+  return rule.resourceNames.length === 0 || (a.name !== "" && rule.resourceNames.includes(a.name));
 }
 
 function subjectIs(s: z.output<typeof subject>, user: UserInfo): boolean {
@@ -159,43 +103,61 @@ const DISCOVERY: PolicyRule = {
   ],
 };
 
-export interface Denial {
+export interface RefusedRequest {
   user: string;
   attributes: RequestAttributes;
   message: string;
 }
 
-/** Tokens → users, and the RBAC objects that authorize them. */
+const POLICY_KINDS = ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"];
+
+/** The Roles and bindings an API server holds now (the `objects` of an authorizer in front of that server). */
+export function storedPolicy(api: { list(apiVersion: string, kind: string): unknown[] }): () => unknown[] {
+  return () => POLICY_KINDS.flatMap((kind) => api.list("rbac.authorization.k8s.io/v1", kind));
+}
+
+/** Tokens → users, and RBAC over the Roles and bindings `objects()` returns now (the API server's store). */
 export class RbacAuthorizer {
-  private readonly roles: Role[] = [];
-  private readonly bindings: Binding[] = [];
   /** Every request refused with 403, for tests and the dev cluster's log. */
-  readonly denials: Denial[] = [];
+  readonly denials: RefusedRequest[] = [];
   /** Every request allowed by a rule (not system:masters), kept only with `recordGrants` (tests: which rule is used). */
   readonly grants: { user: string; attributes: RequestAttributes }[] = [];
 
   constructor(
     private readonly tokens: ReadonlyMap<string, UserInfo>,
+    private readonly objects: () => readonly unknown[],
     private readonly recordGrants = false,
   ) {}
 
-  /** Loads Roles, ClusterRoles and their bindings from objects (e.g. `helm template` output); others are skipped. */
-  addObjects(objects: readonly unknown[]): void {
-    for (const o of objects) {
+  /**
+   * The Roles and bindings among `objects()`, parsed; other kinds are skipped, and so is a malformed one (the
+   * fake API server does not validate built-in kinds on write): it grants nothing, as no request may fail on it.
+   */
+  private policy(): { roles: Role[]; bindings: Binding[] } {
+    const roles: Role[] = [];
+    const bindings: Binding[] = [];
+    for (const o of this.objects()) {
       const kind = (o as { kind?: unknown }).kind;
-      if (kind === "Role" || kind === "ClusterRole") this.roles.push(role.parse(o));
-      else if (kind === "RoleBinding" || kind === "ClusterRoleBinding") this.bindings.push(binding.parse(o));
+      if (kind === "Role" || kind === "ClusterRole") {
+        const r = role.safeParse(o);
+        if (r.success) roles.push(r.data);
+      } else if (kind === "RoleBinding" || kind === "ClusterRoleBinding") {
+        const b = binding.safeParse(o);
+        if (b.success) bindings.push(b.data);
+      }
     }
+    return { roles, bindings };
   }
 
-  /** The decision for one user: every rule that applies to a request in `namespace` (undefined: cluster-wide). */
-  rulesFor(user: UserInfo, namespace: string | undefined): PolicyRule[] {
+  /** Every rule that applies to `user` for a request in `namespace` ("": cluster-wide). */
+  rulesFor(user: UserInfo, namespace: string): PolicyRule[] {
+    const { roles, bindings } = this.policy();
     const out: PolicyRule[] = [DISCOVERY];
-    for (const b of this.bindings) {
+    for (const b of bindings) {
       if (!b.subjects.some((s) => subjectIs(s, user))) continue;
       // A RoleBinding grants only in its own namespace, even when it refers to a ClusterRole.
       if (b.kind === "RoleBinding" && b.metadata.namespace !== namespace) continue;
-      const r = this.roles.find(
+      const r = roles.find(
         (x) =>
           x.kind === b.roleRef.kind &&
           x.metadata.name === b.roleRef.name &&
@@ -208,32 +170,29 @@ export class RbacAuthorizer {
 
   allowed(user: UserInfo, a: RequestAttributes): boolean {
     if (user.groups.includes("system:masters")) return true;
-    const ns = a.kind === "resource" ? a.namespace : undefined;
-    return this.rulesFor(user, ns).some((r) => ruleAllows(r, a));
+    return this.rulesFor(user, a.resourceRequest ? a.namespace : "").some((r) => ruleAllows(r, a));
   }
 
-  /** The server hook: undefined to go on, else the Status to answer (401 without a known token, 403 if denied). */
-  authorize = (req: IncomingMessage): { code: number; reason: string; message: string } | undefined => {
-    const header = req.headers.authorization ?? "";
-    const user = header.startsWith("Bearer ") ? this.tokens.get(header.slice(7).trim()) : undefined;
-    if (!user) return { code: 401, reason: "Unauthorized", message: "Unauthorized" };
-    const a = requestAttributes(req.method ?? "GET", req.url ?? "/");
+  /** The server's `Authorizer`: 401 without a known token, 403 if no rule grants the request. */
+  authorize = (a: RequestAttributes): Decision => {
+    const user = a.token === undefined ? undefined : this.tokens.get(a.token);
+    if (!user) return { allowed: false, code: 401, message: "Unauthorized" };
     if (this.allowed(user, a)) {
       if (this.recordGrants && !user.groups.includes("system:masters"))
         this.grants.push({ user: user.name, attributes: a });
-      return undefined;
+      return { allowed: true };
     }
     const message = forbiddenMessage(user.name, a);
     this.denials.push({ user: user.name, attributes: a, message });
-    return { code: 403, reason: "Forbidden", message };
+    return { allowed: false, code: 403, message };
   };
 }
 
 /** kube-apiserver's wording, e.g. `pods "x" is forbidden: User "u" cannot patch resource "pods" in API group "" in the namespace "n"`. */
 export function forbiddenMessage(user: string, a: RequestAttributes): string {
-  if (a.kind === "nonResource") return `forbidden: User "${user}" cannot ${a.verb} path "${a.path}"`;
+  if (!a.resourceRequest) return `forbidden: User "${user}" cannot ${a.verb} path "${a.path}"`;
   const what = a.name ? `${a.resource} "${a.name}"` : a.resource;
   const sub = a.subresource ? ` with subresource "${a.subresource}"` : "";
   const where = a.namespace ? ` in the namespace "${a.namespace}"` : " at the cluster scope";
-  return `${what} is forbidden: User "${user}" cannot ${a.verb} resource "${a.resource}"${sub} in API group "${a.apiGroup}"${where}`;
+  return `${what} is forbidden: User "${user}" cannot ${a.verb} resource "${a.resource}"${sub} in API group "${a.group}"${where}`;
 }

@@ -1,7 +1,7 @@
-// What a request is about, parsed once from its method, path and query the way the real API server's
+// What a request is about, parsed once from its method, path, query and bearer token the way the real API server's
 // RequestInfoFactory does: the verb (get, list, watch, create, update, patch, delete), group, version, resource,
 // subresource, namespace and name, or a non-resource path (/api, /apis, /openapi/..., /version). Authorization
-// decides on these attributes; routing dispatches on them.
+// (the `Authorizer` hook; the dev cluster plugs in rbac.ts) decides on these attributes; routing dispatches on them.
 export interface RequestAttributes {
   /** The bearer token of the request's Authorization header, if any (who is asking, for an authorizer). */
   token: string | undefined;
@@ -16,7 +16,14 @@ export interface RequestAttributes {
   name: string;
 }
 
-export type Decision = { allowed: true } | { allowed: false; code?: 401 | 403; message: string };
+export type Denial = { allowed: false; code?: 401 | 403; message: string };
+export type Decision = { allowed: true } | Denial;
+
+/** The Status code and reason a denial is answered with: 403 Forbidden unless the caller is unknown (401). */
+export function denialStatus(d: Denial): { code: 401 | 403; reason: "Unauthorized" | "Forbidden" } {
+  const code = d.code ?? 403;
+  return { code, reason: code === 401 ? "Unauthorized" : "Forbidden" };
+}
 
 /** Decides each request before it is served (the place for RBAC): a denial is answered 403 (or 401). */
 export type Authorizer = (attrs: RequestAttributes) => Decision;
@@ -61,15 +68,18 @@ export function requestAttributes(
     rest = parts.slice(3);
   } else return nonResource;
   let namespace = "";
-  // /namespaces/{ns}/{resource}...; /namespaces, /namespaces/{name} and its /status are the Namespace itself.
-  if (rest[0] === "namespaces" && rest.length >= 3 && rest[2] !== "status" && rest[2] !== "finalize") {
+  // /namespaces/{ns}/{resource}... is namespaced; /namespaces/{name} (and its /status, /finalize) is the Namespace
+  // itself, and, as on a real server, in its own namespace (a RoleBinding there may grant reading it).
+  if (rest[0] === "namespaces" && rest.length >= 2) {
     namespace = rest[1]!;
-    rest = rest.slice(2);
+    if (rest.length >= 3 && rest[2] !== "status" && rest[2] !== "finalize") rest = rest.slice(2);
   }
   const [resource = "", name = "", subresource = ""] = rest;
   let verb = VERBS[method] ?? method.toLowerCase();
   const watch = query.watch === "true" || query.watch === "1";
-  if (name === "" && method === "GET") verb = watch ? "watch" : "list";
+  // A watch of one object (`?watch=1` on its path) is a watch for RBAC too, not a get.
+  if (method === "GET" && watch) verb = "watch";
+  else if (name === "" && method === "GET") verb = "list";
   if (name === "" && method === "DELETE") verb = "deletecollection";
   return { ...base, verb, resourceRequest: true, group, version, resource, subresource, namespace, name };
 }

@@ -1,6 +1,7 @@
 // The kinds the fake API server serves: enough discovery for client-node's KubernetesObjectApi, plus which kinds
 // have status / scale subresources (that decides whether a write to the main resource may touch status), with the
 // short names and categories a real cluster's discovery gives them (`kubectl get deploy,po,svc,ev`, `get all`).
+// RBAC objects and ServiceAccounts are stored like any other: the dev cluster's authorizer (rbac.ts) reads them.
 import type { JsonObject } from "./fieldset.js";
 
 export interface ResourceType {
@@ -141,6 +142,27 @@ export const RESOURCE_TYPES: ResourceType[] = [
     namespaced: true,
     status: false,
   },
+  {
+    group: "",
+    version: "v1",
+    kind: "ServiceAccount",
+    plural: "serviceaccounts",
+    singular: "serviceaccount",
+    namespaced: true,
+    status: false,
+    shortNames: ["sa"],
+  },
+  ...(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"] as const).map(
+    (kind): ResourceType => ({
+      group: "rbac.authorization.k8s.io",
+      version: "v1",
+      kind,
+      plural: `${kind.toLowerCase()}s`,
+      singular: kind.toLowerCase(),
+      namespaced: !kind.startsWith("Cluster"),
+      status: false,
+    }),
+  ),
   {
     group: "events.k8s.io",
     version: "v1",

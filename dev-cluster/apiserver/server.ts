@@ -24,10 +24,15 @@
 // - CRDs registered with `registerCrd` pruned, defaulted and validated (OpenAPI + CEL), fieldValidation
 //   Strict/Warn/Ignore for them; MicroTime fields; core Events need an involvedObject in their namespace;
 //   Services get a cluster IP (admission.ts, defaults.ts);
-// - one place where an authorizer decides every request, 403 on a denial (`setAuthorizer`, request.ts);
+// - one place where an authorizer decides every request on its attributes (request.ts: verb, group, resource,
+//   namespace, name, bearer token), 401/403 on a denial (`authorizer` option, `setAuthorizer`); the dev cluster
+//   and `make e2e` plug in rbac.ts: bearer-token users and RBAC over the Roles, ClusterRoles and bindings stored
+//   here as rbac.authorization.k8s.io/v1 resources, so editing a Role changes what its subjects may do;
 // - fault injection: the next N matching requests fail with 500/429 (+ Retry-After)/503.
 //
-// Not like a real API server (fidelity limits): no authentication or authorization unless an authorizer is set;
+// Not like a real API server (fidelity limits): without an authorizer (tests of the operator alone), every request
+// is allowed and anonymous; with rbac.ts, authentication is a fixed token → user table (no client certificates,
+// no TokenReview, no ServiceAccount token issuing);
 // no admission webhooks; no built-in controllers (no Deployment -> ReplicaSet -> Pod, no endpoints, no
 // ReplicaSets at all: the pod simulator plays them); no defaulting or validation of built-in kinds beyond a
 // Service's cluster IP (fieldValidation finds no unknown fields in them; their OpenAPI schemas are stubs, so
@@ -50,12 +55,12 @@ import type { Json, JsonObject } from "./fieldset.js";
 import { openApiV2, openApiV3Document, openApiV3Root } from "./openapi.js";
 import { tableOf, wantsTable, watchTableRows } from "./printers.js";
 import { listResponse, watchStream } from "./reads.js";
-import { type Authorizer, type RequestAttributes, requestAttributes } from "./request.js";
+import { type Authorizer, denialStatus, type RequestAttributes, requestAttributes } from "./request.js";
 import { type PrinterColumn, RESOURCE_TYPES, type ResourceType } from "./resources.js";
 import { Store } from "./store.js";
 import { Writes } from "./writes.js";
 
-export type { Authorizer, Decision, RequestAttributes } from "./request.js";
+export type { Authorizer, Decision, Denial, RequestAttributes } from "./request.js";
 
 export interface RequestRecord {
   method: string;
@@ -83,8 +88,6 @@ export interface FakeApiServerOptions {
   historyLimit?: number;
   /** Decides every request before it is served (see `setAuthorizer`). */
   authorizer?: Authorizer;
-  /** Authentication + authorization (rbac.ts): a Status to answer instead, or undefined to serve the request. */
-  authorize?: (req: IncomingMessage) => { code: number; reason: string; message: string } | undefined;
 }
 
 export class FakeApiServer {
@@ -243,12 +246,6 @@ export class FakeApiServer {
       res.end(JSON.stringify(body));
     };
     try {
-      const refused = this.options.authorize?.(req);
-      if (refused) {
-        req.resume();
-        send(refused.code, statusBody(refused.code, refused.reason, refused.message));
-        return;
-      }
       const body = await readBody(req);
       const fault = this.faults.find((f) => f.remaining > 0 && f.match(record));
       if (fault) {
@@ -264,8 +261,8 @@ export class FakeApiServer {
       const attrs = requestAttributes(record.method, record.path, query, req.headers.authorization);
       const decision = this.authorizer?.(attrs) ?? { allowed: true };
       if (!decision.allowed) {
-        const code = decision.code ?? 403;
-        send(code, statusBody(code, code === 401 ? "Unauthorized" : "Forbidden", decision.message));
+        const { code, reason } = denialStatus(decision);
+        send(code, statusBody(code, reason, decision.message));
         return;
       }
       const out = attrs.resourceRequest
@@ -312,17 +309,21 @@ export class FakeApiServer {
       (t) => t.group === a.group && t.version === a.version && t.plural === a.resource,
     );
     if (!rt) throw noSuchPath(a.path);
-    const ns = a.namespace === "" ? undefined : a.namespace;
+    // A Namespace's own path names it as its namespace (request.ts); cluster-scoped kinds are looked up without one.
+    const ns = a.namespace === "" || !rt.namespaced ? undefined : a.namespace;
     const contentType = req.headers["content-type"];
     const table = wantsTable(req.headers.accept);
     const ctx = () => writeContext(r.query, warnings);
+    if (a.verb === "watch") {
+      // `?watch=1` on one object's path watches that object, as the metadata.name field selector would.
+      const byName = [r.query.fieldSelector, `metadata.name=${a.name}`].filter(Boolean).join(",");
+      const q = a.name === "" ? r.query : { ...r.query, fieldSelector: byName };
+      const interval = this.options.bookmarkIntervalMs ?? 1000;
+      const render = table ? watchTableRows(rt, q, table) : undefined;
+      watchStream(this.store, rt, ns, q, res, interval, render);
+      return "streaming";
+    }
     if (a.name === "") {
-      if (a.verb === "watch") {
-        const interval = this.options.bookmarkIntervalMs ?? 1000;
-        const render = table ? watchTableRows(rt, r.query, table) : undefined;
-        watchStream(this.store, rt, ns, r.query, res, interval, render);
-        return "streaming";
-      }
       if (a.verb === "list") {
         const list = listResponse(this.store, rt, ns, r.query);
         return { code: 200, body: table ? tableOf(rt, list, r.query, table) : list };

@@ -14,7 +14,14 @@ import { apiVersionOf, type ResourceType } from "./resources.js";
 import type { Store } from "./store.js";
 
 /** Groups whose kinds accept strategic merge patches (custom resources do not). */
-const STRATEGIC_GROUPS = new Set(["", "apps", "policy", "coordination.k8s.io", "events.k8s.io"]);
+const STRATEGIC_GROUPS = new Set([
+  "",
+  "apps",
+  "policy",
+  "coordination.k8s.io",
+  "events.k8s.io",
+  "rbac.authorization.k8s.io",
+]);
 
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");

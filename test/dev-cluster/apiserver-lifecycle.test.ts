@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { FakeApiServer, type RequestAttributes } from "../../dev-cluster/apiserver/server.js";
-import { until } from "../../test-support/wait.js";
+import { sleep, until } from "../../test-support/wait.js";
 
 let server: FakeApiServer;
 const NS = "default";
@@ -333,12 +333,39 @@ describe("authorizer hook", () => {
         ["t1", "watch", "", "configmaps", "", NS, "", true],
         ["", "list", "", "configmaps", "", NS, "", true],
         ["", "patch", "apps", "deployments", "scale", NS, "x", true],
-        ["", "get", "", "namespaces", "", "", "default", true],
+        ["", "get", "", "namespaces", "", "default", "default", true],
         ["", "get", "", "", "", "", "", false],
         ["", "delete", "", "configmaps", "", NS, "fresh", true],
       ]);
     } finally {
       server.setAuthorizer(undefined);
+    }
+  });
+});
+
+describe("a watch of one object", () => {
+  test("`?watch=true` on an object's path streams that object's events only", async () => {
+    for (const name of ["watched", "other"])
+      assert.equal(
+        (await call("POST", CONFIGMAPS, { kind: "ConfigMap", metadata: { name }, data: { v: "1" } })).status,
+        201,
+      );
+    const w = watch(`${CONFIGMAPS}/watched`);
+    try {
+      await until("the ADDED event", () => w.events.length > 0);
+      for (const name of ["other", "watched"])
+        await call("PATCH", `${CONFIGMAPS}/${name}`, { data: { v: "2" } }, "application/merge-patch+json");
+      await until("the MODIFIED event", () => w.events.length > 1);
+      await sleep(100);
+      assert.deepEqual(
+        w.events.map((e) => [e.type, (e.object.metadata as { name: string }).name]),
+        [
+          ["ADDED", "watched"],
+          ["MODIFIED", "watched"],
+        ],
+      );
+    } finally {
+      w.stop();
     }
   });
 });

@@ -1,6 +1,9 @@
-// `rtgw dev-cluster` as a user runs it: a real process; the example applied with the real kubectl through the
-// printed kubeconfig; its pods Ready; a WebSocket subscribe/publish round trip through the printed Service URL (two
-// connections, balanced by the proxy); then SIGTERM, and every process it started is gone.
+// `rtgw dev-cluster` as a user runs it, with the README walkthrough's exact commands: a real process; the real
+// kubectl through the printed kubeconfig (`apply --server-side`, validation on; `wait --for=condition=Ready`;
+// `get rtgw`, `get deploy,po,svc,ev`, `get clusterroles,rolebindings -A`, `describe`); a WebSocket round trip
+// through the printed Service URL; clients spread over both pods, then `kubectl scale` down: a pod Terminating,
+// then gone, its clients reconnected through the Service URL to the pod that is left, every message still
+// delivered; `kubectl patch` turning the autoscaler on (the Connections column fills); `kubectl delete`; then SIGTERM, and every process it started is gone.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -10,7 +13,7 @@ import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { WebSocket } from "ws";
-import { until } from "../../test-support/wait.js";
+import { sleep, until } from "../../test-support/wait.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -50,6 +53,60 @@ const alive = (pid: number) => {
     return false;
   }
 };
+
+/** `until` for checks that run kubectl: every 300 ms, not every 10. */
+const poll = (what: string, check: () => Promise<boolean>, timeoutMs: number) =>
+  until(
+    what,
+    async () => {
+      if (await check()) return true;
+      await sleep(300);
+      return false;
+    },
+    timeoutMs,
+  );
+
+/** A client as the page or SDK behaves: through the Service URL, subscribed to `demo`, reconnecting on close. */
+class Client {
+  node = "";
+  readonly nodes: string[] = [];
+  readonly messages: unknown[] = [];
+  private ws: WebSocket | undefined;
+  private stopped = false;
+
+  constructor(private readonly url: string) {
+    this.open();
+  }
+
+  private open(): void {
+    const ws = new WebSocket(`${this.url.replace(/^http/, "ws")}/ws`);
+    this.ws = ws;
+    ws.on("open", () => ws.send(JSON.stringify({ type: "subscribe", id: 1, channel: "demo" })));
+    ws.on("message", (raw) => {
+      const f = JSON.parse(String(raw)) as { type: string; node?: string; data?: unknown };
+      if (f.type === "welcome") {
+        this.node = f.node ?? "";
+        this.nodes.push(this.node);
+      }
+      if (f.type === "message") this.messages.push(f.data);
+    });
+    ws.on("error", () => undefined);
+    ws.on("close", () => {
+      this.node = "";
+      if (!this.stopped) setTimeout(() => this.open(), 200);
+    });
+  }
+
+  /** Subscribed (acked) on some pod. */
+  get connected(): boolean {
+    return this.node !== "" && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.ws?.close();
+  }
+}
 
 /** Subscribe on one connection, publish on another, resolve with the message's data; fails after 15 s. */
 function roundTrip(url: string): Promise<unknown> {
@@ -122,10 +179,12 @@ test("rtgw dev-cluster: kubectl apply the example, pods Ready, WebSocket through
     const kubectl = (...args: string[]) =>
       run(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 30_000 });
 
-    // --validate=false until the API server serves /openapi (another change): the apply itself is server-side.
     step("kubeconfig printed");
-    const applied = await kubectl("apply", "--server-side", "--validate=false", "-f", example);
+    const applied = await kubectl("apply", "--server-side", "-f", example);
     assert.match(applied.stdout, /realtimegateway.rtgw.dev\/demo serverside-applied/);
+    const waited = await kubectl("wait", "--for=condition=Ready", "rtgw/demo", "--timeout=120s");
+    assert.match(waited.stdout, /realtimegateway.rtgw.dev\/demo condition met/);
+    step("kubectl wait: Ready");
     const readyPods = async () => {
       const { stdout } = await kubectl("get", "pods", "-o", "json");
       const pods = JSON.parse(stdout) as {
@@ -135,14 +194,30 @@ test("rtgw dev-cluster: kubectl apply the example, pods Ready, WebSocket through
         p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
       ).length;
     };
-    await until("2 Ready pods", async () => (await readyPods()) === 2, 90_000);
+    assert.equal(await readyPods(), 2);
     const readyMs = Date.now() - t0;
     step("pods Ready");
     // The operator reports them in the RealtimeGateway's status (from the Deployment's, a moment later).
     const readyReplicas = async () =>
       (await kubectl("get", "rtgw", "demo", "-o", "jsonpath={.status.readyReplicas}")).stdout;
-    await until("status.readyReplicas 2", async () => (await readyReplicas()) === "2", 20_000);
+    await poll("status.readyReplicas 2", async () => (await readyReplicas()) === "2", 20_000);
     step("status.readyReplicas 2");
+
+    const rtgw = (await kubectl("get", "rtgw")).stdout;
+    assert.match(rtgw, /^NAME\s+REPLICAS\s+READY\s+CONNECTIONS\s+AGE\n/);
+    assert.match(rtgw, /\ndemo\s+2\s+2\s/);
+    const all = (await kubectl("get", "deploy,po,svc,ev")).stdout;
+    assert.match(all, /deployment\.apps\/demo\s+2\/2\s+2\s+2\s/);
+    assert.equal(all.match(/pod\/demo-\S+\s+1\/1\s+Running\s/g)?.length, 2, all);
+    assert.match(all, /service\/demo\s+ClusterIP\s/);
+    assert.match(all, /LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE/);
+    const rbac = (await kubectl("get", "clusterroles,rolebindings", "-A")).stdout;
+    assert.match(rbac, /clusterrole\.rbac\.authorization\.k8s\.io\/rtgw-realtime-gateway-operator\s/);
+    assert.match(rbac, /rtgw-system\s+rolebinding\.rbac\.authorization\.k8s\.io\/\S+\s+Role\/\S+/);
+    const described = (await kubectl("describe", "rtgw", "demo")).stdout;
+    assert.match(described, /^Name:\s+demo$/m);
+    assert.match(described, /^Events:/m);
+    step("get rtgw, get deploy,po,svc,ev, get clusterroles,rolebindings -A, describe");
 
     await until("the Service line", () => line("service default/demo ") !== undefined, 10_000);
     const serviceUrl = line("service default/demo ")!.split(" ")[2]!;
@@ -153,11 +228,91 @@ test("rtgw dev-cluster: kubectl apply the example, pods Ready, WebSocket through
     step("page served");
     assert.deepEqual(await roundTrip(serviceUrl), { text: "hello" });
     step("round trip");
-    console.log(`dev-cluster: kubeconfig after ${startMs} ms, 2 pods Ready ${readyMs} ms after start`);
-
     const started = descendants(child.pid!);
     // redis-server, the operator and two gateways at least.
     assert.ok(started.length >= 4, `only ${started.length} child processes: ${started.join(" ")}`);
+
+    // Clients through the Service URL land on both pods (the proxy balances each new connection).
+    const clients = Array.from({ length: 6 }, () => new Client(serviceUrl));
+    try {
+      await until("6 clients subscribed", () => clients.every((c) => c.connected), 20_000);
+      const pods = new Set(clients.map((c) => c.node));
+      assert.equal(pods.size, 2, `clients on ${[...pods].join(", ")}`);
+
+      const scaled = await kubectl("scale", "rtgw/demo", "--replicas=1");
+      assert.match(scaled.stdout, /realtimegateway.rtgw.dev\/demo scaled/);
+      let terminating = "";
+      await poll(
+        "a pod Terminating",
+        async () => {
+          const po = (await kubectl("get", "po")).stdout;
+          terminating = /^(demo-\S+)\s+\S+\s+Terminating\s/m.exec(po)?.[1] ?? "";
+          return terminating !== "";
+        },
+        30_000,
+      );
+      step(`kubectl get po: ${terminating} Terminating`);
+      await poll(
+        "the Terminating pod gone",
+        async () => !(await kubectl("get", "po")).stdout.includes(terminating),
+        60_000,
+      );
+      step(`${terminating} gone`);
+      const left = [...pods].find((p) => p !== terminating)!;
+      const po = (await kubectl("get", "po")).stdout;
+      assert.match(po, new RegExp(`^${left}\\s+1/1\\s+Running\\s`, "m"));
+      // Every client that was on the drained pod came back through the Service URL, on the pod that is left.
+      await until(
+        "every client on the pod left",
+        () => clients.every((c) => c.connected && c.node === left),
+        20_000,
+      );
+      const moved = clients.filter((c) => c.nodes.includes(terminating));
+      assert.ok(moved.length > 0 && moved.every((c) => c.nodes.at(-1) === left));
+      // A publish through the Service URL (a WebSocket client, as the page does) reaches all of them.
+      assert.deepEqual(await roundTrip(serviceUrl), { text: "hello" });
+      await until("every client got the message", () =>
+        clients.every((c) => c.messages.some((m) => JSON.stringify(m) === '{"text":"hello"}')),
+      );
+      step(`${moved.length} clients reconnected to ${left}; a publish reached all 6`);
+
+      // The autoscaler turned on: it scrapes the pods (the Connections column fills: the six clients) and scales
+      // back up to minReplicas (2, the default).
+      const patched = await kubectl(
+        "patch",
+        "rtgw",
+        "demo",
+        "--type=merge",
+        "-p",
+        '{"spec":{"autoscaling":{"enabled":true}}}',
+      );
+      assert.match(patched.stdout, /realtimegateway.rtgw.dev\/demo patched/);
+      let row = "";
+      await poll(
+        "get rtgw: 2 replicas, 6 connections",
+        async () => {
+          row = /^demo\s.*$/m.exec((await kubectl("get", "rtgw")).stdout)?.[0] ?? "";
+          return /^demo\s+2\s+\d+\s+6\s/.test(row);
+        },
+        60_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; last row: ${row}`);
+      });
+      step(`autoscaler on: ${row.replace(/\s+/g, " ")}`);
+    } finally {
+      for (const c of clients) c.close();
+    }
+
+    const deleted = await kubectl("delete", "-f", example);
+    assert.match(deleted.stdout, /realtimegateway.rtgw.dev "demo" deleted/);
+    await poll(
+      "no pods",
+      async () => (await kubectl("get", "po")).stderr.includes("No resources found"),
+      60_000,
+    );
+    step("kubectl delete: pods gone");
+    console.log(`dev-cluster: kubeconfig after ${startMs} ms, 2 pods Ready ${readyMs} ms after start`);
+
     step(`SIGTERM to ${started.length} descendants`);
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     child.kill("SIGTERM");

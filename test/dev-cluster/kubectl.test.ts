@@ -400,4 +400,50 @@ describe("a stock kubectl against the fake API server", () => {
       () => server.get("apps/v1", "Deployment", NS, "chat") === undefined,
     );
   });
+
+  test("RBAC objects: create, get with kubectl's columns (-A), edit", async () => {
+    // apply, not `kubectl create clusterrole`: that one sends protobuf, which this server does not speak.
+    await ok(
+      ["apply", "-f", "-"],
+      `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: read-pods}
+rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs:
+      - get
+      - list
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: op-read}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: read-pods}
+subjects: [{kind: ServiceAccount, name: op, namespace: sys}]
+`,
+    );
+    const got = await ok(["get", "clusterroles,rolebindings", "-A", "-o", "wide"]);
+    assert.match(got, /clusterrole\.rbac\.authorization\.k8s\.io\/read-pods\s+\d{4}-\d\d-\d\dT/);
+    assert.match(
+      got,
+      new RegExp(
+        `${NS}\\s+rolebinding\\.rbac\\.authorization\\.k8s\\.io/op-read\\s+ClusterRole/read-pods\\s`,
+      ),
+    );
+    assert.match(got, /sys\/op/);
+    // `kubectl edit` through an editor that turns `list` into `watch`: the stored rule changes.
+    const edited = await new Promise<Run>((resolve) =>
+      execFile(
+        KUBECTL,
+        ["edit", "clusterrole", "read-pods"],
+        { env: { ...kubectlEnv(), EDITOR: "sed -i s/-\\ list$/-\\ watch/" }, timeout: 30_000 },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    assert.equal(edited.code, 0, edited.stderr);
+    assert.match(edited.stdout, /clusterrole.rbac.authorization.k8s.io\/read-pods edited/);
+    const role = server.get("rbac.authorization.k8s.io/v1", "ClusterRole", "", "read-pods");
+    const rules = (role?.rules ?? []) as { verbs: string[] }[];
+    assert.deepEqual(rules[0]?.verbs, ["get", "watch"]);
+  });
 });

@@ -2,29 +2,38 @@
 // verb, API group, resource/subresource and resourceNames, Roles only in their namespace, ClusterRoles through a
 // ClusterRoleBinding everywhere or through a RoleBinding in one namespace, system:masters allowed everything.
 import assert from "node:assert/strict";
-import type { IncomingMessage } from "node:http";
 import { describe, test } from "node:test";
 import {
   ADMIN_USER,
   forbiddenMessage,
   type PolicyRule,
   RbacAuthorizer,
-  type RequestAttributes,
-  requestAttributes,
   ruleAllows,
   serviceAccountUser,
 } from "../../../dev-cluster/apiserver/rbac.js";
+import {
+  denialStatus,
+  requestAttributes as parse,
+  type RequestAttributes,
+} from "../../../dev-cluster/apiserver/request.js";
+
+/** The API server's attributes for a request line (the one parser, request.ts), with an optional bearer token. */
+function requestAttributes(method: string, url: string, token?: string): RequestAttributes {
+  const u = new URL(url, "http://x");
+  const query = Object.fromEntries(u.searchParams.entries());
+  return parse(method, u.pathname, query, token === undefined ? undefined : `Bearer ${token}`);
+}
 
 describe("requestAttributes", () => {
   const cases: [string, string, Partial<RequestAttributes>][] = [
-    ["GET", "/api/v1/namespaces/a/pods", { verb: "list", apiGroup: "", resource: "pods", namespace: "a" }],
-    ["GET", "/api/v1/pods?watch=true", { verb: "watch", resource: "pods", namespace: undefined }],
+    ["GET", "/api/v1/namespaces/a/pods", { verb: "list", group: "", resource: "pods", namespace: "a" }],
+    ["GET", "/api/v1/pods?watch=true", { verb: "watch", resource: "pods", namespace: "" }],
     ["GET", "/api/v1/namespaces/a/pods/p", { verb: "get", name: "p", subresource: "" }],
     ["PATCH", "/api/v1/namespaces/a/pods/p/status", { verb: "patch", name: "p", subresource: "status" }],
     [
       "POST",
       "/apis/apps/v1/namespaces/a/deployments",
-      { verb: "create", apiGroup: "apps", resource: "deployments" },
+      { verb: "create", group: "apps", resource: "deployments" },
     ],
     [
       "PUT",
@@ -35,8 +44,8 @@ describe("requestAttributes", () => {
     ["DELETE", "/api/v1/namespaces/a/secrets/s", { verb: "delete", name: "s" }],
     ["GET", "/api/v1/namespaces/a", { resource: "namespaces", name: "a", namespace: "a" }],
     ["GET", "/apis/coordination.k8s.io/v1/namespaces/n/leases/l?watch=1", { verb: "watch", name: "l" }],
-    ["GET", "/apis", { kind: "nonResource", verb: "get", path: "/apis" } as Partial<RequestAttributes>],
-    ["GET", "/api/v1", { kind: "nonResource", path: "/api/v1" } as Partial<RequestAttributes>],
+    ["GET", "/apis", { resourceRequest: false, verb: "get", path: "/apis" }],
+    ["GET", "/api/v1", { resourceRequest: false, path: "/api/v1" }],
   ];
   for (const [method, url, want] of cases)
     test(`${method} ${url}`, () => {
@@ -120,14 +129,7 @@ describe("ruleAllows", () => {
 describe("RbacAuthorizer", () => {
   const sa = serviceAccountUser("sys", "op");
   const dev = { name: "dev", groups: ["system:authenticated", "devs"] };
-  const authz = new RbacAuthorizer(
-    new Map([
-      ["admin", ADMIN_USER],
-      ["sa", sa],
-      ["dev", dev],
-    ]),
-  );
-  authz.addObjects([
+  const objects: unknown[] = [
     {
       kind: "ClusterRole",
       metadata: { name: "read-pods" },
@@ -158,13 +160,20 @@ describe("RbacAuthorizer", () => {
       subjects: [{ kind: "Group", name: "devs" }],
     },
     { kind: "ConfigMap", metadata: { name: "ignored" } },
-  ]);
-  const req = (token: string | undefined, method: string, url: string) =>
-    authz.authorize({
-      method,
-      url,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    } as IncomingMessage);
+  ];
+  const authz = new RbacAuthorizer(
+    new Map([
+      ["admin", ADMIN_USER],
+      ["sa", sa],
+      ["dev", dev],
+    ]),
+    () => objects,
+  );
+  /** The Status the API server answers a denial with, or undefined when the request is served. */
+  const req = (token: string | undefined, method: string, url: string) => {
+    const d = authz.authorize(requestAttributes(method, url, token));
+    return d.allowed ? undefined : { ...denialStatus(d), message: d.message };
+  };
 
   test("no or unknown token: 401", () => {
     assert.equal(req(undefined, "GET", "/api/v1/pods")?.code, 401);
