@@ -107,8 +107,10 @@ describe("k6 scripts on the test-support runtime", { timeout: 240_000 }, () => {
     let balancer: TcpBalancer | undefined;
     try {
       redis = await startRedis();
+      const ADMIN_KEY = "k6-drain-admin-key-0123";
       const env = {
         RTGW_API_KEY: API_KEY,
+        RTGW_ADMIN_KEY: ADMIN_KEY,
         RTGW_BROKER: "redis",
         RTGW_REDIS_URL: redis.url,
         RTGW_DRAIN_SECONDS: "6",
@@ -122,6 +124,9 @@ describe("k6 scripts on the test-support runtime", { timeout: 240_000 }, () => {
         TARGET: balancer.wsUrl,
         HTTP: balancer.url,
         API_KEY,
+        // One pod's internal port: /admin/* is not behind the Service.
+        ADMIN_URL: pods[0]?.adminUrl ?? "",
+        ADMIN_KEY,
         CONNECTIONS: "200",
         SOCKETS_PER_VU: "20",
         CHANNELS: "10",
