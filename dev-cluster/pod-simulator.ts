@@ -2,7 +2,8 @@
 // gateway Deployments in one namespace of the fake API server, with real gateway processes.
 //   - ReplicaSet: keeps spec.replicas pods of the current template; on a scale-down deletes in ReplicaSet order
 //     (Pending, not ready, lowest pod-deletion-cost, ready for less time, newer: replicaset-order.ts); on a
-//     template change, surges one new pod at a time and removes an old one when capacity allows.
+//     template change, rolls with the Deployment's maxSurge/maxUnavailable (deployment-rollout.ts): new pods up
+//     to replicas + maxSurge, old ones deleted only while replicas - maxUnavailable stay ready.
 //   - kubelet: resolves env (envFrom ConfigMap, secretKeyRef, fieldRef; a missing Secret keeps the pod Pending,
 //     retried), starts `gateway/src/main.ts` bound to the pod's own loopback IP (127.0.10.N, RTGW_HOST) on the
 //     container's ports, probes /readyz into the Ready condition (terminating pods too, so a draining pod turns
@@ -21,6 +22,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type RollingUpdateStrategy, rollingUpdateLimits, rolloutStep } from "./deployment-rollout.js";
 import { collection, type KubeObject, KubeRest } from "./kube-rest.js";
 import { parseDeletionCost, podsToDelete, type RankedPod } from "./replicaset-order.js";
 
@@ -174,7 +176,11 @@ export class PodSimulator {
   }
 
   private async reconcileDeployment(d: KubeObject): Promise<void> {
-    const spec = d.spec as { replicas?: number; template: Template };
+    const spec = d.spec as {
+      replicas?: number;
+      template: Template;
+      strategy?: { rollingUpdate?: RollingUpdateStrategy };
+    };
     const desired = spec.replicas ?? 1;
     const hash = templateHash(spec.template);
     const inApi = new Map(
@@ -207,13 +213,19 @@ export class PodSimulator {
           await this.terminate(p, "scale down");
       }
     } else {
-      // Rolling update, maxSurge 1 / maxUnavailable 0.
-      if (current.length < desired && live.length < desired + 1) await this.createPod(d, spec.template, hash);
-      const ready = live.filter((p) => p.ready).length;
-      if (ready > desired || (current.length >= desired && current.every((p) => p.ready))) {
-        const victim = podsToDelete(old, 1)[0];
-        if (victim) await this.terminate(victim, "rolling update");
-      }
+      // Rolling update with the Deployment's own maxSurge/maxUnavailable (deployment-rollout.ts).
+      const step = rolloutStep(
+        {
+          desired,
+          newPods: current.length,
+          newReady: current.filter((p) => p.ready).length,
+          oldPods: old.length,
+          oldReady: old.filter((p) => p.ready).length,
+        },
+        rollingUpdateLimits(spec.strategy?.rollingUpdate, desired),
+      );
+      for (let i = 0; i < step.create; i++) await this.createPod(d, spec.template, hash);
+      for (const p of podsToDelete(old, step.deleteOld)) await this.terminate(p, "rolling update");
       if (current.length > desired) {
         for (const p of podsToDelete(current, current.length - desired))
           await this.terminate(p, "scale down");
