@@ -37,6 +37,10 @@ export interface ClientTick {
   /** Drain/shed notices (reconnect frames), this second. */
   moveNotices: number;
   messages: number;
+  /** Cumulative since the start, over every client: offsets skipped, duplicates, regressions. */
+  gaps: number;
+  duplicated: number;
+  outOfOrder: number;
 }
 
 /** A client process's totals as the run sums them, plus what only the process knows. */
@@ -242,12 +246,29 @@ async function handle(cmd: Command): Promise<void> {
 const ticker = setInterval(() => {
   let open = 0;
   let connected = 0;
+  let gaps = 0;
+  let duplicated = 0;
+  let outOfOrder = 0;
   for (const t of tracked) {
+    gaps += t.gaps;
+    duplicated += t.dup;
+    outOfOrder += t.outOfOrder;
     if (t.closed) continue;
     open++;
     if (t.connected) connected++;
   }
-  send({ type: "tick", at: Date.now(), open, connected, reconnects, moveNotices, messages });
+  send({
+    type: "tick",
+    at: Date.now(),
+    open,
+    connected,
+    reconnects,
+    moveNotices,
+    messages,
+    gaps,
+    duplicated,
+    outOfOrder,
+  });
   reconnects = 0;
   moveNotices = 0;
   messages = 0;

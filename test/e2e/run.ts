@@ -16,6 +16,8 @@ import { PRE_STOP_SECONDS } from "../../operator/src/render/deployment.js";
 import type { ClientResult, ClientTick } from "./clients.js";
 import { podConnections, recordPodRemovals } from "./pod-removals.js";
 import type { ClientTotals, RunFacts, Sample, ScalingEvent } from "./report.js";
+import { recordExits, rollOut } from "./rollout.js";
+import type { RolloutFacts } from "./rollout-report.js";
 import { expectedReplicas, type Scenario } from "./scenario.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -51,7 +53,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     // `sim` is read only once a pod is being deleted, long after it is assigned below.
     const removals = recordPodRemovals(() => sim.running(), at, log);
     const deletions = removals.deletions;
+    const podExits = recordExits(at);
     const onEvent = (e: PodEvent) => {
+      podExits.onPodEvent(e);
       if (e.kind === "deleting") removals.onDeleting(e);
       if (e.kind === "exited" && e.code !== 0)
         log(`  t=${at()}s pod ${e.pod} exited code=${e.code} signal=${e.signal}`);
@@ -266,6 +270,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           moveNotices: clientTicks.reduce((a, c) => a + c.moveNotices, 0),
           messages: clientTicks.reduce((a, c) => a + c.messages, 0),
           published,
+          gaps: clientTicks.reduce((a, c) => a + c.gaps, 0),
+          duplicated: clientTicks.reduce((a, c) => a + c.duplicated, 0),
+          outOfOrder: clientTicks.reduce((a, c) => a + c.outOfOrder, 0),
         });
         const s = samples.at(-1) as Sample;
         if (second % 5 === 0) {
@@ -298,6 +305,8 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     await sleep(sc.rampSeconds * 1000);
     enter("hold");
     await sleep(sc.holdSeconds * 1000);
+    enter("rollout");
+    const rollout = await rollOutAtFullLoad(sc, { rest, running: () => sim.running(), at, log }, podExits);
     enter("ramp down");
     const closePerProcess = Math.round(perProcess * 0.75);
     for (const w of workers) {
@@ -415,6 +424,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       publishErrors,
       phases,
       rbacDenials: cluster.rbac.denials.map((d) => d.message),
+      rollout,
     };
   } finally {
     for (const c of cleanups.reverse()) {
@@ -428,4 +438,21 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     process.removeListener("exit", killChildren);
     if (!opts.logDir) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The rolling deploy phase: a new image at full load, then a few seconds more so the last drained clients'
+ * reconnects and deliveries are in the samples before the ramp-down starts.
+ */
+async function rollOutAtFullLoad(
+  sc: Scenario,
+  io: Pick<Parameters<typeof rollOut>[0], "rest" | "running" | "at" | "log">,
+  podExits: ReturnType<typeof recordExits>,
+): Promise<RolloutFacts> {
+  const facts = await rollOut(
+    { ...io, namespace: NS, name: NAME, timeoutSeconds: sc.rolloutTimeoutSeconds },
+    podExits.exits,
+  );
+  await sleep(sc.rolloutSettleSeconds * 1000);
+  return facts;
 }

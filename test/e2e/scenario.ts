@@ -1,5 +1,5 @@
-// The e2e scenarios: ramp clients up, hold with a continuous publish stream, ramp down to a quarter, let the
-// autoscaler bring the fleet back down. `full` is `make e2e`; `small` runs inside `make test`.
+// The e2e scenarios: ramp clients up, hold with a continuous publish stream, roll every pod to a new image at
+// that full load, ramp down to a quarter, let the autoscaler bring the fleet back down. `full` is `make e2e`; `small` runs inside `make test`.
 
 export interface Scenario {
   name: string;
@@ -25,6 +25,9 @@ export interface Scenario {
   rebalanceRoundSeconds: number;
   rebalanceSpreadFraction: number;
   rebalanceMaxShedFraction: number;
+  /** Bound on the rolling deploy at full load (after the hold), and how long to stay at full load after it. */
+  rolloutTimeoutSeconds: number;
+  rolloutSettleSeconds: number;
   /** Hard bound on the whole run. */
   timeLimitSeconds: number;
 }
@@ -52,7 +55,9 @@ export const SCENARIOS: Record<string, Scenario> = {
     rebalanceRoundSeconds: 6,
     rebalanceSpreadFraction: 0.15,
     rebalanceMaxShedFraction: 0.1,
-    timeLimitSeconds: 570,
+    rolloutTimeoutSeconds: 180,
+    rolloutSettleSeconds: 5,
+    timeLimitSeconds: 760,
   },
   small: {
     name: "small",
@@ -76,7 +81,9 @@ export const SCENARIOS: Record<string, Scenario> = {
     rebalanceRoundSeconds: 2,
     rebalanceSpreadFraction: 0.15,
     rebalanceMaxShedFraction: 0.15,
-    timeLimitSeconds: 140,
+    rolloutTimeoutSeconds: 60,
+    rolloutSettleSeconds: 3,
+    timeLimitSeconds: 210,
   },
 };
 

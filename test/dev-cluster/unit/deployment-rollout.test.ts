@@ -104,7 +104,10 @@ describe("rollout step", () => {
           oldPods: c.oldPods - s.deleteOld,
           oldReady: c.oldReady - s.deleteOld,
         };
-        assert.ok(c.newPods + c.oldPods <= desired + surge, `above replicas + maxSurge: ${JSON.stringify(c)}`);
+        assert.ok(
+          c.newPods + c.oldPods <= desired + surge,
+          `above replicas + maxSurge: ${JSON.stringify(c)}`,
+        );
         assert.ok(
           c.oldReady + Math.min(c.newReady, c.newPods) >= desired - unavailable,
           `below replicas - maxUnavailable: ${JSON.stringify(c)}`,
