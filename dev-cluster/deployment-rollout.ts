@@ -2,7 +2,7 @@
 // to create and how many old ones to delete in one sync, from the strategy the operator rendered
 // (maxSurge/maxUnavailable, integers or percentages of spec.replicas) and the pods' readiness. Mirrors
 // kube-controller-manager (deployment/rolling.go): new pods never take the total past replicas + maxSurge, old
-// pods go only while replicas - maxUnavailable stay available (minReadySeconds 0: ready is available).
+// pods go only while replicas - maxUnavailable stay available (ready for at least the Deployment's minReadySeconds).
 
 export type IntOrPercent = number | string;
 
@@ -36,12 +36,12 @@ export function rollingUpdateLimits(
 export interface RolloutCounts {
   /** spec.replicas */
   desired: number;
-  /** Live (not terminating) pods of the current template, and how many of them are ready. */
+  /** Live (not terminating) pods of the current template, and how many of them are available. */
   newPods: number;
-  newReady: number;
-  /** Live pods of older templates, and how many of them are ready. */
+  newAvailable: number;
+  /** Live pods of older templates, and how many of them are available. */
   oldPods: number;
-  oldReady: number;
+  oldAvailable: number;
 }
 
 /** One sync of a rolling update: pods of the new template to create, old pods to delete (in ReplicaSet order). */
@@ -52,11 +52,20 @@ export function rolloutStep(
   const total = c.newPods + c.oldPods;
   const create = Math.max(0, Math.min(c.desired + limits.maxSurge - total, c.desired - c.newPods));
   const minAvailable = c.desired - limits.maxUnavailable;
-  // Unready old pods first (cleanupUnhealthyReplicas): they may go as long as the new ones still starting leave
+  // Unavailable old pods first (cleanupUnhealthyReplicas): they may go as long as the new ones still starting leave
   // room above minAvailable.
-  const budget = Math.max(0, total - minAvailable - (c.newPods - c.newReady));
-  const unhealthy = Math.min(c.oldPods - c.oldReady, budget);
-  // Then ready old pods, as far as availability above minAvailable allows.
-  const available = Math.max(0, Math.min(c.oldReady, c.newReady + c.oldReady - minAvailable));
+  const budget = Math.max(0, total - minAvailable - (c.newPods - c.newAvailable));
+  const unhealthy = Math.min(c.oldPods - c.oldAvailable, budget);
+  // Then available old pods, as far as availability above minAvailable allows.
+  const available = Math.max(0, Math.min(c.oldAvailable, c.newAvailable + c.oldAvailable - minAvailable));
   return { create, deleteOld: unhealthy + available };
+}
+
+/** Available as the Deployment controller counts it: Ready, and for at least minReadySeconds. */
+export function isAvailable(
+  p: { ready: boolean; readySince: number | undefined },
+  minReadySeconds: number,
+  now: number,
+): boolean {
+  return p.ready && p.readySince !== undefined && now - p.readySince >= minReadySeconds * 1000;
 }

@@ -3,7 +3,7 @@
 //   - ReplicaSet: keeps spec.replicas pods of the current template; on a scale-down deletes in ReplicaSet order
 //     (Pending, not ready, lowest pod-deletion-cost, ready for less time, newer: replicaset-order.ts); on a
 //     template change, rolls with the Deployment's maxSurge/maxUnavailable (deployment-rollout.ts): new pods up
-//     to replicas + maxSurge, old ones deleted only while replicas - maxUnavailable stay ready.
+//     to replicas + maxSurge, old ones deleted only while replicas - maxUnavailable stay available (minReadySeconds).
 //   - kubelet: resolves env (envFrom ConfigMap, secretKeyRef, fieldRef; a missing Secret keeps the pod Pending,
 //     retried), starts `gateway/src/main.ts` bound to the pod's own loopback IP (127.0.10.N, RTGW_HOST) on the
 //     container's ports, probes /readyz into the Ready condition (terminating pods too, so a draining pod turns
@@ -22,7 +22,12 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type RollingUpdateStrategy, rollingUpdateLimits, rolloutStep } from "./deployment-rollout.js";
+import {
+  isAvailable,
+  type RollingUpdateStrategy,
+  rollingUpdateLimits,
+  rolloutStep,
+} from "./deployment-rollout.js";
 import { collection, type KubeObject, KubeRest } from "./kube-rest.js";
 import { parseDeletionCost, podsToDelete, type RankedPod } from "./replicaset-order.js";
 
@@ -180,6 +185,7 @@ export class PodSimulator {
       replicas?: number;
       template: Template;
       strategy?: { rollingUpdate?: RollingUpdateStrategy };
+      minReadySeconds?: number;
     };
     const desired = spec.replicas ?? 1;
     const hash = templateHash(spec.template);
@@ -214,13 +220,16 @@ export class PodSimulator {
       }
     } else {
       // Rolling update with the Deployment's own maxSurge/maxUnavailable (deployment-rollout.ts).
+      const now = Date.now();
+      const available = (pods: SimPod[]) =>
+        pods.filter((p) => isAvailable(p, spec.minReadySeconds ?? 0, now)).length;
       const step = rolloutStep(
         {
           desired,
           newPods: current.length,
-          newReady: current.filter((p) => p.ready).length,
+          newAvailable: available(current),
           oldPods: old.length,
-          oldReady: old.filter((p) => p.ready).length,
+          oldAvailable: available(old),
         },
         rollingUpdateLimits(spec.strategy?.rollingUpdate, desired),
       );
