@@ -13,7 +13,7 @@ import { collection } from "../../dev-cluster/kube-rest.js";
 import type { PodEvent } from "../../dev-cluster/pod-simulator.js";
 import { startEndpointsFeed } from "../../dev-cluster/service.js";
 import { PRE_STOP_SECONDS } from "../../operator/src/render/deployment.js";
-import type { ClientResult, ClientTick } from "./clients.js";
+import type { ClientResult, ClientTick, SecondCounts } from "./clients.js";
 import { podConnections, recordPodRemovals } from "./pod-removals.js";
 import type { ClientTotals, RunFacts, Sample, ScalingEvent } from "./report.js";
 import { recordExits, rollOut } from "./rollout.js";
@@ -140,7 +140,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       .setExpirationTime("2h")
       .sign(new TextEncoder().encode(jwtSecret));
     const perProcess = Math.ceil(sc.peak / sc.processes);
-    const ticks = new Map<number, ClientTick[]>();
+    const perSecond = new Map<number, SecondCounts>();
     const lastTick = new Map<number, ClientTick>();
     const results: ClientResult[] = [];
     const workers = await Promise.all(
@@ -157,10 +157,13 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
             if (msg.type === "ready") resolveReady();
             else if (msg.type === "tick") {
               lastTick.set(i, msg);
-              const second = Math.floor((msg.at - t0) / 1000);
-              const list = ticks.get(second) ?? [];
-              list.push(msg);
-              ticks.set(second, list);
+              for (const c of msg.seconds) {
+                const sum = perSecond.get(c.t) ?? { t: c.t, reconnects: 0, moveNotices: 0, messages: 0 };
+                sum.reconnects += c.reconnects;
+                sum.moveNotices += c.moveNotices;
+                sum.messages += c.messages;
+                perSecond.set(c.t, sum);
+              }
             } else if (msg.type === "result") results.push(msg);
           });
         });
@@ -172,6 +175,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           channels,
           localAddresses: [1, 2, 3].map((k) => `127.0.${20 + i}.${k}`),
           channelOffset: i * perProcess,
+          t0,
         });
         await ready;
         return child;
@@ -356,12 +360,13 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     await removals.settled();
     const lastPhase = phases.at(-1);
     if (lastPhase) lastPhase.to = at();
-    // Per-second counts from the client processes' own clocks (a tick can reach the sampler late).
+    // Per-second counts by when each event happened in the client processes (a tick can reach us late, or two
+    // can fold into one second when a client process's event loop is busy).
     for (const s of samples) {
-      const inSecond = ticks.get(s.t) ?? [];
-      s.reconnects = inSecond.reduce((a, c) => a + c.reconnects, 0);
-      s.moveNotices = inSecond.reduce((a, c) => a + c.moveNotices, 0);
-      s.messages = inSecond.reduce((a, c) => a + c.messages, 0);
+      const inSecond = perSecond.get(s.t);
+      s.reconnects = inSecond?.reconnects ?? 0;
+      s.moveNotices = inSecond?.moveNotices ?? 0;
+      s.messages = inSecond?.messages ?? 0;
     }
 
     const eventList = await rest.list(collection("v1", "events", NS));

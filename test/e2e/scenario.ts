@@ -69,10 +69,12 @@ export const SCENARIOS: Record<string, Scenario> = {
     rampSeconds: 12,
     holdSeconds: 20,
     rampDownSeconds: 4,
-    settleSeconds: 50,
+    settleSeconds: 75,
     channels: 20,
     publishPerSecond: 20,
-    drainSeconds: 4,
+    // Long enough next to the 5 s reconnect jitter that three overlapping drains stay well under 2× the mean
+    // reconnect rate (rollout-report.ts: with drains starting S s apart, peak/mean ≈ (drain + jitter + S) / drain).
+    drainSeconds: 20,
     scaleDownStabilizationSeconds: 8,
     scaleDownPods: 1,
     scaleDownPeriodSeconds: 6,
@@ -83,7 +85,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     rebalanceMaxShedFraction: 0.15,
     rolloutTimeoutSeconds: 60,
     rolloutSettleSeconds: 3,
-    timeLimitSeconds: 210,
+    timeLimitSeconds: 250,
   },
 };
 

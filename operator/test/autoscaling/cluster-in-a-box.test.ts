@@ -10,7 +10,7 @@ import { runScenario } from "../../../test/e2e/run.js";
 import { SCENARIOS } from "../../../test/e2e/scenario.js";
 
 test("cluster in a box (small): autoscale up and down, rebalance, a rolling deploy at full load, no loss", {
-  timeout: 240_000,
+  timeout: 280_000,
 }, async () => {
   const sc = SCENARIOS.small;
   assert.ok(sc);
