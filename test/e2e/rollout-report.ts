@@ -1,9 +1,15 @@
 // The rolling deploy's figures and checks, pure: the rollout's facts (test/e2e/rollout.ts) and the run's per-second
 // samples in, its duration, reconnects (total, peak/s, mean/s), loss and failures out. The rate window is the
 // stretch in which the rollout's drains can cause reconnects: from the first old pod's drain start (its deletion +
-// preStop) to the last one's end (deletion + preStop + drain + the reconnect jitter the gateway hands out).
+// preStop) to the last one's end (deletion + preStop + drain + the reconnect jitter the gateway hands out). The
+// peak is the highest rate over PEAK_SECONDS consecutive seconds: a client process starved of CPU on a shared
+// machine handles a second's welcomes late and bunches them into the next one, which is the harness's noise, while
+// a storm (a drain's clients told to come back at once) holds for seconds and still stands out. The 1-second peak
+// is reported too.
 import { reconnectJitterMs } from "../../gateway/src/drain.js";
 import type { PodDeletion, Sample } from "./report.js";
+
+export const PEAK_SECONDS = 3;
 
 export interface OldPod {
   pod: string;
@@ -42,7 +48,13 @@ export function summarizeRollout(
   const inWindow = samples.filter((s) => s.t >= windowFrom && s.t < windowTo);
   const reconnects = inWindow.reduce((a, s) => a + s.reconnects, 0);
   const moveNotices = inWindow.reduce((a, s) => a + s.moveNotices, 0);
-  const peak = inWindow.reduce((m, s) => Math.max(m, s.reconnects), 0);
+  const peak1s = inWindow.reduce((m, s) => Math.max(m, s.reconnects), 0);
+  let peak = 0;
+  for (let i = 0; i + PEAK_SECONDS <= inWindow.length; i++) {
+    const run = inWindow.slice(i, i + PEAK_SECONDS).reduce((a, s) => a + s.reconnects, 0);
+    peak = Math.max(peak, run / PEAK_SECONDS);
+  }
+  if (inWindow.length < PEAK_SECONDS) peak = peak1s;
   const mean = inWindow.length > 0 ? reconnects / inWindow.length : 0;
   // Deliveries from the template change to the end of the last drain (or the rollout's end, if later).
   const lossTo = Math.max(windowTo, r.to ?? windowTo);
@@ -68,7 +80,8 @@ export function summarizeRollout(
     clientsOnOldPods: removals.reduce((a, d) => a + (d.connections ?? 0), 0),
     moveNotices,
     reconnects,
-    reconnectPeakPerSecond: peak,
+    reconnectPeakPerSecond: Math.round(peak * 10) / 10,
+    reconnectPeak1sPerSecond: peak1s,
     reconnectMeanPerSecond: Math.round(mean * 10) / 10,
     reconnectWindow: { from: windowFrom, to: windowTo },
     published: (after?.published ?? 0) - (before?.published ?? 0),
@@ -98,7 +111,7 @@ export function rolloutVerdict(s: RolloutSummary): string[] {
   if (s.reconnectMeanPerSecond === 0) fail.push("no reconnects during the rollout");
   else if (s.reconnectPeakPerSecond > 2 * s.reconnectMeanPerSecond)
     fail.push(
-      `reconnect storm during the rollout: peak ${s.reconnectPeakPerSecond}/s > 2 × mean ${s.reconnectMeanPerSecond}/s`,
+      `reconnect storm during the rollout: peak ${s.reconnectPeakPerSecond}/s (over ${PEAK_SECONDS} s) > 2 × mean ${s.reconnectMeanPerSecond}/s`,
     );
   if (s.lost !== 0) fail.push(`${s.lost} message(s) lost during the rollout`);
   if (s.duplicated !== 0) fail.push(`${s.duplicated} message(s) duplicated during the rollout`);
