@@ -19,7 +19,7 @@ describe("e2e verdict: the rolling deploy at full load", () => {
     assert.equal(s.durationSeconds, 22);
     assert.deepEqual(s.reconnectWindow, { from: 15, to: 29 });
     assert.equal(s.reconnects, 3_000);
-    assert.equal(s.reconnectPeakPerSecond, 215);
+    assert.equal(s.reconnectPeakPerSecond, 214.8, "the highest 5-second rate");
     assert.equal(s.reconnectPeak1sPerSecond, 215);
     assert.equal(s.reconnectMeanPerSecond, 214.3);
     assert.equal(s.clientsOnOldPods, 3_000);
@@ -38,7 +38,7 @@ describe("e2e verdict: the rolling deploy at full load", () => {
     assert.equal(s.reconnects, 3_000, "as many reconnects as the even rollout");
     assert.ok(
       failures.some((f) =>
-        /reconnect storm during the rollout: peak 1000\/s \(over 3 s\) > 2 × mean 214.3\/s/.test(f),
+        /reconnect storm during the rollout: peak 600\/s \(over 5 s\) > 2 × mean 214.3\/s/.test(f),
       ),
       failures.join("; "),
     );
