@@ -46,8 +46,12 @@ export function summarizeRollout(
   const windowTo =
     starts.length > 0 ? Math.max(...starts) + timing.drainSeconds + Math.ceil(jitter) : (r.to ?? r.from);
   const inWindow = samples.filter((s) => s.t >= windowFrom && s.t < windowTo);
-  const reconnects = inWindow.reduce((a, s) => a + s.reconnects, 0);
-  const moveNotices = inWindow.reduce((a, s) => a + s.moveNotices, 0);
+  const rateTotal = inWindow.reduce((a, s) => a + s.reconnects, 0);
+  // Frames and reconnects are counted from the template change on: a deletion's second is rounded, so the first
+  // frames can fall in the second before the rate window.
+  const sinceChange = samples.filter((s) => s.t >= r.from && s.t < windowTo);
+  const reconnects = sinceChange.reduce((a, s) => a + s.reconnects, 0);
+  const moveNotices = sinceChange.reduce((a, s) => a + s.moveNotices, 0);
   const peak1s = inWindow.reduce((m, s) => Math.max(m, s.reconnects), 0);
   let peak = 0;
   for (let i = 0; i + PEAK_SECONDS <= inWindow.length; i++) {
@@ -55,7 +59,7 @@ export function summarizeRollout(
     peak = Math.max(peak, run / PEAK_SECONDS);
   }
   if (inWindow.length < PEAK_SECONDS) peak = peak1s;
-  const mean = inWindow.length > 0 ? reconnects / inWindow.length : 0;
+  const mean = inWindow.length > 0 ? rateTotal / inWindow.length : 0;
   // Deliveries from the template change to the end of the last drain (or the rollout's end, if later).
   const lossTo = Math.max(windowTo, r.to ?? windowTo);
   const before = [...samples].reverse().find((s) => s.t <= r.from);

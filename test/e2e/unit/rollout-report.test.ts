@@ -53,6 +53,15 @@ describe("e2e verdict: the rolling deploy at full load", () => {
     assert.deepEqual(failures, []);
   });
 
+  it("frames in the second before the rate window (a deletion's rounded second) still count", () => {
+    const { s, failures } = judge((r) => {
+      const [before, first] = [r.samples.find((x) => x.t === 14), r.samples.find((x) => x.t === 15)];
+      if (before && first) [before.moveNotices, first.moveNotices] = [first.moveNotices, 0];
+    });
+    assert.equal(s.moveNotices, 3_000);
+    assert.deepEqual(failures, []);
+  });
+
   it("fails a loss during the rollout, even one message", () => {
     const { s, failures } = judge((r) => {
       for (const x of r.samples) if (x.t >= 22) x.gaps = 1;
