@@ -2,7 +2,9 @@
 // Deployments in one namespace of the fake API server, over a kubelet (kubelet.ts) running real gateway processes.
 //   - ReplicaSet: keeps spec.replicas pods of the current template; on a scale-down deletes in ReplicaSet order
 //     (Pending, not ready, lowest pod-deletion-cost, ready for less time, newer: replicaset-order.ts); on a
-//     template change, surges one new pod at a time and removes an old one when capacity allows. Deletion is
+//     template change, rolls with the Deployment's maxSurge/maxUnavailable (deployment-rollout.ts): new pods up
+//     to replicas + maxSurge, old ones deleted only while replicas - maxUnavailable stay available
+//     (minReadySeconds). Deletion is
 //     graceful as on a real cluster: a DELETE (the ReplicaSet's scale-down, kubectl, garbage collection) only
 //     marks the pod (deletionTimestamp, deletionGracePeriodSeconds); the kubelet stops it and removes it.
 //   - Deployment status: replicas, updatedReplicas, readyReplicas, availableReplicas, observedGeneration
@@ -11,6 +13,12 @@
 // when its termination starts (endpoints() leaves it out); a force-deleted pod (grace 0, gone from the API) is
 // still stopped with its template's grace period.
 import { createHash, randomBytes } from "node:crypto";
+import {
+  isAvailable,
+  type RollingUpdateStrategy,
+  rollingUpdateLimits,
+  rolloutStep,
+} from "./deployment-rollout.js";
 import { collection, type KubeObject, KubeRest } from "./kube-rest.js";
 import { Kubelet, type PodEvent, type SimPod, type Template } from "./kubelet.js";
 import { type ContainerSpec, portOf } from "./kubelet-env.js";
@@ -118,7 +126,12 @@ export class PodSimulator {
   }
 
   private async reconcileDeployment(d: KubeObject): Promise<void> {
-    const spec = d.spec as { replicas?: number; template: Template };
+    const spec = d.spec as {
+      replicas?: number;
+      template: Template;
+      strategy?: { rollingUpdate?: RollingUpdateStrategy };
+      minReadySeconds?: number;
+    };
     const desired = spec.replicas ?? 1;
     const hash = templateHash(spec.template);
     const inApi = new Map(
@@ -151,13 +164,22 @@ export class PodSimulator {
           await this.terminate(p, "scale down");
       }
     } else {
-      // Rolling update, maxSurge 1 / maxUnavailable 0.
-      if (current.length < desired && live.length < desired + 1) await this.createPod(d, spec.template, hash);
-      const ready = live.filter((p) => p.ready).length;
-      if (ready > desired || (current.length >= desired && current.every((p) => p.ready))) {
-        const victim = podsToDelete(old, 1)[0];
-        if (victim) await this.terminate(victim, "rolling update");
-      }
+      // Rolling update with the Deployment's own maxSurge/maxUnavailable (deployment-rollout.ts).
+      const now = Date.now();
+      const available = (pods: SimPod[]) =>
+        pods.filter((p) => isAvailable(p, spec.minReadySeconds ?? 0, now)).length;
+      const step = rolloutStep(
+        {
+          desired,
+          newPods: current.length,
+          newAvailable: available(current),
+          oldPods: old.length,
+          oldAvailable: available(old),
+        },
+        rollingUpdateLimits(spec.strategy?.rollingUpdate, desired),
+      );
+      for (let i = 0; i < step.create; i++) await this.createPod(d, spec.template, hash);
+      for (const p of podsToDelete(old, step.deleteOld)) await this.terminate(p, "rolling update");
       if (current.length > desired) {
         for (const p of podsToDelete(current, current.length - desired))
           await this.terminate(p, "scale down");

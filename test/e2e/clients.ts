@@ -19,6 +19,8 @@ const command = z.discriminatedUnion("type", [
     localAddresses: z.array(z.string()).default([]),
     /** Offset into the channel list, so processes spread their clients over all channels. */
     channelOffset: z.number().int(),
+    /** The run's start (epoch ms): events are counted in the run's seconds by when they happened. */
+    t0: z.number(),
   }),
   z.object({ type: z.literal("open"), count: z.number().int().min(0), perSecond: z.number().positive() }),
   z.object({ type: z.literal("close"), count: z.number().int().min(0), perSecond: z.number().positive() }),
@@ -35,6 +37,22 @@ export interface ClientTick {
   /** Welcomes after a client's first one, this second. */
   reconnects: number;
   /** Drain/shed notices (reconnect frames), this second. */
+  moveNotices: number;
+  messages: number;
+  /**
+   * Counts per run second by the moment each event happened (seconds since config.t0), for the seconds that ended
+   * since the last tick: a tick delayed by a busy event loop must not fold two seconds into one.
+   */
+  seconds: SecondCounts[];
+  /** Cumulative since the start, over every client: offsets skipped, duplicates, regressions. */
+  gaps: number;
+  duplicated: number;
+  outOfOrder: number;
+}
+
+export interface SecondCounts {
+  t: number;
+  reconnects: number;
   moveNotices: number;
   messages: number;
 }
@@ -71,6 +89,17 @@ let moveNotices = 0;
 let messages = 0;
 let totalReconnects = 0;
 let opened = 0;
+const bySecond = new Map<number, SecondCounts>();
+
+function count(kind: "reconnects" | "moveNotices" | "messages"): void {
+  const t = Math.floor((Date.now() - (config?.t0 ?? 0)) / 1000);
+  let c = bySecond.get(t);
+  if (!c) {
+    c = { t, reconnects: 0, moveNotices: 0, messages: 0 };
+    bySecond.set(t, c);
+  }
+  c[kind]++;
+}
 
 function send(msg: ClientTick | ClientResult | { type: "ready" }): void {
   process.send?.(msg);
@@ -107,6 +136,7 @@ function openOne(cfg: Config, WebSocketClass: ReturnType<typeof serviceWebSocket
     if (t.welcomes > 1) {
       reconnects++;
       totalReconnects++;
+      count("reconnects");
     }
   });
   client.on("state", (s) => {
@@ -114,12 +144,14 @@ function openOne(cfg: Config, WebSocketClass: ReturnType<typeof serviceWebSocket
   });
   client.on("reconnect", () => {
     moveNotices++;
+    count("moveNotices");
   });
   client.on("resync", () => {
     t.resyncs++;
   });
   const sub = client.subscribe(channel, (_data, meta) => {
     messages++;
+    count("messages");
     const o = meta.offset;
     if (t.last !== undefined && o <= t.last) {
       if (o === t.last) t.dup++;
@@ -242,12 +274,33 @@ async function handle(cmd: Command): Promise<void> {
 const ticker = setInterval(() => {
   let open = 0;
   let connected = 0;
+  let gaps = 0;
+  let duplicated = 0;
+  let outOfOrder = 0;
   for (const t of tracked) {
+    gaps += t.gaps;
+    duplicated += t.dup;
+    outOfOrder += t.outOfOrder;
     if (t.closed) continue;
     open++;
     if (t.connected) connected++;
   }
-  send({ type: "tick", at: Date.now(), open, connected, reconnects, moveNotices, messages });
+  const now = Math.floor((Date.now() - (config?.t0 ?? 0)) / 1000);
+  const seconds = [...bySecond.values()].filter((c) => c.t < now);
+  for (const c of seconds) bySecond.delete(c.t);
+  send({
+    type: "tick",
+    seconds,
+    at: Date.now(),
+    open,
+    connected,
+    reconnects,
+    moveNotices,
+    messages,
+    gaps,
+    duplicated,
+    outOfOrder,
+  });
   reconnects = 0;
   moveNotices = 0;
   messages = 0;

@@ -1,4 +1,5 @@
 // The e2e run's figures and its timeline page. Pure: samples + events in, JSON summary and HTML (inline SVG) out.
+import { type RolloutFacts, rolloutVerdict, summarizeRollout } from "./rollout-report.js";
 
 export interface Sample {
   /** Seconds since the run started. */
@@ -15,6 +16,10 @@ export interface Sample {
   moveNotices: number;
   messages: number;
   published: number;
+  /** Cumulative over the clients so far: offsets skipped (losses seen as they happen), duplicates, regressions. */
+  gaps: number;
+  duplicated: number;
+  outOfOrder: number;
 }
 
 export interface PodDeletion {
@@ -87,6 +92,8 @@ export interface RunFacts {
   phases: { name: string; from: number; to: number }[];
   /** Requests the API server refused the operator (403 from the chart's RBAC): must be none. */
   rbacDenials: string[];
+  /** The rolling deploy at full load (every run has one). */
+  rollout: RolloutFacts | undefined;
 }
 
 export function totalConnections(s: Sample): number {
@@ -176,6 +183,12 @@ export function summarize(f: RunFacts) {
     scaleDownRemovedEmptiest: notEmptiest.length === 0,
     scaleDownsNotEmptiest: notEmptiest.map((d) => d.pod),
     rebalanceRounds: rebalances.length,
+    rollout: f.rollout
+      ? summarizeRollout(f.rollout, f.samples, f.deletions, {
+          preStopSeconds: f.preStopSeconds,
+          drainSeconds: f.drainSeconds,
+        })
+      : null,
     scalingEvents: f.events,
     phases: f.phases,
   };
@@ -306,6 +319,11 @@ export function renderHtml(f: RunFacts, s: Summary): string {
     .filter(([, v]) => typeof v !== "object")
     .map(([k, v]) => `<tr><td>${esc(k)}</td><td><b>${esc(String(v))}</b></td></tr>`)
     .join("");
+  const rollout = s.rollout
+    ? Object.entries(s.rollout)
+        .map(([k, v]) => `<tr><td>${esc(k)}</td><td><b>${esc(JSON.stringify(v))}</b></td></tr>`)
+        .join("")
+    : "<tr><td>none</td></tr>";
   const events = f.events
     .map((e) => `<tr><td>${e.t}s</td><td>${esc(e.reason)}</td><td>${esc(e.message)}</td></tr>`)
     .join("");
@@ -324,6 +342,7 @@ loopback address, real Redis, and client processes using the client SDK through 
 ${chart("Connections per pod", [total, ...podSeries], tMax, f.phases)}
 ${chart("Replicas", replicas, tMax, f.phases)}
 ${chart("Client reconnects per second", reconnects, tMax, f.phases, true)}
+<h2>Rolling deploy at full load (reconnect rates over the drains' window)</h2><table>${rollout}</table>
 <h2>Pod deletions (connections: each pod's own /api/stats when the ReplicaSet picked one; cost: its pod-deletion-cost)</h2>
 <table><tr><th>t</th><th>pod</th><th>why</th><th>its connections</th><th>ready pods kept (connections)</th><th>its cost</th><th>kept pods' costs</th></tr>${deletions}</table>
 <h2>Operator Events</h2><table>${events}</table>
@@ -363,5 +382,7 @@ export function verdict(s: Summary, peakClients: number, tolerance = 0.1): strin
     fail.push(
       `a scale-down removed a pod that was not the emptiest by its own connection count: ${s.scaleDownsNotEmptiest.join(", ")}`,
     );
+  if (s.rollout === null) fail.push("no rolling deploy ran");
+  else fail.push(...rolloutVerdict(s.rollout));
   return fail;
 }

@@ -13,9 +13,11 @@ import { collection } from "../../dev-cluster/kube-rest.js";
 import type { PodEvent } from "../../dev-cluster/pod-simulator.js";
 import { startEndpointsFeed } from "../../dev-cluster/service.js";
 import { PRE_STOP_SECONDS } from "../../operator/src/render/deployment.js";
-import type { ClientResult, ClientTick } from "./clients.js";
+import type { ClientResult, ClientTick, SecondCounts } from "./clients.js";
 import { podConnections, recordPodRemovals } from "./pod-removals.js";
 import type { ClientTotals, RunFacts, Sample, ScalingEvent } from "./report.js";
+import { recordExits, rollOut } from "./rollout.js";
+import type { RolloutFacts } from "./rollout-report.js";
 import { expectedReplicas, type Scenario } from "./scenario.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -51,7 +53,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     // `sim` is read only once a pod is being deleted, long after it is assigned below.
     const removals = recordPodRemovals(() => sim.running(), at, log);
     const deletions = removals.deletions;
+    const podExits = recordExits(at);
     const onEvent = (e: PodEvent) => {
+      podExits.onPodEvent(e);
       if (e.kind === "deleting") removals.onDeleting(e);
       if (e.kind === "exited" && e.code !== 0)
         log(`  t=${at()}s pod ${e.pod} exited code=${e.code} signal=${e.signal}`);
@@ -144,7 +148,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       .setExpirationTime("2h")
       .sign(new TextEncoder().encode(jwtSecret));
     const perProcess = Math.ceil(sc.peak / sc.processes);
-    const ticks = new Map<number, ClientTick[]>();
+    const perSecond = new Map<number, SecondCounts>();
     const lastTick = new Map<number, ClientTick>();
     const results: ClientResult[] = [];
     const workers = await Promise.all(
@@ -161,10 +165,13 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
             if (msg.type === "ready") resolveReady();
             else if (msg.type === "tick") {
               lastTick.set(i, msg);
-              const second = Math.floor((msg.at - t0) / 1000);
-              const list = ticks.get(second) ?? [];
-              list.push(msg);
-              ticks.set(second, list);
+              for (const c of msg.seconds) {
+                const sum = perSecond.get(c.t) ?? { t: c.t, reconnects: 0, moveNotices: 0, messages: 0 };
+                sum.reconnects += c.reconnects;
+                sum.moveNotices += c.moveNotices;
+                sum.messages += c.messages;
+                perSecond.set(c.t, sum);
+              }
             } else if (msg.type === "result") results.push(msg);
           });
         });
@@ -176,6 +183,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           channels,
           localAddresses: [1, 2, 3].map((k) => `127.0.${20 + i}.${k}`),
           channelOffset: i * perProcess,
+          t0,
         });
         await ready;
         return child;
@@ -274,6 +282,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           moveNotices: clientTicks.reduce((a, c) => a + c.moveNotices, 0),
           messages: clientTicks.reduce((a, c) => a + c.messages, 0),
           published,
+          gaps: clientTicks.reduce((a, c) => a + c.gaps, 0),
+          duplicated: clientTicks.reduce((a, c) => a + c.duplicated, 0),
+          outOfOrder: clientTicks.reduce((a, c) => a + c.outOfOrder, 0),
         });
         const s = samples.at(-1) as Sample;
         if (second % 5 === 0) {
@@ -306,6 +317,8 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     await sleep(sc.rampSeconds * 1000);
     enter("hold");
     await sleep(sc.holdSeconds * 1000);
+    enter("rollout");
+    const rollout = await rollOutAtFullLoad(sc, { rest, running: () => sim.running(), at, log }, podExits);
     enter("ramp down");
     const closePerProcess = Math.round(perProcess * 0.75);
     for (const w of workers) {
@@ -355,12 +368,13 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     await removals.settled();
     const lastPhase = phases.at(-1);
     if (lastPhase) lastPhase.to = at();
-    // Per-second counts from the client processes' own clocks (a tick can reach the sampler late).
+    // Per-second counts by when each event happened in the client processes (a tick can reach us late, or two
+    // can fold into one second when a client process's event loop is busy).
     for (const s of samples) {
-      const inSecond = ticks.get(s.t) ?? [];
-      s.reconnects = inSecond.reduce((a, c) => a + c.reconnects, 0);
-      s.moveNotices = inSecond.reduce((a, c) => a + c.moveNotices, 0);
-      s.messages = inSecond.reduce((a, c) => a + c.messages, 0);
+      const inSecond = perSecond.get(s.t);
+      s.reconnects = inSecond?.reconnects ?? 0;
+      s.moveNotices = inSecond?.moveNotices ?? 0;
+      s.messages = inSecond?.messages ?? 0;
     }
 
     const eventList = await rest.list(collection("v1", "events", NS));
@@ -423,6 +437,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       publishErrors,
       phases,
       rbacDenials: cluster.rbac.denials.map((d) => d.message),
+      rollout,
     };
   } finally {
     for (const c of cleanups.reverse()) {
@@ -436,4 +451,21 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     process.removeListener("exit", killChildren);
     if (!opts.logDir) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The rolling deploy phase: a new image at full load, then a few seconds more so the last drained clients'
+ * reconnects and deliveries are in the samples before the ramp-down starts.
+ */
+async function rollOutAtFullLoad(
+  sc: Scenario,
+  io: Pick<Parameters<typeof rollOut>[0], "rest" | "running" | "at" | "log">,
+  podExits: ReturnType<typeof recordExits>,
+): Promise<RolloutFacts> {
+  const facts = await rollOut(
+    { ...io, namespace: NS, name: NAME, timeoutSeconds: sc.rolloutTimeoutSeconds },
+    podExits.exits,
+  );
+  await sleep(sc.rolloutSettleSeconds * 1000);
+  return facts;
 }

@@ -1,5 +1,5 @@
-// The e2e scenarios: ramp clients up, hold with a continuous publish stream, ramp down to a quarter, let the
-// autoscaler bring the fleet back down. `full` is `make e2e`; `small` runs inside `make test`.
+// The e2e scenarios: ramp clients up, hold with a continuous publish stream, roll every pod to a new image at
+// that full load, ramp down to a quarter, let the autoscaler bring the fleet back down. `full` is `make e2e`; `small` runs inside `make test`.
 
 export interface Scenario {
   name: string;
@@ -25,6 +25,9 @@ export interface Scenario {
   rebalanceRoundSeconds: number;
   rebalanceSpreadFraction: number;
   rebalanceMaxShedFraction: number;
+  /** Bound on the rolling deploy at full load (after the hold), and how long to stay at full load after it. */
+  rolloutTimeoutSeconds: number;
+  rolloutSettleSeconds: number;
   /** Hard bound on the whole run. */
   timeLimitSeconds: number;
 }
@@ -52,7 +55,9 @@ export const SCENARIOS: Record<string, Scenario> = {
     rebalanceRoundSeconds: 6,
     rebalanceSpreadFraction: 0.15,
     rebalanceMaxShedFraction: 0.1,
-    timeLimitSeconds: 570,
+    rolloutTimeoutSeconds: 180,
+    rolloutSettleSeconds: 5,
+    timeLimitSeconds: 760,
   },
   small: {
     name: "small",
@@ -64,10 +69,12 @@ export const SCENARIOS: Record<string, Scenario> = {
     rampSeconds: 12,
     holdSeconds: 20,
     rampDownSeconds: 4,
-    settleSeconds: 50,
+    settleSeconds: 75,
     channels: 20,
     publishPerSecond: 20,
-    drainSeconds: 4,
+    // Long enough next to the 5 s reconnect jitter that three overlapping drains stay well under 2× the mean
+    // reconnect rate (rollout-report.ts: with drains starting S s apart, peak/mean ≈ (drain + jitter + S) / drain).
+    drainSeconds: 20,
     scaleDownStabilizationSeconds: 8,
     scaleDownPods: 1,
     scaleDownPeriodSeconds: 6,
@@ -76,7 +83,9 @@ export const SCENARIOS: Record<string, Scenario> = {
     rebalanceRoundSeconds: 2,
     rebalanceSpreadFraction: 0.15,
     rebalanceMaxShedFraction: 0.15,
-    timeLimitSeconds: 140,
+    rolloutTimeoutSeconds: 60,
+    rolloutSettleSeconds: 3,
+    timeLimitSeconds: 250,
   },
 };
 

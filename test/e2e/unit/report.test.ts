@@ -4,33 +4,26 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type PodDeletion, type RunFacts, removedEmptiest, summarize, verdict } from "../report.js";
+import { goodRollout, ROLLOUT_TIMING, sample as rolloutSample } from "./rollout-fixture.js";
 
 const TARGET = 1_000;
 
 function facts(deletions: PodDeletion[]): RunFacts {
-  const sample = (t: number, replicas: number, pods: Record<string, number>) => ({
-    t,
-    phase: "p",
-    replicas,
-    readyPods: replicas,
-    pods,
-    clientsOpen: 0,
-    clientsConnected: 0,
-    reconnects: 0,
-    moveNotices: 0,
-    messages: 0,
-    published: 0,
-  });
+  // A passing rolling deploy in the middle (rollout-fixture.ts), so these cases judge only the scale-downs.
+  const r = goodRollout();
+  const sample = (t: number, replicas: number, pods: Record<string, number>) =>
+    rolloutSample(t, { replicas, readyPods: replicas, pods, clientsOpen: 0, clientsConnected: 0 });
   return {
     scenario: "unit",
     startedAt: "2026-12-01T00:00:00Z",
     target: TARGET,
     minReplicas: 1,
     maxReplicasBound: 6,
-    drainSeconds: 4,
-    preStopSeconds: 5,
-    samples: [sample(0, 3, { a: 1_000, b: 1_000, c: 900 }), sample(60, 1, { a: 700 })],
-    deletions,
+    drainSeconds: ROLLOUT_TIMING.drainSeconds,
+    preStopSeconds: ROLLOUT_TIMING.preStopSeconds,
+    samples: [sample(0, 3, { a: 1_000, b: 1_000, c: 900 }), ...r.samples, sample(60, 1, { a: 700 })],
+    rollout: r.rollout,
+    deletions: [...r.deletions, ...deletions],
     events: [],
     rbacDenials: [],
     clients: {
