@@ -100,10 +100,10 @@ describe("metric replicas (HPA calcPlainMetricReplicas on connections per pod)",
       expect: 1,
     },
     {
-      name: "deleting pods are ignored",
+      name: "a deleting pod is no capacity, but its connections are demand (they move to the others)",
       pods: [pod("a", 10_000), pod("b", 10_000), pod("c", 50_000, { deleting: true })],
       current: 2,
-      expect: 2,
+      expect: 7,
     },
     { name: "no metric at all → undefined", pods: [pod("a", undefined)], current: 1, expect: undefined },
     { name: "no pods → undefined", pods: [], current: 2, expect: undefined },
@@ -495,15 +495,40 @@ describe("terminating pods (deletionTimestamp set) are not ready capacity", () =
     assert.equal(d.metrics.readyPods, 2);
     assert.equal(d.metrics.deletingPods, 1);
   });
-  it("a full terminating pod does not push a scale-up either", () => {
+  it("the clients a full terminating pod still holds push a scale-up: they are moving to the other pods", () => {
     const d = decide({
       history: EMPTY_HISTORY,
       pods: [pod("a", 10_000), pod("b", 10_000), pod("old", 40_000, { deleting: true })],
       currentReplicas: 2,
-      spec: spec(),
+      spec: spec({
+        scaleUp: { ...FREE, stabilizationWindowSeconds: 0 },
+        scaleDown: { ...FREE, stabilizationWindowSeconds: 0 },
+      }),
       now: T0,
     });
-    assert.equal(d.desiredReplicas, 2, d.message);
-    assert.equal(d.metrics.totalConnections, 20_000);
+    assert.equal(d.desiredReplicas, 6, d.message);
+    assert.equal(d.metrics.totalConnections, 20_000, "the ready pods' own count (status.connections)");
+    assert.equal(d.metrics.leavingConnections, 40_000);
+  });
+  it("a rolling update does not scale the fleet down while an old pod drains", () => {
+    // Mid-rollout: two old pods and a fresh (empty) one ready, a third old pod draining its 6,000 clients.
+    const d = decide({
+      history: EMPTY_HISTORY,
+      pods: [
+        pod("old-1", 6_000),
+        pod("old-2", 6_000),
+        pod("new-1", 0),
+        pod("old-3", 6_000, { deleting: true }),
+      ],
+      currentReplicas: 3,
+      spec: spec({
+        targetConnectionsPerPod: 7_000,
+        scaleUp: { ...FREE, stabilizationWindowSeconds: 0 },
+        scaleDown: { ...FREE, stabilizationWindowSeconds: 0 },
+      }),
+      now: T0,
+    });
+    // 18,000 clients over a target of 7,000 still need 3 pods; without the draining pod's clients it read 2.
+    assert.equal(d.desiredReplicas, 3, d.message);
   });
 });

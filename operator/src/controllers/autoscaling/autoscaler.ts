@@ -5,7 +5,9 @@
 //   1. metric replicas (replica_calculator.go calcPlainMetricReplicas): desired = ceil(total / target) over
 //      ready pods with a metric; a tolerance band; pods with a missing metric count as `target` when scaling
 //      down and 0 when scaling up; not-ready pods are left out, and count as 0 if they would push a scale-up;
-//      deleting pods are ignored.
+//      deleting pods are no capacity, but the connections they still hold are demand (they are draining to the
+//      other pods): HPA drops a deleting pod's CPU because that load leaves with it; connections do not leave,
+//      they move, and dropping them scaled the fleet down in the middle of every rolling update.
 //   2. stabilization (stabilizeRecommendationWithBehaviors): the recommendation history; scale up to the
 //      LOWEST recommendation of the up window, down to the HIGHEST of the down window.
 //   3. rate (convertDesiredReplicasWithBehaviorRate): Pods/Percent policies per period, counted from the
@@ -111,7 +113,9 @@ export interface MetricSummary {
   missingPods: number;
   unreadyPods: number;
   deletingPods: number;
-  /** Mean connections per reporting pod over the target; NaN without metrics. */
+  /** Connections still on deleting pods (those that reported): moving to the others, so counted as demand. */
+  leavingConnections: number;
+  /** Mean connections per reporting pod over the target, leaving ones included; NaN without metrics. */
   usageRatio: number;
 }
 
@@ -155,22 +159,26 @@ export function summarizeMetrics(pods: readonly PodObservation[], target: number
   let missing = 0;
   let unready = 0;
   let deleting = 0;
+  let leaving = 0;
   for (const pod of pods) {
-    if (pod.deleting) deleting++;
-    else if (!pod.ready) unready++;
+    if (pod.deleting) {
+      deleting++;
+      leaving += pod.connections ?? 0;
+    } else if (!pod.ready) unready++;
     else if (pod.connections === undefined) missing++;
     else {
       ready++;
       total += pod.connections;
     }
   }
-  const usageRatio = ready > 0 ? total / ready / target : Number.NaN;
+  const usageRatio = ready > 0 ? (total + leaving) / ready / target : Number.NaN;
   return {
     totalConnections: total,
     readyPods: ready,
     missingPods: missing,
     unreadyPods: unready,
     deletingPods: deleting,
+    leavingConnections: leaving,
     usageRatio,
   };
 }
@@ -192,11 +200,11 @@ export function metricReplicas(
   if (!scaleUpWithUnready && m.missingPods === 0) {
     if (withinTolerance(ratio)) return currentReplicas;
     // ceil(ratio * pods) = ceil(total / target), computed without the float detour
-    return Math.ceil(m.totalConnections / target);
+    return Math.ceil((m.totalConnections + m.leavingConnections) / target);
   }
   // Fill in the gaps conservatively: a missing pod is at target when we would scale down (so it does not
   // drive a scale-down) and empty when we would scale up; a not-ready pod is empty on a scale-up.
-  let total = m.totalConnections;
+  let total = m.totalConnections + m.leavingConnections;
   let counted = m.readyPods;
   if (m.missingPods > 0) {
     if (ratio < 1) total += m.missingPods * target;
@@ -261,7 +269,7 @@ function describe(d: Decided, target: number): string {
   const seen =
     m.readyPods === 0
       ? "no ready pod reported rtgw_connections"
-      : `${m.totalConnections} connections on ${m.readyPods} reporting pod(s) (target ${target}/pod, ratio ${m.usageRatio.toFixed(3)})`;
+      : `${m.totalConnections} connections on ${m.readyPods} reporting pod(s)${m.leavingConnections > 0 ? ` and ${m.leavingConnections} moving off deleting ones` : ""} (target ${target}/pod, ratio ${m.usageRatio.toFixed(3)})`;
   const gaps = [
     m.missingPods > 0 ? `${m.missingPods} missing metric` : "",
     m.unreadyPods > 0 ? `${m.unreadyPods} not ready` : "",

@@ -196,11 +196,12 @@ export class AutoscalingController {
     // pod counts with its metric even when not Ready. That matters here: a gateway that is full (or briefly
     // without its broker) fails readiness while holding thousands of clients; dropping them from the signal
     // would scale the fleet down exactly when it is fullest.
+    // A deleting pod is scraped too: the clients it still holds are moving to the others (demand, not capacity).
     const targets = pods
-      .filter((p) => p.running && !p.deleting && p.podIP !== undefined)
+      .filter((p) => p.running && p.podIP !== undefined)
       .map((p) => ({ pod: p.name, address: podAddress(p.podIP as string, this.metricsPort) }));
     const metrics = await scrapeConnections(targets, { timeoutMs: this.scrapeTimeoutMs, fetch: this.fetch });
-    const connectionsOf = (p: PodView) => (p.running && !p.deleting ? metrics.get(p.name) : undefined);
+    const connectionsOf = (p: PodView) => (p.running ? metrics.get(p.name) : undefined);
 
     const now = this.now();
     const current = gw.spec.replicas;
