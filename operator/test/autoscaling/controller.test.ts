@@ -313,7 +313,10 @@ describe("autoscaling controller: terminating pods", () => {
       clock.t += 10_000;
     }
     // Its 40,000 clients are moving onto a and b: 57,000 over a target of 10,000 needs 6 pods.
-    assert.ok((api.scales[0] ?? 0) > 2, `scaled up for the leaving pod's clients: ${JSON.stringify(api.scales)}`);
+    assert.ok(
+      (api.scales[0] ?? 0) > 2,
+      `scaled up for the leaving pod's clients: ${JSON.stringify(api.scales)}`,
+    );
     assert.equal(api.scales.at(-1), 6);
     assert.equal(api.gateway.status.connections, 17_000, "status counts the pods that stay");
     assert.equal(

@@ -18,7 +18,8 @@ import { renderAll } from "../../../operator/src/render/index.js";
 const POD_NAME = "chat-7d9f8b6c4-x2k9q";
 const USER_SECRETS = {
   "chat-redis/url": "rediss://:s3cret@redis.prod:6380",
-  "chat-jwt/hs256": "an-hs256-secret-of-some-length",
+  "chat-jwt/hs256": "an-hs256-secret-of-at-least-32-bytes",
+  "chat-api/key": "a-backend-publish-key",
 };
 
 const FULL_SPEC = {
@@ -35,7 +36,14 @@ const FULL_SPEC = {
   },
   drain: { seconds: 120 },
   redis: { secretRef: { name: "chat-redis", key: "url" } },
-  auth: { jwtSecretRef: { name: "chat-jwt", key: "hs256" } },
+  auth: {
+    jwtSecretRef: { name: "chat-jwt", key: "hs256" },
+    issuer: "https://id.example.com",
+    audience: ["chat", "chat-admin"],
+  },
+  allowedOrigins: ["https://app.example.com", "https://*.example.com"],
+  apiKeySecretRef: { name: "chat-api", key: "key" },
+  tls: { secretName: "chat-tls" },
   limits: { maxConnectionsPerPod: 50000, maxMessageBytes: 131072 },
   resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "4Gi" } },
   service: { type: "LoadBalancer", port: 443 },
@@ -181,6 +189,11 @@ describe("operator → gateway configuration contract", () => {
           auth: config.auth,
           jwtSecret: config.jwtSecret,
           apiKey: config.apiKey,
+          adminKey: config.adminKey,
+          jwtIssuer: config.jwtIssuer,
+          jwtAudience: config.jwtAudience,
+          allowedOrigins: config.allowedOrigins,
+          tls: config.tls !== undefined,
           maxConnections: config.maxConnections,
           maxMessageBytes: config.maxMessageBytes,
           drainSeconds: config.drainSeconds,
@@ -193,7 +206,12 @@ describe("operator → gateway configuration contract", () => {
           redisUrl: gw.spec.redis.url ?? USER_SECRETS["chat-redis/url"],
           auth: gw.spec.auth ? "jwt" : "none",
           jwtSecret: gw.spec.auth ? USER_SECRETS["chat-jwt/hs256"] : undefined,
-          apiKey: Object.values(admin)[0],
+          apiKey: gw.spec.apiKeySecretRef ? USER_SECRETS["chat-api/key"] : undefined,
+          adminKey: Object.values(admin)[0],
+          jwtIssuer: gw.spec.auth?.issuer,
+          jwtAudience: gw.spec.auth?.audience,
+          allowedOrigins: gw.spec.allowedOrigins,
+          tls: gw.spec.tls !== undefined,
           maxConnections: gw.spec.limits.maxConnectionsPerPod,
           maxMessageBytes: gw.spec.limits.maxMessageBytes,
           drainSeconds: gw.spec.drain.seconds,
