@@ -1,10 +1,8 @@
 // The client shell: one WebSocket at a time, reconnected with full-jitter backoff (or after the gateway's
 // afterMs on a drain), every channel re-subscribed with since/epoch, each message handed over once and in
 // order. The decisions live in the pure cores: backoff.ts, channel-stream.ts, requests.ts; the channels in
-// subscriptions.ts.
+// subscriptions.ts, the requests awaiting answers in outbox.ts.
 import {
-  type AckFrame,
-  type ClientFrame,
   decodeServerFrames,
   encodeFrame,
   isValidChannel,
@@ -16,7 +14,7 @@ import { Backoff, DEFAULT_BACKOFF } from "./backoff.js";
 import { RtgwError } from "./errors.js";
 import { type ClientEvents, type ClientState, Emitter, type StateChange } from "./events.js";
 import { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
-import { PendingRequests } from "./requests.js";
+import { Outbox } from "./outbox.js";
 import {
   Channels,
   type JsonValue,
@@ -46,14 +44,6 @@ export type {
   Subscription,
 } from "./subscriptions.js";
 
-type RequestKind = "subscribe" | "unsubscribe" | "publish" | "presence" | "ping" | "refresh";
-interface RequestContext {
-  frame: (id: number) => ClientFrame;
-  sent: boolean;
-  resolve: (ack: AckFrame) => void;
-  reject: (error: RtgwError) => void;
-}
-
 const encoder = new TextEncoder();
 
 export function connect(url: string, options: ConnectOptions = {}): Client {
@@ -71,11 +61,8 @@ export class Client extends Emitter<ClientEvents> {
   readonly #backoff: Backoff;
   readonly #settings: typeof CLIENT_DEFAULTS;
   readonly #channels: Channels;
-  readonly #requests = new PendingRequests<RequestKind, RequestContext>();
-  #queuedPublishes = 0;
+  readonly #outbox: Outbox;
   #drainNotice: { at: number; afterMs: number } | undefined;
-  #requestTimer: ReturnType<typeof setTimeout> | undefined;
-  #requestTimerAt = Number.POSITIVE_INFINITY;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
@@ -101,8 +88,14 @@ export class Client extends Emitter<ClientEvents> {
       gapTimeoutMs: options.gapTimeoutMs ?? CLIENT_DEFAULTS.gapTimeoutMs,
       refreshAheadMs: options.refreshAheadMs ?? CLIENT_DEFAULTS.refreshAheadMs,
     };
+    this.#outbox = new Outbox({
+      isOpen: () => this.#isOpen(),
+      send: (text) => this.#socket?.send(text),
+      timeoutMs: this.#settings.requestTimeoutMs,
+      socketSuspect: () => this.#abandonSocket("request timed out"),
+    });
     this.#channels = new Channels({
-      request: (kind, frame, callbacks) => this.#request(kind, frame, callbacks),
+      request: (kind, frame, callbacks) => this.#outbox.request(kind, frame, callbacks),
       isOpen: () => this.#isOpen(),
       resync: (event) => this.emit("resync", event),
       error: (error) => this.emit("error", error),
@@ -172,11 +165,11 @@ export class Client extends Emitter<ClientEvents> {
       );
     }
     if (!this.#isOpen()) {
-      if (this.#queuedPublishes >= this.#settings.maxQueuedPublishes) {
+      if (this.#outbox.queuedPublishes >= this.#settings.maxQueuedPublishes) {
         return Promise.reject(
           new RtgwError(
             "queue_full",
-            `${this.#queuedPublishes} publishes already wait for a connection`,
+            `${this.#outbox.queuedPublishes} publishes already wait for a connection`,
             "client",
             {
               channel,
@@ -186,7 +179,7 @@ export class Client extends Emitter<ClientEvents> {
       }
     }
     return new Promise((resolve, reject) => {
-      this.#request("publish", (id) => ({ type: "publish", id, channel, data }), {
+      this.#outbox.request("publish", (id) => ({ type: "publish", id, channel, data }), {
         resolve: (ack) => {
           if (ack.offset === undefined)
             reject(new RtgwError("protocol", "publish ack without offset", "client"));
@@ -203,7 +196,7 @@ export class Client extends Emitter<ClientEvents> {
       return Promise.reject(new RtgwError("closed", "client is closed", "client", { channel }));
     }
     return new Promise((resolve, reject) => {
-      this.#request("presence", (id) => ({ type: "presence", id, channel }), {
+      this.#outbox.request("presence", (id) => ({ type: "presence", id, channel }), {
         resolve: (ack) => resolve(ack.members ?? []),
         reject,
       });
@@ -273,28 +266,24 @@ export class Client extends Emitter<ClientEvents> {
   #onAuthenticated(): void {
     this.#authed = true;
     this.#channels.resubscribeAll();
-    this.#flushUnsent();
+    this.#outbox.flush();
     this.#scheduleRefresh();
   }
 
   /** Send `refresh` with `token` now (also before #authed); `done` runs on its ack. */
   #sendRefresh(token: string, done: () => void): void {
     const socket = this.#socket;
-    const context: RequestContext = {
-      frame: (id) => ({ type: "refresh", id, token }),
-      sent: false,
+    const callbacks = {
       resolve: () => {
         if (socket !== this.#socket) return;
         this.#token = token;
         done();
       },
-      reject: (error) => {
+      reject: (error: RtgwError) => {
         if (socket === this.#socket && error.code !== "disconnected") this.emit("error", error);
       },
     };
-    const id = this.#requests.add("refresh", Date.now() + this.#settings.requestTimeoutMs, context);
-    this.#send(id, context);
-    this.#armRequestTimer();
+    this.#outbox.request("refresh", (id) => ({ type: "refresh", id, token }), callbacks, true);
   }
 
   /** Ahead of the token's expiry, ask the token function for a new one and swap it in place. */
@@ -322,7 +311,7 @@ export class Client extends Emitter<ClientEvents> {
 
   #onClose(code: number, reason: string): void {
     this.#detach();
-    this.#failInFlight();
+    this.#outbox.failInFlight();
     if (this.#userClosed) return;
     if (TERMINAL_CLOSE_CODES.has(code)) {
       const error = new RtgwError(
@@ -393,29 +382,12 @@ export class Client extends Emitter<ClientEvents> {
     this.#onClose(4000, reason);
   }
 
-  /** Requests sent on the socket that just ended: subscribes are redone on reconnect; the rest cannot be known. */
-  #failInFlight(): void {
-    for (const request of this.#requests.takeAll((r) => r.context.sent)) {
-      if (request.kind === "subscribe" || request.kind === "ping" || request.kind === "unsubscribe") continue;
-      if (request.kind === "refresh") continue; // the next connection starts with a fresh token anyway
-      request.context.reject(
-        new RtgwError("disconnected", `connection dropped before the ${request.kind} was answered`, "client"),
-      );
-    }
-    this.#armRequestTimer();
-  }
-
   #shutdown(error: RtgwError | undefined, code: number, reason: string): void {
     this.#userClosed = true;
     clearTimeout(this.#reconnectTimer);
-    clearTimeout(this.#requestTimer);
     this.#reconnectTimer = undefined;
-    this.#requestTimer = undefined;
     const closed = error ?? new RtgwError("closed", "client is closed", "client");
-    for (const request of this.#requests.takeAll()) {
-      if (request.kind === "publish" && !request.context.sent) this.#queuedPublishes -= 1;
-      request.context.reject(closed);
-    }
+    this.#outbox.end(closed);
     this.#channels.end(closed);
     if (error) this.emit("error", error);
     this.#setState({ state: "closed", previous: this.#state, closeCode: code, closeReason: reason });
@@ -437,75 +409,9 @@ export class Client extends Emitter<ClientEvents> {
 
   // ---- requests ----------------------------------------------------------------------------------
 
-  #request(
-    kind: RequestKind,
-    frame: (id: number) => ClientFrame,
-    callbacks: { resolve: (ack: AckFrame) => void; reject: (error: RtgwError) => void },
-  ): number {
-    const context: RequestContext = { frame, sent: false, ...callbacks };
-    const id = this.#requests.add(kind, Date.now() + this.#settings.requestTimeoutMs, context);
-    if (this.#isOpen()) this.#send(id, context);
-    else if (kind === "publish") this.#queuedPublishes += 1;
-    this.#armRequestTimer();
-    return id;
-  }
-
-  #send(id: number, context: RequestContext): void {
-    context.sent = true;
-    this.#socket?.send(encodeFrame(context.frame(id)));
-  }
-
-  #flushUnsent(): void {
-    // Id order is call order: queued publishes go out in the order they were made.
-    for (const request of this.#requests.filter((r) => !r.context.sent)) {
-      if (request.kind === "publish") this.#queuedPublishes -= 1;
-      this.#send(request.id, request.context);
-    }
-  }
-
-  #armRequestTimer(): void {
-    const next = this.#requests.nextDeadline();
-    if (next === undefined) {
-      clearTimeout(this.#requestTimer);
-      this.#requestTimer = undefined;
-      this.#requestTimerAt = Number.POSITIVE_INFINITY;
-      return;
-    }
-    if (this.#requestTimer !== undefined && this.#requestTimerAt <= next) return;
-    clearTimeout(this.#requestTimer);
-    this.#requestTimerAt = next;
-    this.#requestTimer = setTimeout(
-      () => {
-        this.#requestTimer = undefined;
-        this.#requestTimerAt = Number.POSITIVE_INFINITY;
-        this.#expireRequests();
-      },
-      Math.max(0, next - Date.now()),
-    );
-  }
-
-  #expireRequests(): void {
-    let socketSuspect = false;
-    for (const request of this.#requests.expire(Date.now())) {
-      if (request.kind === "publish" && !request.context.sent) this.#queuedPublishes -= 1;
-      if ((request.kind === "subscribe" || request.kind === "ping") && request.context.sent)
-        socketSuspect = true;
-      const what = request.context.sent ? "sent, then no answer" : "never sent: no connection";
-      request.context.reject(
-        new RtgwError(
-          "timeout",
-          `${request.kind} timed out after ${this.#settings.requestTimeoutMs} ms (${what})`,
-          "client",
-        ),
-      );
-    }
-    if (socketSuspect) this.#abandonSocket("request timed out");
-    this.#armRequestTimer();
-  }
-
   #ping(): void {
     if (!this.#isOpen()) return;
-    this.#request("ping", (id) => ({ type: "ping", id }), { resolve: () => {}, reject: () => {} });
+    this.#outbox.request("ping", (id) => ({ type: "ping", id }), { resolve: () => {}, reject: () => {} });
   }
 
   // ---- inbound frames ----------------------------------------------------------------------------
@@ -534,19 +440,17 @@ export class Client extends Emitter<ClientEvents> {
       }
       case "ack":
       case "pong": {
-        const request = this.#requests.settle(frame.id);
+        const request = this.#outbox.settle(frame.id);
         if (!request) return;
-        this.#armRequestTimer();
-        if (frame.type === "ack") request.context.resolve(frame);
-        else request.context.resolve({ type: "ack", id: frame.id });
+        if (frame.type === "ack") request.resolve(frame);
+        else request.resolve({ type: "ack", id: frame.id });
         return;
       }
       case "error": {
         const error = new RtgwError(frame.code, frame.message, "server");
-        const request = frame.id === undefined ? undefined : this.#requests.settle(frame.id);
+        const request = frame.id === undefined ? undefined : this.#outbox.settle(frame.id);
         if (request) {
-          this.#armRequestTimer();
-          request.context.reject(error);
+          request.reject(error);
         } else if (frame.channel !== undefined) {
           this.#channels.endOne(
             frame.channel,
