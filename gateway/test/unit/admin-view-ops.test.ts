@@ -71,12 +71,12 @@ describe("localAdminOps", () => {
     assert.equal(h.offset, 5);
   });
 
-  it("disconnect: every open connection of the user with 1008, nobody else's", async () => {
+  it("disconnect: every open connection of the user with 4002 (terminal, as the server API), nobody else's", async () => {
     const { ops, alice, alice2, bob } = await setup();
     assert.deepEqual(await ops.disconnect("alice"), { disconnected: 2 });
     assert.deepEqual(
       [alice.ended.map((e) => e.code), alice2.ended.map((e) => e.code), bob.ended],
-      [[1008], [1008], []],
+      [[4002], [4002], []],
     );
     assert.deepEqual(
       await ops.disconnect("alice"),
