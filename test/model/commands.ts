@@ -1,0 +1,222 @@
+// The model's operations as fast-check commands: what each may do given the model's view of the fleet (check),
+// and what it does to the real one (run). The model state is small (which gateways run, Redis up, replication
+// link, who subscribes where); the promises are judged after the run from the log (fleet-world.ts). Faults come
+// in named groups so a configuration can enable some of them (see FAULTS in delivery.model.test.ts).
+import fc from "fast-check";
+import type { Fleet, GatewayState, Run } from "./fleet-world.js";
+
+export const FAULT_GROUPS = ["kill", "drain", "redis-restart", "failover", "stall"] as const;
+export type FaultGroup = (typeof FAULT_GROUPS)[number];
+
+export interface Shape {
+  gateways: number;
+  clients: number;
+  channels: number;
+  faults: ReadonlySet<FaultGroup>;
+}
+
+export interface Model {
+  gateways: GatewayState[];
+  redis: "up" | "down";
+  link: "up" | "cut";
+  subscribed: boolean[][];
+}
+
+export function initialModel(shape: Shape): Model {
+  return {
+    gateways: Array.from({ length: shape.gateways }, () => "up"),
+    redis: "up",
+    link: "up",
+    subscribed: Array.from({ length: shape.clients }, () =>
+      Array.from({ length: shape.channels }, () => false),
+    ),
+  };
+}
+
+type Command = fc.AsyncCommand<Model, Run>;
+const upCount = (m: Model) => m.gateways.filter((g) => g === "up").length;
+
+class HttpPublish implements Command {
+  constructor(
+    readonly slot: number,
+    readonly channel: number,
+    readonly count: number,
+  ) {}
+  check = (m: Model) => m.gateways[this.slot] === "up";
+  async run(_m: Model, r: Run) {
+    for (let i = 0; i < this.count; i++) await r.httpPublish(this.slot, this.channel);
+  }
+  toString = () => `httpPublish(gw${this.slot}, ch${this.channel}, x${this.count})`;
+}
+
+class ClientPublish implements Command {
+  constructor(
+    readonly client: number,
+    readonly channel: number,
+    readonly count: number,
+  ) {}
+  check = () => true;
+  async run(_m: Model, r: Run) {
+    for (let i = 0; i < this.count; i++) await r.clientPublish(this.client, this.channel);
+  }
+  toString = () => `clientPublish(c${this.client}, ch${this.channel}, x${this.count})`;
+}
+
+type Since = "none" | "resume" | "behind" | "behind-no-epoch";
+
+class Subscribe implements Command {
+  constructor(
+    readonly client: number,
+    readonly channel: number,
+    readonly since: Since,
+  ) {}
+  check = (m: Model) => m.subscribed[this.client]?.[this.channel] === false;
+  async run(m: Model, r: Run) {
+    (m.subscribed[this.client] as boolean[])[this.channel] = true;
+    await r.subscribe(this.client, this.channel, this.since);
+  }
+  toString = () => `subscribe(c${this.client}, ch${this.channel}, since=${this.since})`;
+}
+
+class Unsubscribe implements Command {
+  constructor(
+    readonly client: number,
+    readonly channel: number,
+  ) {}
+  check = (m: Model) => m.subscribed[this.client]?.[this.channel] === true;
+  async run(m: Model, r: Run) {
+    (m.subscribed[this.client] as boolean[])[this.channel] = false;
+    r.unsubscribe(this.client, this.channel);
+  }
+  toString = () => `unsubscribe(c${this.client}, ch${this.channel})`;
+}
+
+class Reconnect implements Command {
+  constructor(
+    readonly client: number,
+    readonly slot: number,
+  ) {}
+  check = (m: Model) => m.gateways[this.slot] === "up";
+  async run(_m: Model, r: Run) {
+    r.reconnect(this.client, this.slot);
+  }
+  toString = () => `reconnect(c${this.client} -> gw${this.slot})`;
+}
+
+// ---- faults --------------------------------------------------------------------------------------------------
+
+class KillGateway implements Command {
+  constructor(readonly slot: number) {}
+  check = (m: Model) => m.gateways[this.slot] === "up" && upCount(m) >= 2;
+  async run(m: Model, r: Run) {
+    m.gateways[this.slot] = "down";
+    await r.fleet.kill(this.slot);
+  }
+  toString = () => `SIGKILL(gw${this.slot})`;
+}
+
+class DrainGateway implements Command {
+  constructor(readonly slot: number) {}
+  check = (m: Model) => m.gateways[this.slot] === "up" && upCount(m) >= 2;
+  async run(m: Model, r: Run) {
+    m.gateways[this.slot] = "draining";
+    r.fleet.drain(this.slot);
+  }
+  toString = () => `SIGTERM drain(gw${this.slot})`;
+}
+
+class StartGateway implements Command {
+  constructor(readonly slot: number) {}
+  check = (m: Model) => m.gateways[this.slot] !== "up" && m.redis === "up";
+  async run(m: Model, r: Run) {
+    m.gateways[this.slot] = "up";
+    await r.fleet.start(this.slot);
+  }
+  toString = () => `start(gw${this.slot})`;
+}
+
+/** A fault that renews every channel's epoch: the era moves on, and the fleet is given time to notice. */
+async function epochFault(r: Run, fault: () => Promise<void>, fleet: Fleet): Promise<void> {
+  r.settled = false;
+  try {
+    await fault();
+    r.era += 1;
+    await fleet.readyAgain();
+  } finally {
+    r.settled = true;
+  }
+}
+
+class RedisCrash implements Command {
+  check = (m: Model) => m.redis === "up";
+  async run(m: Model, r: Run) {
+    m.redis = "down";
+    m.link = "cut";
+    r.settled = false;
+    await r.fleet.redis.crash();
+  }
+  toString = () => "redis SIGKILL";
+}
+
+class RedisRestartEmpty implements Command {
+  check = (m: Model) => m.redis === "down";
+  async run(m: Model, r: Run) {
+    m.redis = "up";
+    m.link = "up";
+    await epochFault(r, () => r.fleet.redis.restartEmpty(), r.fleet);
+  }
+  toString = () => "redis restarted empty";
+}
+
+class CutReplication implements Command {
+  check = (m: Model) => m.redis === "up" && m.link === "up";
+  async run(m: Model, r: Run) {
+    m.link = "cut";
+    r.fleet.redis.cutReplication();
+  }
+  toString = () => "replication link cut (writes now on the master only)";
+}
+
+class Failover implements Command {
+  check = (m: Model) => m.redis === "up";
+  async run(m: Model, r: Run) {
+    m.link = "up";
+    await epochFault(r, () => r.fleet.redis.failover(), r.fleet);
+  }
+  toString = () => "failover: master SIGKILLed, replica promoted";
+}
+
+class Stall implements Command {
+  constructor(readonly client: number) {}
+  check = (m: Model) => m.redis === "up" && upCount(m) >= 1;
+  async run(_m: Model, r: Run) {
+    await r.stall(this.client);
+  }
+  toString = () => `stall(c${this.client}) until closed as a slow consumer`;
+}
+
+/** Every command the shape allows; publishes weigh most, faults only if their group is enabled. */
+export function commandArbitraries(shape: Shape): fc.Arbitrary<Command>[] {
+  const slot = fc.nat(shape.gateways - 1);
+  const client = fc.nat(shape.clients - 1);
+  const channel = fc.nat(shape.channels - 1);
+  const count = fc.integer({ min: 1, max: 5 });
+  const since = fc.constantFrom<Since>("none", "none", "resume", "behind", "behind-no-epoch");
+  const arbs: fc.Arbitrary<Command>[] = [
+    fc.tuple(slot, channel, count).map(([s, ch, n]) => new HttpPublish(s, ch, n)),
+    fc.tuple(slot, channel, count).map(([s, ch, n]) => new HttpPublish(s, ch, n)),
+    fc.tuple(client, channel, count).map(([c, ch, n]) => new ClientPublish(c, ch, n)),
+    fc.tuple(client, channel, since).map(([c, ch, s]) => new Subscribe(c, ch, s)),
+    fc.tuple(client, channel, since).map(([c, ch, s]) => new Subscribe(c, ch, s)),
+    fc.tuple(client, channel).map(([c, ch]) => new Unsubscribe(c, ch)),
+    fc.tuple(client, slot).map(([c, s]) => new Reconnect(c, s)),
+  ];
+  const f = shape.faults;
+  if (f.has("kill")) arbs.push(slot.map((s) => new KillGateway(s)));
+  if (f.has("drain")) arbs.push(slot.map((s) => new DrainGateway(s)));
+  if (f.has("kill") || f.has("drain")) arbs.push(slot.map((s) => new StartGateway(s)));
+  if (f.has("redis-restart")) arbs.push(fc.constant(new RedisCrash()), fc.constant(new RedisRestartEmpty()));
+  if (f.has("failover")) arbs.push(fc.constant(new CutReplication()), fc.constant(new Failover()));
+  if (f.has("stall")) arbs.push(client.map((c) => new Stall(c)));
+  return arbs;
+}
