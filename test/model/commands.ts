@@ -3,7 +3,7 @@
 // link, who subscribes where); the promises are judged after the run from the log (fleet-world.ts). Faults come
 // in named groups so a configuration can enable some of them (see FAULTS in delivery.model.test.ts).
 import fc from "fast-check";
-import type { Fleet, GatewayState, Run } from "./fleet-world.js";
+import type { GatewayState, Run } from "./fleet-world.js";
 
 export const FAULT_GROUPS = ["kill", "drain", "redis-restart", "failover", "stall"] as const;
 export type FaultGroup = (typeof FAULT_GROUPS)[number];
@@ -69,13 +69,16 @@ class Subscribe implements Command {
     readonly client: number,
     readonly channel: number,
     readonly since: Since,
+    /** Wait (up to 3 s) for `ready` before the next command, or go on at once (a subscribe racing what follows). */
+    readonly wait: boolean,
   ) {}
   check = (m: Model) => m.subscribed[this.client]?.[this.channel] === false;
   async run(m: Model, r: Run) {
     (m.subscribed[this.client] as boolean[])[this.channel] = true;
-    await r.subscribe(this.client, this.channel, this.since);
+    await r.subscribe(this.client, this.channel, this.since, this.wait);
   }
-  toString = () => `subscribe(c${this.client}, ch${this.channel}, since=${this.since})`;
+  toString = () =>
+    `subscribe(c${this.client}, ch${this.channel}, since=${this.since}${this.wait ? "" : ", no wait"})`;
 }
 
 class Unsubscribe implements Command {
@@ -103,6 +106,14 @@ class Reconnect implements Command {
   toString = () => `reconnect(c${this.client} -> gw${this.slot})`;
 }
 
+class ReconnectAll implements Command {
+  check = () => true;
+  async run(_m: Model, r: Run) {
+    r.reconnectAll();
+  }
+  toString = () => "reconnect(all clients)";
+}
+
 // ---- faults --------------------------------------------------------------------------------------------------
 
 class KillGateway implements Command {
@@ -110,6 +121,7 @@ class KillGateway implements Command {
   check = (m: Model) => m.gateways[this.slot] === "up" && upCount(m) >= 2;
   async run(m: Model, r: Run) {
     m.gateways[this.slot] = "down";
+    r.count("gateway SIGKILL");
     await r.fleet.kill(this.slot);
   }
   toString = () => `SIGKILL(gw${this.slot})`;
@@ -120,6 +132,7 @@ class DrainGateway implements Command {
   check = (m: Model) => m.gateways[this.slot] === "up" && upCount(m) >= 2;
   async run(m: Model, r: Run) {
     m.gateways[this.slot] = "draining";
+    r.count("gateway drain");
     r.fleet.drain(this.slot);
   }
   toString = () => `SIGTERM drain(gw${this.slot})`;
@@ -135,13 +148,15 @@ class StartGateway implements Command {
   toString = () => `start(gw${this.slot})`;
 }
 
-/** A fault that renews every channel's epoch: the era moves on, and the fleet is given time to notice. */
-async function epochFault(r: Run, fault: () => Promise<void>, fleet: Fleet): Promise<void> {
+/**
+ * A fault that renews every channel's epoch. The era moves on once the gateways can reach only the new server;
+ * the command does not wait for them to restore, so what follows races their recovery.
+ */
+async function epochFault(r: Run, fault: () => Promise<void>): Promise<void> {
   r.settled = false;
   try {
     await fault();
     r.era += 1;
-    await fleet.readyAgain();
   } finally {
     r.settled = true;
   }
@@ -153,6 +168,7 @@ class RedisCrash implements Command {
     m.redis = "down";
     m.link = "cut";
     r.settled = false;
+    r.count("redis crash");
     await r.fleet.redis.crash();
   }
   toString = () => "redis SIGKILL";
@@ -163,7 +179,7 @@ class RedisRestartEmpty implements Command {
   async run(m: Model, r: Run) {
     m.redis = "up";
     m.link = "up";
-    await epochFault(r, () => r.fleet.redis.restartEmpty(), r.fleet);
+    await epochFault(r, () => r.fleet.redis.restartEmpty());
   }
   toString = () => "redis restarted empty";
 }
@@ -172,6 +188,7 @@ class CutReplication implements Command {
   check = (m: Model) => m.redis === "up" && m.link === "up";
   async run(m: Model, r: Run) {
     m.link = "cut";
+    r.count("replication cut");
     r.fleet.redis.cutReplication();
   }
   toString = () => "replication link cut (writes now on the master only)";
@@ -181,7 +198,8 @@ class Failover implements Command {
   check = (m: Model) => m.redis === "up";
   async run(m: Model, r: Run) {
     m.link = "up";
-    await epochFault(r, () => r.fleet.redis.failover(), r.fleet);
+    r.count("failover");
+    await epochFault(r, () => r.fleet.redis.failover());
   }
   toString = () => "failover: master SIGKILLed, replica promoted";
 }
@@ -206,10 +224,11 @@ export function commandArbitraries(shape: Shape): fc.Arbitrary<Command>[] {
     fc.tuple(slot, channel, count).map(([s, ch, n]) => new HttpPublish(s, ch, n)),
     fc.tuple(slot, channel, count).map(([s, ch, n]) => new HttpPublish(s, ch, n)),
     fc.tuple(client, channel, count).map(([c, ch, n]) => new ClientPublish(c, ch, n)),
-    fc.tuple(client, channel, since).map(([c, ch, s]) => new Subscribe(c, ch, s)),
-    fc.tuple(client, channel, since).map(([c, ch, s]) => new Subscribe(c, ch, s)),
+    fc.tuple(client, channel, since, fc.boolean()).map(([c, ch, s, w]) => new Subscribe(c, ch, s, w)),
+    fc.tuple(client, channel, since, fc.boolean()).map(([c, ch, s, w]) => new Subscribe(c, ch, s, w)),
     fc.tuple(client, channel).map(([c, ch]) => new Unsubscribe(c, ch)),
     fc.tuple(client, slot).map(([c, s]) => new Reconnect(c, s)),
+    fc.constant(new ReconnectAll()),
   ];
   const f = shape.faults;
   if (f.has("kill")) arbs.push(slot.map((s) => new KillGateway(s)));

@@ -146,7 +146,8 @@ export function checkHandler(
     announced = undefined;
   }
 
-  if (h.marker !== undefined && !seen.has(h.marker)) {
+  const ended = h.ready !== undefined && h.observations.some((o) => o.kind === "ended");
+  if (h.marker !== undefined && !seen.has(h.marker) && !ended) {
     const marker = published.get(h.marker);
     fail(
       "lost",

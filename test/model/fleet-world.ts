@@ -107,15 +107,6 @@ export class Fleet {
     s.state = "up";
   }
 
-  /** Every running gateway ready again (its broker healthy), e.g. after a Redis fault. */
-  async readyAgain(): Promise<void> {
-    await until(
-      "the running gateways ready",
-      async () => (await Promise.all(this.up().map((i) => ready(this.slots[i]?.gw)))).every(Boolean),
-      30_000,
-    );
-  }
-
   /** Every gateway up and ready (its broker healthy). */
   async settle(): Promise<void> {
     for (let i = 0; i < this.slots.length; i++) await this.start(i);
@@ -175,6 +166,8 @@ export class Run {
   readonly anomalies: Violation[] = [];
   readonly channels: string[];
   readonly clients: RunClient[] = [];
+  /** How often each operation really happened (e.g. a stall that ended in a slow-consumer close). */
+  readonly counts = new Map<string, number>();
   #n = 0;
 
   private constructor(
@@ -201,6 +194,10 @@ export class Run {
   #route(i: number): GatewayProcess | undefined {
     const preferred = this.clients[i]?.preferred ?? 0;
     return this.fleet.gateway(preferred) ?? this.fleet.up().map((s) => this.fleet.gateway(s))[0];
+  }
+
+  count(what: string): void {
+    this.counts.set(what, (this.counts.get(what) ?? 0) + 1);
   }
 
   #record(
@@ -264,6 +261,7 @@ export class Run {
     clientIndex: number,
     channelIndex: number,
     since: "none" | "resume" | "behind" | "behind-no-epoch",
+    wait: boolean,
   ): Promise<void> {
     if (this.subscribed(clientIndex, channelIndex)) return;
     const channel = this.channels[channelIndex] as string;
@@ -287,13 +285,19 @@ export class Run {
     if (resume.since !== undefined) handler.since = resume.since;
     if (resume.epoch !== undefined) handler.sinceEpoch = resume.epoch;
     this.handlers.push(handler);
+    // The promise starts when `ready` settles, whenever that is; the ack places its epoch only if no fault
+    // happened since the subscribe was made.
     const era = this.era;
     const settled = this.settled;
-    const ack = await Promise.race([sub.ready.catch(() => undefined), sleep(3000).then(() => undefined)]);
-    if (ack === undefined) return; // refused or still pending: no promise was made to this handler
-    const inTime = settled && this.settled && era === this.era;
-    handler.ready = { ...ack, ...(inTime ? { era } : {}) };
-    if (inTime) this.#noteEpoch(channel, ack.epoch);
+    const acked = sub.ready.then(
+      (ack) => {
+        const inTime = settled && this.settled && era === this.era;
+        handler.ready = { ...ack, ...(inTime ? { era } : {}) };
+        if (inTime) this.#noteEpoch(channel, ack.epoch);
+      },
+      () => undefined, // refused: no promise was made to this handler
+    );
+    if (wait) await Promise.race([acked, sleep(3000)]);
   }
 
   #resumeFor(clientIndex: number, channelIndex: number, since: string): { since?: number; epoch?: string } {
@@ -327,11 +331,18 @@ export class Run {
     h.sub.unsubscribe();
   }
 
+  /** Every client's connection cut at once (they come back to their preferred gateways): a resubscribe storm. */
+  reconnectAll(): void {
+    for (const c of this.clients) c.service.cut();
+    this.count("reconnect all");
+  }
+
   /** Move the client to another gateway: route there, cut its connection; the SDK reconnects and resumes. */
   reconnect(clientIndex: number, slot: number): void {
     const c = this.clients[clientIndex] as RunClient;
     c.preferred = slot;
     c.service.cut();
+    this.count("reconnect");
   }
 
   /**
@@ -343,7 +354,10 @@ export class Run {
     const c = this.clients[clientIndex] as RunClient;
     const slot = this.fleet.slotOfNode(c.client.node);
     const gw = slot === undefined ? undefined : this.fleet.gateway(slot);
-    if (slot === undefined || !gw) return; // not connected right now
+    if (slot === undefined || !gw) {
+      this.count("stall skipped (not connected)");
+      return;
+    }
     const ballast = `${this.name}-ballast${clientIndex}`;
     const sub = c.client.subscribe(ballast, () => undefined);
     await Promise.race([sub.ready.catch(() => undefined), sleep(3000)]);
@@ -355,7 +369,10 @@ export class Run {
     const deadline = Date.now() + 15_000;
     try {
       for (let round = 0; round < 60 && Date.now() < deadline; round++) {
-        if ((await metric(gw.metricsUrl, "rtgw_slow_consumer_disconnects_total")) > before) break;
+        if ((await metric(gw.metricsUrl, "rtgw_slow_consumer_disconnects_total")) > before) {
+          this.count("stall closed as slow consumer");
+          return;
+        }
         await Promise.all(
           Array.from({ length: 8 }, () =>
             httpPublish(gw.url, ballast, payload(-1, 30_000)).catch(() => undefined),
@@ -364,6 +381,7 @@ export class Run {
         const channel = tracked[round % Math.max(1, tracked.length)];
         if (round % 4 === 0 && channel !== undefined) await this.httpPublish(slot, channel);
       }
+      this.count("stall not closed within its bound");
     } finally {
       c.service.resume();
       sub.unsubscribe();
@@ -374,7 +392,7 @@ export class Run {
   async verdict(markerTimeoutMs: number): Promise<Violation[]> {
     for (const c of this.clients) c.service.resume();
     this.settled = false;
-    await this.fleet.redis.repair();
+    if (await this.fleet.redis.repair()) this.era += 1;
     await this.fleet.settle();
     this.settled = true;
     for (let i = 0; i < this.channels.length; i++) {
@@ -390,7 +408,8 @@ export class Run {
       for (const h of active) h.marker = record.n;
     }
     const marked = this.handlers.filter((h) => h.marker !== undefined);
-    const has = (h: Handler) => h.observations.some((o) => o.kind === "message" && o.n === h.marker);
+    const has = (h: Handler) =>
+      h.observations.some((o) => o.kind === "ended" || (o.kind === "message" && o.n === h.marker));
     await until("every handler got its marker", () => marked.every(has), markerTimeoutMs).catch(
       () => undefined,
     );

@@ -80,10 +80,14 @@ export class RedisPair {
     await this.#relink();
   }
 
-  /** Undo every fault: the master up, the replica linked. */
-  async repair(): Promise<void> {
-    if (this.#down) await this.restartEmpty();
-    else if (this.#linkCut) await this.#relink();
+  /** Undo every fault: the master up, the replica linked. True if that restarted Redis (new epochs). */
+  async repair(): Promise<boolean> {
+    if (this.#down) {
+      await this.restartEmpty();
+      return true;
+    }
+    if (this.#linkCut) await this.#relink();
+    return false;
   }
 
   async stop(): Promise<void> {
