@@ -22,14 +22,24 @@ export interface Model {
   subscribed: boolean[][];
 }
 
+/** Each run starts with every client subscribed to two channels (its own and the next), so there is traffic. */
+export function initialSubscriptions(shape: Shape): Array<[client: number, channel: number]> {
+  return Array.from({ length: shape.clients }).flatMap((_, c) => [
+    [c, c % shape.channels] as [number, number],
+    [c, (c + 1) % shape.channels] as [number, number],
+  ]);
+}
+
 export function initialModel(shape: Shape): Model {
+  const subscribed = Array.from({ length: shape.clients }, () =>
+    Array.from({ length: shape.channels }, () => false),
+  );
+  for (const [c, ch] of initialSubscriptions(shape)) (subscribed[c] as boolean[])[ch] = true;
   return {
     gateways: Array.from({ length: shape.gateways }, () => "up"),
     redis: "up",
     link: "up",
-    subscribed: Array.from({ length: shape.clients }, () =>
-      Array.from({ length: shape.channels }, () => false),
-    ),
+    subscribed,
   };
 }
 
@@ -220,10 +230,14 @@ export function commandArbitraries(shape: Shape): fc.Arbitrary<Command>[] {
   const channel = fc.nat(shape.channels - 1);
   const count = fc.integer({ min: 1, max: 5 });
   const since = fc.constantFrom<Since>("none", "none", "resume", "behind", "behind-no-epoch");
+  const httpPublish = fc.tuple(slot, channel, count).map(([s, ch, n]) => new HttpPublish(s, ch, n));
+  const clientPublish = fc.tuple(client, channel, count).map(([c, ch, n]) => new ClientPublish(c, ch, n));
   const arbs: fc.Arbitrary<Command>[] = [
-    fc.tuple(slot, channel, count).map(([s, ch, n]) => new HttpPublish(s, ch, n)),
-    fc.tuple(slot, channel, count).map(([s, ch, n]) => new HttpPublish(s, ch, n)),
-    fc.tuple(client, channel, count).map(([c, ch, n]) => new ClientPublish(c, ch, n)),
+    httpPublish,
+    httpPublish,
+    httpPublish,
+    clientPublish,
+    clientPublish,
     fc.tuple(client, channel, since, fc.boolean()).map(([c, ch, s, w]) => new Subscribe(c, ch, s, w)),
     fc.tuple(client, channel, since, fc.boolean()).map(([c, ch, s, w]) => new Subscribe(c, ch, s, w)),
     fc.tuple(client, channel).map(([c, ch]) => new Unsubscribe(c, ch)),

@@ -14,7 +14,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { stopAllGateways } from "../../test-support/gateway.js";
-import { commandArbitraries, FAULT_GROUPS, type FaultGroup, initialModel, type Shape } from "./commands.js";
+import {
+  commandArbitraries,
+  FAULT_GROUPS,
+  type FaultGroup,
+  initialModel,
+  initialSubscriptions,
+  type Shape,
+} from "./commands.js";
 import type { Violation } from "./delivery-check.js";
 import { Fleet, Run } from "./fleet-world.js";
 import { RedisPair } from "./redis-pair.js";
@@ -57,7 +64,7 @@ const shape: Shape = {
 };
 const RUN_SECONDS = seconds("RTGW_MODEL_SECONDS", 150);
 const SHRINK_SECONDS = seconds("RTGW_MODEL_SHRINK_SECONDS", 60);
-const MAX_COMMANDS = 25;
+const MAX_COMMANDS = 30;
 /** Rules not to fail on (e.g. RTGW_MODEL_IGNORE=ended_by_sdk to look past a known hole for the next one). */
 const IGNORED = new Set((process.env.RTGW_MODEL_IGNORE ?? "").split(",").filter(Boolean));
 const seed = process.env.RTGW_MODEL_SEED
@@ -90,16 +97,22 @@ describe("delivery model over a real fleet", { timeout: (RUN_SECONDS + SHRINK_SE
     const counts = new Map<string, number>();
     let failedAt: number | undefined;
     const property = fc.asyncProperty(
-      fc.commands(commandArbitraries(shape), {
-        maxCommands: MAX_COMMANDS,
-        ...(replayPath ? { replayPath } : {}),
-      }),
+      fc.noBias(
+        fc.commands(commandArbitraries(shape), {
+          maxCommands: MAX_COMMANDS,
+          size: "max",
+          ...(replayPath ? { replayPath } : {}),
+        }),
+      ),
       async (commands) => {
         // Past the budget every run passes at once: new runs stop, and so does shrinking after its own budget.
         if (failedAt === undefined && Date.now() - started > RUN_SECONDS * 1000 && runs > 0) return;
         if (failedAt !== undefined && Date.now() - failedAt > SHRINK_SECONDS * 1000) return;
         runs += 1;
-        const run = await Run.start(fleet, `m${process.pid}r${runs}`, shape.clients, shape.channels);
+        const run = await Run.start(fleet, `m${process.pid}r${runs}`, {
+          ...shape,
+          subscriptions: initialSubscriptions(shape),
+        });
         let violations: Violation[];
         try {
           await fc.asyncModelRun(() => ({ model: initialModel(shape), real: run }), commands);

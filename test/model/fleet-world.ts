@@ -178,15 +178,20 @@ export class Run {
     this.channels = Array.from({ length: channels }, (_, i) => `${name}-ch${i}`);
   }
 
-  static async start(fleet: Fleet, name: string, clients: number, channels: number): Promise<Run> {
-    const run = new Run(fleet, name, channels);
-    for (let i = 0; i < clients; i++) {
+  static async start(
+    fleet: Fleet,
+    name: string,
+    shape: { clients: number; channels: number; subscriptions: Array<[client: number, channel: number]> },
+  ): Promise<Run> {
+    const run = new Run(fleet, name, shape.channels);
+    for (let i = 0; i < shape.clients; i++) {
       const preferred = i % fleet.slots.length;
       const service = await startService(() => run.#route(i));
       const client = connect(service.url, { WebSocket, ...CLIENT_OPTIONS });
       client.on("error", () => undefined);
       run.clients.push({ client, service, preferred });
     }
+    await Promise.all(shape.subscriptions.map(([c, ch]) => run.subscribe(c, ch, "none", true)));
     return run;
   }
 
