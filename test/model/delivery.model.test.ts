@@ -133,7 +133,12 @@ describe("delivery model over a real fleet", { timeout: (RUN_SECONDS + SHRINK_SE
         violations = violations.filter((v) => !IGNORED.has(v.rule));
         if (violations.length > 0) {
           failedAt ??= Date.now();
-          throw new Error(`${violations.length} broken promises:\n${describeViolations(violations)}`);
+          const traces = [...new Set(violations.map((v) => v.handler))].map(
+            (id) => `  ${id}: ${run.trace(id)}`,
+          );
+          throw new Error(
+            `${violations.length} broken promises:\n${describeViolations(violations)}\nwhat those handlers saw:\n${traces.join("\n")}`,
+          );
         }
       },
     );

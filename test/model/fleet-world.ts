@@ -421,6 +421,26 @@ export class Run {
     return [...this.anomalies, ...this.handlers.flatMap((h) => checkHandler(h, this.published, this.eras))];
   }
 
+  /** A handler's observations, compact: `5` a message at offset 5, `gap@E1:0` an announced gap, `ended(code)`. */
+  trace(handlerId: string): string {
+    const h = this.handlers.find((x) => x.id === handlerId);
+    if (!h) return "";
+    const era = (epoch: string | undefined) => {
+      const e = this.eras.eraOf(h.channel, epoch);
+      return e === undefined ? "E?" : `E${e}`;
+    };
+    const items = h.observations.map((o) => {
+      if (o.kind === "message") {
+        const p = this.published.get(o.n);
+        return `${p ? `E${p.era}` : "E?"}:${o.offset}`;
+      }
+      return o.kind === "gap" ? `gap(${o.reason})@${era(o.epoch)}:${o.offset}` : `ended(${o.code})`;
+    });
+    const ready = h.ready ? `ready@${era(h.ready.epoch)}:${h.ready.offset}` : "not ready";
+    const since = h.since === undefined ? "" : ` since ${h.since}@${era(h.sinceEpoch)}`;
+    return `${ready}${since}: ${items.length > 40 ? `… ${items.slice(-40).join(" ")}` : items.join(" ")}`;
+  }
+
   /** What the run did, for the summary line. */
   tally(): { published: number; delivered: number; gaps: number; handlers: number } {
     let delivered = 0;
