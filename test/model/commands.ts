@@ -3,6 +3,7 @@
 // link, who subscribes where); the promises are judged after the run from the log (fleet-world.ts). Faults come
 // in named groups so a configuration can enable some of them (see FAULTS in delivery.model.test.ts).
 import fc from "fast-check";
+import { sleep } from "../../test-support/wait.js";
 import type { GatewayState, Run } from "./fleet-world.js";
 
 export const FAULT_GROUPS = ["kill", "drain", "redis-restart", "failover", "stall"] as const;
@@ -124,6 +125,16 @@ class ReconnectAll implements Command {
   toString = () => "reconnect(all clients)";
 }
 
+/** A short pause: where it falls decides which side of a race (a subscribe's history read, a fault) goes first. */
+class Pause implements Command {
+  constructor(readonly ms: number) {}
+  check = () => true;
+  async run() {
+    await sleep(this.ms);
+  }
+  toString = () => `pause(${this.ms} ms)`;
+}
+
 // ---- faults --------------------------------------------------------------------------------------------------
 
 class KillGateway implements Command {
@@ -223,8 +234,36 @@ class Stall implements Command {
   toString = () => `stall(c${this.client}) until closed as a slow consumer`;
 }
 
+/** No command may take longer than this (each of its steps is bounded; this catches what is not). */
+const COMMAND_TIMEOUT_MS = 60_000;
+
+function bounded(command: Command): Command {
+  return {
+    check: (m) => command.check(m),
+    async run(m, r) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${command} took longer than ${COMMAND_TIMEOUT_MS} ms`)),
+          COMMAND_TIMEOUT_MS,
+        );
+      });
+      try {
+        await Promise.race([command.run(m, r), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    toString: () => String(command),
+  };
+}
+
 /** Every command the shape allows; publishes weigh most, faults only if their group is enabled. */
 export function commandArbitraries(shape: Shape): fc.Arbitrary<Command>[] {
+  return allowedCommands(shape).map((arb) => arb.map(bounded));
+}
+
+function allowedCommands(shape: Shape): fc.Arbitrary<Command>[] {
   const slot = fc.nat(shape.gateways - 1);
   const client = fc.nat(shape.clients - 1);
   const channel = fc.nat(shape.channels - 1);
@@ -243,6 +282,7 @@ export function commandArbitraries(shape: Shape): fc.Arbitrary<Command>[] {
     fc.tuple(client, channel).map(([c, ch]) => new Unsubscribe(c, ch)),
     fc.tuple(client, slot).map(([c, s]) => new Reconnect(c, s)),
     fc.constant(new ReconnectAll()),
+    fc.constantFrom(1, 3, 10, 30, 100).map((ms) => new Pause(ms)),
   ];
   const f = shape.faults;
   if (f.has("kill")) arbs.push(slot.map((s) => new KillGateway(s)));
