@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { sleep } from "../../test-support/wait.js";
 import type { GatewayState, Run } from "./fleet-world.js";
 
-export const FAULT_GROUPS = ["kill", "drain", "redis-restart", "failover", "stall"] as const;
+export const FAULT_GROUPS = ["kill", "drain", "redis-restart", "failover", "expiry", "stall"] as const;
 export type FaultGroup = (typeof FAULT_GROUPS)[number];
 
 export interface Shape {
@@ -225,6 +225,15 @@ class Failover implements Command {
   toString = () => "failover: master SIGKILLed, replica promoted";
 }
 
+class ExpireChannel implements Command {
+  constructor(readonly channel: number) {}
+  check = (m: Model) => m.redis === "up";
+  async run(_m: Model, r: Run) {
+    await r.expire(this.channel);
+  }
+  toString = () => `expire(ch${this.channel}) (its keys deleted, as by their TTL)`;
+}
+
 class Stall implements Command {
   constructor(readonly client: number) {}
   check = (m: Model) => m.redis === "up" && upCount(m) >= 1;
@@ -290,6 +299,7 @@ function allowedCommands(shape: Shape): fc.Arbitrary<Command>[] {
   if (f.has("kill") || f.has("drain")) arbs.push(slot.map((s) => new StartGateway(s)));
   if (f.has("redis-restart")) arbs.push(fc.constant(new RedisCrash()), fc.constant(new RedisRestartEmpty()));
   if (f.has("failover")) arbs.push(fc.constant(new CutReplication()), fc.constant(new Failover()));
+  if (f.has("expiry")) arbs.push(channel.map((ch) => new ExpireChannel(ch)));
   if (f.has("stall")) arbs.push(client.map((c) => new Stall(c)));
   return arbs;
 }

@@ -119,7 +119,11 @@ export function checkHandler(
       fail("mislabelled", `n=${o.n} was published at offset ${record.offset}, handed as offset ${o.offset}`);
     const at = { era: record.era, offset: record.offset ?? o.offset };
     if (seen.has(o.n)) {
+      // Reported once; the stream goes on from it (what follows is judged against it, not reported again).
       fail("duplicate", `${show(at)} (n=${o.n}) handed twice`);
+      previous = at;
+      cursor = at;
+      announced = undefined;
       continue;
     }
     seen.add(o.n);

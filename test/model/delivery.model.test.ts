@@ -7,7 +7,7 @@
 //
 // Environment (see README, "Delivery model test"):
 //   RTGW_MODEL_FAULTS   "none", "all" or a comma list of kill,drain,redis-restart,failover,stall (default FAULTS)
-//   RTGW_MODEL_SECONDS  time budget for new runs (default 150); `make soak SOAK_SECONDS=...` sets it
+//   RTGW_MODEL_SECONDS  time budget for new runs (default 140); `make soak SOAK_SECONDS=...` sets it
 //   RTGW_MODEL_SEED / RTGW_MODEL_PATH / RTGW_MODEL_REPLAY   replay a failure as printed
 //   RTGW_MODEL_IGNORE   rules not to fail on (comma list, e.g. ended_by_sdk), to look past a known hole
 import assert from "node:assert/strict";
@@ -62,7 +62,7 @@ const shape: Shape = {
   channels: 3,
   faults: faultsFromEnv(process.env.RTGW_MODEL_FAULTS),
 };
-const RUN_SECONDS = seconds("RTGW_MODEL_SECONDS", 150);
+const RUN_SECONDS = seconds("RTGW_MODEL_SECONDS", 140);
 const SHRINK_SECONDS = seconds("RTGW_MODEL_SHRINK_SECONDS", 60);
 const MAX_COMMANDS = 30;
 /** Rules not to fail on (e.g. RTGW_MODEL_IGNORE=ended_by_sdk to look past a known hole for the next one). */
@@ -77,7 +77,10 @@ function describeViolations(violations: Violation[]): string {
   return violations.map((v) => `  [${v.rule}] ${v.handler}: ${v.detail}`).join("\n");
 }
 
-describe("delivery model over a real fleet", { timeout: (RUN_SECONDS + SHRINK_SECONDS + 120) * 1000 }, () => {
+/** New runs, then shrinking, then the last run's verdict and the fleet's start and stop. */
+const TIMEOUT_MS = (RUN_SECONDS + SHRINK_SECONDS + 90) * 1000;
+
+describe("delivery model over a real fleet", { timeout: TIMEOUT_MS + 30_000 }, () => {
   let redis: RedisPair;
   let fleet: Fleet;
   before(async () => {
@@ -90,7 +93,9 @@ describe("delivery model over a real fleet", { timeout: (RUN_SECONDS + SHRINK_SE
     await redis?.stop();
   });
 
-  it(`keeps every handler's promise (faults: ${[...shape.faults].join(", ") || "none"})`, async () => {
+  it(`keeps every handler's promise (faults: ${[...shape.faults].join(", ") || "none"})`, {
+    timeout: TIMEOUT_MS,
+  }, async () => {
     const started = Date.now();
     let runs = 0;
     const totals = { commands: 0, published: 0, delivered: 0, gaps: 0, handlers: 0 };

@@ -158,6 +158,8 @@ const CLIENT_OPTIONS = {
 export class Run {
   /** Redis faults that renew every channel's epoch so far (restart empty, failover). */
   era = 0;
+  /** Per channel: its keys deleted (as if expired) so far, which renews that channel's epoch only. */
+  readonly #expiries: number[];
   /** False while a fault's effects are still arriving: acks seen then are not used to place epochs. */
   settled = true;
   readonly published = new Map<number, PublishRecord>();
@@ -176,6 +178,7 @@ export class Run {
     channels: number,
   ) {
     this.channels = Array.from({ length: channels }, (_, i) => `${name}-ch${i}`);
+    this.#expiries = this.channels.map(() => 0);
   }
 
   static async start(
@@ -201,6 +204,24 @@ export class Run {
     return this.fleet.gateway(preferred) ?? this.fleet.up().map((s) => this.fleet.gateway(s))[0];
   }
 
+  /** A channel's era: every fault that renewed its epoch so far (faults for all channels, its own expiries). */
+  eraOf(channel: string): number {
+    return this.era + (this.#expiries[this.channels.indexOf(channel)] ?? 0);
+  }
+
+  /** Delete a channel's offset, epoch and history keys on the master, as their TTL would. */
+  async expire(channelIndex: number): Promise<void> {
+    const channel = this.channels[channelIndex] as string;
+    this.settled = false;
+    try {
+      await this.fleet.redis.expire(channel);
+      this.#expiries[channelIndex] = (this.#expiries[channelIndex] ?? 0) + 1;
+    } finally {
+      this.settled = true;
+    }
+    this.count("channel expired");
+  }
+
   count(what: string): void {
     this.counts.set(what, (this.counts.get(what) ?? 0) + 1);
   }
@@ -211,7 +232,7 @@ export class Run {
     offset?: number,
     epoch?: string,
   ): PublishRecord {
-    const record: PublishRecord = { n: ++this.#n, channel, era: this.era, outcome };
+    const record: PublishRecord = { n: ++this.#n, channel, era: this.eraOf(channel), outcome };
     if (offset !== undefined) record.offset = offset;
     this.#noteEpoch(channel, epoch);
     this.published.set(record.n, record);
@@ -220,7 +241,7 @@ export class Run {
 
   #noteEpoch(channel: string, epoch: string | undefined): void {
     if (!this.settled) return;
-    const conflict = this.eras.note(channel, epoch, this.era);
+    const conflict = this.eras.note(channel, epoch, this.eraOf(channel));
     if (conflict) this.anomalies.push({ handler: "-", rule: "epoch_reused", detail: conflict });
   }
 
@@ -292,11 +313,11 @@ export class Run {
     this.handlers.push(handler);
     // The promise starts when `ready` settles, whenever that is; the ack places its epoch only if no fault
     // happened since the subscribe was made.
-    const era = this.era;
+    const era = this.eraOf(channel);
     const settled = this.settled;
     const acked = sub.ready.then(
       (ack) => {
-        const inTime = settled && this.settled && era === this.era;
+        const inTime = settled && this.settled && era === this.eraOf(channel);
         handler.ready = { ...ack, ...(inTime ? { era } : {}) };
         if (inTime) this.#noteEpoch(channel, ack.epoch);
       },
@@ -313,7 +334,7 @@ export class Run {
     if (since === "none") return {};
     const channel = this.channels[channelIndex];
     const newest = [...this.published.values()].findLast(
-      (p) => p.channel === channel && p.era === this.era && p.offset !== undefined,
+      (p) => p.channel === channel && p.era === this.eraOf(channel) && p.offset !== undefined,
     );
     if (!newest?.offset) return {};
     const offset = Math.max(0, newest.offset - 3);
@@ -324,7 +345,7 @@ export class Run {
   /** The current era's epoch string of a channel, if the model has seen it. */
   #epochOf(channelIndex: number): string | undefined {
     for (const h of [...this.handlers].reverse()) {
-      if (h.channelIndex === channelIndex && h.ready?.era === this.era) return h.ready.epoch;
+      if (h.channelIndex === channelIndex && h.ready?.era === this.eraOf(h.channel)) return h.ready.epoch;
     }
     return undefined;
   }

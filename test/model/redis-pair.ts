@@ -3,6 +3,7 @@
 // the gateways reach "Redis" through another proxy that a failover repoints at the promoted replica (what
 // Sentinel or a VIP does). The roles swap on every failover; the old master comes back empty as the new replica.
 import type { Redis } from "ioredis";
+import { channelKeys } from "../../gateway/src/broker/redis-keys.js";
 import { type SwitchProxy, startSwitchProxy } from "../../gateway/test/redis/switch-proxy.js";
 import { type RedisServer, startRedis } from "../../test-support/redis.js";
 import { until } from "../../test-support/wait.js";
@@ -78,6 +79,12 @@ export class RedisPair {
     await old.server.restart();
     await this.#command(old, (r) => r.replicaof("127.0.0.1", this.link.port));
     await this.#relink();
+  }
+
+  /** Delete a channel's offset, epoch and history keys on the master: what their TTL does to an idle channel. */
+  async expire(channel: string): Promise<void> {
+    const keys = channelKeys(channel);
+    await this.master.admin.del(keys.offset, keys.epoch, keys.history);
   }
 
   /** Undo every fault: the master up, the replica linked. True if that restarted Redis (new epochs). */

@@ -42,6 +42,11 @@ const fresh = (observations: Observation[], extra: Partial<HandlerRecord> = {}):
 const cases: Array<{ name: string; handler: HandlerRecord; rules: Rule[] }> = [
   { name: "every offset once, in order", handler: fresh([1, 2, 3].map((n) => msg(n))), rules: [] },
   { name: "a duplicate", handler: fresh([msg(1), msg(2), msg(2), msg(3)]), rules: ["duplicate"] },
+  {
+    name: "a resync rewinding the epoch, the message after it handed again",
+    handler: fresh([gap(0, "e1"), msg(11, 1, "e1"), gap(0, "e1"), msg(11, 1, "e1"), msg(12, 2, "e1")]),
+    rules: ["duplicate"],
+  },
   { name: "out of order", handler: fresh([msg(1), msg(3), msg(2)]), rules: ["silent_gap", "out_of_order"] },
   { name: "an offset skipped silently", handler: fresh([msg(1), msg(2), msg(4)]), rules: ["silent_gap"] },
   {
