@@ -151,7 +151,7 @@ export function checkHandler(
   }
 
   const ended = h.ready !== undefined && h.observations.some((o) => o.kind === "ended");
-  if (h.marker !== undefined && !seen.has(h.marker) && !ended) {
+  if (h.marker !== undefined && markerState(h, published, eras) === "missing" && !ended) {
     const marker = published.get(h.marker);
     fail(
       "lost",
@@ -159,6 +159,28 @@ export function checkHandler(
     );
   }
   return out;
+}
+
+/**
+ * The handler's final marker: delivered, covered by a gap announced at or past it (a resubscribe acked after it
+ * with recovered:false skips it, and says so), or missing.
+ */
+export function markerState(
+  h: HandlerRecord,
+  published: ReadonlyMap<number, PublishRecord>,
+  eras: EpochEras,
+): "delivered" | "covered" | "missing" | "none" {
+  if (h.marker === undefined) return "none";
+  if (h.observations.some((o) => o.kind === "message" && o.n === h.marker)) return "delivered";
+  const marker = published.get(h.marker);
+  if (marker?.offset === undefined) return "missing";
+  const at = { era: marker.era, offset: marker.offset };
+  const covered = h.observations.some((o) => {
+    if (o.kind !== "gap") return false;
+    const era = eras.eraOf(h.channel, o.epoch);
+    return era !== undefined && !later(at, { era, offset: o.offset });
+  });
+  return covered ? "covered" : "missing";
 }
 
 /** Where the first message must continue from: `since` when the application gave one, else the ack's offset. */

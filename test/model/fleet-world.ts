@@ -13,6 +13,7 @@ import {
   checkHandler,
   EpochEras,
   type HandlerRecord,
+  markerState,
   type PublishRecord,
   type Violation,
 } from "./delivery-check.js";
@@ -421,25 +422,33 @@ export class Run {
     if (await this.fleet.redis.repair()) this.era += 1;
     await this.fleet.settle();
     this.settled = true;
-    for (let i = 0; i < this.channels.length; i++) {
-      const active = this.handlers.filter((h) => h.active && h.channelIndex === i && h.ready);
-      if (active.length === 0) continue;
-      let record: PublishRecord | undefined;
-      for (let attempt = 0; attempt < 20 && record?.outcome !== "acked"; attempt++) {
-        if (attempt > 0) await sleep(250);
-        await this.httpPublish(attempt % this.fleet.slots.length, i);
-        record = this.published.get(this.#n);
+    // A marker on each channel for every handler still subscribed; one skipped by an announced gap (a
+    // resubscribe acked after it) gets another, up to three rounds.
+    const ended = (h: Handler) => h.observations.some((o) => o.kind === "ended");
+    let waiting = this.handlers.filter((h) => h.active && h.ready && !ended(h));
+    for (let round = 0; round < 3 && waiting.length > 0; round++) {
+      for (let i = 0; i < this.channels.length; i++) {
+        const here = waiting.filter((h) => h.channelIndex === i);
+        if (here.length > 0) for (const h of here) h.marker = await this.#marker(i);
       }
-      if (record?.outcome !== "acked") throw new Error(`the final marker on ${this.channels[i]} was refused`);
-      for (const h of active) h.marker = record.n;
+      const settledOn = (h: Handler) => ended(h) || markerState(h, this.published, this.eras) !== "missing";
+      await until("every handler got its marker", () => waiting.every(settledOn), markerTimeoutMs).catch(
+        () => undefined,
+      );
+      waiting = waiting.filter((h) => !ended(h) && markerState(h, this.published, this.eras) === "covered");
     }
-    const marked = this.handlers.filter((h) => h.marker !== undefined);
-    const has = (h: Handler) =>
-      h.observations.some((o) => o.kind === "ended" || (o.kind === "message" && o.n === h.marker));
-    await until("every handler got its marker", () => marked.every(has), markerTimeoutMs).catch(
-      () => undefined,
-    );
     return [...this.anomalies, ...this.handlers.flatMap((h) => checkHandler(h, this.published, this.eras))];
+  }
+
+  /** Publish a marker on a channel over HTTP, retried while refused; its n. */
+  async #marker(channelIndex: number): Promise<number> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if (attempt > 0) await sleep(250);
+      await this.httpPublish(attempt % this.fleet.slots.length, channelIndex);
+      const record = this.published.get(this.#n);
+      if (record?.outcome === "acked") return record.n;
+    }
+    throw new Error(`the final marker on ${this.channels[channelIndex]} was refused 20 times`);
   }
 
   /** A handler's observations, compact: `5` a message at offset 5, `gap@E1:0` an announced gap, `ended(code)`. */

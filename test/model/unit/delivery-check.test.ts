@@ -90,6 +90,16 @@ const cases: Array<{ name: string; handler: HandlerRecord; rules: Rule[] }> = [
   },
   { name: "the final marker never came", handler: fresh([msg(1), msg(2)], { marker: 3 }), rules: ["lost"] },
   { name: "the final marker came", handler: fresh([msg(1), msg(2), msg(3)], { marker: 3 }), rules: [] },
+  {
+    name: "the final marker skipped by an announced gap at or past it",
+    handler: fresh([msg(1), gap(3, "e0")], { marker: 3 }),
+    rules: [],
+  },
+  {
+    name: "the final marker skipped by a gap announced before it",
+    handler: fresh([msg(1), gap(2, "e0")], { marker: 3 }),
+    rules: ["lost"],
+  },
   { name: "mislabelled offset", handler: fresh([msg(1), msg(2, 3)]), rules: ["mislabelled"] },
   { name: "a message the model never published", handler: fresh([msg(99, 1)]), rules: ["unknown_message"] },
   {
