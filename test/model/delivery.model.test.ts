@@ -6,7 +6,8 @@
 // order, every gap announced before any later message, nothing published after ready lost without a gap.
 //
 // Environment (see README, "Delivery model test"):
-//   RTGW_MODEL_FAULTS   "none", "all" or a comma list of kill,drain,redis-restart,failover,stall (default FAULTS)
+//   RTGW_MODEL_FAULTS   "none", "all" or a comma list of kill,drain,redis-restart,failover,expiry,stall
+//                       (default FAULTS below)
 //   RTGW_MODEL_SECONDS  time budget for new runs (default 140); `make soak SOAK_SECONDS=...` sets it
 //   RTGW_MODEL_SEED / RTGW_MODEL_PATH / RTGW_MODEL_REPLAY   replay a failure as printed
 //   RTGW_MODEL_IGNORE   rules not to fail on (comma list, e.g. ended_by_sdk), to look past a known hole
@@ -27,9 +28,11 @@ import { Fleet, Run } from "./fleet-world.js";
 import { RedisPair } from "./redis-pair.js";
 
 // ---- Which faults `make test` injects ------------------------------------------------------------------------
-// The groups left out are those that find the holes of issue 13 until the broker helper's fixes land:
-//   redis-restart, failover: an epoch change while a socket is subscribing is spliced on silently (item 1), and a
-//     resubscribe refused with `unavailable` ends the subscription in the SDK (item 2).
+// The groups left out find holes that are expected until the broker helper's fixes (issue 13) land:
+//   redis-restart, failover: a resubscribe refused with `unavailable` ends the subscription in the SDK (item 2,
+//     rule ended_by_sdk); after a restart, a resync back to offset 0 of the current epoch makes the SDK hand
+//     offset 1 again (rule duplicate);
+//   expiry: the same duplicate after a channel's keys expire (resync@E1:0, E1:1, resync@E1:0, E1:1 again).
 // After merging those fixes, turn them all on: FAULTS = new Set(FAULT_GROUPS).
 const FAULTS: ReadonlySet<FaultGroup> = new Set<FaultGroup>(["kill", "drain", "stall"]);
 
