@@ -10,12 +10,13 @@ TEST_FILES = $(filter-out $(IMAGE_TEST_FILES),$(shell find gateway/test client/t
 UNIT_FILES = $(shell find gateway/test client/test operator/test loadtest/test test -path '*/unit/*' -name '*.test.ts' 2>/dev/null | sort)
 NODE_TEST = node --import tsx --test --test-concurrency=1 --test-timeout=300000 --test-force-exit
 
-.PHONY: help setup setup-test build run test test-unit typecheck lint format e2e bench clean dev-cluster
+.PHONY: help setup setup-test build run test test-unit typecheck lint format e2e bench soak clean dev-cluster
 
 help:
 	@echo "make run    build and start one gateway on the embedded broker (http://localhost:8080)"
 	@echo "make test   install what is missing, then typecheck, lint and run every test"
 	@echo "make dev-cluster  a local cluster without Docker for kubectl: API server, operator, pods, Redis"
+	@echo "make soak   the delivery model test for SOAK_SECONDS (default 1800) over a real fleet"
 	@echo "make e2e    cluster-in-a-box: operator + simulated pods + real gateways, Redis and clients"
 	@echo "make bench  the gateway beside Socket.IO + redis-adapter, bare uWS.js and Soketi"
 	@echo "make box    hold 200,000 connections on this machine (12 gateways on Redis, 12 load workers)"
@@ -49,6 +50,14 @@ test-unit: setup
 test: setup-test typecheck lint
 	$(NODE_TEST) $(TEST_FILES)
 	$(NODE_TEST) --test-timeout=2400000 $(IMAGE_TEST_FILES)
+
+# The delivery model test (test/model/) for longer: new runs for SOAK_SECONDS, then up to 10 minutes of
+# shrinking if one fails. The faults are the test's own set unless RTGW_MODEL_FAULTS says otherwise (e.g. all).
+SOAK_SECONDS ?= 1800
+soak: setup-test
+	RTGW_MODEL_SECONDS=$(SOAK_SECONDS) RTGW_MODEL_SHRINK_SECONDS=600 \
+		node --import tsx --test --test-concurrency=1 --test-timeout=$$(( ($(SOAK_SECONDS) + 900) * 1000 )) \
+		--test-force-exit test/model/delivery.model.test.ts
 
 clean:
 	rm -rf dist .cache

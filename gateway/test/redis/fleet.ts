@@ -33,6 +33,11 @@ export interface Service {
   url: string;
   /** Which gateway new connections go to; undefined refuses them (connection reset). */
   route: (pick: () => GatewayProcess | undefined) => void;
+  /** Cut every open connection (each client sees its socket drop and reconnects through `route`). */
+  cut(): void;
+  /** Stop reading from the gateways (a stuck reader: their send buffers fill); resume() reads again. */
+  stall(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +45,8 @@ export interface Service {
 export async function startService(initial: () => GatewayProcess | undefined): Promise<Service> {
   let pick = initial;
   const sockets = new Set<Socket>();
+  /** Each gateway-side socket and the client socket it feeds. */
+  const upstreams = new Map<Socket, Socket>();
   const server: Server = createServer((client) => {
     sockets.add(client);
     client.on("close", () => sockets.delete(client));
@@ -50,8 +57,10 @@ export async function startService(initial: () => GatewayProcess | undefined): P
     }
     const upstream = createConnection({ host: "127.0.0.1", port: target.port });
     sockets.add(upstream);
+    upstreams.set(upstream, client);
     upstream.on("close", () => {
       sockets.delete(upstream);
+      upstreams.delete(upstream);
       client.destroy();
     });
     client.on("close", () => upstream.destroy());
@@ -66,6 +75,18 @@ export async function startService(initial: () => GatewayProcess | undefined): P
     url: `ws://127.0.0.1:${port}/ws`,
     route: (next) => {
       pick = next;
+    },
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
+    stall: () => {
+      for (const [upstream, client] of upstreams) {
+        upstream.unpipe(client);
+        upstream.pause();
+      }
+    },
+    resume: () => {
+      for (const [upstream, client] of upstreams) upstream.pipe(client);
     },
     close: async () => {
       for (const s of sockets) s.destroy();
