@@ -3,7 +3,7 @@
 // the gateways reach "Redis" through another proxy that a failover repoints at the promoted replica (what
 // Sentinel or a VIP does). The roles swap on every failover; the old master comes back empty as the new replica.
 import type { Redis } from "ioredis";
-import { channelKeys } from "../../gateway/src/broker/redis-keys.js";
+import { channelKeys } from "../../gateway/src/broker/redis/keys.js";
 import { type SwitchProxy, startSwitchProxy } from "../../gateway/test/redis/switch-proxy.js";
 import { type RedisServer, startRedis } from "../../test-support/redis.js";
 import { until } from "../../test-support/wait.js";

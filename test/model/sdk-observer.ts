@@ -3,6 +3,10 @@
 // own. The model test reads only these observations, so an SDK change (the epoch on message frames, renamed
 // events, a resync on every epoch change) is adapted here and nowhere else.
 import type { Client, JsonValue, SubscribeResult } from "../../client/src/index.js";
+import { TERMINAL_ERROR_CODES } from "../../protocol/index.js";
+
+/** Error codes after which the SDK drops a subscription for good (the gateway ended it, or refused it for good). */
+const ENDING_CODES: ReadonlySet<string> = new Set([...TERMINAL_ERROR_CODES, "unsubscribed"]);
 
 /** What one application handler saw, in the order it saw it. */
 export type Observation =
@@ -47,8 +51,10 @@ export function observe(
       observations.push({ kind: "gap", offset: event.offset, epoch: event.epoch, reason: event.reason });
   });
   const offError = client.on("error", (error) => {
-    // A refused (re)subscribe: the SDK deletes the channel and reports it only here.
-    if (active && error.details.channel === channel) observations.push({ kind: "ended", code: error.code });
+    // The SDK reports every refused (re)subscribe here, but retries those a retry can change (`unavailable`,
+    // `rate_limited`, ...); only a terminal refusal ends the subscription.
+    if (active && error.details.channel === channel && ENDING_CODES.has(error.code))
+      observations.push({ kind: "ended", code: error.code });
   });
   const subscription = client.subscribe(
     channel,
