@@ -165,6 +165,9 @@ export class ChannelStream<T> {
 
   /** The gateway's `resync` frame: the stream continues after `offset` in `epoch`. */
   onResync(offset: number, epoch: string): StreamOutput<T>[] {
+    // Within one epoch offsets only grow: a resync at or before what was already handed over is stale (a second
+    // announcement of the same change) and loses nothing; taking it would rewind and hand those offsets again.
+    if (epoch === this.#epoch && this.#last !== undefined && offset <= this.#last) return [];
     const previous = this.#last;
     this.#last = offset;
     this.#epoch = epoch;

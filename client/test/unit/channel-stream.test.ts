@@ -47,6 +47,24 @@ describe("ChannelStream: ordering and dedup", () => {
     },
     { name: "in order", steps: [{ ack: { offset: 0 } }, ...m(1, 2, 3)], out: ["d1", "d2", "d3"] },
     {
+      // Seen by the delivery model after a Redis restart: the change announced twice, the second after E1:1.
+      name: "a repeated resync of the current epoch behind what was delivered is stale: nothing handed twice",
+      steps: [
+        { ack: { offset: 0, epoch: "e0" } },
+        { resync: { offset: 0, epoch: "e1" } },
+        { msg: 1, epoch: "e1" },
+        { resync: { offset: 0, epoch: "e1" } },
+        { msg: 1, epoch: "e1" },
+        ...m(2),
+      ],
+      out: ["R:server_resync@0", "d1:m1e1", "d2"],
+    },
+    {
+      name: "a resync of the current epoch ahead of what was delivered is a gap, announced",
+      steps: [{ ack: { offset: 0, epoch: "e" } }, ...m(1), { resync: { offset: 5, epoch: "e" } }, ...m(6)],
+      out: ["d1", "R:server_resync@5", "d6"],
+    },
+    {
       name: "duplicates are dropped",
       steps: [{ ack: { offset: 0 } }, ...m(1, 1, 2, 1, 2, 3, 3)],
       out: ["d1", "d2", "d3"],
