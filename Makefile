@@ -55,7 +55,7 @@ test: setup-test typecheck lint
 # shrinking if one fails. The faults are the test's own set unless RTGW_MODEL_FAULTS says otherwise (e.g. all).
 SOAK_SECONDS ?= 1800
 soak: setup-test
-	RTGW_MODEL_SECONDS=$(SOAK_SECONDS) RTGW_MODEL_SHRINK_SECONDS=600 \
+	RTGW_MODEL_RANDOM=1 RTGW_MODEL_SECONDS=$(SOAK_SECONDS) RTGW_MODEL_SHRINK_SECONDS=600 \
 		node --import tsx --test --test-concurrency=1 --test-timeout=$$(( ($(SOAK_SECONDS) + 900) * 1000 )) \
 		--test-force-exit test/model/delivery.model.test.ts
 
