@@ -10,7 +10,9 @@ let calls = 0;
 
 export const options = {
   scenarios: { each: { executor: "per-vu-iterations", vus: 3, iterations: 2, maxDuration: "30s" } },
-  thresholds: { checks: ["rate==1"], iteration_duration: ["min>=300"] },
+  // The iteration lasts until its 300 ms timer fired; Node's timers run on the loop's millisecond clock, so one can
+  // fire a few microseconds before 300 ms by performance.now() (299.988 was seen): allow that, not a skipped wait.
+  thresholds: { checks: ["rate==1"], iteration_duration: ["min>=290"] },
 };
 
 export default function () {
