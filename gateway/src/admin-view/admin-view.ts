@@ -4,8 +4,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Broker } from "../broker/broker.js";
 import type { Socket } from "../connection.js";
+import { GATEWAY_VERSION } from "../version.js";
 import { startLiveFeed } from "./live.js";
-import { type AdminOps, gatewayVersion, localAdminOps } from "./ops.js";
+import { type AdminOps, localAdminOps } from "./ops.js";
 import { adminViewRoutes } from "./routes.js";
 
 export interface AdminView {
@@ -33,7 +34,7 @@ export function createAdminView(o: AdminViewOptions): AdminView {
     o.ops ??
     localAdminOps({
       nodeId: o.nodeId,
-      version: gatewayVersion(),
+      version: GATEWAY_VERSION,
       broker: o.broker,
       sockets: o.sockets,
       channelCount: o.channelCount,

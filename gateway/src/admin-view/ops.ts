@@ -1,11 +1,8 @@
 // What the admin view asks of the fleet, behind one interface, and this node's answers to it. The server API
 // (POST /api/info, /api/channels, ... with RTGW_API_KEY) answers the same questions fleet-wide; the view takes
 // whichever AdminOps it is given, so pointing it at those functions changes no route and no page code.
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { z } from "zod";
 import { CloseCode } from "../../../protocol/index.js";
+import { socketsOf } from "../api/fleet-control.js";
 import type { Broker, PresenceEntry } from "../broker/broker.js";
 import { channelsOf, type Socket } from "../connection.js";
 import * as metrics from "../metrics.js";
@@ -88,32 +85,10 @@ export function localAdminOps(d: LocalOpsDeps): AdminOps {
       return { offset: position.offset, epoch: position.epoch };
     },
     async disconnect(user) {
-      let disconnected = 0;
-      for (const ws of [...d.sockets()]) {
-        const conn = ws.getUserData();
-        if (conn.closed || conn.permissions.sub !== user) continue;
-        disconnected += 1;
-        // Disconnected (4002, terminal), as the server API's disconnect: the SDK does not reconnect on its own.
-        ws.end(CloseCode.Disconnected, "disconnected by an administrator");
-      }
-      return { disconnected };
+      const picked = socketsOf(d.sockets(), user);
+      // Disconnected (4002, terminal), as the server API's disconnect: the SDK does not reconnect on its own.
+      for (const ws of picked) ws.end(CloseCode.Disconnected, "disconnected by an administrator");
+      return { disconnected: picked.length };
     },
   };
-}
-
-/** The version in the nearest package.json above this file (source tree and image layout differ in depth). */
-export function gatewayVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i += 1) {
-    try {
-      const pkg = z
-        .object({ version: z.string() })
-        .safeParse(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")));
-      if (pkg.success) return pkg.data.version;
-    } catch {
-      // not here: one level up
-    }
-    dir = dirname(dir);
-  }
-  return "unknown";
 }

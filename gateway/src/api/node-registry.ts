@@ -1,22 +1,10 @@
 // This node in the fleet's node registry: a heartbeat every third of RTGW_NODE_TTL_SECONDS (so one lost write
 // does not drop it), and the pure folds the server API answers `info` and `channels` with. The answering node
 // uses its live figures instead of its last heartbeat, so its own changes show at once.
-import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { NodeInfo } from "../../../protocol/server-api.js";
 import type { Broker, NodeReport } from "../broker/broker.js";
 import { compilePatterns, matches } from "../channel-patterns.js";
-
-/** The version in package.json (shipped in the image next to gateway/src). */
-export const VERSION: string = (() => {
-  try {
-    const text = readFileSync(new URL("../../../package.json", import.meta.url), "utf8");
-    const version = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof version === "string" ? version : "unknown";
-  } catch {
-    return "unknown";
-  }
-})();
 
 export interface Heartbeat {
   stop(): void;

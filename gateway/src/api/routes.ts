@@ -11,9 +11,10 @@ import type { Socket } from "../connection.js";
 import { checkApiKey, readJsonBody, sendJson } from "../http.js";
 import type { Hub } from "../hub.js";
 import * as metrics from "../metrics.js";
+import { GATEWAY_VERSION } from "../version.js";
 import { applyControl } from "./fleet-control.js";
 import * as methods from "./methods.js";
-import { startHeartbeat, VERSION } from "./node-registry.js";
+import { startHeartbeat } from "./node-registry.js";
 
 /** A method with its request schema; `run` gets only what that schema parsed. */
 interface Route {
@@ -63,7 +64,7 @@ export function startServerApi(d: ServerApiDeps): ServerApi {
   const startedAt = Date.now();
   const live = () => ({
     node: d.config.nodeId,
-    version: VERSION,
+    version: GATEWAY_VERSION,
     startedAt,
     connections: d.sockets.size,
     channels: d.hub.subscriberCounts(),
