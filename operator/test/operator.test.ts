@@ -239,8 +239,10 @@ describe("operator against the fake API server", () => {
     unchanged();
     assert.equal(created(), 1);
 
-    // Deleted: created again, with a new key, and the pods still reference it by name.
+    // Deleted: created again at the next reconcile (Secrets are read by name, never watched: least privilege; in
+    // production the resync safety net, here asked for at once), with a new key, and the pods still reference it.
     await core.deleteNamespacedSecret({ namespace: ns, name: "chat-admin" });
+    op.gateway()?.resyncAll();
     const second = await eventually("recreated", () => {
       const s = getSecret();
       return s && s.metadata.uid !== first.metadata.uid ? s : undefined;
