@@ -2,6 +2,7 @@
 // by the rules every `rtgw` setting shares (config/rules.ts). The variable's name is its field's too
 // (RTGW_METRICS_PORT → config.metricsPort). A bad value is one sentence naming the variable; main exits 2.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { type Fields, type Parsed, parseEnv, unknownVariables } from "../../config/parse.js";
@@ -17,6 +18,9 @@ import {
   text,
   url,
 } from "../../config/rules.js";
+import { readConfigFile } from "./namespaces/config-file.js";
+import { createNamespaces, type Namespaces } from "./namespaces/namespaces.js";
+import type { ConfigFile } from "./namespaces/schema.js";
 import type { PresenceField } from "./presence-fields.js";
 import type { LimitedOperation } from "./rate-limit.js";
 
@@ -98,6 +102,8 @@ export const gatewaySettings = z
     RTGW_PRESENCE_FIELDS: choice(["sub", "none"]).default("sub"),
     // The node registry (server API `info`, `channels`): a heartbeat every third of it; a node silent this long is gone.
     RTGW_NODE_TTL_SECONDS: integer(2, 3600, "seconds").default(15),
+    // Channel namespaces and backend hooks (gateway/src/namespaces/schema.ts); unset: one default namespace.
+    RTGW_CONFIG: text("the path of a YAML or JSON config file").optional(),
     RTGW_RATE_LIMIT_STRIKES: integer(1).default(20), // rate_limited errors in a row before close 1008
   })
   .superRefine((c, ctx) => {
@@ -131,7 +137,13 @@ export const gatewaySettings = z
 type Settings = Fields<z.output<typeof gatewaySettings>, typeof PREFIX>;
 
 /** The parsed variables by field name, plus what is derived from several of them. */
-export type GatewayConfig = Omit<Settings, "nodeId" | "presenceFields"> & {
+export type GatewayConfig = Omit<Settings, "nodeId" | "presenceFields" | "config"> & {
+  /** RTGW_CONFIG's path, if set. */
+  configFile: string | undefined;
+  /** Each channel's options, from RTGW_CONFIG's namespaces (defaults: the RTGW_HISTORY_* variables). */
+  namespaces: Namespaces;
+  /** RTGW_CONFIG's backend hooks; none without the file. */
+  proxy: ConfigFile["proxy"];
   /** Always set (default: the host name and a random suffix). */
   nodeId: string;
   /** PEM files: with both, the client port speaks TLS (uWS SSLApp). */
@@ -151,15 +163,27 @@ export type ConfigResult =
     }
   | { ok: false; errors: string[] };
 
-/** Parse the environment. Pure: the caller decides how to report errors. */
-export function parseConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+/** Parse the environment (and RTGW_CONFIG's file, through `read`). The caller decides how to report errors. */
+export function parseConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  read: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): ConfigResult {
   const parsed: Parsed<Settings> = parseEnv(gatewaySettings, PREFIX, env);
   if (!parsed.ok) return parsed;
-  const c = parsed.value;
+  const { config: configFile, ...c } = parsed.value;
+  const file = configFile === undefined ? undefined : readConfigFile(configFile, read);
+  if (file && !file.ok) return file;
+  const options = file?.value;
   return {
     ok: true,
     config: {
       ...c,
+      configFile,
+      namespaces: createNamespaces(
+        { historySize: c.historySize, historyTtlSeconds: c.historyTtlSeconds },
+        options,
+      ),
+      proxy: options?.proxy ?? {},
       nodeId: c.nodeId ?? `${hostname()}-${randomBytes(3).toString("hex")}`,
       tls: c.tlsCertFile && c.tlsKeyFile ? { certFile: c.tlsCertFile, keyFile: c.tlsKeyFile } : undefined,
       presenceFields: new Set(c.presenceFields === "sub" ? ["sub"] : []),
