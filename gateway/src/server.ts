@@ -293,12 +293,10 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
 
   // The admin view (page and /admin/api/*) on the internal port, behind RTGW_ADMIN_KEY like /admin/drain|shed.
   const adminView = createAdminView({
-    ...config,
     key: config.adminKey,
-    broker,
+    api: api.context,
+    maxMessageBytes: config.maxMessageBytes,
     logger,
-    sockets: () => sockets,
-    channelCount: () => hub.channelCount,
   });
 
   const registryText = () => {

@@ -8,6 +8,8 @@ import { SignJWT } from "jose";
 import type { Page } from "playwright-core";
 import { CHROMIUM, launchChromium } from "../../test-support/chromium.js";
 import { type GatewayProcess, startGateway, stopAllGateways } from "../../test-support/gateway.js";
+import { startRedis } from "../../test-support/redis.js";
+import { until } from "../../test-support/wait.js";
 import { connect } from "./client.js";
 
 const KEY = "admin-view-key-for-tests";
@@ -142,7 +144,7 @@ describe("the admin view in headless Chromium", { timeout: 120_000 }, () => {
       await waitInPage(
         page,
         "the disconnect answer",
-        () => document.getElementById("disc-result")?.textContent === "closed 1 connection(s)",
+        () => document.getElementById("disc-result")?.textContent === "disconnect sent to 1 node(s)",
         "",
       );
       assert.equal(alice.ws.readyState, alice.ws.OPEN);
@@ -162,6 +164,47 @@ describe("the admin view's boundary", { timeout: 60_000 }, () => {
   before(async () => {
     [gw, keyless] = await Promise.all([startGateway({ env }), startGateway()]);
   });
+  describe("the admin view over a fleet on Redis", { timeout: 60_000 }, () => {
+    it("shows every node and its channels, and disconnects a user connected to another node", async () => {
+      const redis = await startRedis();
+      const fleet = { ...env, RTGW_BROKER: "redis", RTGW_REDIS_URL: redis.url, RTGW_NODE_TTL_SECONDS: "3" };
+      const [a, b] = await Promise.all([
+        startGateway({ env: { ...fleet, RTGW_NODE_ID: "fleet-a" } }),
+        startGateway({ env: { ...fleet, RTGW_NODE_ID: "fleet-b" } }),
+      ]);
+      const carol = await connect(b.wsUrl, {
+        headers: { authorization: `Bearer ${await tokenFor("carol")}` },
+      });
+      try {
+        assert.equal((await carol.request({ type: "subscribe", channel: "room:9" })).type, "ack");
+        const call = async (name: string, body: unknown) => {
+          const res = await fetch(adminUrl(a, `/admin/api/${name}`), {
+            method: "POST",
+            headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+            body: JSON.stringify(body),
+          });
+          assert.equal(res.status, 200, name);
+          return res.json() as Promise<Record<string, unknown>>;
+        };
+        // b's heartbeat (every third of the TTL) carries its subscription to the registry a reads.
+        await until("node a's view lists node b with room:9", async () => {
+          const info = (await call("info", {})) as { nodes: { node: string }[] };
+          const channels = (await call("channels", { pattern: "room:*" })) as { channels: unknown[] };
+          return (
+            info.nodes.map((n) => n.node).join() === "fleet-a,fleet-b" &&
+            JSON.stringify(channels.channels) === JSON.stringify([{ channel: "room:9", subscribers: 1 }])
+          );
+        });
+        assert.deepEqual(await call("disconnect", { user: "carol" }), { nodes: 2 });
+        assert.equal((await carol.closed).code, 4002, "closed on node b by node a's order");
+      } finally {
+        carol.close();
+        await Promise.all([a.stop(), b.stop()]);
+        await redis.stop();
+      }
+    });
+  });
+
   after(stopAllGateways);
 
   const api = ["info", "channels", "history", "presence", "publish", "disconnect", "live"];

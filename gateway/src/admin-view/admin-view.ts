@@ -2,11 +2,9 @@
 // internal port's server asks first. server.ts builds it in one call and closes it on stop.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import type { Broker } from "../broker/broker.js";
-import type { Socket } from "../connection.js";
-import { GATEWAY_VERSION } from "../version.js";
+import type { MethodContext } from "../api/methods.js";
 import { startLiveFeed } from "./live.js";
-import { type AdminOps, localAdminOps } from "./ops.js";
+import { type AdminOps, fleetAdminOps } from "./ops.js";
 import { adminViewRoutes } from "./routes.js";
 
 export interface AdminView {
@@ -17,29 +15,19 @@ export interface AdminView {
 
 export interface AdminViewOptions {
   key: string | undefined;
-  nodeId: string;
-  broker: Broker;
-  sockets: () => Iterable<Socket>;
-  channelCount: () => number;
+  /** The server API's context: the view answers through the API's methods (fleetAdminOps). */
+  api: MethodContext;
   maxMessageBytes: number;
   logger: Logger;
-  /** The fleet's answers; default this node's own (localAdminOps). */
+  /** Instead of the API's methods (tests). */
   ops?: AdminOps;
   /** How often the charts get a point (ms, default 1000). */
   sampleMs?: number;
 }
 
 export function createAdminView(o: AdminViewOptions): AdminView {
-  const ops =
-    o.ops ??
-    localAdminOps({
-      nodeId: o.nodeId,
-      version: GATEWAY_VERSION,
-      broker: o.broker,
-      sockets: o.sockets,
-      channelCount: o.channelCount,
-    });
-  // Five minutes of points at the default interval; no sampling at all while the view is off (no key).
+  const ops = o.ops ?? fleetAdminOps(o.api);
+  // Five minutes of points at the default interval; no sampling while the view is off (no key) or unwatched.
   const live = o.key ? startLiveFeed({ ops, intervalMs: o.sampleMs ?? 1000, capacity: 300 }) : undefined;
   const handle = adminViewRoutes({
     key: o.key,

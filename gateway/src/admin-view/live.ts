@@ -1,6 +1,7 @@
 // The admin view's live feed: every interval, one sample of the fleet's size (AdminOps.info) and of this
 // node's message rate and p99 delivery latency (from the prom-client metrics, as deltas between readings),
-// kept in a bounded ring the page polls with the time of the last sample it has.
+// kept in a bounded ring the page polls with the time of the last sample it has. It samples only while a page
+// polls (and `idleMs` after), so a fleet with the view on does not read the node registry every second unwatched.
 import * as metrics from "../metrics.js";
 import type { AdminOps } from "./ops.js";
 import { type Buckets, histogramQuantile, ratePerSecond } from "./rates.js";
@@ -55,11 +56,26 @@ async function read(now: number): Promise<Reading> {
   };
 }
 
-export function startLiveFeed(o: { ops: AdminOps; intervalMs: number; capacity: number }): LiveFeed {
+export function startLiveFeed(o: {
+  ops: AdminOps;
+  intervalMs: number;
+  capacity: number;
+  /** Sampling stops this long after the last poll (default 60 s). */
+  idleMs?: number;
+}): LiveFeed {
+  const idleMs = o.idleMs ?? 60_000;
   const ring: Sample[] = [];
   let last: Reading | undefined;
   let busy = false;
+  let timer: NodeJS.Timeout | undefined;
+  let polledAt = 0;
   const tick = async () => {
+    if (Date.now() - polledAt > idleMs) {
+      clearInterval(timer);
+      timer = undefined;
+      last = undefined; // the next reading starts a new baseline: no rate across the unwatched gap
+      return;
+    }
     if (busy) return; // a slow info() must not pile samples up
     busy = true;
     try {
@@ -85,10 +101,19 @@ export function startLiveFeed(o: { ops: AdminOps; intervalMs: number; capacity: 
       busy = false;
     }
   };
-  void tick();
-  const timer = setInterval(() => void tick(), o.intervalMs).unref();
+  let stopped = false;
   return {
-    since: (sinceMs) => ring.filter((s) => s.t > sinceMs),
-    stop: () => clearInterval(timer),
+    since: (sinceMs) => {
+      polledAt = Date.now();
+      if (!timer && !stopped) {
+        void tick();
+        timer = setInterval(() => void tick(), o.intervalMs).unref();
+      }
+      return ring.filter((s) => s.t > sinceMs);
+    },
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }

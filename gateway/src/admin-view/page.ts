@@ -203,7 +203,7 @@ $("disconnect").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
     const r = await call("disconnect", { user: $("user").value.trim() });
-    text($("disc-result"), "closed " + r.disconnected + " connection(s)");
+    text($("disc-result"), "disconnect sent to " + r.nodes + " node(s)");
   } catch (err) {
     fail(err);
   }

@@ -57,6 +57,8 @@ export interface ServerApiDeps {
 export interface ServerApi {
   /** A fleet order from the broker's control channel: apply it to this node's sockets. */
   control(message: ControlMessage): void;
+  /** What the methods run with (the admin view asks the fleet through the same methods). */
+  context: methods.MethodContext;
   stop(): void;
 }
 
@@ -116,6 +118,7 @@ export function startServerApi(d: ServerApiDeps): ServerApi {
     logger: d.logger,
   });
   return {
+    context,
     control: (message) => {
       const acted = applyControl(message, d.sockets, d.hub);
       if (acted > 0) d.logger.info({ ...message, sockets: acted }, "server API order applied");
