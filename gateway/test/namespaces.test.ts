@@ -80,7 +80,11 @@ describe("channel namespaces (one gateway, memory broker)", { timeout: 120_000 }
     refused(await c.request({ type: "subscribe", channel: "chat:1" }), "forbidden", /chat:1/);
     acked(await c.request({ type: "subscribe", channel: "open:1", presence: true }));
     acked(await c.request({ type: "presence", channel: "open:1" }));
-    refused(await c.request({ type: "publish", channel: "open:1", data: 1 }), "forbidden", /publish to open:1/);
+    refused(
+      await c.request({ type: "publish", channel: "open:1", data: 1 }),
+      "forbidden",
+      /publish to open:1/,
+    );
     assert.equal((await api("publish", { channel: "open:1", data: { hi: 1 } })).status, 200);
     await c.next((f) => f.type === "message" && f.channel === "open:1");
     // A refresh to a token still without the right keeps the subscription: the namespace allows it, not the token.

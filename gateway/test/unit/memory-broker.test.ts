@@ -102,11 +102,16 @@ describe("memory broker", () => {
     });
     for (const channel of ["small", "brief", "none", "other"])
       for (const i of [1, 2, 3, 4]) await broker.publish(channel, String(i));
-    const offsets = async (channel: string) => (await broker.history(channel, 0)).messages.map((m) => m.offset);
+    const offsets = async (channel: string) =>
+      (await broker.history(channel, 0)).messages.map((m) => m.offset);
     assert.deepEqual(await offsets("small"), [3, 4]);
     assert.deepEqual(await offsets("other"), [1, 2, 3, 4]);
     const none = await broker.history("none", 0);
-    assert.deepEqual([none.messages.length, none.offset, none.complete], [0, 4, false], "offsets still advance");
+    assert.deepEqual(
+      [none.messages.length, none.offset, none.complete],
+      [0, 4, false],
+      "offsets still advance",
+    );
     clock.t += 6_000;
     assert.deepEqual(await offsets("brief"), [], "past its TTL");
     assert.deepEqual(await offsets("other"), [1, 2, 3, 4], "the default TTL keeps it");

@@ -82,7 +82,11 @@ test("publish: undeclared, server only, rights", () => {
     if (expected === "ok") assert.ok(v.ok, `${channel}: ${v.ok ? "" : v.message}`);
     else {
       assert.ok(!v.ok, `${channel}: allowed`);
-      assert.deepEqual([v.code, expected[1].test(v.message)], [expected[0], true], `${channel}: ${v.message}`);
+      assert.deepEqual(
+        [v.code, expected[1].test(v.message)],
+        [expected[0], true],
+        `${channel}: ${v.message}`,
+      );
     }
   }
 });
