@@ -82,27 +82,20 @@ export function createSession(d: SessionDeps) {
             ErrorCode.BadRequest,
             `at most ${d.config.maxSubscriptions} subscriptions per connection`,
           );
+        const { joinLeave } = verdict.namespace;
+        const opts = { since: f.since, epoch: f.epoch, presence: f.presence ?? false, joinLeave };
         d.hub
-          .subscribe(
-            ws,
-            f.channel,
-            {
-              since: f.since,
-              epoch: f.epoch,
-              presence: f.presence ?? false,
-              joinLeave: verdict.namespace.joinLeave,
-            },
-            (r) =>
-              send(
-                ws,
-                encodeFrame({
-                  type: "ack",
-                  id: f.id,
-                  offset: r.position.offset,
-                  epoch: r.position.epoch,
-                  recovered: r.recovered,
-                }),
-              ),
+          .subscribe(ws, f.channel, opts, (r) =>
+            send(
+              ws,
+              encodeFrame({
+                type: "ack",
+                id: f.id,
+                offset: r.position.offset,
+                epoch: r.position.epoch,
+                recovered: r.recovered,
+              }),
+            ),
           )
           .catch((err: unknown) => brokerError(ws, f.id, err));
       },
