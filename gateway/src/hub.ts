@@ -205,7 +205,13 @@ export class Hub {
   async subscribe(
     ws: Socket,
     channel: string,
-    opts: { since: number | undefined; epoch: string | undefined; presence: boolean },
+    opts: {
+      since: number | undefined;
+      epoch: string | undefined;
+      presence: boolean;
+      /** Whether the socket hears others join and leave (its namespace's joinLeave); presence lists work either way. */
+      joinLeave: boolean;
+    },
     sendAck: (result: SubscribeResult) => void,
   ): Promise<SubscribeResult | undefined> {
     const conn = ws.getUserData();
@@ -241,7 +247,7 @@ export class Hub {
         this.sendOutputs(ws, channel, start.epoch, merged.out);
         // A send above may have closed a slow socket; its close handler already released the channel.
         if (conn.closed) return;
-        if (opts.presence) {
+        if (opts.presence && opts.joinLeave) {
           ws.subscribe(presenceTopic(channel));
           local.members.add(ws);
         }

@@ -12,11 +12,11 @@ import {
 import type { Authenticator } from "./auth.js";
 import type { Broker } from "./broker/broker.js";
 import { BrokerUnavailableError } from "./broker/broker.js";
-import { matches } from "./channel-patterns.js";
 import type { GatewayConfig } from "./config.js";
 import { channelCount, channelsOf, type Socket } from "./connection.js";
 import type { Hub } from "./hub.js";
 import { messagesReceived, rateLimited } from "./metrics.js";
+import { mayRead, presenceVerdict, publishVerdict, subscribeVerdict } from "./namespaces/rules.js";
 import { exposeMember } from "./presence-fields.js";
 import { admit, type LimitedOperation } from "./rate-limit.js";
 
@@ -71,8 +71,8 @@ export function createSession(d: SessionDeps) {
         if (!admitted(ws, "subscribe", f.id)) return;
         if (f.since !== undefined && !admitted(ws, "history", f.id)) return;
         const conn = ws.getUserData();
-        if (!matches(conn.permissions.subscribe, f.channel))
-          return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to subscribe to ${f.channel}`);
+        const verdict = subscribeVerdict(d.config.namespaces.of(f.channel), f.channel, conn, f);
+        if (!verdict.ok) return fail(ws, f.id, verdict.code, verdict.message);
         if (d.hub.subscribed(ws, f.channel))
           return fail(ws, f.id, ErrorCode.BadRequest, `already subscribed to ${f.channel}`);
         if (channelCount(conn) >= d.config.maxSubscriptions)
@@ -82,8 +82,10 @@ export function createSession(d: SessionDeps) {
             ErrorCode.BadRequest,
             `at most ${d.config.maxSubscriptions} subscriptions per connection`,
           );
+        const { joinLeave } = verdict.namespace;
+        const opts = { since: f.since, epoch: f.epoch, presence: f.presence ?? false, joinLeave };
         d.hub
-          .subscribe(ws, f.channel, { since: f.since, epoch: f.epoch, presence: f.presence ?? false }, (r) =>
+          .subscribe(ws, f.channel, opts, (r) =>
             send(
               ws,
               encodeFrame({
@@ -106,9 +108,8 @@ export function createSession(d: SessionDeps) {
       },
 
       publish(ws, f) {
-        const conn = ws.getUserData();
-        if (!matches(conn.permissions.publish, f.channel))
-          return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to publish to ${f.channel}`);
+        const verdict = publishVerdict(d.config.namespaces.of(f.channel), f.channel, ws.getUserData());
+        if (!verdict.ok) return fail(ws, f.id, verdict.code, verdict.message);
         if (!admitted(ws, "publish", f.id)) return;
         messagesReceived.inc();
         d.broker.publish(f.channel, JSON.stringify(f.data)).then(
@@ -148,7 +149,8 @@ export function createSession(d: SessionDeps) {
             conn.awaitingToken = false;
             // Rights may have shrunk: end each subscription the new token no longer allows, naming it.
             for (const channel of channelsOf(conn)) {
-              if (matches(result.permissions.subscribe, channel)) continue;
+              const found = d.config.namespaces.of(channel);
+              if (found.ok && mayRead(found.namespace, channel, conn)) continue;
               d.hub.unsubscribe(ws, channel);
               const why = `subscription to ${channel} ended: the refreshed token does not allow it`;
               send(ws, encodeError(undefined, ErrorCode.Forbidden, why, channel));
@@ -160,8 +162,8 @@ export function createSession(d: SessionDeps) {
 
       presence(ws, f) {
         if (!admitted(ws, "presence", f.id)) return;
-        if (!matches(ws.getUserData().permissions.subscribe, f.channel))
-          return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to see presence on ${f.channel}`);
+        const verdict = presenceVerdict(d.config.namespaces.of(f.channel), f.channel, ws.getUserData());
+        if (!verdict.ok) return fail(ws, f.id, verdict.code, verdict.message);
         d.broker.presenceList(f.channel).then(
           (entries) => {
             const members = entries.map((m) => exposeMember(m, d.config.presenceFields));

@@ -1,5 +1,6 @@
 // The server API's methods: each takes its parsed request and answers the shape protocol/server-api.ts names.
-// Broker failures propagate (routes.ts maps BrokerUnavailableError to 503); no method touches HTTP.
+// Broker failures propagate (routes.ts maps BrokerUnavailableError to 503, RequestRefused to 400); no method
+// touches HTTP. Each channel is checked against its namespace first (namespaces/rules.ts serverVerdict).
 
 import type { z } from "zod";
 import { ErrorCode } from "../../../protocol/index.js";
@@ -17,10 +18,20 @@ import {
   type unsubscribeRequest,
 } from "../../../protocol/server-api.js";
 import { type Broker, BrokerUnavailableError, type NodeReport } from "../broker/broker.js";
+import type { Namespaces, ResolvedNamespace } from "../namespaces/namespaces.js";
+import { type ServerCall, serverVerdict } from "../namespaces/rules.js";
 import { fleetChannels, nodeInfo, withLive } from "./node-registry.js";
+
+/** A request its channel's namespace refuses (undeclared, or presence off): a 400 the caller can fix. */
+export class RequestRefused extends Error {
+  override name = "RequestRefused";
+  readonly code = ErrorCode.BadRequest;
+}
 
 export interface MethodContext {
   broker: Broker;
+  /** Each channel's namespace (RTGW_CONFIG). */
+  namespaces: Namespaces;
   /** This node's live figures (what its next heartbeat will say). */
   live: () => NodeReport;
   now: () => number;
@@ -30,14 +41,27 @@ export interface MethodContext {
 
 type In<S extends z.ZodType> = z.output<S>;
 
+/** The channel's namespace, or RequestRefused saying why the server API may not do `call` there. */
+function allowed(channel: string, call: ServerCall, c: MethodContext): ResolvedNamespace {
+  const verdict = serverVerdict(c.namespaces.of(channel), channel, call);
+  if (!verdict.ok) throw new RequestRefused(verdict.message);
+  return verdict.namespace;
+}
+
+/** The server API publishes whatever the namespace's `publish` says: `server` keeps clients out, not the API. */
 export async function publish(body: In<typeof publishRequest>, c: MethodContext) {
+  allowed(body.channel, "publish", c);
   const position = await c.broker.publish(body.channel, JSON.stringify(body.data));
   c.published(1);
   return { offset: position.offset, epoch: position.epoch };
 }
 
-/** One publish per channel, all at once; one channel's failure does not fail the others. */
+/**
+ * One publish per channel, all at once; one channel's failure does not fail the others. A channel its namespace
+ * refuses fails the whole request before anything is published (the request is wrong, not the moment).
+ */
 export async function broadcast(body: In<typeof broadcastRequest>, c: MethodContext) {
+  for (const channel of body.channels) allowed(channel, "publish", c);
   const data = JSON.stringify(body.data);
   const results = await Promise.all(
     body.channels.map(async (channel): Promise<BroadcastResult> => {
@@ -61,6 +85,11 @@ export async function broadcast(body: In<typeof broadcastRequest>, c: MethodCont
 /** After `since`: the oldest `limit` after it (page forward); without it: the latest `limit`. */
 export async function history(body: In<typeof historyRequest>, c: MethodContext): Promise<HistoryResponse> {
   const limit = body.limit ?? API_LIMITS.historyLimit;
+  if (allowed(body.channel, "history", c).historySize === 0) {
+    // Nothing kept: say where the channel is (a stream left from an earlier, larger size is not history now).
+    const { offset, epoch } = await c.broker.position(body.channel);
+    return { messages: [], offset, epoch };
+  }
   const h = await c.broker.history(body.channel, body.since ?? 0);
   const picked = body.since === undefined ? h.messages.slice(-limit) : h.messages.slice(0, limit);
   return {
@@ -71,10 +100,12 @@ export async function history(body: In<typeof historyRequest>, c: MethodContext)
 }
 
 export async function presence(body: In<typeof presenceRequest>, c: MethodContext) {
+  allowed(body.channel, "presence", c);
   return { members: await c.broker.presenceList(body.channel) };
 }
 
 export async function presenceStats(body: In<typeof presenceRequest>, c: MethodContext) {
+  allowed(body.channel, "presence", c);
   const members = await c.broker.presenceList(body.channel);
   const users = new Set<string>();
   for (const m of members) if (m.sub !== undefined) users.add(m.sub);

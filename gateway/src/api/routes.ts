@@ -73,6 +73,7 @@ export function startServerApi(d: ServerApiDeps): ServerApi {
   });
   const context: methods.MethodContext = {
     broker: d.broker,
+    namespaces: d.config.namespaces,
     live,
     now: Date.now,
     published: (count) => metrics.messagesReceived.inc(count),
@@ -95,6 +96,10 @@ export function startServerApi(d: ServerApiDeps): ServerApi {
         sendJson(r, 200, answer, d.draining());
         done(200);
       } catch (err) {
+        if (err instanceof methods.RequestRefused) {
+          sendJson(r, 400, { error: err.code, message: err.message }, d.draining());
+          return done(400);
+        }
         if (err instanceof BrokerUnavailableError) {
           sendJson(
             r,

@@ -26,6 +26,19 @@ export interface HistoryResult extends Position {
   complete: boolean;
 }
 
+/** How much history one channel keeps: its namespace's (RTGW_CONFIG), else the RTGW_HISTORY_* defaults. */
+export interface HistoryLimits {
+  /** Messages kept; 0: none (offsets still advance, so a resume past them is told it was not recovered). */
+  historySize: number;
+  historyTtlSeconds: number;
+}
+
+/** The brokers' history options: one size and TTL for every channel, or `historyOf` deciding per channel. */
+export interface HistoryOptions extends HistoryLimits {
+  /** Per channel (a Map lookup, asked at each publish and read); without it every channel gets the above. */
+  historyOf?: (channel: string) => HistoryLimits;
+}
+
 export interface PresenceEntry {
   connectionId: string;
   sub?: string;

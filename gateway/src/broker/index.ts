@@ -11,18 +11,22 @@ export interface BrokerDeps {
 }
 
 export async function createBroker(config: GatewayConfig, deps: BrokerDeps): Promise<Broker> {
-  if (config.broker === "memory")
-    return createMemoryBroker({
-      historySize: config.historySize,
-      historyTtlSeconds: config.historyTtlSeconds,
-    });
+  // Each channel's namespace decides its history; a channel the namespaces refuse never reaches the broker.
+  const history = {
+    historySize: config.historySize,
+    historyTtlSeconds: config.historyTtlSeconds,
+    historyOf: (channel: string) => {
+      const found = config.namespaces.of(channel);
+      return found.ok ? found.namespace : config;
+    },
+  };
+  if (config.broker === "memory") return createMemoryBroker(history);
   const { createRedisBroker } = await import("./redis/index.js");
   return createRedisBroker({
     url: config.redisUrl as string,
     cluster: config.redisCluster,
     nodeId: config.nodeId,
-    historySize: config.historySize,
-    historyTtlSeconds: config.historyTtlSeconds,
+    ...history,
     logger: deps.logger,
     registry: deps.registry,
   });

@@ -5,6 +5,8 @@ import type {
   Broker,
   BrokerEvents,
   BrokerMessage,
+  HistoryLimits,
+  HistoryOptions,
   HistoryResult,
   NodeReport,
   Position,
@@ -13,18 +15,19 @@ import type {
 
 interface ChannelState {
   offset: number;
-  /** Ring of the latest messages, oldest first (bounded by historySize). */
+  /** Ring of the latest messages, oldest first (bounded by the channel's historySize). */
   history: BrokerMessage[];
+  /** The channel's history size and TTL, looked up once (the config does not change while running). */
+  limits: HistoryLimits;
 }
 
-export interface MemoryBrokerOptions {
-  historySize: number;
-  historyTtlSeconds: number;
+export interface MemoryBrokerOptions extends HistoryOptions {
   now?: () => number;
 }
 
 export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   const now = options.now ?? Date.now;
+  const limitsOf = options.historyOf ?? (() => options);
   // A fresh epoch per process: offsets from an earlier process are not comparable.
   const epoch = randomBytes(6).toString("hex");
   const channels = new Map<string, ChannelState>();
@@ -45,9 +48,9 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   };
 
   const trim = (state: ChannelState) => {
-    const minTime = now() - options.historyTtlSeconds * 1000;
+    const minTime = now() - state.limits.historyTtlSeconds * 1000;
     const h = state.history;
-    let drop = Math.max(0, h.length - options.historySize);
+    let drop = Math.max(0, h.length - state.limits.historySize);
     while (drop < h.length && (h[drop] as BrokerMessage).publishedAt < minTime) drop++;
     if (drop > 0) h.splice(0, drop);
   };
@@ -74,14 +77,14 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
     async publish(channel, data) {
       let state = channels.get(channel);
       if (!state) {
-        state = { offset: 0, history: [] };
+        state = { offset: 0, history: [], limits: limitsOf(channel) };
         channels.set(channel, state);
       }
       state.offset += 1;
       const message: BrokerMessage = { channel, offset: state.offset, epoch, data, publishedAt: now() };
-      if (options.historySize > 0) {
+      if (state.limits.historySize > 0) {
         state.history.push(message);
-        if (state.history.length > options.historySize) trim(state);
+        if (state.history.length > state.limits.historySize) trim(state);
       }
       if (subscribed.has(channel)) {
         pending.push(message);

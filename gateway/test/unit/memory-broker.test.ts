@@ -87,6 +87,37 @@ describe("memory broker", () => {
     await broker.close();
   });
 
+  it("history: each channel's own size and TTL (historyOf, from its namespace); size 0 keeps none", async () => {
+    const clock = { t: 1_000_000 };
+    const limits: Record<string, { historySize: number; historyTtlSeconds: number }> = {
+      small: { historySize: 2, historyTtlSeconds: 600 },
+      brief: { historySize: 50, historyTtlSeconds: 5 },
+      none: { historySize: 0, historyTtlSeconds: 600 },
+    };
+    const broker = createMemoryBroker({
+      historySize: 50,
+      historyTtlSeconds: 600,
+      historyOf: (channel) => limits[channel] ?? { historySize: 50, historyTtlSeconds: 600 },
+      now: () => clock.t,
+    });
+    for (const channel of ["small", "brief", "none", "other"])
+      for (const i of [1, 2, 3, 4]) await broker.publish(channel, String(i));
+    const offsets = async (channel: string) =>
+      (await broker.history(channel, 0)).messages.map((m) => m.offset);
+    assert.deepEqual(await offsets("small"), [3, 4]);
+    assert.deepEqual(await offsets("other"), [1, 2, 3, 4]);
+    const none = await broker.history("none", 0);
+    assert.deepEqual(
+      [none.messages.length, none.offset, none.complete],
+      [0, 4, false],
+      "offsets still advance",
+    );
+    clock.t += 6_000;
+    assert.deepEqual(await offsets("brief"), [], "past its TTL");
+    assert.deepEqual(await offsets("other"), [1, 2, 3, 4], "the default TTL keeps it");
+    await broker.close();
+  });
+
   it("presence: join/leave events and the member list", async () => {
     const { broker, presence } = await started();
     const m1 = { connectionId: "c1", node: "n" };

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { historyComplete } from "../../stream/sequence.js";
-import type { BrokerMessage, HistoryResult, Position } from "../broker.js";
+import type { BrokerMessage, HistoryLimits, HistoryOptions, HistoryResult, Position } from "../broker.js";
 import type { Connections } from "./connections.js";
 import { channelKeys, pubsubChannel } from "./keys.js";
 import type { Slots } from "./shards.js";
@@ -15,11 +15,6 @@ const historyReply = z.tuple([
   z.string(),
   z.array(z.tuple([z.string(), z.array(z.string())])),
 ]);
-
-export interface ChannelLogOptions {
-  historySize: number;
-  historyTtlSeconds: number;
-}
 
 // A candidate epoch (taken only when a channel starts a new one) must never repeat; it need not be secret. A random
 // per-process prefix and a counter give that for ~0.1 µs, where randomBytes(8) on every publish and history read
@@ -32,15 +27,21 @@ function newEpoch(): string {
 }
 
 export class ChannelLog {
+  /** Each channel's size and TTL (its namespace's): the publish script trims to them, both scripts set the TTL. */
+  private readonly limitsOf: (channel: string) => HistoryLimits;
+
   constructor(
     private readonly connections: Connections,
     private readonly slots: Slots,
-    private readonly o: ChannelLogOptions,
-  ) {}
+    o: HistoryOptions,
+  ) {
+    this.limitsOf = o.historyOf ?? (() => o);
+  }
 
   async append(channel: string, data: string): Promise<Position> {
     const keys = channelKeys(channel);
     const target = this.slots.scriptTarget(keys.epoch);
+    const limits = this.limitsOf(channel);
     let reply: unknown;
     try {
       reply = await target.client.rtgwPublish(
@@ -52,8 +53,8 @@ export class ChannelLog {
         data,
         Date.now(),
         `${target.id}-${newEpoch()}`,
-        this.o.historySize,
-        this.o.historyTtlSeconds,
+        limits.historySize,
+        limits.historyTtlSeconds,
         this.connections.cluster ? "1" : "0",
         target.id,
         target.adopt,
@@ -84,7 +85,7 @@ export class ChannelLog {
         since,
         positionOnly ? "0" : "1",
         `${target.id}-${newEpoch()}`,
-        this.o.historyTtlSeconds,
+        this.limitsOf(channel).historyTtlSeconds,
         target.id,
         target.adopt,
       );

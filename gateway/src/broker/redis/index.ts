@@ -10,6 +10,7 @@ import type {
   Broker,
   BrokerEvents,
   ControlMessage,
+  HistoryOptions,
   HistoryResult,
   NodeReport,
   Position,
@@ -26,14 +27,12 @@ import { Shards, Slots, type SubscriberShard } from "./shards.js";
 import { ChannelStreams } from "./stream.js";
 import { parseRedisTarget } from "./target.js";
 
-export interface RedisBrokerOptions {
+export interface RedisBrokerOptions extends HistoryOptions {
   /** redis:// or rediss:// (standalone), redis+sentinel://s1:p1,s2:p2/name, or with `cluster` a comma-separated list of seeds. */
   url: string;
   /** Redis Cluster with sharded pub/sub (SSUBSCRIBE/SPUBLISH). The gateway sets it from RTGW_REDIS_CLUSTER. */
   cluster?: boolean;
   nodeId: string;
-  historySize: number;
-  historyTtlSeconds: number;
   logger: Logger;
   /** The gateway's prom-client registry: the broker registers its own metrics here. */
   registry: Registry;
