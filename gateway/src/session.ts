@@ -82,8 +82,11 @@ export function createSession(d: SessionDeps) {
             ErrorCode.BadRequest,
             `at most ${d.config.maxSubscriptions} subscriptions per connection`,
           );
-        const { joinLeave } = verdict.namespace;
-        const opts = { since: f.since, epoch: f.epoch, presence: f.presence ?? false, joinLeave };
+        const { joinLeave, recovery } = verdict.namespace;
+        // Recovery off: a resume (the SDK sends since after every reconnect) is a fresh subscribe acked
+        // recovered:false, so the gap is announced and the subscription goes on rather than being refused.
+        const since = recovery ? f.since : undefined;
+        const opts = { since, epoch: f.epoch, presence: f.presence ?? false, joinLeave };
         d.hub
           .subscribe(ws, f.channel, opts, (r) =>
             send(
@@ -93,7 +96,7 @@ export function createSession(d: SessionDeps) {
                 id: f.id,
                 offset: r.position.offset,
                 epoch: r.position.epoch,
-                recovered: r.recovered,
+                recovered: f.since !== undefined && since === undefined ? false : r.recovered,
               }),
             ),
           )

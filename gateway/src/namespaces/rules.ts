@@ -17,7 +17,6 @@ export interface Rights {
 
 /** What a subscribe frame asks for besides the channel. */
 export interface SubscribeAsk {
-  since?: number | undefined;
   presence?: boolean | undefined;
 }
 
@@ -43,11 +42,6 @@ export function subscribeVerdict(
   const ns = lookup.namespace;
   if (!mayRead(ns, channel, rights))
     return refuse(ErrorCode.Forbidden, `not allowed to subscribe to ${channel}`);
-  if (ask.since !== undefined && !ns.recovery)
-    return refuse(
-      ErrorCode.BadRequest,
-      `${label(ns)} keeps no history to recover from: subscribe to ${channel} without since`,
-    );
   if (ask.presence === true && !ns.presence)
     return refuse(
       ErrorCode.BadRequest,

@@ -7,6 +7,7 @@ import { fleetAdminOps } from "../../src/admin-view/ops.js";
 import type { MethodContext } from "../../src/api/methods.js";
 import type { ControlMessage, NodeReport } from "../../src/broker/broker.js";
 import { createMemoryBroker } from "../../src/broker/memory.js";
+import { createNamespaces } from "../../src/namespaces/namespaces.js";
 
 const T0 = 1_700_000_000_000;
 
@@ -33,7 +34,13 @@ async function setup() {
     channels: { "chat:1": 2, "chat:2": 1, news: 1 },
   });
   let published = 0;
-  const context: MethodContext = { broker, live, now: () => T0, published: (n) => (published += n) };
+  const context: MethodContext = {
+    broker,
+    live,
+    now: () => T0,
+    published: (n) => (published += n),
+    namespaces: createNamespaces({ historySize: 10, historyTtlSeconds: 60 }),
+  };
   return { ops: fleetAdminOps(context), orders, published: () => published };
 }
 
