@@ -8,6 +8,7 @@ import {
   encodeError,
   encodeFrame,
   type FrameErrorCode,
+  type SubscribeFrame,
 } from "../../protocol/index.js";
 import type { Authenticator } from "./auth.js";
 import type { Broker } from "./broker/broker.js";
@@ -18,6 +19,7 @@ import { channelCount, channelsOf, type Socket } from "./connection.js";
 import type { Hub } from "./hub.js";
 import { messagesReceived, rateLimited } from "./metrics.js";
 import { exposeMember } from "./presence-fields.js";
+import { answered, type Hooks } from "./proxy/hooks.js";
 import { admit, type LimitedOperation } from "./rate-limit.js";
 
 export interface SessionDeps {
@@ -25,6 +27,8 @@ export interface SessionDeps {
   broker: Broker;
   hub: Hub;
   auth: Authenticator;
+  /** The backend hooks (proxy/): where a namespace asks one, it decides instead of the connection's rights. */
+  hooks: Hooks;
   now: () => number;
 }
 
@@ -61,6 +65,39 @@ export function createSession(d: SessionDeps) {
       ),
     );
 
+  /** The subscribe's own limits: not yet subscribed, and a slot left. Answered here when not. */
+  const subscribable = (ws: Socket, f: SubscribeFrame): boolean => {
+    if (d.hub.subscribed(ws, f.channel)) {
+      fail(ws, f.id, ErrorCode.BadRequest, `already subscribed to ${f.channel}`);
+      return false;
+    }
+    if (channelCount(ws.getUserData()) >= d.config.maxSubscriptions) {
+      fail(
+        ws,
+        f.id,
+        ErrorCode.BadRequest,
+        `at most ${d.config.maxSubscriptions} subscriptions per connection`,
+      );
+      return false;
+    }
+    return true;
+  };
+  const startSubscribe = (ws: Socket, f: SubscribeFrame) =>
+    d.hub
+      .subscribe(ws, f.channel, { since: f.since, epoch: f.epoch, presence: f.presence ?? false }, (r) =>
+        send(
+          ws,
+          encodeFrame({
+            type: "ack",
+            id: f.id,
+            offset: r.position.offset,
+            epoch: r.position.epoch,
+            recovered: r.recovered,
+          }),
+        ),
+      )
+      .catch((err: unknown) => brokerError(ws, f.id, err));
+
   const handlers: { [K in ClientFrame["type"]]: (ws: Socket, f: Extract<ClientFrame, { type: K }>) => void } =
     {
       ping(ws, f) {
@@ -71,31 +108,18 @@ export function createSession(d: SessionDeps) {
         if (!admitted(ws, "subscribe", f.id)) return;
         if (f.since !== undefined && !admitted(ws, "history", f.id)) return;
         const conn = ws.getUserData();
-        if (!matches(conn.permissions.subscribe, f.channel))
+        const hooked = d.hooks.subscribes(f.channel);
+        if (!hooked && !matches(conn.permissions.subscribe, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to subscribe to ${f.channel}`);
-        if (d.hub.subscribed(ws, f.channel))
-          return fail(ws, f.id, ErrorCode.BadRequest, `already subscribed to ${f.channel}`);
-        if (channelCount(conn) >= d.config.maxSubscriptions)
-          return fail(
-            ws,
-            f.id,
-            ErrorCode.BadRequest,
-            `at most ${d.config.maxSubscriptions} subscriptions per connection`,
-          );
-        d.hub
-          .subscribe(ws, f.channel, { since: f.since, epoch: f.epoch, presence: f.presence ?? false }, (r) =>
-            send(
-              ws,
-              encodeFrame({
-                type: "ack",
-                id: f.id,
-                offset: r.position.offset,
-                epoch: r.position.epoch,
-                recovered: r.recovered,
-              }),
-            ),
-          )
-          .catch((err: unknown) => brokerError(ws, f.id, err));
+        if (!subscribable(ws, f)) return;
+        if (!hooked) return startSubscribe(ws, f);
+        // Checked again after the call: another subscribe may have filled the slot meanwhile.
+        d.hooks.subscribe(conn, f.channel).then((v) =>
+          corked(ws, () => {
+            if (answered(ws, v, (code, message) => fail(ws, f.id, code, message)) && subscribable(ws, f))
+              startSubscribe(ws, f);
+          }),
+        );
       },
 
       unsubscribe(ws, f) {
@@ -107,21 +131,36 @@ export function createSession(d: SessionDeps) {
 
       publish(ws, f) {
         const conn = ws.getUserData();
-        if (!matches(conn.permissions.publish, f.channel))
+        const hooked = d.hooks.publishes(f.channel);
+        if (!hooked && !matches(conn.permissions.publish, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to publish to ${f.channel}`);
         if (!admitted(ws, "publish", f.id)) return;
         messagesReceived.inc();
-        d.broker.publish(f.channel, JSON.stringify(f.data)).then(
-          (p) =>
-            corked(ws, () =>
-              send(ws, encodeFrame({ type: "ack", id: f.id, offset: p.offset, epoch: p.epoch })),
-            ),
-          (err: unknown) => brokerError(ws, f.id, err),
-        );
+        const publish = (data: string) =>
+          d.broker.publish(f.channel, data).then(
+            (p) =>
+              corked(ws, () =>
+                send(ws, encodeFrame({ type: "ack", id: f.id, offset: p.offset, epoch: p.epoch })),
+              ),
+            (err: unknown) => brokerError(ws, f.id, err),
+          );
+        if (!hooked) return void publish(JSON.stringify(f.data));
+        // Published only when the backend allowed, with the data it gave back (if any).
+        d.hooks.publish(conn, f.channel, f.data).then((v) => {
+          if (v.kind === "allow") return void publish(v.value);
+          corked(ws, () => answered(ws, v, (code, message) => fail(ws, f.id, code, message)));
+        });
       },
 
       refresh(ws, f) {
         if (!admitted(ws, "refresh", f.id)) return;
+        if (d.hooks.accepted(ws.getUserData().permissions))
+          return fail(
+            ws,
+            f.id,
+            ErrorCode.BadRequest,
+            "this connection's session is the backend's (connect hook)",
+          );
         d.auth.verify(f.token).then((result) =>
           corked(ws, () => {
             const conn = ws.getUserData();
