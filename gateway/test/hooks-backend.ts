@@ -79,13 +79,14 @@ export async function startBackend(): Promise<FakeBackend> {
     sockets.set(hook, held);
     inFlight.set(hook, (inFlight.get(hook) ?? 0) + 1);
     peak.set(hook, Math.max(peak.get(hook) ?? 0, inFlight.get(hook) ?? 0));
+    // In flight until answered or abandoned by the gateway (its timeout closes the socket).
+    res.once("close", () => inFlight.set(hook, (inFlight.get(hook) ?? 1) - 1));
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
       const body = JSON.parse(Buffer.concat(chunks).toString() || "{}") as Record<string, unknown>;
       calls.push({ hook, headers: req.headers, body });
       const reply = await answer(hook, body);
-      inFlight.set(hook, (inFlight.get(hook) ?? 1) - 1);
       if (!res.destroyed)
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(reply));
     });
