@@ -135,15 +135,16 @@ export function createSession(d: SessionDeps) {
         if (!hooked && !matches(conn.permissions.publish, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to publish to ${f.channel}`);
         if (!admitted(ws, "publish", f.id)) return;
-        messagesReceived.inc();
-        const publish = (data: string) =>
-          d.broker.publish(f.channel, data).then(
+        const publish = (data: string) => {
+          messagesReceived.inc();
+          return d.broker.publish(f.channel, data).then(
             (p) =>
               corked(ws, () =>
                 send(ws, encodeFrame({ type: "ack", id: f.id, offset: p.offset, epoch: p.epoch })),
               ),
             (err: unknown) => brokerError(ws, f.id, err),
           );
+        };
         if (!hooked) return void publish(JSON.stringify(f.data));
         // Published only when the backend allowed, with the data it gave back (if any).
         d.hooks.publish(conn, f.channel, f.data).then((v) => {

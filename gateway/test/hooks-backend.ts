@@ -57,6 +57,7 @@ async function answer(hook: string, body: Record<string, unknown>): Promise<unkn
     if (channel.endsWith(":pubdeny")) return { error: { message: "read only" } };
     if (channel.endsWith(":pubslow")) await sleep(SLOW_MS);
     if (channel.endsWith(":rewrite")) return { result: { data: { rewritten: body.data, by: body.user } } };
+    if (channel.endsWith(":huge")) return { result: { data: "x".repeat(200_000) } };
     if (channel.endsWith(":garbage")) return { verdict: "yes" }; // neither result, error nor disconnect
     return { result: {} };
   }

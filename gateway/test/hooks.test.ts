@@ -166,6 +166,7 @@ describe("backend hooks", { timeout: 120_000 }, () => {
       "hooked:pubdeny",
       "hooked:pubslow",
       "hooked:garbage",
+      "hooked:huge",
     ])
       assert.equal(code(await sub.request({ type: "subscribe", channel })), "ack");
     assert.equal(
@@ -189,6 +190,11 @@ describe("backend hooks", { timeout: 120_000 }, () => {
       code(await pub.request({ type: "publish", channel: "hooked:garbage", data: 4 })),
       "unavailable",
     );
+    // A rewrite past RTGW_MAX_MESSAGE_BYTES is not published either.
+    assert.equal(
+      code(await pub.request({ type: "publish", channel: "hooked:huge", data: 4 })),
+      "unavailable",
+    );
     const started = Date.now();
     assert.equal(
       code(await pub.request({ type: "publish", channel: "hooked:pubslow", data: 5 }, 5000)),
@@ -198,9 +204,11 @@ describe("backend hooks", { timeout: 120_000 }, () => {
     assert.ok(waited >= TIMEOUT_MS.publish - 50 && waited < SLOW_MS, `answered after ${waited} ms`);
     // The slow backend answers allow later: still nothing is published, and the call was made once (no retry).
     await sleep(SLOW_MS);
-    const late = sub.frames.filter((f) => f.type === "message" && /pubdeny|pubslow|garbage/.test(f.channel));
+    const late = sub.frames.filter(
+      (f) => f.type === "message" && /pubdeny|pubslow|garbage|huge/.test(f.channel),
+    );
     assert.deepEqual(late, []);
-    assert.equal(callsOf("publish").length, calls + 3, "one call per publish, never retried");
+    assert.equal(callsOf("publish").length, calls + 4, "one call per publish, never retried");
   });
 
   it("pool: more concurrent calls than maxConnections queue on at most maxConnections sockets", async () => {

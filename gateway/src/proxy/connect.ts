@@ -13,7 +13,7 @@ export const FORWARDED_HEADERS = ["cookie", "origin", "user-agent"] as const;
 
 export interface ConnectRequest {
   client: string;
-  transport: "websocket";
+  transport: "websocket" | "sse";
   headers: Partial<Record<(typeof FORWARDED_HEADERS)[number], string>>;
   remoteAddr: string;
 }
@@ -23,13 +23,14 @@ export function connectRequest(
   client: string,
   header: (name: string) => string,
   remoteAddr: string,
+  transport: ConnectRequest["transport"] = "websocket",
 ): ConnectRequest {
   const headers: ConnectRequest["headers"] = {};
   for (const name of FORWARDED_HEADERS) {
     const value = header(name);
     if (value) headers[name] = value;
   }
-  return { client, transport: "websocket", headers, remoteAddr };
+  return { client, transport, headers, remoteAddr };
 }
 
 /** What the upgrade does: open the socket with these rights, or answer the HTTP status. */

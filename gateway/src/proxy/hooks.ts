@@ -48,7 +48,10 @@ export function answered<T>(
   return false;
 }
 
-export function createHooks(config: Pick<GatewayConfig, "proxy" | "namespaces">, now = Date.now): Hooks {
+export function createHooks(
+  config: Pick<GatewayConfig, "proxy" | "namespaces" | "maxMessageBytes">,
+  now = Date.now,
+): Hooks {
   const clients: HookClient[] = [];
   const client = (hook: "connect" | "subscribe" | "publish" | "refresh") => {
     const options = config.proxy[hook];
@@ -62,7 +65,8 @@ export function createHooks(config: Pick<GatewayConfig, "proxy" | "namespaces">,
   const subscribeClient = client("subscribe");
   const subscribe: SubscribeHook | undefined = subscribeClient && createSubscribeHook(subscribeClient);
   const publishClient = client("publish");
-  const publish: PublishHook | undefined = publishClient && createPublishHook(publishClient);
+  const publish: PublishHook | undefined =
+    publishClient && createPublishHook(publishClient, config.maxMessageBytes);
   const refreshClient = client("refresh");
   let sweep: { stop(): void } | undefined;
 
