@@ -14,10 +14,15 @@ export interface PublishRequest {
 /** `allow` carries the data to publish, as JSON text. */
 export type PublishHook = (request: PublishRequest) => Promise<Verdict<string>>;
 
-export function createPublishHook(client: HookClient): PublishHook {
+/** `maxBytes` (RTGW_MAX_MESSAGE_BYTES) bounds a rewrite as it bounds a client's frame. */
+export function createPublishHook(client: HookClient, maxBytes: number): PublishHook {
   return async (request) => {
     const rewrote = (r: PublishResult) => r.data !== undefined;
     const v = await ask(client, request, publishResult, rewrote);
-    return v.kind === "allow" ? { kind: "allow", value: publishedData(v.value, request.data) } : v;
+    if (v.kind !== "allow") return v;
+    const data = publishedData(v.value, request.data);
+    if (Buffer.byteLength(data) > maxBytes)
+      return { kind: "unavailable", message: `the publish hook's data is over ${maxBytes} bytes` };
+    return { kind: "allow", value: data };
   };
 }
