@@ -259,3 +259,33 @@ describe("backend hooks", { timeout: 120_000 }, () => {
     assert.ok((await m('rtgw_proxy_duration_seconds_count{hook="subscribe"}')) >= 10);
   });
 });
+
+describe("connect hook under RTGW_AUTH=none", { timeout: 60_000 }, () => {
+  let backend: FakeBackend;
+  let gw: GatewayProcess;
+  before(async () => {
+    backend = await startBackend();
+    const file = join(mkdtempSync(join(tmpdir(), "rtgw-hooks-")), "rtgw.yaml");
+    writeFileSync(
+      file,
+      `proxy:\n  connect: { url: "${backend.url}/connect", headers: { x-hook: connect } }\n`,
+    );
+    gw = await startGateway({ env: { RTGW_AUTH: "none", RTGW_CONFIG: file } });
+  });
+  after(async () => {
+    await stopAllGateways();
+    await backend?.close();
+  });
+
+  it("every connection asks the backend, and gets its rights instead of allow-all", async () => {
+    assert.equal(await upgradeStatus(gw.wsUrl), 401, "no session: refused, though RTGW_AUTH=none");
+    const c = await connect(gw.wsUrl, { headers: { cookie: "session=alice" } });
+    try {
+      assert.equal(code(await c.request({ type: "subscribe", channel: "open:1" })), "ack");
+      assert.equal(code(await c.request({ type: "subscribe", channel: "other:1" })), "forbidden");
+    } finally {
+      c.ws.terminate();
+    }
+    assert.equal(backend.calls.filter((call) => call.hook === "connect").length, 2);
+  });
+});
