@@ -188,7 +188,8 @@ export function createSession(d: SessionDeps) {
             conn.awaitingToken = false;
             // Rights may have shrunk: end each subscription the new token no longer allows, naming it.
             for (const channel of channelsOf(conn)) {
-              if (matches(result.permissions.subscribe, channel)) continue;
+              // A channel the subscribe hook allowed is the backend's call, not the token's.
+              if (matches(result.permissions.subscribe, channel) || d.hooks.subscribes(channel)) continue;
               d.hub.unsubscribe(ws, channel);
               const why = `subscription to ${channel} ended: the refreshed token does not allow it`;
               send(ws, encodeError(undefined, ErrorCode.Forbidden, why, channel));
@@ -200,7 +201,9 @@ export function createSession(d: SessionDeps) {
 
       presence(ws, f) {
         if (!admitted(ws, "presence", f.id)) return;
-        if (!matches(ws.getUserData().permissions.subscribe, f.channel))
+        // Where the subscribe hook decides, being subscribed (the backend allowed it) stands in for the rights.
+        const hookAllowed = d.hooks.subscribes(f.channel) && d.hub.subscribed(ws, f.channel);
+        if (!hookAllowed && !matches(ws.getUserData().permissions.subscribe, f.channel))
           return fail(ws, f.id, ErrorCode.Forbidden, `not allowed to see presence on ${f.channel}`);
         d.broker.presenceList(f.channel).then(
           (entries) => {

@@ -155,6 +155,29 @@ describe("backend hooks", { timeout: 120_000 }, () => {
     // Not subscribed after either refusal: unsubscribing finds nothing.
     assert.equal(code(await c.request({ type: "unsubscribe", channel: "hooked:deny" })), "not_found");
     assert.equal(code(await c.request({ type: "unsubscribe", channel: "hooked:subslow" })), "not_found");
+    // Subscribed by the backend's leave, without the rights: presence is allowed there too.
+    assert.equal(code(await c.request({ type: "presence", channel: "hooked:1" })), "ack");
+    assert.equal(code(await c.request({ type: "presence", channel: "hooked:2" })), "forbidden");
+  });
+
+  it("subscribe: a JWT connection's hook-allowed subscription survives a token refresh without that right", async () => {
+    const jwt = (exp: string) =>
+      new SignJWT({ sub: "j", channels: { subscribe: ["open:*"] } })
+        .setProtectedHeader({ alg: "HS256" })
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(SECRET));
+    const c = await connect(`${gw.wsUrl}?token=${await jwt("1h")}`);
+    clients.push(c);
+    assert.equal(code(await c.request({ type: "subscribe", channel: "hooked:jwt" })), "ack");
+    assert.equal(callsOf("subscribe").at(-1)?.body.user, "j");
+    assert.equal(code(await c.request({ type: "refresh", token: await jwt("2h") })), "ack");
+    await sleep(100);
+    assert.deepEqual(
+      c.frames.filter((f) => f.type === "error"),
+      [],
+      "no subscription ended by the refresh",
+    );
+    assert.equal(code(await c.request({ type: "unsubscribe", channel: "hooked:jwt" })), "ack");
   });
 
   it("publish: allowed as sent, rewritten by the backend, denied or too slow: nothing published", async () => {
