@@ -78,6 +78,7 @@ for (const reason of ["full", "draining", "unauthorized", "unavailable", "origin
 for (const operation of LIMITED_OPERATIONS) rateLimited.inc({ operation }, 0);
 
 // Backend hooks (gateway/src/proxy/): one series per hook, so a slow or failing backend call is visible as such.
+/** The backend hooks, the `hook` label's values. */
 export const HOOKS = ["connect", "subscribe", "publish", "refresh"] as const;
 export const proxyCalls = new Counter({
   name: "rtgw_proxy_calls_total",

@@ -8,14 +8,16 @@ import { randomUUID } from "node:crypto";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { z } from "zod";
-import { proxyCalls, proxyDuration, proxyErrors } from "../metrics.js";
+import { type HOOKS, proxyCalls, proxyDuration, proxyErrors } from "../metrics.js";
 import type { HookOptions } from "../namespaces/schema.js";
 import { readAnswer, type Verdict, verdictLabel } from "./answers.js";
 
-export type HookName = "connect" | "subscribe" | "publish" | "refresh";
+export type HookName = (typeof HOOKS)[number];
 
 /** Why a call got no answer to read. */
-export type CallFailure = "timeout" | "network" | "status" | "invalid";
+const CALL_FAILURES = ["timeout", "network", "status", "invalid"] as const;
+export type CallFailure = (typeof CALL_FAILURES)[number];
+const RESULTS = ["allow", "rewrite", "refuse", "disconnect", "unavailable"] as const;
 export type CallResult = { ok: true; body: unknown } | { ok: false; reason: CallFailure; message: string };
 
 export interface HookClient {
@@ -39,6 +41,9 @@ export function createHookClient(hook: HookName, options: HookOptions): HookClie
     maxFreeSockets: options.maxConnections,
   };
   const agent = tls ? new HttpsAgent(pool) : new HttpAgent(pool);
+  // A configured hook's series exist at 0 from the start, so rate() and alerts see them before the first call.
+  for (const result of RESULTS) proxyCalls.inc({ hook, result }, 0);
+  for (const reason of CALL_FAILURES) proxyErrors.inc({ hook, reason }, 0);
   const send = tls ? httpsRequest : httpRequest;
 
   const call = (body: unknown): Promise<CallResult> =>

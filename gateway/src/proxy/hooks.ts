@@ -8,7 +8,7 @@ import type { GatewayConfig } from "../config.js";
 import { type Connection, connectionId, type Socket } from "../connection.js";
 import type { Verdict } from "./answers.js";
 import { type ConnectHook, createConnectHook } from "./connect.js";
-import { createHookClient, type HookClient } from "./hook-client.js";
+import { createHookClient, type HookClient, type HookName } from "./hook-client.js";
 import { createPublishHook, type PublishHook } from "./publish.js";
 import { startRefreshSweep } from "./refresh.js";
 import { createSubscribeHook, type SubscribeHook } from "./subscribe.js";
@@ -53,7 +53,7 @@ export function createHooks(
   now = Date.now,
 ): Hooks {
   const clients: HookClient[] = [];
-  const client = (hook: "connect" | "subscribe" | "publish" | "refresh") => {
+  const client = (hook: HookName) => {
     const options = config.proxy[hook];
     if (!options) return undefined;
     const c = createHookClient(hook, options);
