@@ -74,6 +74,16 @@ export const unsubscribedFrame = z.object({
   channel: z.string(),
   reason: z.string(),
 });
+/**
+ * The server subscribed this connection to a channel itself (the connect hook's `channels`): its messages follow
+ * as usual `message` frames, from `offset` on. The client did not ask and does not resubscribe it on reconnect.
+ */
+export const subscribedFrame = z.object({
+  type: z.literal("subscribed"),
+  channel: z.string(),
+  offset,
+  epoch: z.string(),
+});
 export const joinFrame = z.object({ type: z.literal("join"), channel: z.string(), member: presenceMember });
 export const leaveFrame = z.object({ type: z.literal("leave"), channel: z.string(), member: presenceMember });
 
@@ -86,6 +96,7 @@ export const serverFrame = z.discriminatedUnion("type", [
   reconnectFrame,
   resyncFrame,
   unsubscribedFrame,
+  subscribedFrame,
   joinFrame,
   leaveFrame,
 ]);

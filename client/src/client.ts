@@ -71,6 +71,8 @@ export class Client extends Emitter<ClientEvents> {
   #token: string | undefined;
   /** False between open and the ack of the first-frame token (`tokenIn: "frame"`): nothing else goes out. */
   #authed = false;
+  /** Channels the gateway subscribed this connection to itself (`subscribed` frames); cleared with the socket. */
+  readonly #serverChannels = new Set<string>();
 
   constructor(
     readonly url: string,
@@ -366,6 +368,7 @@ export class Client extends Emitter<ClientEvents> {
     this.#pingTimer = undefined;
     this.#refreshTimer = undefined;
     this.#authed = false;
+    this.#serverChannels.clear();
     this.#channels.detach();
   }
 
@@ -435,9 +438,16 @@ export class Client extends Emitter<ClientEvents> {
   #onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case "message": {
-        this.#channels.message(frame.channel, frame.offset, frame.data, frame.epoch);
+        if (!this.#channels.message(frame.channel, frame.offset, frame.data, frame.epoch))
+          if (this.#serverChannels.has(frame.channel))
+            this.emit("message", { channel: frame.channel, offset: frame.offset, data: frame.data });
         return;
       }
+      case "subscribed":
+        // Server-side: held by the gateway for this connection only (the next one gets them from the backend again).
+        this.#serverChannels.add(frame.channel);
+        this.emit("subscribed", { channel: frame.channel, offset: frame.offset, epoch: frame.epoch });
+        return;
       case "ack":
       case "pong": {
         const request = this.#outbox.settle(frame.id);
@@ -475,6 +485,7 @@ export class Client extends Emitter<ClientEvents> {
         return;
       }
       case "unsubscribed": {
+        this.#serverChannels.delete(frame.channel);
         // The server ended the subscription: drop it (no resubscribe on reconnect) and say so.
         if (this.#channels.serverUnsubscribed(frame.channel))
           this.emit(

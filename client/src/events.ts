@@ -1,7 +1,7 @@
 // The client's events, and the small typed emitter that delivers them the same in Node and in the browser.
 import type { PresenceMember } from "../../protocol/index.js";
 import type { RtgwError } from "./errors.js";
-import type { ResyncEvent } from "./subscriptions.js";
+import type { JsonValue, ResyncEvent } from "./subscriptions.js";
 
 export type ClientState = "connecting" | "connected" | "disconnected" | "reconnecting" | "closed";
 
@@ -29,6 +29,10 @@ export interface ClientEvents {
   /** Continuity broke on a channel (recovered:false, a resync frame, or a hole that never filled): refetch. */
   resync: [ResyncEvent];
   presence: [PresenceEvent];
+  /** The gateway subscribed this connection to a channel itself (its connect hook's `channels`). */
+  subscribed: [{ channel: string; offset: number; epoch: string }];
+  /** A message on a server-side channel (one the client did not subscribe to itself). */
+  message: [{ channel: string; offset: number; data: JsonValue }];
   error: [RtgwError];
 }
 

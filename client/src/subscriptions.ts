@@ -135,9 +135,11 @@ export class Channels {
     for (const entry of this.#entries.values()) this.#subscribe(entry);
   }
 
-  message(channel: string, offset: number, data: JsonValue, epoch: string | undefined): void {
+  /** False when no subscription holds the channel (a server-side channel's message, say). */
+  message(channel: string, offset: number, data: JsonValue, epoch: string | undefined): boolean {
     const entry = this.#entries.get(channel);
     if (entry) this.#dispatch(entry, entry.stream.onMessage(offset, data, epoch));
+    return entry !== undefined;
   }
 
   serverResync(channel: string, offset: number, epoch: string): void {

@@ -319,4 +319,35 @@ describe("client ⇄ scripted gateway", { timeout: 30_000 }, () => {
     assert.equal(subscribes().length, 1, "one subscribe frame for two handlers");
     assert.equal(errors.filter((e) => e.code === "handler").length, 2);
   });
+
+  it("server-side channels: a subscribed event, then their messages as message events; forgotten on reconnect", async () => {
+    const client = open();
+    const errors: RtgwError[] = [];
+    client.on("error", (e) => errors.push(e));
+    const subscribed: Array<{ channel: string; offset: number }> = [];
+    client.on("subscribed", ({ channel, offset }) => subscribed.push({ channel, offset }));
+    const got: Array<{ channel: string; offset: number; data: unknown }> = [];
+    client.on("message", (m) => got.push(m));
+    const conn = await nth(1);
+    conn.send(msg("news", 1)); // before any `subscribed`: not a channel of this connection, ignored
+    conn.send({ type: "subscribed", channel: "news", offset: 3, epoch: "e1" });
+    conn.send([msg("news", 4), msg("news", 5)]);
+    await until("4..5", () => got.length === 2);
+    assert.deepEqual(subscribed, [{ channel: "news", offset: 3 }]);
+    assert.deepEqual(
+      got.map((m) => [m.channel, m.offset, m.data]),
+      [
+        ["news", 4, { offset: 4 }],
+        ["news", 5, { offset: 5 }],
+      ],
+    );
+    assert.equal(errors.length, 0, "the subscribed frame is understood");
+    conn.close(1012, "restart");
+    const second = await nth(2);
+    second.send(msg("news", 6)); // the new connection did not get it from the server: not delivered
+    second.send({ type: "pong", id: 0 });
+    await sleep(50);
+    assert.equal(got.length, 2);
+    assert.equal(second.received.filter((f) => f.type === "subscribe").length, 0, "never resubscribed");
+  });
 });

@@ -76,3 +76,26 @@ export const apiDuration = new Histogram({
 for (const reason of ["full", "draining", "unauthorized", "unavailable", "origin"])
   connectionsRejected.inc({ reason }, 0);
 for (const operation of LIMITED_OPERATIONS) rateLimited.inc({ operation }, 0);
+
+// Backend hooks (gateway/src/proxy/): one series per hook, so a slow or failing backend call is visible as such.
+/** The backend hooks, the `hook` label's values. */
+export const HOOKS = ["connect", "subscribe", "publish", "refresh"] as const;
+export const proxyCalls = new Counter({
+  name: "rtgw_proxy_calls_total",
+  help: "Backend hook calls by hook and result (allow, rewrite, refuse, disconnect, unavailable)",
+  labelNames: ["hook", "result"] as const,
+  registers: [registry],
+});
+export const proxyErrors = new Counter({
+  name: "rtgw_proxy_errors_total",
+  help: "Backend hook calls that got no usable answer, by hook and reason (timeout, network, status, invalid)",
+  labelNames: ["hook", "reason"] as const,
+  registers: [registry],
+});
+export const proxyDuration = new Histogram({
+  name: "rtgw_proxy_duration_seconds",
+  help: "Backend hook call time by hook, from the request (queueing for a pooled connection included) to the answer",
+  labelNames: ["hook"] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { CloseCode, ErrorCode, encodeFrame } from "../../protocol/index.js";
 import { createAdminView } from "./admin-view/admin-view.js";
 import { startServerApi } from "./api/routes.js";
-import { type Authenticator, type AuthResult, awaitingToken, tokenFrom } from "./auth.js";
+import { type Authenticator, awaitingToken, tokenFrom } from "./auth.js";
 import type { Broker, ControlMessage } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
 import { type Connection, connectionId, newConnection, type Socket } from "./connection.js";
@@ -17,6 +17,9 @@ import { createInternalServer } from "./internal.js";
 import * as metrics from "./metrics.js";
 import { upgradeOriginAllowed } from "./origins.js";
 import { PAGE_HTML } from "./page.js";
+import { type ConnectOutcome, connectRequest } from "./proxy/connect.js";
+import { createHooks } from "./proxy/hooks.js";
+import { subscribeServerSide } from "./proxy/server-channels.js";
 import { createSession } from "./session.js";
 
 export interface ServerDeps {
@@ -77,7 +80,10 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     onSlowConsumer: closeSlowConsumer,
     presenceFields: config.presenceFields,
   });
-  const onMessage = createSession({ config, broker, hub, auth: d.auth, now: Date.now });
+  // Backend hooks (RTGW_CONFIG's proxy section): connect here, subscribe/publish in the session, refresh a sweep.
+  const hooks = createHooks(config);
+  hooks.startRefresh(() => sockets);
+  const onMessage = createSession({ config, broker, hub, auth: d.auth, hooks, now: Date.now });
   // POST /api/<method>
   const api = startServerApi({ app, config, broker, hub, sockets, logger, draining: () => draining });
 
@@ -169,28 +175,50 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
           res.upgrade(newConnection(awaitingToken(Date.now()), true), key, protocol, extensions, context);
           return;
         }
+        // No JWT (or RTGW_AUTH=none) and a connect hook: the backend decides, from the cookie say (proxy/connect.ts).
+        const connection = newConnection(awaitingToken(0));
+        const viaBackend = config.auth === "none" || token === undefined ? hooks.connect : undefined;
+        const ask = viaBackend
+          ? viaBackend.authenticate(
+              connectRequest(
+                connectionId(connection),
+                (name) => req.getHeader(name),
+                Buffer.from(res.getRemoteAddressAsText()).toString(),
+              ),
+            )
+          : d.auth.verify(token).then(
+              (result): ConnectOutcome =>
+                result.ok
+                  ? { ok: true, permissions: result.permissions, channels: [] }
+                  : { ok: false, status: 401, code: ErrorCode.Unauthorized, reason: result.reason },
+              (): ConnectOutcome => ({
+                ok: false,
+                status: 401,
+                code: ErrorCode.Unauthorized,
+                reason: "invalid token",
+              }),
+            );
         const r = reply(res);
         pendingUpgrades += 1;
-        const verified = d.auth
-          .verify(token)
-          .catch((): AuthResult => ({ ok: false, reason: "invalid token" }));
-        verified.then((result) => {
+        ask.then((result) => {
           pendingUpgrades -= 1;
           if (r.aborted) return;
-          if (!result.ok) return reject(401, ErrorCode.Unauthorized, result.reason);
+          if (!result.ok) return reject(result.status, result.code, result.reason);
           if (draining)
             return reject(503, ErrorCode.Draining, "this gateway is draining; connect to another");
-          res.cork(() => res.upgrade(newConnection(result.permissions), key, protocol, extensions, context));
+          connection.permissions = result.permissions;
+          res.cork(() => res.upgrade(connection, key, protocol, extensions, context));
         });
       },
       open(ws) {
         sockets.add(ws);
         metrics.connections.set(sockets.size);
         metrics.connectionsOpened.inc();
-        hub.send(
-          ws,
-          encodeFrame({ type: "welcome", connectionId: connectionId(ws.getUserData()), node: config.nodeId }),
-        );
+        const conn = ws.getUserData();
+        hub.send(ws, encodeFrame({ type: "welcome", connectionId: connectionId(conn), node: config.nodeId }));
+        const serverSide = hooks.connect?.takeChannels(conn.permissions) ?? [];
+        if (serverSide.length > 0)
+          subscribeServerSide(ws, hub, serverSide, config.maxSubscriptions, config.namespaces);
       },
       message: (ws, message, isBinary) => onMessage(ws, message, isBinary),
       close(ws) {
@@ -208,7 +236,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
   // (no per-socket timers) with 4003, which tells the client to come back with a fresh token; one that never
   // sent its token (`?auth=frame`) is a policy close.
   const expirySweep =
-    config.auth === "jwt"
+    config.auth === "jwt" || hooks.connect
       ? setInterval(() => {
           const now = Date.now();
           for (const ws of sockets) {
@@ -280,6 +308,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
 
     async close() {
       api.stop();
+      hooks.close();
       if (expirySweep) clearInterval(expirySweep);
       adminView.close();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);

@@ -8,6 +8,7 @@ import {
   encodeError,
   encodeFrame,
   type FrameErrorCode,
+  type SubscribeFrame,
 } from "../../protocol/index.js";
 import type { Authenticator } from "./auth.js";
 import type { Broker } from "./broker/broker.js";
@@ -16,8 +17,10 @@ import type { GatewayConfig } from "./config.js";
 import { channelCount, channelsOf, type Socket } from "./connection.js";
 import type { Hub } from "./hub.js";
 import { messagesReceived, rateLimited } from "./metrics.js";
+import type { ResolvedNamespace } from "./namespaces/namespaces.js";
 import { mayRead, presenceVerdict, publishVerdict, subscribeVerdict } from "./namespaces/rules.js";
 import { exposeMember } from "./presence-fields.js";
+import { answered, type Hooks } from "./proxy/hooks.js";
 import { admit, type LimitedOperation } from "./rate-limit.js";
 
 export interface SessionDeps {
@@ -25,6 +28,8 @@ export interface SessionDeps {
   broker: Broker;
   hub: Hub;
   auth: Authenticator;
+  /** The backend hooks (proxy/): where a namespace asks one, it decides instead of the connection's rights. */
+  hooks: Hooks;
   now: () => number;
 }
 
@@ -61,6 +66,44 @@ export function createSession(d: SessionDeps) {
       ),
     );
 
+  /** The subscribe's own limits: not yet subscribed, and a slot left. Answered here when not. */
+  const subscribable = (ws: Socket, f: SubscribeFrame): boolean => {
+    if (d.hub.subscribed(ws, f.channel)) {
+      fail(ws, f.id, ErrorCode.BadRequest, `already subscribed to ${f.channel}`);
+      return false;
+    }
+    if (channelCount(ws.getUserData()) >= d.config.maxSubscriptions) {
+      fail(
+        ws,
+        f.id,
+        ErrorCode.BadRequest,
+        `at most ${d.config.maxSubscriptions} subscriptions per connection`,
+      );
+      return false;
+    }
+    return true;
+  };
+  const startSubscribe = (ws: Socket, f: SubscribeFrame, ns: ResolvedNamespace) => {
+    // Recovery off: a resume (the SDK sends since after every reconnect) is a fresh subscribe acked
+    // recovered:false, so the gap is announced and the subscription goes on rather than being refused.
+    const since = ns.recovery ? f.since : undefined;
+    const opts = { since, epoch: f.epoch, presence: f.presence ?? false, joinLeave: ns.joinLeave };
+    d.hub
+      .subscribe(ws, f.channel, opts, (r) =>
+        send(
+          ws,
+          encodeFrame({
+            type: "ack",
+            id: f.id,
+            offset: r.position.offset,
+            epoch: r.position.epoch,
+            recovered: f.since !== undefined && since === undefined ? false : r.recovered,
+          }),
+        ),
+      )
+      .catch((err: unknown) => brokerError(ws, f.id, err));
+  };
+
   const handlers: { [K in ClientFrame["type"]]: (ws: Socket, f: Extract<ClientFrame, { type: K }>) => void } =
     {
       ping(ws, f) {
@@ -73,34 +116,16 @@ export function createSession(d: SessionDeps) {
         const conn = ws.getUserData();
         const verdict = subscribeVerdict(d.config.namespaces.of(f.channel), f.channel, conn, f);
         if (!verdict.ok) return fail(ws, f.id, verdict.code, verdict.message);
-        if (d.hub.subscribed(ws, f.channel))
-          return fail(ws, f.id, ErrorCode.BadRequest, `already subscribed to ${f.channel}`);
-        if (channelCount(conn) >= d.config.maxSubscriptions)
-          return fail(
-            ws,
-            f.id,
-            ErrorCode.BadRequest,
-            `at most ${d.config.maxSubscriptions} subscriptions per connection`,
-          );
-        const { joinLeave, recovery } = verdict.namespace;
-        // Recovery off: a resume (the SDK sends since after every reconnect) is a fresh subscribe acked
-        // recovered:false, so the gap is announced and the subscription goes on rather than being refused.
-        const since = recovery ? f.since : undefined;
-        const opts = { since, epoch: f.epoch, presence: f.presence ?? false, joinLeave };
-        d.hub
-          .subscribe(ws, f.channel, opts, (r) =>
-            send(
-              ws,
-              encodeFrame({
-                type: "ack",
-                id: f.id,
-                offset: r.position.offset,
-                epoch: r.position.epoch,
-                recovered: f.since !== undefined && since === undefined ? false : r.recovered,
-              }),
-            ),
-          )
-          .catch((err: unknown) => brokerError(ws, f.id, err));
+        if (!subscribable(ws, f)) return;
+        const { namespace } = verdict;
+        if (!namespace.proxySubscribe) return startSubscribe(ws, f, namespace);
+        // Checked again after the call: another subscribe may have filled the slot meanwhile.
+        d.hooks.subscribe(conn, f.channel).then((v) =>
+          corked(ws, () => {
+            if (answered(ws, v, (code, message) => fail(ws, f.id, code, message)) && subscribable(ws, f))
+              startSubscribe(ws, f, namespace);
+          }),
+        );
       },
 
       unsubscribe(ws, f) {
@@ -111,21 +136,38 @@ export function createSession(d: SessionDeps) {
       },
 
       publish(ws, f) {
-        const verdict = publishVerdict(d.config.namespaces.of(f.channel), f.channel, ws.getUserData());
+        const conn = ws.getUserData();
+        const verdict = publishVerdict(d.config.namespaces.of(f.channel), f.channel, conn);
         if (!verdict.ok) return fail(ws, f.id, verdict.code, verdict.message);
+        const hooked = verdict.namespace.proxyPublish;
         if (!admitted(ws, "publish", f.id)) return;
-        messagesReceived.inc();
-        d.broker.publish(f.channel, JSON.stringify(f.data)).then(
-          (p) =>
-            corked(ws, () =>
-              send(ws, encodeFrame({ type: "ack", id: f.id, offset: p.offset, epoch: p.epoch })),
-            ),
-          (err: unknown) => brokerError(ws, f.id, err),
-        );
+        const publish = (data: string) => {
+          messagesReceived.inc();
+          return d.broker.publish(f.channel, data).then(
+            (p) =>
+              corked(ws, () =>
+                send(ws, encodeFrame({ type: "ack", id: f.id, offset: p.offset, epoch: p.epoch })),
+              ),
+            (err: unknown) => brokerError(ws, f.id, err),
+          );
+        };
+        if (!hooked) return void publish(JSON.stringify(f.data));
+        // Published only when the backend allowed, with the data it gave back (if any).
+        d.hooks.publish(conn, f.channel, f.data).then((v) => {
+          if (v.kind === "allow") return void publish(v.value);
+          corked(ws, () => answered(ws, v, (code, message) => fail(ws, f.id, code, message)));
+        });
       },
 
       refresh(ws, f) {
         if (!admitted(ws, "refresh", f.id)) return;
+        if (d.hooks.accepted(ws.getUserData().permissions))
+          return fail(
+            ws,
+            f.id,
+            ErrorCode.BadRequest,
+            "this connection's session is the backend's (connect hook)",
+          );
         d.auth.verify(f.token).then((result) =>
           corked(ws, () => {
             const conn = ws.getUserData();
@@ -152,8 +194,10 @@ export function createSession(d: SessionDeps) {
             conn.awaitingToken = false;
             // Rights may have shrunk: end each subscription the new token no longer allows, naming it.
             for (const channel of channelsOf(conn)) {
+              // A channel the subscribe hook allowed is the backend's call, not the token's.
               const found = d.config.namespaces.of(channel);
-              if (found.ok && mayRead(found.namespace, channel, conn)) continue;
+              if (found.ok && (found.namespace.proxySubscribe || mayRead(found.namespace, channel, conn)))
+                continue;
               d.hub.unsubscribe(ws, channel);
               const why = `subscription to ${channel} ended: the refreshed token does not allow it`;
               send(ws, encodeError(undefined, ErrorCode.Forbidden, why, channel));
@@ -165,7 +209,9 @@ export function createSession(d: SessionDeps) {
 
       presence(ws, f) {
         if (!admitted(ws, "presence", f.id)) return;
-        const verdict = presenceVerdict(d.config.namespaces.of(f.channel), f.channel, ws.getUserData());
+        const conn = ws.getUserData();
+        const subscribed = d.hub.subscribed(ws, f.channel);
+        const verdict = presenceVerdict(d.config.namespaces.of(f.channel), f.channel, conn, subscribed);
         if (!verdict.ok) return fail(ws, f.id, verdict.code, verdict.message);
         d.broker.presenceList(f.channel).then(
           (entries) => {

@@ -32,6 +32,10 @@ export function mayRead(namespace: ResolvedNamespace, channel: string, rights: R
   return namespace.subscribe === "anyone" || matches(rights.permissions.subscribe, channel);
 }
 
+/** Where the subscribe hook decides (proxySubscribe), the token's rights are not asked; the backend is, next. */
+const readable = (ns: ResolvedNamespace, channel: string, rights: Rights, subscribed: boolean) =>
+  ns.proxySubscribe ? !rights.awaitingToken && subscribed : mayRead(ns, channel, rights);
+
 export function subscribeVerdict(
   lookup: Lookup,
   channel: string,
@@ -40,7 +44,7 @@ export function subscribeVerdict(
 ): Verdict {
   if (!lookup.ok) return refuse(ErrorCode.BadRequest, lookup.message);
   const ns = lookup.namespace;
-  if (!mayRead(ns, channel, rights))
+  if (!readable(ns, channel, rights, true))
     return refuse(ErrorCode.Forbidden, `not allowed to subscribe to ${channel}`);
   if (ask.presence === true && !ns.presence)
     return refuse(
@@ -55,16 +59,25 @@ export function publishVerdict(lookup: Lookup, channel: string, rights: Rights):
   const ns = lookup.namespace;
   if (ns.publish === "server")
     return refuse(ErrorCode.Forbidden, `only the server API may publish to ${channel} (${label(ns)})`);
-  if (rights.awaitingToken || !matches(rights.permissions.publish, channel))
+  // proxyPublish: the publish hook decides instead of the token (session.ts asks it next).
+  if (rights.awaitingToken || (!ns.proxyPublish && !matches(rights.permissions.publish, channel)))
     return refuse(ErrorCode.Forbidden, `not allowed to publish to ${channel}`);
   return lookup;
 }
 
-/** A client's presence query: as a subscribe with presence on would be judged, less the history question. */
-export function presenceVerdict(lookup: Lookup, channel: string, rights: Rights): Verdict {
+/**
+ * A client's presence query: as a subscribe with presence on would be judged. Where the subscribe hook decides,
+ * being subscribed (the backend allowed it) stands in for the token's rights.
+ */
+export function presenceVerdict(
+  lookup: Lookup,
+  channel: string,
+  rights: Rights,
+  subscribed: boolean,
+): Verdict {
   if (!lookup.ok) return refuse(ErrorCode.BadRequest, lookup.message);
   const ns = lookup.namespace;
-  if (!mayRead(ns, channel, rights))
+  if (!readable(ns, channel, rights, subscribed))
     return refuse(ErrorCode.Forbidden, `not allowed to see presence on ${channel}`);
   if (!ns.presence)
     return refuse(ErrorCode.BadRequest, `presence is off in ${label(ns)} (channel ${channel})`);

@@ -22,6 +22,10 @@ namespaces:
   live: { recovery: false }
   bare: { historySize: 0 }
   quiet: { presence: false }
+  hooked: { proxySubscribe: true, proxyPublish: true }
+proxy:
+  subscribe: { url: "http://127.0.0.1:1/subscribe" }
+  publish: { url: "http://127.0.0.1:1/publish" }
 `,
 );
 assert.ok(parsed.ok);
@@ -55,6 +59,9 @@ test("subscribe: undeclared, rights, anyone, recovery, presence", () => {
     ["quiet:1", all, { presence: false }, "ok"],
     ["quiet:1", all, { presence: true }, ["bad_request", /presence is off in namespace quiet/]],
     ["lobby", all, { since: 1, presence: true }, "ok"],
+    // The subscribe hook decides instead of the token (asked next, in session.ts), never before the token came.
+    ["hooked:1", none, {}, "ok"],
+    ["hooked:1", awaiting, {}, ["forbidden", /not allowed/]],
   ];
   for (const [channel, r, ask, expected] of rows) {
     const v = subscribeVerdict(namespaces.of(channel), channel, r, ask);
@@ -77,6 +84,8 @@ test("publish: undeclared, server only, rights", () => {
     ["feed:1", all, ["forbidden", /only the server API may publish to feed:1 \(namespace feed\)/]],
     ["open:1", none, ["forbidden", /not allowed to publish/]],
     ["chat:1", { ...all, awaitingToken: true }, ["forbidden", /not allowed/]],
+    ["hooked:1", none, "ok"], // the publish hook decides
+    ["hooked:1", { ...none, awaitingToken: true }, ["forbidden", /not allowed/]],
   ];
   for (const [channel, r, expected] of rows) {
     const v = publishVerdict(namespaces.of(channel), channel, r);
@@ -93,16 +102,19 @@ test("publish: undeclared, server only, rights", () => {
 });
 
 test("presence queries: as subscribe with presence, and the server API's calls", () => {
-  assert.ok(presenceVerdict(namespaces.of("chat:1"), "chat:1", all).ok);
-  assert.ok(presenceVerdict(namespaces.of("open:1"), "open:1", none).ok, "anyone may read an open namespace");
-  const quiet = presenceVerdict(namespaces.of("quiet:1"), "quiet:1", all);
+  assert.ok(presenceVerdict(namespaces.of("chat:1"), "chat:1", all, false).ok);
+  assert.ok(
+    presenceVerdict(namespaces.of("open:1"), "open:1", none, false).ok,
+    "anyone may read an open namespace",
+  );
+  const quiet = presenceVerdict(namespaces.of("quiet:1"), "quiet:1", all, false);
   assert.ok(!quiet.ok);
   assert.equal(quiet.code, "bad_request");
   assert.match(quiet.message, /presence is off in namespace quiet \(channel quiet:1\)/);
-  const forbidden = presenceVerdict(namespaces.of("chat:1"), "chat:1", none);
+  const forbidden = presenceVerdict(namespaces.of("chat:1"), "chat:1", none, false);
   assert.ok(!forbidden.ok);
   assert.equal(forbidden.code, "forbidden");
-  assert.equal(presenceVerdict(namespaces.of("nope:1"), "nope:1", all).ok, false);
+  assert.equal(presenceVerdict(namespaces.of("nope:1"), "nope:1", all, false).ok, false);
 
   const server = (channel: string, call: "publish" | "history" | "presence") =>
     serverVerdict(namespaces.of(channel), channel, call);
@@ -121,5 +133,15 @@ test("no file: today's behaviour, rights decide everything", () => {
   assert.ok(subscribeVerdict(defaults.of("any:1"), "any:1", all, { presence: true }).ok);
   assert.equal(subscribeVerdict(defaults.of("any:1"), "any:1", none, {}).ok, false);
   assert.ok(publishVerdict(defaults.of("any:1"), "any:1", all).ok);
-  assert.ok(presenceVerdict(defaults.of("any:1"), "any:1", all).ok);
+  assert.ok(presenceVerdict(defaults.of("any:1"), "any:1", all, false).ok);
+});
+
+test("presence where the subscribe hook decides: being subscribed stands in for the token's rights", () => {
+  assert.equal(presenceVerdict(namespaces.of("hooked:1"), "hooked:1", none, false).ok, false);
+  assert.ok(presenceVerdict(namespaces.of("hooked:1"), "hooked:1", none, true).ok);
+  assert.equal(
+    presenceVerdict(namespaces.of("chat:1"), "chat:1", none, true).ok,
+    false,
+    "elsewhere the token",
+  );
 });
