@@ -48,7 +48,7 @@ export function createNamespaces(base: NamespaceDefaults, file?: ConfigFile): Na
   const declared = new Map<string, ResolvedNamespace>(
     Object.entries(file?.namespaces ?? {}).map(([name, options]) => [name, resolve(name, options, base)]),
   );
-  const refuse = file !== undefined && file.undeclared === "refuse";
+  const refuse = (file?.undeclared ?? (declared.size > 0 ? "refuse" : "default")) === "refuse";
   return {
     all: [fallback, ...declared.values()],
     of(channel) {

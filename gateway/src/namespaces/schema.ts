@@ -57,8 +57,11 @@ export const configFile = z
     namespaces: z
       .record(z.string().regex(NAMESPACE_RE, "must be 1-64 of letters, digits, _ - ."), namespaceOptions)
       .default({}),
-    /** A channel in a namespace not listed: `refuse` (the error names it) or `default` (default's options). */
-    undeclared: z.enum(["refuse", "default"]).default("refuse"),
+    /**
+     * A channel in a namespace not listed: `refuse` (the error names it) or `default` (default's options).
+     * Unset: `refuse` once any namespace is declared, else `default` (a file with only hooks changes no channel).
+     */
+    undeclared: z.enum(["refuse", "default"]).optional(),
     proxy: z
       .object({
         connect: hookOptions.optional(),

@@ -62,6 +62,13 @@ namespaces:
     message: "namespace other is not declared (channel other:1)",
   });
   assert.ok(ns.of("plain").ok, "a channel with no colon is in the default namespace");
+  const hooksOnly = createNamespaces(base, file("proxy:\n  connect: { url: 'http://127.0.0.1:1/connect' }"));
+  assert.ok(hooksOnly.of("other:1").ok, "no namespace declared: nothing is undeclared");
+  assert.equal(
+    createNamespaces(base, file("undeclared: refuse")).of("other:1").ok,
+    false,
+    "unless asked for",
+  );
   const lenient = createNamespaces(base, file("undeclared: default\ndefault: { historySize: 5 }"));
   const other = lenient.of("other:1");
   assert.ok(other.ok);
