@@ -105,7 +105,9 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       held: total.held,
       connectsPerSecond: Math.round((total.opened - previous.opened) / seconds),
       deliveriesPerSecond: Math.round((total.delivered - previous.delivered) / seconds),
+      p50Ms: total.intervalP50Ms,
       p99Ms: total.intervalP99Ms,
+      p999Ms: total.intervalP999Ms,
       workersRss: total.rss,
     };
     previous = { opened: total.opened, delivered: total.delivered, at: now };
@@ -131,11 +133,12 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   };
   let publishSeconds = 0;
   let deliverySeconds = 0;
-  const stopOnSignal = () => {
+  const stopOnSignal = (signal: NodeJS.Signals) => {
     pool.kill();
-    process.exit(130);
+    process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
   try {
     pool.start();
     // Ramp: until every connection opened or failed, bounded by the ramp time plus a minute.
@@ -211,6 +214,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   } finally {
     clearInterval(progress);
     process.removeListener("SIGINT", stopOnSignal);
+    process.removeListener("SIGTERM", stopOnSignal);
     pool.kill();
   }
 }
