@@ -72,6 +72,22 @@ export function rssTimeline(
   });
 }
 
+/**
+ * The gateways' RSS before any connection: the least of the reading at startup and the samples taken before the
+ * first connection opened (a just-started process still settles: its startup reading alone can exceed its RSS later
+ * and make the cost per connection negative).
+ */
+export function gatewayBaseline(
+  startupRss: number,
+  samples: ReadonlyArray<{ t: number; gateways: number }>,
+  timeline: ReadonlyArray<{ t: number; held: number }>,
+): number {
+  const firstHeld = timeline.find((p) => p.held > 0)?.t ?? Number.POSITIVE_INFINITY;
+  // A sample within a second of that tick may already include connections.
+  const idle = samples.filter((s) => s.t < firstHeld - 1).map((s) => s.gateways);
+  return Math.min(startupRss, ...idle);
+}
+
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const n = (value: number) => value.toLocaleString("en-US");
 

@@ -16,8 +16,8 @@ import { replaceResultsBlock } from "../bench/results.js";
 import { summaryLines } from "../load/report.js";
 import { runLoad } from "../load/run-load.js";
 import { renderBoxHtml } from "./html.js";
-import { BOX_MAX_PENDING_CONNECTS, boxGoals } from "./plan.js";
-import { type BoxResult, boxResultsBlock, boxSummaryLines, rssTimeline } from "./result.js";
+import { BOX_MAX_PENDING_CONNECTS, BOX_PAUSE_SECONDS, boxGoals } from "./plan.js";
+import { type BoxResult, boxResultsBlock, boxSummaryLines, gatewayBaseline, rssTimeline } from "./result.js";
 
 export type { BoxResult } from "./result.js";
 
@@ -62,11 +62,11 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
         ...(await Promise.all(Array.from({ length: batch }, () => startSystem("rtgw", broker.url)))),
       );
     }
-    const baseline = gateways.reduce((sum, g) => sum + g.rss(), 0);
+    const startupRss = gateways.reduce((sum, g) => sum + g.rss(), 0);
     // Memory at the end of the hold is what the held connections cost; sample it (per kind) while the load runs.
     const loadStartedAt = Date.now();
     const samples: Array<{ t: number; gateways: number; redis: number }> = [];
-    let gatewayRss = baseline;
+    let gatewayRss = startupRss;
     let redisRss = broker.rss();
     sampler = setInterval(() => {
       gatewayRss = gateways.reduce((sum, g) => sum + g.rss(), 0);
@@ -96,6 +96,7 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       apiKey: BENCH_API_KEY,
       workers: options.workers,
       maxPendingConnects: BOX_MAX_PENDING_CONNECTS,
+      pauseSeconds: BOX_PAUSE_SECONDS,
       json: loadJson,
     });
     clearInterval(sampler);
@@ -106,6 +107,7 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
     const cores = (used: number) => Math.round((used / loadSeconds) * 100) / 100;
     const held = report.connections.peakHeld;
     const rss = rssTimeline(samples, report.timeline);
+    const baseline = gatewayBaseline(startupRss, rss, report.timeline);
     const peak = (pick: (s: (typeof rss)[number]) => number) => Math.max(0, ...rss.map(pick));
     const figures = {
       connectionsRequested: options.connections,

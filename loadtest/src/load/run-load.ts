@@ -32,6 +32,8 @@ export const loadOptions = z
     html: z.string().optional(),
     workers: z.union([z.literal("auto"), z.number().int().positive().max(250)]),
     dialect: z.enum(["rtgw", "socketio"]).default("rtgw"),
+    /** Quiet seconds between the ramp and the hold, so the broadcast meets the held state, not the ramp's tail. */
+    pauseSeconds: z.number().nonnegative().max(600).default(0),
     /** Bound on concurrent handshakes per worker. */
     maxPendingConnects: z.number().int().positive().default(500),
     reconnect: z.boolean().default(true),
@@ -71,7 +73,8 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
           publish: [`${options.channelPrefix}*`],
         })
       : options.token;
-  const deadlineMs = Math.ceil((options.rampSeconds + options.holdSeconds) * 1000) + 60_000;
+  const deadlineMs =
+    Math.ceil((options.rampSeconds + options.pauseSeconds + options.holdSeconds) * 1000) + 60_000;
   const configs: WorkerConfig[] = [];
   for (const [w, share] of splitConnections(options.connections, workers).entries()) {
     const token = await tokenFor(`load-worker-${w}`);
@@ -151,6 +154,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       if (pool.lost > 0) throw new Error(`${pool.lost} load worker(s) died during the ramp`);
       await sleep(100);
     }
+    if (options.pauseSeconds > 0) await sleep(options.pauseSeconds * 1000);
     // Hold, publishing at the rate.
     const holdStart = Date.now();
     if (options.publishRate > 0) {

@@ -4,7 +4,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderBoxHtml } from "../../src/box/html.js";
 import { type BoxFigures, boxGoals, boxPlan, deliveriesGoal, goalLines } from "../../src/box/plan.js";
-import { type BoxResult, boxResultsBlock, boxSummaryLines, rssTimeline } from "../../src/box/result.js";
+import {
+  type BoxResult,
+  boxResultsBlock,
+  boxSummaryLines,
+  gatewayBaseline,
+  rssTimeline,
+} from "../../src/box/result.js";
 import type { LoadReport } from "../../src/load/report.js";
 
 describe("boxPlan", () => {
@@ -130,6 +136,31 @@ describe("rssTimeline", () => {
       { t: 3.2, gateways: 30, loadWorkers: 300, redis: 3 },
     ]);
   });
+});
+
+describe("gatewayBaseline", () => {
+  const timeline = [
+    { t: 1, held: 0 },
+    { t: 2, held: 0 },
+    { t: 3, held: 500 },
+  ];
+  const rows: Array<[string, number, Array<{ t: number; gateways: number }>, number]> = [
+    ["a settling start: the idle sample below the startup reading", 400, [{ t: 0.5, gateways: 300 }], 300],
+    [
+      "samples from the second before the first connection on are not idle",
+      400,
+      [
+        { t: 1.9, gateways: 350 },
+        { t: 2.5, gateways: 100 },
+        { t: 3.5, gateways: 900 },
+      ],
+      350,
+    ],
+    ["the startup reading when it is the least", 200, [{ t: 0.5, gateways: 300 }], 200],
+    ["no samples", 200, [], 200],
+  ];
+  for (const [name, startup, samples, expected] of rows)
+    it(name, () => assert.equal(gatewayBaseline(startup, samples, timeline), expected));
 });
 
 describe("the box result's text and page", () => {
