@@ -45,7 +45,7 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
   // Ctrl-C / SIGTERM: kill the servers now (SIGKILL is sent synchronously), then exit. runLoad's own SIGINT handler,
   // if the load is running, kills the workers in the same dispatch; workers also exit when this process is gone.
   const onSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: stopping ${gateways.length} gateways and redis`);
+    log(`${signal}: stopping the gateways and redis`);
     for (const g of gateways) void g.stop();
     void redis?.stop();
     setImmediate(() => process.exit(signal === "SIGINT" ? 130 : 143));

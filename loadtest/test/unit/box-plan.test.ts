@@ -11,6 +11,12 @@ import {
   gatewayBaseline,
   rssTimeline,
 } from "../../src/box/result.js";
+import {
+  CONNECTIONS_PER_SOURCE_ADDRESS,
+  MAX_CONNECTIONS_PER_WORKER,
+  sourceAddresses,
+  splitConnections,
+} from "../../src/load/plan.js";
 import type { LoadReport } from "../../src/load/report.js";
 
 describe("boxPlan", () => {
@@ -32,6 +38,28 @@ describe("boxPlan", () => {
       });
     });
   }
+
+  it("the default scenario's source addresses: disjoint, never the gateways' 127.0.0.1, ≤ 8,000 ports on each", () => {
+    const plan = boxPlan(500_000);
+    const perAddress = new Map<string, number>();
+    for (const [w, share] of splitConnections(500_000, plan.workers).entries()) {
+      assert.ok(share.count <= MAX_CONNECTIONS_PER_WORKER, `worker ${w}: ${share.count}`);
+      const addresses = sourceAddresses(w, share.count);
+      // The worker dials connection i from addresses[i mod n]: count what lands on each.
+      for (let i = 0; i < share.count; i++) {
+        const address = addresses[(share.first + i) % addresses.length] as string;
+        perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+      }
+    }
+    assert.ok(!perAddress.has("127.0.0.1"));
+    assert.equal(perAddress.size, 84);
+    // Linux gives a bound source address ~28,000 ephemeral ports (32768-60999), whatever the destination.
+    assert.ok(Math.max(...perAddress.values()) <= CONNECTIONS_PER_SOURCE_ADDRESS);
+    assert.equal(
+      [...perAddress.values()].reduce((a, b) => a + b, 0),
+      500_000,
+    );
+  });
 
   it("the default scenario's broadcast is above 100,000 deliveries/s with a margin", () => {
     const plan = boxPlan(500_000);
