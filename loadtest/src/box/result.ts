@@ -29,6 +29,8 @@ export interface BoxResult {
   /** The largest RSS each process kind reached (sampled every second over the load). */
   peakRssBytes: { gateways: number; loadWorkers: number; redis: number };
   publishRatePerSecond: number;
+  /** Publishes the gateways did not accept (no offset: not counted as lost deliveries). */
+  publishFailed: number;
   deliveriesPerSecond: number;
   /** How long the broadcast flowed. */
   broadcastSeconds: number;
@@ -113,7 +115,7 @@ export function boxResultsBlock(r: BoxResult): string {
     ["latency", `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p999 ${r.p999Ms} ms`],
     [
       "loss",
-      `${r.lost} lost, ${r.duplicated} duplicated, ${r.connectErrors} connect errors, ${r.reconnects} reconnects`,
+      `${r.lost} lost, ${r.duplicated} duplicated, ${r.connectErrors} connect errors, ${r.reconnects} reconnects, ${r.publishFailed} failed publishes`,
     ],
     [
       "connect rate",
@@ -147,7 +149,8 @@ export function boxSummaryLines(r: BoxResult, json: string): string[] {
       `latency p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms p999 ${r.p999Ms} ms`,
     `box: connect rate ${r.connectRatePerSecond}/s over the ramp (best second ${r.peakConnectsPerSecond}/s); ` +
       `CPU cores: gateways ${r.cpuCores.gateways}, load workers ${r.cpuCores.loadWorkers}, redis ${r.cpuCores.redis}`,
-    `box: loss: ${r.lost} lost, ${r.duplicated} duplicated; ${r.connectErrors} connect errors, ${r.reconnects} reconnects; ${r.durationSeconds} s`,
+    `box: loss: ${r.lost} lost, ${r.duplicated} duplicated; ${r.connectErrors} connect errors, ${r.reconnects} reconnects, ` +
+      `${r.publishFailed} failed publishes; ${r.durationSeconds} s`,
     ...goalLines(r.goals).map((line) => `box: ${line}`),
     `box: ${r.pass ? "PASS" : "FAIL"} (wrote ${json})`,
   ];

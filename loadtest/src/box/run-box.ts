@@ -140,6 +140,7 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
         redis: peak((s) => s.redis),
       },
       publishRatePerSecond: report.publish.ratePerSecond,
+      publishFailed: report.publish.failed,
       p50Ms: report.latencyMs.p50,
       p999Ms: report.latencyMs.p999,
       reconnects: report.reconnects.count,

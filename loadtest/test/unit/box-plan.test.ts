@@ -220,6 +220,7 @@ describe("the box result's text and page", () => {
     redisRssBytes: 10 * 1024 * 1024,
     peakRssBytes: { gateways: 310 * 1024 * 1024, loadWorkers: 260 * 1024 * 1024, redis: 11 * 1024 * 1024 },
     publishRatePerSecond: 22,
+    publishFailed: 0,
     deliveriesPerSecond: 8_800,
     broadcastSeconds: 60,
     p50Ms: 5,
