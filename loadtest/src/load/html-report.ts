@@ -97,14 +97,16 @@ export function seriesChart(title: string, series: readonly Series[], xTitle: st
       pen = "L";
     }
     if (path) svg += `<path d="${path.trim()}" fill="none" stroke="${line.color}" stroke-width="2"/>`;
+    // The legend goes on a row of its own under the x axis' title.
     if (series.length > 1) {
-      const lx = PAD.left + 260 + index * 120;
-      svg += `<rect x="${lx}" y="4" width="10" height="10" fill="${line.color}"/>`;
-      svg += `<text x="${lx + 14}" y="13" font-size="11">${escapeHtml(line.name)}</text>`;
+      const lx = PAD.left + index * 140;
+      svg += `<rect x="${lx}" y="${HEIGHT + 4}" width="10" height="10" fill="${line.color}"/>`;
+      svg += `<text x="${lx + 14}" y="${HEIGHT + 13}" font-size="11">${escapeHtml(line.name)}</text>`;
     }
   });
   svg += `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 4}" font-size="11" text-anchor="middle">${escapeHtml(xTitle)}</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" role="img">${svg}</svg>`;
+  const height = series.length > 1 ? HEIGHT + 20 : HEIGHT;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" role="img">${svg}</svg>`;
 }
 
 export function lineChart(
