@@ -73,8 +73,10 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
           publish: [`${options.channelPrefix}*`],
         })
       : options.token;
+  // The workers' own stop, whatever the coordinator does: the ramp may run a minute late (rampUntil below) and the
+  // settle and finish take up to ~35 s more, so a slow ramp still gets its whole hold.
   const deadlineMs =
-    Math.ceil((options.rampSeconds + options.pauseSeconds + options.holdSeconds) * 1000) + 60_000;
+    Math.ceil((options.rampSeconds + options.pauseSeconds + options.holdSeconds) * 1000) + 120_000;
   const configs: WorkerConfig[] = [];
   for (const [w, share] of splitConnections(options.connections, workers).entries()) {
     const token = await tokenFor(`load-worker-${w}`);
