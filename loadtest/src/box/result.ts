@@ -90,6 +90,19 @@ export function gatewayBaseline(
   return Math.min(startupRss, ...idle);
 }
 
+/**
+ * The sample that shows what the held connections cost: the last one taken while the broadcast still flowed (the
+ * last second with deliveries; without a broadcast, a second before the load's last tick), before the teardown.
+ */
+export function endOfHoldSample<S extends { t: number }>(
+  samples: readonly S[],
+  timeline: ReadonlyArray<{ t: number; deliveriesPerSecond: number }>,
+): S | undefined {
+  const delivering = timeline.filter((p) => p.deliveriesPerSecond > 0);
+  const end = delivering.at(-1)?.t ?? (timeline.at(-1)?.t ?? Number.POSITIVE_INFINITY) - 1;
+  return samples.filter((s) => s.t <= end).at(-1) ?? samples.at(-1);
+}
+
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const n = (value: number) => value.toLocaleString("en-US");
 

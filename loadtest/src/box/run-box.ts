@@ -17,7 +17,14 @@ import { summaryLines } from "../load/report.js";
 import { runLoad } from "../load/run-load.js";
 import { renderBoxHtml } from "./html.js";
 import { BOX_MAX_PENDING_CONNECTS, BOX_PAUSE_SECONDS, boxGoals } from "./plan.js";
-import { type BoxResult, boxResultsBlock, boxSummaryLines, gatewayBaseline, rssTimeline } from "./result.js";
+import {
+  type BoxResult,
+  boxResultsBlock,
+  boxSummaryLines,
+  endOfHoldSample,
+  gatewayBaseline,
+  rssTimeline,
+} from "./result.js";
 
 export type { BoxResult } from "./result.js";
 
@@ -66,15 +73,11 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
     // Memory at the end of the hold is what the held connections cost; sample it (per kind) while the load runs.
     const loadStartedAt = Date.now();
     const samples: Array<{ t: number; gateways: number; redis: number }> = [];
-    let gatewayRss = startupRss;
-    let redisRss = broker.rss();
     sampler = setInterval(() => {
-      gatewayRss = gateways.reduce((sum, g) => sum + g.rss(), 0);
-      redisRss = broker.rss();
       samples.push({
         t: Math.round((Date.now() - loadStartedAt) / 100) / 10,
-        gateways: gatewayRss,
-        redis: redisRss,
+        gateways: gateways.reduce((sum, g) => sum + g.rss(), 0),
+        redis: broker.rss(),
       });
     }, 1_000);
     const cpuAt = () => ({
@@ -108,6 +111,10 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
     const held = report.connections.peakHeld;
     const rss = rssTimeline(samples, report.timeline);
     const baseline = gatewayBaseline(startupRss, rss, report.timeline);
+    // What the held connections cost: the RSS at the end of the broadcast, before the teardown frees it.
+    const atEnd = endOfHoldSample(rss, report.timeline);
+    const gatewayRss = atEnd?.gateways ?? startupRss;
+    const redisRss = atEnd?.redis ?? broker.rss();
     const peak = (pick: (s: (typeof rss)[number]) => number) => Math.max(0, ...rss.map(pick));
     const figures = {
       connectionsRequested: options.connections,

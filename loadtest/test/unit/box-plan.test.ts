@@ -8,6 +8,7 @@ import {
   type BoxResult,
   boxResultsBlock,
   boxSummaryLines,
+  endOfHoldSample,
   gatewayBaseline,
   rssTimeline,
 } from "../../src/box/result.js";
@@ -189,6 +190,37 @@ describe("gatewayBaseline", () => {
   ];
   for (const [name, startup, samples, expected] of rows)
     it(name, () => assert.equal(gatewayBaseline(startup, samples, timeline), expected));
+});
+
+describe("endOfHoldSample", () => {
+  const samples = [
+    { t: 10, gateways: 1 },
+    { t: 20, gateways: 2 },
+    { t: 30, gateways: 3 },
+  ];
+  const rows: Array<[string, Array<{ t: number; deliveriesPerSecond: number }>, number | undefined]> = [
+    [
+      "the last sample of the broadcast, not the teardown's",
+      [
+        { t: 15, deliveriesPerSecond: 5 },
+        { t: 25, deliveriesPerSecond: 5 },
+        { t: 29, deliveriesPerSecond: 0 },
+      ],
+      2,
+    ],
+    [
+      "without a broadcast, a second before the last tick",
+      [
+        { t: 15, deliveriesPerSecond: 0 },
+        { t: 30.5, deliveriesPerSecond: 0 },
+      ],
+      2,
+    ],
+    ["no timeline: the last sample", [], 3],
+  ];
+  for (const [name, timeline, expected] of rows)
+    it(name, () => assert.equal(endOfHoldSample(samples, timeline)?.gateways, expected));
+  it("no samples: none", () => assert.equal(endOfHoldSample([], []), undefined));
 });
 
 describe("the box result's text and page", () => {
