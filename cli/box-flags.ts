@@ -1,7 +1,10 @@
-// `rtgw bench box` flags: commander's option values → runBox's options, or sentences naming each bad flag.
+// `rtgw bench box` flags: commander's option values → runBox's options, or sentences naming each bad flag. Flags
+// left out come from the box plan for the connection count (loadtest/src/box/plan.ts): issue 14's 500,000 scenario
+// by default, and a coherent scaled-down run for a smaller --connections.
 import { z } from "zod";
 import { type Parsed, parseFlags } from "../config/parse.js";
 import { integer, rule, text } from "../config/rules.js";
+import { boxPlan, CONNECTIONS_PER_GATEWAY } from "../loadtest/src/box/plan.js";
 import type { BoxOptions } from "../loadtest/src/box/run-box.js";
 import { workerCount } from "../loadtest/src/load/plan.js";
 import {
@@ -26,9 +29,9 @@ function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
   return z
     .object({
       connections: connectionsFlag,
-      gateways: integer(1, MAX_BOX_GATEWAYS),
-      workers: workersFlag,
-      rampSeconds: rampSecondsFlag,
+      gateways: integer(1, MAX_BOX_GATEWAYS).optional(),
+      workers: workersFlag.optional(),
+      rampSeconds: rampSecondsFlag.optional(),
       holdSeconds: holdSecondsFlag,
       channels: channelsFlag,
       publishRate: publishRateFlag,
@@ -37,7 +40,25 @@ function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
       report: text("a file path"),
       updateReadme: text("a file path").optional(),
     })
+    .transform((f) => {
+      const plan = boxPlan(f.connections);
+      return {
+        ...f,
+        gateways: f.gateways ?? plan.gateways,
+        workers: f.workers ?? plan.workers,
+        rampSeconds: f.rampSeconds ?? plan.rampSeconds,
+      };
+    })
     .superRefine((f, ctx) => {
+      if (f.gateways > MAX_BOX_GATEWAYS) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            `--connections ${f.connections} needs ${f.gateways} gateways at ${CONNECTIONS_PER_GATEWAY} each; ` +
+            `at most ${MAX_BOX_GATEWAYS} run on this machine`,
+        });
+        return;
+      }
       checkWorkerShare(f.connections, f.workers, ctx);
       const perGateway = Math.ceil(f.connections / f.gateways);
       if (gatewayCapacity !== undefined && perGateway > gatewayCapacity)

@@ -59,7 +59,8 @@ describe("rtgw load", { timeout: 80_000 }, () => {
     assert.ok(written.latencyBuckets.reduce((sum, b) => sum + b.count, 0) > 0);
     const page = readFileSync(html, "utf8");
     assert.match(page, /^<!doctype html>/);
-    assert.equal(page.match(/<svg /g)?.length, 3);
+    // Latency histogram, connections held, deliveries/s, latency percentiles over time.
+    assert.equal(page.match(/<svg /g)?.length, 4);
     assert.doesNotMatch(page, /(src|href)=/, "the page must not load external assets");
   });
 

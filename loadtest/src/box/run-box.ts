@@ -1,10 +1,11 @@
-// The box-scale run: many gateway processes on one Redis and many load workers, all on this machine,
-// holding a couple of hundred thousand connections with a broadcast stream flowing. Everything is bounded
-// (ramp + hold + settle) and every process it starts is killed at the end.
+// The box-scale run: many gateway processes on one Redis and many load workers, all on this machine, holding
+// issue 14's 500,000 subscribed connections with a broadcast stream flowing. Everything is bounded (ramp + hold +
+// settle) and every process it starts is killed at the end, on an exception, and on Ctrl-C / SIGTERM.
 import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import {
   BENCH_API_KEY,
+  type RedisProcess,
   reapedChildrenCpuSecondsFromStat,
   type ServerProcess,
   startRedisServer,
@@ -12,7 +13,20 @@ import {
   wsUrlOf,
 } from "../bench/processes.js";
 import { replaceResultsBlock } from "../bench/results.js";
+import { summaryLines } from "../load/report.js";
 import { runLoad } from "../load/run-load.js";
+import { renderBoxHtml } from "./html.js";
+import { BOX_MAX_PENDING_CONNECTS, BOX_PAUSE_SECONDS, boxGoals } from "./plan.js";
+import {
+  type BoxResult,
+  boxResultsBlock,
+  boxSummaryLines,
+  endOfHoldSample,
+  gatewayBaseline,
+  rssTimeline,
+} from "./result.js";
+
+export type { BoxResult } from "./result.js";
 
 export interface BoxOptions {
   /** README whose box results block is regenerated (none: leave it). */
@@ -28,102 +42,53 @@ export interface BoxOptions {
   html: string;
 }
 
-export interface BoxResult {
-  date: string;
-  connectionsRequested: number;
-  connectionsHeld: number;
-  gateways: number;
-  workers: number;
-  gatewayRssBytes: number;
-  gatewayBytesPerConnection: number;
-  workerRssBytes: number;
-  redisRssBytes: number;
-  publishRatePerSecond: number;
-  deliveriesPerSecond: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  p999Ms: number | null;
-  lost: number;
-  duplicated: number;
-  connectErrors: number;
-  /** Connections opened per second of the ramp (seconds with any connect), and the best single second. */
-  connectRatePerSecond: number;
-  peakConnectsPerSecond: number;
-  /** CPU per process kind over the load (ramp + hold + settle), in cores on average: where the 2 cores went. */
-  cpuCores: { gateways: number; loadWorkers: number; redis: number };
-  durationSeconds: number;
-}
-
 const log = (line: string) => process.stderr.write(`box: ${line}\n`);
-const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
-
-/** The README's box results: the figures of the last run, as a table. */
-export function boxResultsBlock(r: BoxResult): string {
-  const rows: Array<[string, string]> = [
-    [
-      "connections held",
-      `${r.connectionsHeld.toLocaleString("en-US")} of ${r.connectionsRequested.toLocaleString("en-US")}`,
-    ],
-    ["processes", `${r.gateways} gateways (Redis broker) + ${r.workers} load workers + redis-server`],
-    [
-      "gateway memory",
-      `${mb(r.gatewayRssBytes)} RSS in total, ${r.gatewayBytesPerConnection} B per connection over their baseline`,
-    ],
-    ["load worker memory", mb(r.workerRssBytes)],
-    ["Redis memory", mb(r.redisRssBytes)],
-    [
-      "broadcast",
-      `${r.publishRatePerSecond} msg/s → ${r.deliveriesPerSecond.toLocaleString("en-US")} deliveries/s`,
-    ],
-    ["latency", `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, p999 ${r.p999Ms} ms`],
-    ["loss", `${r.lost} lost, ${r.duplicated} duplicated, ${r.connectErrors} connect errors`],
-    [
-      "connect rate",
-      `${r.connectRatePerSecond.toLocaleString("en-US")}/s over the ramp, best second ${r.peakConnectsPerSecond.toLocaleString("en-US")}/s`,
-    ],
-    [
-      "CPU (cores, mean over the load)",
-      `gateways ${r.cpuCores.gateways}, load workers ${r.cpuCores.loadWorkers}, Redis ${r.cpuCores.redis}`,
-    ],
-  ];
-  return [
-    `Last run (\`make box\`, ${r.date.slice(0, 10)}, ${r.durationSeconds} s, on this 2-core machine shared with other work):`,
-    "",
-    "| | |",
-    "|---|---|",
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-  ].join("\n");
-}
 
 export async function runBox(options: BoxOptions): Promise<BoxResult> {
   const startedAt = Date.now();
-  const redis = await startRedisServer();
   const gateways: ServerProcess[] = [];
+  let redis: RedisProcess | undefined;
   let sampler: NodeJS.Timeout | undefined;
+  // Ctrl-C / SIGTERM: kill the servers now (SIGKILL is sent synchronously), then exit. runLoad's own SIGINT handler,
+  // if the load is running, kills the workers in the same dispatch; workers also exit when this process is gone.
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the gateways and redis`);
+    for (const g of gateways) void g.stop();
+    void redis?.stop();
+    setImmediate(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
-    log(`starting ${options.gateways} gateways on ${redis.url}`);
+    redis = await startRedisServer();
+    const broker = redis;
+    log(`starting ${options.gateways} gateways on ${broker.url}`);
     for (let i = 0; i < options.gateways; i += 4) {
       const batch = Math.min(4, options.gateways - i);
       gateways.push(
-        ...(await Promise.all(Array.from({ length: batch }, () => startSystem("rtgw", redis.url)))),
+        ...(await Promise.all(Array.from({ length: batch }, () => startSystem("rtgw", broker.url)))),
       );
     }
-    const baseline = gateways.reduce((sum, g) => sum + g.rss(), 0);
-    // Memory at the end of the hold is what the held connections cost; sample it while the load runs.
-    let gatewayRss = baseline;
-    let redisRss = redis.rss();
+    const startupRss = gateways.reduce((sum, g) => sum + g.rss(), 0);
+    // Memory at the end of the hold is what the held connections cost; sample it (per kind) while the load runs.
+    const loadStartedAt = Date.now();
+    const samples: Array<{ t: number; gateways: number; redis: number }> = [];
     sampler = setInterval(() => {
-      gatewayRss = gateways.reduce((sum, g) => sum + g.rss(), 0);
-      redisRss = redis.rss();
-    }, 2_000);
+      samples.push({
+        t: Math.round((Date.now() - loadStartedAt) / 100) / 10,
+        gateways: gateways.reduce((sum, g) => sum + g.rss(), 0),
+        redis: broker.rss(),
+      });
+    }, 1_000);
     const cpuAt = () => ({
       at: performance.now(),
       gateways: gateways.reduce((sum, g) => sum + g.cpuSeconds(), 0),
-      redis: redis.cpuSeconds(),
+      redis: broker.cpuSeconds(),
       // The load workers are this process's children: their CPU shows once they exited and were reaped.
       children: reapedChildrenCpuSecondsFromStat(readFileSync("/proc/self/stat", "utf8")),
     });
     const cpuBefore = cpuAt();
+    const loadJson = options.json.replace(/\.json$/, "-load.json");
     const report = await runLoad({
       targets: gateways.map((g) => wsUrlOf("rtgw", g.port)),
       connections: options.connections,
@@ -133,9 +98,9 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       publishRate: options.publishRate,
       apiKey: BENCH_API_KEY,
       workers: options.workers,
-      maxPendingConnects: 100,
-      json: options.json.replace(/\.json$/, "-load.json"),
-      html: options.html,
+      maxPendingConnects: BOX_MAX_PENDING_CONNECTS,
+      pauseSeconds: BOX_PAUSE_SECONDS,
+      json: loadJson,
     });
     clearInterval(sampler);
     // The workers have been killed: give the kernel a moment to reap them, so their CPU is in cutime/cstime.
@@ -144,24 +109,48 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
     const loadSeconds = Math.max(0.001, (cpuAfter.at - cpuBefore.at) / 1000 - 1);
     const cores = (used: number) => Math.round((used / loadSeconds) * 100) / 100;
     const held = report.connections.peakHeld;
-    const result: BoxResult = {
-      date: new Date().toISOString(),
+    const rss = rssTimeline(samples, report.timeline);
+    const baseline = gatewayBaseline(startupRss, rss, report.timeline);
+    // What the held connections cost: the RSS at the end of the broadcast, before the teardown frees it.
+    const atEnd = endOfHoldSample(rss, report.timeline);
+    const gatewayRss = atEnd?.gateways ?? startupRss;
+    const redisRss = atEnd?.redis ?? broker.rss();
+    const peak = (pick: (s: (typeof rss)[number]) => number) => Math.max(0, ...rss.map(pick));
+    const figures = {
       connectionsRequested: options.connections,
       connectionsHeld: held,
+      connectionsSubscribed: report.connections.subscribed,
+      deliveriesPerSecond: report.deliveries.perSecond,
+      broadcastSeconds: Math.round(report.publish.seconds * 10) / 10,
+      p99Ms: report.latencyMs.p99,
+      lost: report.loss.lost,
+      duplicated: report.loss.duplicated,
+      connectErrors: report.connections.connectErrors,
+    };
+    const goals = boxGoals(figures);
+    const result: BoxResult = {
+      date: new Date().toISOString(),
+      ...figures,
       gateways: options.gateways,
       workers: options.workers,
+      channels: options.channels,
+      subscribersPerChannel: Math.round(options.connections / options.channels),
+      rampSeconds: options.rampSeconds,
+      holdSeconds: options.holdSeconds,
       gatewayRssBytes: gatewayRss,
       gatewayBytesPerConnection: held > 0 ? Math.round((gatewayRss - baseline) / held) : 0,
       workerRssBytes: Math.max(0, ...report.timeline.map((p) => p.workersRss)),
       redisRssBytes: redisRss,
+      peakRssBytes: {
+        gateways: peak((s) => s.gateways),
+        loadWorkers: peak((s) => s.loadWorkers),
+        redis: peak((s) => s.redis),
+      },
       publishRatePerSecond: report.publish.ratePerSecond,
-      deliveriesPerSecond: report.deliveries.perSecond,
+      publishFailed: report.publish.failed,
       p50Ms: report.latencyMs.p50,
-      p99Ms: report.latencyMs.p99,
       p999Ms: report.latencyMs.p999,
-      lost: report.loss.lost,
-      duplicated: report.loss.duplicated,
-      connectErrors: report.connections.connectErrors,
+      reconnects: report.reconnects.count,
       connectRatePerSecond: report.connections.connectRatePerSecond,
       peakConnectsPerSecond: Math.max(0, ...report.timeline.map((p) => p.connectsPerSecond)),
       cpuCores: {
@@ -170,31 +159,24 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
         redis: cores(cpuAfter.redis - cpuBefore.redis),
       },
       durationSeconds: Math.round((Date.now() - startedAt) / 1000),
+      goals,
+      pass: goals.every((g) => g.pass),
+      rssTimeline: rss,
     };
+    const lines = boxSummaryLines(result, options.json);
     await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
+    await writeFile(options.html, renderBoxHtml(result, report, [...lines, "", ...summaryLines(report)]));
     if (options.readme) {
       const readme = await readFile(options.readme, "utf8");
       await writeFile(options.readme, replaceResultsBlock(readme, boxResultsBlock(result), "box"));
     }
-    process.stdout.write(
-      [
-        "",
-        `box: held ${held} of ${options.connections} connections on ${options.gateways} gateways (${options.workers} load workers)`,
-        `box: memory: gateways ${mb(result.gatewayRssBytes)} (${result.gatewayBytesPerConnection} B/conn over their baseline), ` +
-          `load workers ${mb(result.workerRssBytes)}, redis ${mb(result.redisRssBytes)}`,
-        `box: broadcast: ${result.publishRatePerSecond} msg/s → ${result.deliveriesPerSecond} deliveries/s, ` +
-          `latency p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms p999 ${result.p999Ms} ms`,
-        `box: connect rate ${result.connectRatePerSecond}/s over the ramp (best second ${result.peakConnectsPerSecond}/s); ` +
-          `CPU cores: gateways ${result.cpuCores.gateways}, load workers ${result.cpuCores.loadWorkers}, redis ${result.cpuCores.redis}`,
-        `box: loss: ${result.lost} lost, ${result.duplicated} duplicated; ${result.connectErrors} connect errors; ${result.durationSeconds} s`,
-        `box: ${held >= options.connections && result.lost === 0 && result.duplicated === 0 ? "PASS" : "FAIL"} (wrote ${options.json})`,
-        "",
-      ].join("\n"),
-    );
+    process.stdout.write(`\n${lines.join("\n")}\n\n`);
     return result;
   } finally {
     if (sampler) clearInterval(sampler);
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
     await Promise.all(gateways.map((g) => g.stop()));
-    await redis.stop();
+    await redis?.stop();
   }
 }

@@ -5,7 +5,7 @@ const WIDTH = 720;
 const HEIGHT = 220;
 const PAD = { left: 64, right: 16, top: 16, bottom: 36 };
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -16,7 +16,7 @@ function niceMax(value: number): number {
   return 10 * magnitude;
 }
 
-function compact(value: number): string {
+export function compact(value: number): string {
   if (value >= 1e6) return `${Math.round(value / 1e5) / 10}M`;
   if (value >= 1e3) return `${Math.round(value / 1e2) / 10}k`;
   return String(Math.round(value * 100) / 100);
@@ -62,34 +62,78 @@ export function barChart(
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" role="img">${svg}</svg>`;
 }
 
+export interface Series {
+  name: string;
+  color: string;
+  points: Array<{ x: number; y: number | null }>;
+}
+
+/** Several lines on shared axes, with a legend; a null y is a gap (no sample then). */
+export function seriesChart(title: string, series: readonly Series[], xTitle: string, yUnit = ""): string {
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const all = series.flatMap((s) => s.points);
+  const yMax = niceMax(Math.max(0, ...all.map((p) => p.y ?? 0)));
+  const xMax = Math.max(1, ...all.map((p) => p.x));
+  let svg = `<text x="${PAD.left}" y="12" font-size="12" font-weight="bold">${escapeHtml(title)}</text>`;
+  for (let i = 0; i <= 4; i++) {
+    const y = PAD.top + plotH - (plotH * i) / 4;
+    svg += `<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y}" y2="${y}" stroke="#ddd"/>`;
+    svg += `<text x="${PAD.left - 6}" y="${y + 4}" font-size="10" text-anchor="end">${compact((yMax * i) / 4)}${escapeHtml(yUnit)}</text>`;
+    const x = PAD.left + (plotW * i) / 4;
+    svg += `<text x="${x}" y="${HEIGHT - PAD.bottom + 14}" font-size="10" text-anchor="middle">${compact((xMax * i) / 4)}</text>`;
+  }
+  series.forEach((line, index) => {
+    let path = "";
+    let pen = "M";
+    for (const p of line.points) {
+      if (p.y === null) {
+        pen = "M";
+        continue;
+      }
+      const x = PAD.left + (plotW * p.x) / xMax;
+      const y = PAD.top + plotH - (plotH * p.y) / yMax;
+      path += `${pen}${x.toFixed(1)},${y.toFixed(1)} `;
+      pen = "L";
+    }
+    if (path) svg += `<path d="${path.trim()}" fill="none" stroke="${line.color}" stroke-width="2"/>`;
+    // The legend goes on a row of its own under the x axis' title.
+    if (series.length > 1) {
+      const lx = PAD.left + index * 140;
+      svg += `<rect x="${lx}" y="${HEIGHT + 4}" width="10" height="10" fill="${line.color}"/>`;
+      svg += `<text x="${lx + 14}" y="${HEIGHT + 13}" font-size="11">${escapeHtml(line.name)}</text>`;
+    }
+  });
+  svg += `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 4}" font-size="11" text-anchor="middle">${escapeHtml(xTitle)}</text>`;
+  const height = series.length > 1 ? HEIGHT + 20 : HEIGHT;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" role="img">${svg}</svg>`;
+}
+
 export function lineChart(
   title: string,
   points: Array<{ x: number; y: number }>,
   xTitle: string,
   color: string,
 ): string {
-  const plotH = HEIGHT - PAD.top - PAD.bottom;
-  const plotW = WIDTH - PAD.left - PAD.right;
-  const yMax = niceMax(Math.max(0, ...points.map((p) => p.y)));
-  const xMax = Math.max(1, ...points.map((p) => p.x));
-  let svg = `<text x="${PAD.left}" y="12" font-size="12" font-weight="bold">${escapeHtml(title)}</text>`;
-  for (let i = 0; i <= 4; i++) {
-    const y = PAD.top + plotH - (plotH * i) / 4;
-    svg += `<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y}" y2="${y}" stroke="#ddd"/>`;
-    svg += `<text x="${PAD.left - 6}" y="${y + 4}" font-size="10" text-anchor="end">${compact((yMax * i) / 4)}</text>`;
-    const x = PAD.left + (plotW * i) / 4;
-    svg += `<text x="${x}" y="${HEIGHT - PAD.bottom + 14}" font-size="10" text-anchor="middle">${compact((xMax * i) / 4)}</text>`;
-  }
-  const path = points
-    .map((p, i) => {
-      const x = PAD.left + (plotW * p.x) / xMax;
-      const y = PAD.top + plotH - (plotH * p.y) / yMax;
-      return `${i === 0 ? "M" : "L"}${x.toFixed(1)},${y.toFixed(1)}`;
-    })
-    .join(" ");
-  if (points.length > 0) svg += `<path d="${path}" fill="none" stroke="${color}" stroke-width="2"/>`;
-  svg += `<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 4}" font-size="11" text-anchor="middle">${escapeHtml(xTitle)}</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" role="img">${svg}</svg>`;
+  return seriesChart(title, [{ name: title, color, points }], xTitle);
+}
+
+/** Latency percentiles over time, from the load's timeline (the worst worker's, per tick interval). */
+export function latencyPercentilesChart(timeline: LoadReport["timeline"]): string {
+  const line = (name: string, color: string, pick: (p: LoadReport["timeline"][number]) => number | null) => ({
+    name,
+    color,
+    points: timeline.map((p) => ({ x: p.t, y: pick(p) })),
+  });
+  return seriesChart(
+    "Publish-to-receive latency over time (ms, worst worker per second)",
+    [
+      line("p50", "#54a24b", (p) => p.p50Ms),
+      line("p99", "#f58518", (p) => p.p99Ms),
+      line("p999", "#e45756", (p) => p.p999Ms),
+    ],
+    "seconds",
+  );
 }
 
 export function renderHtmlReport(report: LoadReport, summary: readonly string[]): string {
@@ -110,6 +154,7 @@ export function renderHtmlReport(report: LoadReport, summary: readonly string[])
     "seconds",
     "#e45756",
   );
+  const percentiles = latencyPercentilesChart(report.timeline);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>rtgw load report ${escapeHtml(report.startedAt)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;max-width:760px}pre{background:#f6f6f6;padding:12px;overflow:auto}svg{display:block;margin:16px 0}</style>
@@ -120,6 +165,7 @@ export function renderHtmlReport(report: LoadReport, summary: readonly string[])
 ${latency}
 ${held}
 ${deliveries}
+${percentiles}
 <h2>Configuration</h2>
 <pre>${escapeHtml(JSON.stringify(report.config, null, 2))}</pre>
 </body></html>

@@ -43,7 +43,10 @@ export const workerTick = z.object({
   lost: z.number(),
   duplicated: z.number(),
   reconnects: z.number(),
+  /** Latency percentiles of the messages since the previous tick, ms (null: none arrived). */
+  intervalP50Ms: z.number().nullable(),
   intervalP99Ms: z.number().nullable(),
+  intervalP999Ms: z.number().nullable(),
   /** The worker's resident set size, bytes. */
   rss: z.number(),
 });

@@ -21,7 +21,9 @@ export function httpBaseOf(wsUrl: string): string {
 }
 
 export function httpPublisher(baseUrls: readonly string[], apiKey: string | undefined): Publisher {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  // Idle sockets close after 5 s (Node's global agent's setting), before uWS's 10 s HTTP idle timeout could close one
+  // just as a publish is written on it (ECONNRESET: a failed publish in a long, slow broadcast).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32, timeout: 5_000 });
   let next = 0;
   return {
     publish(channel, dataJson) {

@@ -10,7 +10,10 @@ export interface TimelinePoint {
   held: number;
   connectsPerSecond: number;
   deliveriesPerSecond: number;
+  /** The worst worker's latency percentiles over its last tick interval (workers carry even shares of every channel). */
+  p50Ms: number | null;
   p99Ms: number | null;
+  p999Ms: number | null;
   /** Resident memory of all load workers together, bytes. */
   workersRss: number;
 }
@@ -24,12 +27,15 @@ export interface LoadReport {
     opened: number;
     peakHeld: number;
     heldAtEnd: number;
+    /** Connections whose subscribe was acknowledged, each once (a reconnect's resubscribe is not counted again). */
+    subscribed: number;
     connectErrors: number;
     connectRatePerSecond: number;
     closeCodes: Record<string, number>;
     errorSamples: string[];
   };
-  publish: Omit<PublishStats, "finalOffsets"> & { ratePerSecond: number };
+  /** `seconds`: how long the broadcast ran (the hold, plus the wait for the last answers). */
+  publish: Omit<PublishStats, "finalOffsets"> & { ratePerSecond: number; seconds: number };
   deliveries: { total: number; perSecond: number };
   latencyMs: {
     count: number;
@@ -66,12 +72,23 @@ export function sumTicks(ticks: readonly WorkerTick[]): Omit<WorkerTick, "type" 
     reconnects: 0,
     rss: 0,
   };
-  let intervalP99Ms: number | null = null;
+  const worst = { intervalP50Ms: null, intervalP99Ms: null, intervalP999Ms: null } as Record<
+    "intervalP50Ms" | "intervalP99Ms" | "intervalP999Ms",
+    number | null
+  >;
   for (const tick of ticks) {
     for (const key of Object.keys(sum) as Array<keyof typeof sum>) sum[key] += tick[key];
-    if (tick.intervalP99Ms !== null) intervalP99Ms = Math.max(intervalP99Ms ?? 0, tick.intervalP99Ms);
+    for (const key of Object.keys(worst) as Array<keyof typeof worst>) {
+      const value = tick[key];
+      if (value !== null) worst[key] = Math.max(worst[key] ?? 0, value);
+    }
   }
-  return { ...sum, intervalP99Ms };
+  return {
+    ...sum,
+    intervalP50Ms: worst.intervalP50Ms,
+    intervalP99Ms: worst.intervalP99Ms,
+    intervalP999Ms: worst.intervalP999Ms,
+  };
 }
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
@@ -142,6 +159,7 @@ export function buildReport(input: {
       opened: totals.opened,
       peakHeld: Math.max(0, ...input.timeline.map((p) => p.held)),
       heldAtEnd: totals.held,
+      subscribed: totals.subscribed - totals.reconnects,
       connectErrors: totals.connectErrors,
       connectRatePerSecond: Math.round(totals.opened / rampSeconds),
       closeCodes,
@@ -150,6 +168,7 @@ export function buildReport(input: {
     publish: {
       ...publish,
       ratePerSecond: input.publishSeconds > 0 ? Math.round(input.publish.acked / input.publishSeconds) : 0,
+      seconds: round3(input.publishSeconds),
     },
     deliveries: {
       total: totals.delivered,

@@ -32,6 +32,8 @@ export const loadOptions = z
     html: z.string().optional(),
     workers: z.union([z.literal("auto"), z.number().int().positive().max(250)]),
     dialect: z.enum(["rtgw", "socketio"]).default("rtgw"),
+    /** Quiet seconds between the ramp and the hold, so the broadcast meets the held state, not the ramp's tail. */
+    pauseSeconds: z.number().nonnegative().max(600).default(0),
     /** Bound on concurrent handshakes per worker. */
     maxPendingConnects: z.number().int().positive().default(500),
     reconnect: z.boolean().default(true),
@@ -71,7 +73,10 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
           publish: [`${options.channelPrefix}*`],
         })
       : options.token;
-  const deadlineMs = Math.ceil((options.rampSeconds + options.holdSeconds) * 1000) + 60_000;
+  // The workers' own stop, whatever the coordinator does: the ramp may run a minute late (rampUntil below) and the
+  // settle and finish take up to ~35 s more, so a slow ramp still gets its whole hold.
+  const deadlineMs =
+    Math.ceil((options.rampSeconds + options.pauseSeconds + options.holdSeconds) * 1000) + 120_000;
   const configs: WorkerConfig[] = [];
   for (const [w, share] of splitConnections(options.connections, workers).entries()) {
     const token = await tokenFor(`load-worker-${w}`);
@@ -105,7 +110,9 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       held: total.held,
       connectsPerSecond: Math.round((total.opened - previous.opened) / seconds),
       deliveriesPerSecond: Math.round((total.delivered - previous.delivered) / seconds),
+      p50Ms: total.intervalP50Ms,
       p99Ms: total.intervalP99Ms,
+      p999Ms: total.intervalP999Ms,
       workersRss: total.rss,
     };
     previous = { opened: total.opened, delivered: total.delivered, at: now };
@@ -131,11 +138,12 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   };
   let publishSeconds = 0;
   let deliverySeconds = 0;
-  const stopOnSignal = () => {
+  const stopOnSignal = (signal: NodeJS.Signals) => {
     pool.kill();
-    process.exit(130);
+    process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
   try {
     pool.start();
     // Ramp: until every connection opened or failed, bounded by the ramp time plus a minute.
@@ -148,6 +156,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       if (pool.lost > 0) throw new Error(`${pool.lost} load worker(s) died during the ramp`);
       await sleep(100);
     }
+    if (options.pauseSeconds > 0) await sleep(options.pauseSeconds * 1000);
     // Hold, publishing at the rate.
     const holdStart = Date.now();
     if (options.publishRate > 0) {
@@ -211,6 +220,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   } finally {
     clearInterval(progress);
     process.removeListener("SIGINT", stopOnSignal);
+    process.removeListener("SIGTERM", stopOnSignal);
     pool.kill();
   }
 }

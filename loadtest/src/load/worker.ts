@@ -244,9 +244,11 @@ class LoadWorker {
   }
 
   tick(): WorkerTick {
-    const p99 =
-      this.intervalLatency.totalCount > 0 ? this.intervalLatency.getValueAtPercentile(99) / 1000 : null;
-    this.intervalLatency.reset();
+    const interval = this.intervalLatency;
+    const at = (percentile: number) =>
+      interval.totalCount > 0 ? interval.getValueAtPercentile(percentile) / 1000 : null;
+    const [p50, p99, p999] = [at(50), at(99), at(99.9)];
+    interval.reset();
     return {
       type: "tick",
       workerIndex: this.config.workerIndex,
@@ -260,7 +262,9 @@ class LoadWorker {
       lost: this.lost,
       duplicated: this.duplicated,
       reconnects: this.reconnects,
+      intervalP50Ms: p50,
       intervalP99Ms: p99,
+      intervalP999Ms: p999,
       rss: process.memoryUsage.rss(),
     };
   }

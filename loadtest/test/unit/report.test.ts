@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { build, encodeIntoCompressedBase64 } from "hdr-histogram-js";
 import { renderHtmlReport } from "../../src/load/html-report.js";
 import type { WorkerResult, WorkerTick } from "../../src/load/ipc.js";
-import { buildReport, summaryLines } from "../../src/load/report.js";
+import { buildReport, summaryLines, sumTicks } from "../../src/load/report.js";
 
 function tick(workerIndex: number, fields: Partial<WorkerTick>): WorkerTick {
   return {
@@ -19,7 +19,9 @@ function tick(workerIndex: number, fields: Partial<WorkerTick>): WorkerTick {
     lost: 0,
     duplicated: 0,
     reconnects: 0,
+    intervalP50Ms: null,
     intervalP99Ms: null,
+    intervalP999Ms: null,
     rss: 0,
     ...fields,
   };
@@ -49,6 +51,17 @@ function result(
   };
 }
 
+describe("sumTicks", () => {
+  it("sums the counts and keeps the worst worker's interval percentiles (null: no worker had a sample)", () => {
+    const total = sumTicks([
+      tick(0, { held: 3, intervalP50Ms: 1, intervalP99Ms: 9, intervalP999Ms: null }),
+      tick(1, { held: 4, intervalP50Ms: 2, intervalP99Ms: 5, intervalP999Ms: null }),
+    ]);
+    assert.equal(total.held, 7);
+    assert.deepEqual([total.intervalP50Ms, total.intervalP99Ms, total.intervalP999Ms], [2, 9, null]);
+  });
+});
+
 describe("load report", () => {
   const report = buildReport({
     startedAt: Date.parse("2026-01-01T00:00:00Z"),
@@ -76,8 +89,26 @@ describe("load report", () => {
     publishSeconds: 5,
     deliverySeconds: 5,
     timeline: [
-      { t: 1, held: 10, connectsPerSecond: 10, deliveriesPerSecond: 0, p99Ms: null, workersRss: 1 },
-      { t: 2, held: 19, connectsPerSecond: 10, deliveriesPerSecond: 4, p99Ms: 2, workersRss: 2 },
+      {
+        t: 1,
+        held: 10,
+        connectsPerSecond: 10,
+        deliveriesPerSecond: 0,
+        p50Ms: null,
+        p99Ms: null,
+        p999Ms: null,
+        workersRss: 1,
+      },
+      {
+        t: 2,
+        held: 19,
+        connectsPerSecond: 10,
+        deliveriesPerSecond: 4,
+        p50Ms: 1,
+        p99Ms: 2,
+        p999Ms: 3,
+        workersRss: 2,
+      },
     ],
   });
 
@@ -92,12 +123,15 @@ describe("load report", () => {
     assert.deepEqual(report.loss, { lost: 1, duplicated: 2 });
     assert.equal(report.connections.opened, 20);
     assert.equal(report.connections.heldAtEnd, 19);
+    // 10 + 0 subscribe acks, 2 of them reconnects' resubscribes.
+    assert.equal(report.connections.subscribed, 8);
     assert.equal(report.connections.peakHeld, 19);
     assert.equal(report.connections.connectErrors, 1);
     assert.deepEqual(report.connections.closeCodes, { "1012": 3, "1006": 1 });
     assert.equal(report.deliveries.total, 20);
     assert.equal(report.deliveries.perSecond, 4);
     assert.equal(report.publish.ratePerSecond, 2);
+    assert.equal(report.publish.seconds, 5);
     assert.equal(report.durationSeconds, 10);
   });
 
@@ -112,9 +146,10 @@ describe("load report", () => {
     assert.match(summaryLines(report).at(-1) ?? "", /between 4s and 7s \(spread 3s, median at 4\.5s\)/);
   });
 
-  it("renders a self-contained page with three charts", () => {
+  it("renders a self-contained page with four charts, the latency percentiles over time among them", () => {
     const page = renderHtmlReport(report, summaryLines(report));
-    assert.equal(page.match(/<svg /g)?.length, 3);
+    assert.equal(page.match(/<svg /g)?.length, 4);
+    assert.match(page, /latency over time[\s\S]*>p50<[\s\S]*>p99<[\s\S]*>p999</);
     assert.doesNotMatch(page, /(src|href)=/);
     assert.match(page, /1 lost, 2 duplicated/);
   });

@@ -332,14 +332,16 @@ describe("rtgw bench flags", () => {
 });
 
 describe("rtgw bench box flags", () => {
+  // Issue 14's scenario: 500,000 connections, 27 gateways (18,519 each), 28 workers (17,858 each), 200 s at
+  // 2,500 connects/s, 100 channels × 5,000 subscribers at 22 msg/s = 110,000 deliveries/s.
   const defaults = {
-    connections: 200_000,
-    gateways: 12,
-    workers: 12,
-    rampSeconds: 150,
+    connections: 500_000,
+    gateways: 27,
+    workers: 28,
+    rampSeconds: 200,
     holdSeconds: 60,
     channels: 100,
-    publishRate: 10,
+    publishRate: 22,
     json: "loadtest/results/box.json",
     html: "loadtest/results/box.html",
     readme: undefined,
@@ -351,7 +353,30 @@ describe("rtgw bench box flags", () => {
       '"auto" workers become a count',
       ["--connections", "40000", "--workers", "auto", "--gateways", "3", "--update-readme", "README.md"],
       here,
-      { ...defaults, connections: 40_000, workers: 3, gateways: 3, readme: "README.md" },
+      { ...defaults, connections: 40_000, workers: 3, gateways: 3, rampSeconds: 16, readme: "README.md" },
+    ],
+    [
+      "a smaller --connections alone scales the processes and the ramp (same channels and rate per subscriber)",
+      ["--connections", "40000"],
+      here,
+      { ...defaults, connections: 40_000, gateways: 3, workers: 3, rampSeconds: 16 },
+    ],
+    [
+      "given flags win over the plan",
+      [
+        "--connections",
+        "40000",
+        "--gateways",
+        "4",
+        "--workers",
+        "5",
+        "--ramp-seconds",
+        "30",
+        "--publish-rate",
+        "40",
+      ],
+      here,
+      { ...defaults, connections: 40_000, gateways: 4, workers: 5, rampSeconds: 30, publishRate: 40 },
     ],
     [
       "an unknown open-file limit skips the gateway check",
@@ -382,15 +407,20 @@ describe("rtgw bench box flags", () => {
       "too few gateways for the connections",
       ["--gateways", "5"],
       [
-        "--gateways 5 would hold 40000 connections each; one gateway holds at most 19936 here (its open-file limit): give --gateways 11 or more",
+        "--gateways 5 would hold 100000 connections each; one gateway holds at most 19936 here (its open-file limit): give --gateways 26 or more",
       ],
     ],
     [
       "too few workers",
       ["--workers", "5"],
       [
-        '--workers 5 would hold 40000 connections each; at most 18000 fit in one process (give --workers 12 or more, or "auto")',
+        '--workers 5 would hold 100000 connections each; at most 18000 fit in one process (give --workers 28 or more, or "auto")',
       ],
+    ],
+    [
+      "more connections than 64 gateways hold",
+      ["--connections", "1300000"],
+      ["--connections 1300000 needs 69 gateways at 19000 each; at most 64 run on this machine"],
     ],
     [
       "a negative publish rate",
