@@ -73,7 +73,13 @@ const hook = z
     timeoutMs: hookOptions.shape.timeoutMs.describe("how long a call may take"),
     maxConnections: hookOptions.shape.maxConnections.describe("connections the gateway keeps open to it"),
     headers: z
-      .record(z.string(), z.string().max(4096))
+      .record(
+        z.string(),
+        z
+          .string()
+          .max(4096)
+          .regex(/^[^\r\n\0]*$/, "must be one line"),
+      )
       .meta({ maxProperties: 32, ...cel([headerNamesRule, plainHeaderRule]) })
       .optional()
       .describe("non-secret headers sent with every call (they land in a ConfigMap in clear)"),
@@ -144,7 +150,7 @@ export const namespacesSpecFields = {
     .enum(["refuse", "default"])
     .optional()
     .describe(
-      "a channel in a namespace not listed: refuse it (the gateway's default) or give it defaultNamespace's options",
+      "a channel in a namespace not listed: refuse it or give it defaultNamespace's options (default: refuse when namespaces lists any, else default)",
     ),
   proxy: z
     .object(

@@ -53,7 +53,9 @@ export function configFileOptions(gw: RealtimeGateway): ConfigFileInput | undefi
   return {
     ...(s.defaultNamespace ? { default: s.defaultNamespace } : {}),
     ...(s.namespaces ? { namespaces: s.namespaces } : {}),
-    ...(s.undeclaredNamespaces ? { undeclared: s.undeclaredNamespaces } : {}),
+    // Always said: with no namespaces listed, every channel keeps the default namespace (today's behaviour), so
+    // adding only a hook never starts refusing chat:42.
+    undeclared: s.undeclaredNamespaces ?? (Object.keys(s.namespaces ?? {}).length > 0 ? "refuse" : "default"),
     ...(s.proxy ? { proxy } : {}),
   };
 }

@@ -134,7 +134,11 @@ describe("decide", () => {
     const blocked = decide({ parsed: parsed(hooked), secret: noSecrets, owned: nothingOwned });
     assert.ok(blocked.kind === "blocked");
     assert.match(blocked.message, /proxy\.connect\.secretHeaders\.Authorization: Secret ns\/hooks not found/);
-    const ready = decide({ parsed: parsed(hooked), secret: secrets({ hooks: ["connect"] }), owned: nothingOwned });
+    const ready = decide({
+      parsed: parsed(hooked),
+      secret: secrets({ hooks: ["connect"] }),
+      owned: nothingOwned,
+    });
     assert.equal(ready.kind, "apply");
   });
 

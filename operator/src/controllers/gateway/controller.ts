@@ -3,6 +3,7 @@
 // changed (decide.ts compares the rendered objects with the cache; the status is compared before it is written).
 import { randomBytes } from "node:crypto";
 import { findCondition } from "../../api/conditions.js";
+import { hookSecretRefs } from "../../api/namespaces.js";
 import {
   API_VERSION,
   CONDITION_TYPES,
@@ -11,7 +12,6 @@ import {
   type RealtimeGateway,
   type RealtimeGatewayStatus,
 } from "../../api/realtimegateway.js";
-import { hookSecretRefs } from "../../api/namespaces.js";
 import { renderAdminSecret } from "../../render/admin-secret.js";
 import { FIELD_MANAGER, names, selectorString } from "../../render/labels.js";
 import type { BackoffPolicy } from "../../runtime/backoff.js";
