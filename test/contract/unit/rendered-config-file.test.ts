@@ -73,6 +73,7 @@ function gatewayConfig(gw: RealtimeGateway): GatewayConfig {
   const env = podEnvironment(gw, secrets);
   const parsed = parseConfig(env, reader(podFiles(gw, secrets)));
   assert.ok(parsed.ok, `the gateway refuses what the operator renders: ${JSON.stringify(parsed)}`);
+  assert.deepEqual(parsed.unknown, [], "every rendered RTGW_* (RTGW_CONFIG included) is the gateway's");
   return parsed.config;
 }
 
