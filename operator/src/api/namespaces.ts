@@ -126,8 +126,25 @@ export const proxyNeedsRules: CelRule<NeedsInput>[] = [
   needs("proxyPublish", "publish"),
 ];
 
-/** The gateway's namespace options, with the two hook switches defaulted for the CEL rules above. */
+/**
+ * The gateway's namespace options (their bounds are its own), described for `kubectl explain`, with the two hook
+ * switches defaulted for the CEL rules above.
+ */
+const o = namespaceOptions.shape;
 const crdNamespaceOptions = namespaceOptions.extend({
+  historySize: o.historySize.describe(
+    "messages kept per channel for recovery; 0: none (default RTGW_HISTORY_SIZE)",
+  ),
+  historyTtlSeconds: o.historyTtlSeconds.describe(
+    "how long an idle channel's history lives (default RTGW_HISTORY_TTL_SECONDS)",
+  ),
+  recovery: o.recovery.describe("whether a subscribe may resume from history with since (default true)"),
+  presence: o.presence.describe("whether subscribers may join presence and ask who is there (default true)"),
+  joinLeave: o.joinLeave.describe("whether join/leave frames are sent to subscribers (default true)"),
+  publish: o.publish.describe(
+    "who may publish: clients (with the token right) or server (the server API only)",
+  ),
+  subscribe: o.subscribe.describe("who may subscribe: token (with the token right) or anyone connected"),
   proxySubscribe: z.boolean().default(false).describe("ask the subscribe hook before each subscribe"),
   proxyPublish: z.boolean().default(false).describe("pass each client publish through the publish hook"),
 });
