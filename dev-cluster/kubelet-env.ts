@@ -2,6 +2,7 @@
 // a value, a secretKeyRef, a configMapKeyRef or a downward-API fieldRef (name, namespace, pod IP). A reference to
 // something missing keeps the pod Pending (PendingError: CreateContainerConfigError, retried), as on a cluster.
 import { collection, type KubeRest } from "./kube-rest.js";
+import type { VolumeMount } from "./kubelet-volumes.js";
 
 export interface ContainerSpec {
   args?: string[];
@@ -18,6 +19,7 @@ export interface ContainerSpec {
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   lifecycle?: { preStop?: { sleep?: { seconds: number } } };
   readinessProbe?: { httpGet?: { path: string; port: number | string } };
+  volumeMounts?: VolumeMount[];
 }
 
 /** A reference the container's config needs is missing: the container is not started yet. */

@@ -5,17 +5,19 @@
 // terminates gracefully: preStop sleep, SIGTERM, SIGKILL when the grace period ends, then deletes the pod object
 // with gracePeriodSeconds=0. Which pods exist is the ReplicaSet's business (pod-simulator.ts).
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { collection, type KubeRest } from "./kube-rest.js";
 import { type ContainerSpec, PendingError, resolveEnv } from "./kubelet-env.js";
+import { mountVolumes, type Volume } from "./kubelet-volumes.js";
 import type { RankedPod } from "./replicaset-order.js";
 
 export interface Template {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { containers: ContainerSpec[]; terminationGracePeriodSeconds?: number };
+  spec: { containers: ContainerSpec[]; terminationGracePeriodSeconds?: number; volumes?: Volume[] };
 }
 
 export interface SimPod extends RankedPod {
@@ -53,6 +55,7 @@ export class Kubelet {
   /** The pods on this node, by name (terminating ones until their process is gone). */
   readonly pods = new Map<string, SimPod>();
   private nextIp = 2;
+  private volumes: string | undefined;
   private stopped = false;
   private readonly api: KubeRest;
   private readonly ns: string;
@@ -97,6 +100,16 @@ export class Kubelet {
     let env: Record<string, string>;
     try {
       env = await resolveEnv(this.api, this.ns, pod, container);
+      // ConfigMap and Secret volumes as files under the pod's directory; paths to them in env follow.
+      const podDir = join(this.volumesDir(), pod.name);
+      const remap = await mountVolumes(
+        this.api,
+        this.ns,
+        podDir,
+        template.spec.volumes ?? [],
+        container.volumeMounts ?? [],
+      );
+      env = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, remap(v)]));
     } catch (err) {
       if (err instanceof PendingError) {
         await this.writePodStatus(pod, `CreateContainerConfigError: ${err.message}`);
@@ -107,6 +120,20 @@ export class Kubelet {
     this.spawnGateway(pod, env);
     pod.phase = "Running";
     await this.writePodStatus(pod);
+  }
+
+  /** Where pods' volumes are written: under the log directory, or a temporary one removed at exit. */
+  private volumesDir(): string {
+    if (!this.volumes) {
+      this.volumes = this.o.logDir
+        ? join(this.o.logDir, "volumes")
+        : mkdtempSync(join(tmpdir(), "rtgw-volumes-"));
+      if (!this.o.logDir) {
+        const dir = this.volumes;
+        process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+      }
+    }
+    return this.volumes;
   }
 
   private spawnGateway(pod: SimPod, env: Record<string, string>): void {
@@ -172,6 +199,7 @@ export class Kubelet {
         clearTimeout(kill);
       }
       this.pods.delete(pod.name);
+      if (this.volumes) rmSync(join(this.volumes, pod.name), { recursive: true, force: true });
       pod.log?.end();
       // The containers are gone: the kubelet finishes the deletion.
       await this.api.delete(`${path}?gracePeriodSeconds=0`).catch(() => {});

@@ -101,6 +101,14 @@ export function describePath(p: Path): string {
  * Server-side apply of `applied` by `manager` onto `live` (undefined on create). Returns the merged object and the
  * new ownership, or the conflicts when another manager owns a field with a different value and `force` is off.
  */
+/** `p` names a key field of a keyed list item (`name` of `k:{"name":"x"}`). */
+function isItemKey(p: Path): boolean {
+  const item = p[p.length - 2];
+  const field = p[p.length - 1];
+  if (!item?.startsWith("k:") || !field?.startsWith("f:")) return false;
+  return Object.hasOwn(JSON.parse(item.slice(2)) as object, field.slice(2));
+}
+
 export function apply(input: {
   live: JsonObject | undefined;
   applied: JsonObject;
@@ -136,7 +144,8 @@ export function apply(input: {
   // Fields this manager applied before and no longer applies are removed, unless someone else also owns them.
   const removed = [...oldMine].filter((k) => !newKeys.has(k) && !ownedByOthers(k)).map(keyPath);
   removed.sort((a, b) => b.length - a.length);
-  for (const p of removed) deleteAt(result, p);
+  // Deepest first, but a keyed item's key fields stay until the item itself goes (it is found by them).
+  for (const p of removed) if (!isItemKey(p)) deleteAt(result, p);
   const sorted = [...newPaths].sort((a, b) => a.length - b.length);
   for (const p of sorted) copyAt(result, input.applied, p);
   owners.set(myKey, {

@@ -259,6 +259,28 @@ describe("fake API server", () => {
     const d = await apps.readNamespacedDeployment({ name: "d", namespace: ns });
     assert.deepEqual(d.spec!.template.spec!.containers.map((c) => c.name).sort(), ["main", "sidecar"]);
     assert.equal(d.metadata!.generation, 2);
+    // A keyed item the manager no longer applies goes as a whole (not a husk without its key).
+    const withVolumes = (volumes: object[]) => {
+      const o = dep([{ name: "main", image: "m:1" }]);
+      return {
+        ...o,
+        spec: { ...o.spec, template: { ...o.spec.template, spec: { ...o.spec.template.spec, volumes } } },
+      };
+    };
+    const apply = (o: object) =>
+      objects.patch(o as never, undefined, undefined, "op", true, PatchStrategy.ServerSideApply);
+    await apply(
+      withVolumes([
+        { name: "tmp", emptyDir: {} },
+        { name: "cfg", configMap: { name: "c" } },
+      ]),
+    );
+    await apply(withVolumes([{ name: "tmp", emptyDir: {} }]));
+    const after = await apps.readNamespacedDeployment({ name: "d", namespace: ns });
+    assert.deepEqual(
+      after.spec!.template.spec!.volumes?.map((v) => v.name),
+      ["tmp"],
+    );
   });
 
   it("watch: replays from a resourceVersion, 410 Gone after compaction, selector transitions", async () => {

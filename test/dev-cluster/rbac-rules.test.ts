@@ -52,13 +52,46 @@ async function withCluster<T>(
         redis: { secretRef: { name: REDIS_SECRET, key: "url" } },
       },
     });
+    await leftoverConfigFile(cluster);
     return await body(cluster);
   } finally {
     await cluster.stop();
   }
 }
 
-/** Ready with two ready pods, each annotated with its deletion cost: everything the operator does has happened. */
+/**
+ * The config-file ConfigMap an earlier spec.namespaces rendered, left behind (the spec dropped them while the
+ * operator was away): the operator deletes it, the one delete it ever makes. The simulated pods mount no volumes,
+ * so a spec with namespaces would not run here; the leftover exercises the same delete.
+ */
+async function leftoverConfigFile(c: Cluster): Promise<void> {
+  const gw = await c.admin.get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/rbac`);
+  await c.admin.create(collection("v1", "configmaps", NS), {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: "rbac-config-file",
+      namespace: NS,
+      labels: { "app.kubernetes.io/managed-by": "rtgw-operator", "app.kubernetes.io/instance": "rbac" },
+      ownerReferences: [
+        {
+          apiVersion: "rtgw.dev/v1alpha1",
+          kind: "RealtimeGateway",
+          name: "rbac",
+          uid: gw?.metadata.uid ?? "",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    data: { "config.yaml": "namespaces:\n  chat: {}\n" },
+  });
+}
+
+/**
+ * Ready with two ready pods, each annotated with its deletion cost, the leftover ConfigMap deleted: everything the
+ * operator does has happened.
+ */
 async function reconciled(c: Cluster): Promise<boolean> {
   const gw = await c.admin.get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/rbac`);
   const status = (gw?.status ?? {}) as {
@@ -70,7 +103,8 @@ async function reconciled(c: Cluster): Promise<boolean> {
   const costed = pods.filter(
     (p) => p.metadata.annotations?.["controller.kubernetes.io/pod-deletion-cost"] !== undefined,
   );
-  return ready && status.readyReplicas === 2 && costed.length === 2;
+  const leftover = await c.admin.get(`${collection("v1", "configmaps", NS)}/rbac-config-file`);
+  return ready && status.readyReplicas === 2 && costed.length === 2 && leftover === undefined;
 }
 
 describe("the chart's operator RBAC, enforced", () => {

@@ -123,13 +123,17 @@ the API calls the operator makes less the Lease rule below; test/dev-cluster/rba
   resources: ["realtimegateways/status", "realtimegateways/scale"]
   verbs: ["get", "update", "patch"]
 # Owned objects: informers and server-side apply (create is what applying a new object needs). Deletion is left
-# to the garbage collector through owner references, so no delete verb.
+# to the garbage collector through owner references, so no delete verb, but for the one object a spec change can
+# make obsolete (the config-file ConfigMap once spec.namespaces/proxy are gone), below.
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["services", "configmaps"]
   verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["delete"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]

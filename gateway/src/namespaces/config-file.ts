@@ -3,7 +3,7 @@
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import type { Parsed } from "../../../config/parse.js";
-import { type ConfigFile, configFile } from "./schema.js";
+import { type ConfigFile, configFile, type HookOptions } from "./schema.js";
 
 const fieldPath = (path: readonly PropertyKey[]) =>
   path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
@@ -35,5 +35,40 @@ export function readConfigFile(file: string, read: (path: string) => string): Pa
   } catch (err) {
     return { ok: false, errors: [`RTGW_CONFIG ${file}: cannot be read (${(err as Error).message})`] };
   }
-  return parseConfigFile(file, text);
+  const parsed = parseConfigFile(file, text);
+  return parsed.ok ? readHeaderFiles(file, parsed.value, read) : parsed;
+}
+
+/**
+ * Each hook's `headerFiles` read into its `headers` (one trailing newline dropped, as `kubectl create secret
+ * --from-file` keeps it). A file that cannot be read, or whose value is no header value, is an error naming it.
+ */
+function readHeaderFiles(
+  file: string,
+  options: ConfigFile,
+  read: (path: string) => string,
+): Parsed<ConfigFile> {
+  const errors: string[] = [];
+  const proxy: ConfigFile["proxy"] = {};
+  for (const [hook, hookOptions] of Object.entries(options.proxy) as [
+    keyof ConfigFile["proxy"],
+    HookOptions,
+  ][]) {
+    const headers = { ...hookOptions.headers };
+    for (const [header, path] of Object.entries(hookOptions.headerFiles)) {
+      const where = `RTGW_CONFIG ${file}: ${fieldPath(["proxy", hook, "headerFiles", header])}`;
+      let value: string;
+      try {
+        value = read(path).replace(/\r?\n$/, "");
+      } catch (err) {
+        errors.push(`${where}: ${path} cannot be read (${(err as Error).message})`);
+        continue;
+      }
+      if (value.length === 0 || value.length > 4096 || /[\r\n\0]/.test(value))
+        errors.push(`${where}: ${path} does not hold one header value (1-4096 characters, one line)`);
+      else headers[header] = value;
+    }
+    proxy[hook] = { ...hookOptions, headers };
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { ...options, proxy } };
 }

@@ -6,6 +6,9 @@ import { z } from "zod";
 /** A namespace's name: the part of a channel before its first `:` (`chat` in `chat:42`). */
 export const NAMESPACE_RE = /^[A-Za-z0-9_\-.]{1,64}$/;
 
+/** An HTTP header name a hook may send. */
+export const HEADER_NAME_RE = /^[A-Za-z0-9-]{1,64}$/;
+
 const count = (max: number) => z.number().int().min(0).max(max);
 
 /** What a namespace may set; anything left out takes the gateway-wide default (RTGW_* variables). */
@@ -45,7 +48,14 @@ export const hookOptions = z
     timeoutMs: z.number().int().min(10).max(60_000).default(1000),
     maxConnections: z.number().int().min(1).max(1024).default(64),
     /** Sent with every call, e.g. a shared secret the backend checks. */
-    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(4096)).default({}),
+    headers: z.record(z.string().regex(HEADER_NAME_RE), z.string().max(4096)).default({}),
+    /**
+     * Header values read at start from files (a mounted Secret: the operator renders credentials here, never into
+     * `headers`, which a ConfigMap holds in clear). config-file.ts reads them into `headers`.
+     */
+    headerFiles: z
+      .record(z.string().regex(HEADER_NAME_RE), z.string().regex(/^\//, "must be an absolute path").max(4096))
+      .default({}),
   })
   .strict();
 export type HookOptions = z.output<typeof hookOptions>;
@@ -74,6 +84,18 @@ export const configFile = z
   })
   .strict()
   .superRefine((file, ctx) => {
+    for (const [hook, options] of Object.entries(file.proxy)) {
+      const seen = new Set(Object.keys(options?.headers ?? {}).map((h) => h.toLowerCase()));
+      for (const header of Object.keys(options?.headerFiles ?? {})) {
+        if (seen.has(header.toLowerCase()))
+          ctx.addIssue({
+            code: "custom",
+            path: ["proxy", hook, "headerFiles", header],
+            message: "is set twice (headers and headerFiles name the same header)",
+          });
+        seen.add(header.toLowerCase());
+      }
+    }
     for (const [name, ns] of [["default", file.default] as const, ...Object.entries(file.namespaces)]) {
       const path = name === "default" ? ["default"] : ["namespaces", name];
       if (ns.proxySubscribe && !file.proxy.subscribe)

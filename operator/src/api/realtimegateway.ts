@@ -4,6 +4,11 @@
 // disabled validation) is still caught here and reported as Degraded instead of crashing the reconciler. A test
 // evaluates every rule with a real CEL evaluator against its twin over a table of CRs.
 import { z } from "zod";
+import { type CelRule, cel } from "./cel.js";
+import { namespacesSpecFields, namespacesViolations, proxyNeedsRules } from "./namespaces.js";
+import { type SecretKeyRef, secretKeyRef } from "./secret-ref.js";
+
+export type { CelRule, SecretKeyRef };
 
 export const GROUP = "rtgw.dev";
 export const VERSION = "v1alpha1";
@@ -12,18 +17,6 @@ export const KIND = "RealtimeGateway";
 export const PLURAL = "realtimegateways";
 export const SINGULAR = "realtimegateway";
 export const SHORT_NAMES = ["rtgw"];
-
-/** A CEL rule as the CRD carries it, plus a TypeScript predicate that must agree with it. */
-export interface CelRule<T> {
-  rule: string;
-  message: string;
-  check: (self: T) => boolean;
-}
-
-/** The CRD's `x-kubernetes-validations` entry (the predicate stays in code). */
-function cel<T>(rules: CelRule<T>[]): { "x-kubernetes-validations": { rule: string; message: string }[] } {
-  return { "x-kubernetes-validations": rules.map(({ rule, message }) => ({ rule, message })) };
-}
 
 /** Marks a schema as Kubernetes int-or-string (quantities like `500m` or `1`); crd.ts rewrites the anyOf. */
 export const INT_OR_STRING = "x-kubernetes-int-or-string";
@@ -37,12 +30,6 @@ export const quantityRule: CelRule<number | string> = {
 const quantity = z
   .union([z.number().int(), z.string().regex(new RegExp(QUANTITY_PATTERN))])
   .meta({ [INT_OR_STRING]: true, ...cel([quantityRule]) });
-
-const secretKeyRef = z.object({
-  name: z.string().min(1).max(253).describe("Secret in the RealtimeGateway's namespace"),
-  key: z.string().min(1).max(253).describe("key inside the Secret"),
-});
-export type SecretKeyRef = z.infer<typeof secretKeyRef>;
 
 const scalingPolicy = z.object({
   pods: z.number().int().min(1).max(1000).optional().describe("at most this many pods per period"),
@@ -268,8 +255,9 @@ export const realtimeGatewaySpecSchema = z
       })
       .optional()
       .describe("serve the client port over TLS (https://, wss://) with this certificate"),
+    ...namespacesSpecFields,
   })
-  .meta(cel(specRules));
+  .meta(cel(specRules, proxyNeedsRules));
 
 export const conditionSchema = z.object({
   type: z.string().min(1).max(316),
@@ -353,6 +341,7 @@ function celViolations(spec: RealtimeGatewaySpec): string[] {
   for (const r of specRules) if (!r.check(spec)) out.push(r.message);
   for (const r of autoscalingRules) if (!r.check(spec.autoscaling)) out.push(r.message);
   for (const r of redisRules) if (!r.check(spec.redis)) out.push(r.message);
+  out.push(...namespacesViolations(spec));
   return out;
 }
 

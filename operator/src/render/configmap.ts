@@ -1,6 +1,7 @@
 // The non-secret gateway configuration as RTGW_* variables. Secrets are referenced from the pod (secretKeyRef),
 // never copied here.
 import type { RealtimeGateway } from "../api/realtimegateway.js";
+import { CONFIG_FILE_PATH, hasConfigFile } from "./config-file.js";
 import { names } from "./labels.js";
 import { ownedMetadata } from "./metadata.js";
 
@@ -25,6 +26,8 @@ export function gatewayConfig(gw: RealtimeGateway): Record<string, string> {
   if (spec.auth?.issuer) data.RTGW_JWT_ISSUER = spec.auth.issuer;
   if (spec.auth?.audience) data.RTGW_JWT_AUDIENCE = spec.auth.audience.join(",");
   if (spec.allowedOrigins) data.RTGW_ALLOWED_ORIGINS = spec.allowedOrigins.join(",");
+  // A path only: the namespaces and hooks are a file of their own (render/config-file.ts).
+  if (hasConfigFile(gw)) data.RTGW_CONFIG = CONFIG_FILE_PATH;
   // Paths only: the certificate and key stay in their Secret, mounted read-only.
   if (spec.tls) {
     data.RTGW_TLS_CERT_FILE = `${TLS_MOUNT_PATH}/tls.crt`;

@@ -3,6 +3,7 @@
 // both plus headroom, so the kubelet never SIGKILLs a pod mid-drain.
 import { createHash } from "node:crypto";
 import type { RealtimeGateway, SecretKeyRef } from "../api/realtimegateway.js";
+import { configFileText, configFileVolumes } from "./config-file.js";
 import { GATEWAY_PORT, gatewayConfig, METRICS_PORT, TLS_MOUNT_PATH } from "./configmap.js";
 import { ADMIN_SECRET_KEY, commonLabels, names, selectorLabels } from "./labels.js";
 import { ownedMetadata } from "./metadata.js";
@@ -21,7 +22,10 @@ export function terminationGracePeriodSeconds(gw: RealtimeGateway): number {
   return PRE_STOP_SECONDS + gw.spec.drain.seconds + GRACE_HEADROOM_SECONDS;
 }
 
-/** Changes whenever the ConfigMap's data does, so pods roll (envFrom is read only at container start). */
+/**
+ * Changes whenever the ConfigMaps' data does, so pods roll: envFrom is read only at container start, and the
+ * gateway reads RTGW_CONFIG's file once at start (no hot reload). Without a file, the hash is what it always was.
+ */
 export function configHash(gw: RealtimeGateway): string {
   const data = gatewayConfig(gw);
   const canonical = JSON.stringify(
@@ -29,7 +33,10 @@ export function configHash(gw: RealtimeGateway): string {
       .sort()
       .map((k) => [k, data[k]]),
   );
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+  const hash = createHash("sha256").update(canonical);
+  const file = configFileText(gw);
+  if (file !== undefined) hash.update(file);
+  return hash.digest("hex").slice(0, 16);
 }
 
 function secretEnv(name: string, ref: SecretKeyRef) {
@@ -64,6 +71,7 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
   const tls = gw.spec.tls;
   // With TLS the client port speaks only TLS: the kubelet probes it over HTTPS (it does not verify certificates).
   const scheme = tls ? { scheme: "HTTPS" } : {};
+  const file = configFileVolumes(gw);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -128,12 +136,14 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
               volumeMounts: [
                 { name: "tmp", mountPath: "/tmp" },
                 ...(tls ? [{ name: "tls", mountPath: TLS_MOUNT_PATH, readOnly: true }] : []),
+                ...file.mounts,
               ],
             },
           ],
           volumes: [
             { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
             ...(tls ? [{ name: "tls", secret: { secretName: tls.secretName, defaultMode: 0o440 } }] : []),
+            ...file.volumes,
           ],
         },
       },

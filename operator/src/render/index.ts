@@ -1,6 +1,7 @@
 // Every object a RealtimeGateway owns, rendered purely from the parsed CR. The reconciler applies them in this order
 // (config before the pods that read it).
 import type { RealtimeGateway } from "../api/realtimegateway.js";
+import { renderConfigFileMap } from "./config-file.js";
 import { renderConfigMap } from "./configmap.js";
 import { renderDeployment } from "./deployment.js";
 import { renderIngress } from "./ingress.js";
@@ -22,6 +23,7 @@ export interface RenderInput {
 export function renderAll(input: RenderInput): RenderedObject[] {
   return [
     renderConfigMap(input),
+    ...optional(renderConfigFileMap(input)),
     renderService(input),
     renderHeadlessService(input),
     renderPodDisruptionBudget(input),
@@ -35,6 +37,7 @@ export function renderAll(input: RenderInput): RenderedObject[] {
 const optional = <T>(o: T | undefined): T[] => (o === undefined ? [] : [o]);
 
 export {
+  renderConfigFileMap,
   renderConfigMap,
   renderDeployment,
   renderHeadlessService,

@@ -52,6 +52,8 @@ export const names = {
   headlessService: (gw: RealtimeGateway) => `${gw.metadata.name}-pods`,
   podDisruptionBudget: (gw: RealtimeGateway) => gw.metadata.name,
   configMap: (gw: RealtimeGateway) => `${gw.metadata.name}-config`,
+  /** The RTGW_CONFIG file (namespaces, hooks), only when the spec sets them (render/config-file.ts). */
+  configFile: (gw: RealtimeGateway) => `${gw.metadata.name}-config-file`,
   networkPolicy: (gw: RealtimeGateway) => gw.metadata.name,
   ingress: (gw: RealtimeGateway) => gw.metadata.name,
   /** Holds RTGW_ADMIN_KEY (key `api-key`): the reconciler creates it once (render/admin-secret.ts); the autoscaler reads it. */

@@ -53,6 +53,11 @@ export class Informer {
     this.cache.set(k, this.o.transform ? this.o.transform(obj) : obj);
   }
 
+  /** Drops the object our own delete removed, so a reconcile before its watch event does not delete it again. */
+  forget(obj: KubeObject): void {
+    this.cache.delete(key(obj.metadata.namespace, obj.metadata.name));
+  }
+
   /** Starts the loop; resolves once the first list is in the cache (or the informer is stopped). */
   async start(): Promise<void> {
     let resolveSynced!: () => void;

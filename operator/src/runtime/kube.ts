@@ -68,6 +68,8 @@ export interface LeaseClient {
 export interface Kube extends ListWatchClient {
   /** Server-side apply under this client's field manager, forcing ownership of the fields it renders. */
   apply(obj: KubeObject): Promise<KubeObject>;
+  /** Deletes an owned object the spec no longer renders; false when it was already gone. */
+  deleteObject(res: ResourceRef, namespace: string, name: string): Promise<boolean>;
   getGateway(namespace: string, name: string): Promise<KubeObject>;
   /** PUT the status subresource; metadata.resourceVersion makes a stale write fail with 409. */
   replaceGatewayStatus(obj: KubeObject): Promise<KubeObject>;
@@ -207,6 +209,15 @@ export function kubeFromConfig(
         PatchStrategy.ServerSideApply,
       );
       return renameIngressFrom(plain(out) as unknown as KubeObject, "_from", "from");
+    },
+    async deleteObject(res, namespace, name) {
+      try {
+        await objects.delete({ apiVersion: res.apiVersion, kind: res.kind, metadata: { namespace, name } });
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
     },
     async getGateway(namespace, name) {
       return (await custom.getNamespacedCustomObject({ ...gateway, namespace, name })) as KubeObject;

@@ -8,6 +8,13 @@ import { parse } from "yaml";
 import { makeCrdValidator } from "../../../dev-cluster/apiserver/crd-validator.js";
 import { crdYaml, openApiSchema, realtimeGatewayCrd } from "../../src/api/crd.js";
 import {
+  hookRules,
+  namespaceNamesRule,
+  plainHeaderRule,
+  proxyNeedsRules,
+  uniqueHeadersRule,
+} from "../../src/api/namespaces.js";
+import {
   autoscalingRules,
   DEFAULT_INTERNAL_PEERS,
   parseRealtimeGateway,
@@ -220,6 +227,104 @@ describe("CRD", () => {
     ],
     ["bad quantity", { ...base, resources: { requests: { cpu: "lots" } } }, false],
     ["tiny max message", { ...base, limits: { maxMessageBytes: 10 } }, false],
+    [
+      "namespaces, default, undeclared and every hook",
+      {
+        ...base,
+        namespaces: {
+          chat: { historySize: 100, historyTtlSeconds: 600, presence: true, joinLeave: false },
+          "feed.v2": { publish: "server", subscribe: "anyone", recovery: false, proxySubscribe: true },
+        },
+        defaultNamespace: { historySize: 0, proxyPublish: true },
+        undeclaredNamespaces: "default",
+        proxy: {
+          connect: {
+            url: "https://auth.app.svc:8443/rtgw/connect?v=1",
+            headers: { "X-Gateway": "rtgw" },
+            secretHeaders: { Authorization: { name: "hooks", key: "connect" } },
+          },
+          subscribe: { url: "http://10.0.0.7:8080/sub", timeoutMs: 250, maxConnections: 8 },
+          publish: { url: "http://backend/pub" },
+          refresh: { url: "http://backend/refresh" },
+        },
+      },
+      true,
+    ],
+    ["a namespace name with a colon", { ...base, namespaces: { "chat:x": {} } }, false, /namespace names/],
+    ["an unknown publish mode", { ...base, namespaces: { chat: { publish: "anyone" } } }, false],
+    [
+      "history beyond the gateway's bound",
+      { ...base, namespaces: { chat: { historySize: 2_000_000 } } },
+      false,
+    ],
+    ["a zero history TTL", { ...base, defaultNamespace: { historyTtlSeconds: 0 } }, false],
+    ["an unknown undeclared mode", { ...base, undeclaredNamespaces: "allow" }, false],
+    [
+      "proxySubscribe without proxy.subscribe",
+      { ...base, namespaces: { chat: { proxySubscribe: true } } },
+      false,
+      /proxySubscribe needs spec.proxy.subscribe/,
+    ],
+    [
+      "proxyPublish on the default namespace without proxy.publish",
+      { ...base, defaultNamespace: { proxyPublish: true }, proxy: { subscribe: { url: "http://b" } } },
+      false,
+      /proxyPublish needs spec.proxy.publish/,
+    ],
+    ["a hook URL that is not http(s)", { ...base, proxy: { connect: { url: "ftp://backend/x" } } }, false],
+    [
+      "credentials in a hook URL",
+      { ...base, proxy: { connect: { url: "http://user:pw@backend/x" } } },
+      false,
+    ],
+    ["a hook timeout too short", { ...base, proxy: { connect: { url: "http://b", timeoutMs: 5 } } }, false],
+    [
+      "a credential in a plain header",
+      { ...base, proxy: { publish: { url: "http://b", headers: { Authorization: "Bearer x" } } } },
+      false,
+      /must come from a Secret: put it in secretHeaders/,
+    ],
+    [
+      "an API key in a plain header",
+      { ...base, proxy: { publish: { url: "http://b", headers: { "X-Api-Key": "k" } } } },
+      false,
+      /secretHeaders/,
+    ],
+    [
+      "a bad header name",
+      { ...base, proxy: { publish: { url: "http://b", headers: { "X Gateway": "a" } } } },
+      false,
+      /header names must be/,
+    ],
+    [
+      "a header both plain and secret",
+      {
+        ...base,
+        proxy: {
+          publish: {
+            url: "http://b",
+            headers: { "x-tenant": "a" },
+            secretHeaders: { "X-Tenant": { name: "s", key: "k" } },
+          },
+        },
+      },
+      false,
+      /in both headers and secretHeaders/,
+    ],
+    [
+      "two secret headers differing in case only",
+      {
+        ...base,
+        proxy: {
+          publish: {
+            url: "http://b",
+            secretHeaders: { "X-A": { name: "s", key: "k" }, "x-a": { name: "s", key: "j" } },
+          },
+        },
+      },
+      false,
+      /differ in more than case/,
+    ],
   ];
 
   for (const [name, spec, valid, message] of table) {
@@ -281,5 +386,38 @@ describe("CRD", () => {
     check(redisRules, cases.redis as never[]);
     check(specRules, cases.spec as never[]);
     check([quantityRule], [1, "500m", "1Gi", "1.5", "lots", "1Gb", "-1"]);
+    const ref = { name: "s", key: "k" };
+    check([namespaceNamesRule], [
+      {},
+      { chat: {} },
+      { "a.b_c-d": {} },
+      { "chat:x": {} },
+      { "": {} },
+    ] as never[]);
+    check([plainHeaderRule, uniqueHeadersRule], [
+      {},
+      { "X-Gateway": "a" },
+      { Authorization: "x" },
+      { "X-Auth-Token": "x" },
+      { Cookie: "c" },
+      { "X-A": "1", "x-a": "2" },
+    ] as never[]);
+    check(hookRules, [
+      {},
+      { headers: { "X-A": "1" } },
+      { headers: { "X-A": "1" }, secretHeaders: { "X-B": ref } },
+      { headers: { "X-A": "1" }, secretHeaders: { "x-a": ref } },
+    ] as never[]);
+    const off = { proxySubscribe: false, proxyPublish: false };
+    const on = { proxySubscribe: true, proxyPublish: true };
+    check(proxyNeedsRules, [
+      {},
+      { namespaces: { a: off } },
+      { namespaces: { a: off, b: on } },
+      { defaultNamespace: on },
+      { defaultNamespace: on, proxy: { subscribe: {}, publish: {} } },
+      { defaultNamespace: on, proxy: { subscribe: {} } },
+      { namespaces: { a: on }, proxy: { publish: {} } },
+    ] as never[]);
   });
 });

@@ -102,6 +102,46 @@ describe("decide", () => {
     assert.ok(withAuth.kind === "apply" && withAuth.changed.some((o) => o.kind === "Deployment"));
   });
 
+  it("the config-file ConfigMap: rendered with spec.namespaces, obsolete (ours only) once they go; hook Secrets checked", () => {
+    const withNs = { ...spec, namespaces: { chat: { historySize: 0 } } };
+    const first = decide({ parsed: parsed(withNs), secret: noSecrets, owned: nothingOwned });
+    assert.ok(first.kind === "apply");
+    assert.deepEqual(
+      first.changed.filter((o) => o.kind === "ConfigMap").map((o) => o.metadata.name),
+      ["gw-config", "gw-config-file"],
+    );
+    assert.deepEqual(first.obsolete, []);
+    const file = first.desired.find((o) => o.metadata.name === "gw-config-file") as unknown as KubeObject;
+    const theirs = { ...file, metadata: { ...file.metadata, ownerReferences: [] } };
+    const owned = (o: KubeObject | undefined) => (kind: string, _ns: string, name: string) =>
+      kind === "ConfigMap" && name === "gw-config-file" ? o : undefined;
+    const gone = decide({ parsed: parsed(spec), secret: noSecrets, owned: owned(file) });
+    assert.ok(gone.kind === "apply");
+    assert.deepEqual(gone.obsolete, [{ kind: "ConfigMap", namespace: "ns", name: "gw-config-file" }]);
+    const notOurs = decide({ parsed: parsed(spec), secret: noSecrets, owned: owned(theirs) });
+    assert.ok(notOurs.kind === "apply");
+    assert.deepEqual(notOurs.obsolete, [], "a ConfigMap this gateway does not control is left alone");
+    const still = decide({ parsed: parsed(withNs), secret: noSecrets, owned: owned(file) });
+    assert.ok(still.kind === "apply");
+    assert.deepEqual(still.obsolete, []);
+    // A hook's secret header blocks like any referenced Secret until its key exists.
+    const hooked = {
+      ...spec,
+      proxy: {
+        connect: { url: "http://b/c", secretHeaders: { Authorization: { name: "hooks", key: "connect" } } },
+      },
+    };
+    const blocked = decide({ parsed: parsed(hooked), secret: noSecrets, owned: nothingOwned });
+    assert.ok(blocked.kind === "blocked");
+    assert.match(blocked.message, /proxy\.connect\.secretHeaders\.Authorization: Secret ns\/hooks not found/);
+    const ready = decide({
+      parsed: parsed(hooked),
+      secret: secrets({ hooks: ["connect"] }),
+      owned: nothingOwned,
+    });
+    assert.equal(ready.kind, "apply");
+  });
+
   it("isSubset: defaults tolerated, values and list lengths compared, int-or-string equal", () => {
     assert.equal(isSubset({ a: 1, b: { c: "x" } }, { a: 1, b: { c: "x", d: 2 }, e: 3 }), true);
     assert.equal(isSubset({ a: 1 }, { a: 2 }), false);

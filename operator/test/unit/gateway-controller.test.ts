@@ -32,6 +32,10 @@ function scriptedKube(overrides: Partial<GatewayKube>) {
       calls.push(`apply ${o.kind}`);
       return { ...o, metadata: { ...o.metadata, resourceVersion: "50" } };
     },
+    deleteObject: async (res, _namespace, name) => {
+      calls.push(`delete ${res.kind} ${name}`);
+      return true;
+    },
     getGateway: async () => {
       throw new Error("unexpected get");
     },

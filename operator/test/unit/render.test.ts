@@ -3,10 +3,12 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { parse } from "yaml";
 import { parseRealtimeGateway, type RealtimeGateway } from "../../src/api/realtimegateway.js";
 import { CONFIG_HASH_ANNOTATION, PRE_STOP_SECONDS } from "../../src/render/deployment.js";
 import {
   renderAll,
+  renderConfigFileMap,
   renderConfigMap,
   renderDeployment,
   renderHeadlessService,
@@ -57,6 +59,32 @@ const full = gateway("chat", {
   service: { type: "LoadBalancer", port: 443 },
 });
 
+const hooked = gateway("live", {
+  image: "ghcr.io/acme/rtgw:2.3.4",
+  redis: { url: "redis://redis:6379" },
+  namespaces: {
+    chat: { historySize: 200, historyTtlSeconds: 3600, joinLeave: false, proxyPublish: true },
+    news: { publish: "server", subscribe: "anyone", presence: false },
+  },
+  defaultNamespace: { historySize: 0 },
+  undeclaredNamespaces: "refuse",
+  proxy: {
+    connect: {
+      url: "http://backend.app:8080/rtgw/connect",
+      timeoutMs: 500,
+      headers: { "X-Gateway": "rtgw" },
+      secretHeaders: { Authorization: { name: "backend-hooks", key: "connect-token" } },
+    },
+    publish: {
+      url: "http://backend.app:8080/rtgw/publish",
+      secretHeaders: {
+        Authorization: { name: "backend-hooks", key: "publish-token" },
+        "X-Signature-Key": { name: "signing", key: "key" },
+      },
+    },
+  },
+});
+
 function golden(file: string, value: unknown) {
   const path = new URL(`golden/${file}`, import.meta.url);
   const text = `${JSON.stringify(value, null, 2)}\n`;
@@ -71,6 +99,58 @@ describe("render", () => {
   it("minimal CR matches its golden objects", () =>
     golden("minimal.golden.json", renderAll({ gateway: minimal })));
   it("full CR matches its golden objects", () => golden("full.golden.json", renderAll({ gateway: full })));
+
+  it("a CR with namespaces and hooks matches its golden objects", () =>
+    golden("namespaces.golden.json", renderAll({ gateway: hooked })));
+
+  it("spec.namespaces/proxy: a config-file ConfigMap mounted read-only, RTGW_CONFIG to it, secret headers as files", () => {
+    const objects = renderAll({ gateway: hooked }) as Obj[];
+    assert.deepEqual(
+      objects.map((o) => `${o.kind}/${o.metadata.name}`).slice(0, 2),
+      ["ConfigMap/live-config", "ConfigMap/live-config-file"],
+      "both ConfigMaps before the pods that read them",
+    );
+    const file = parse(renderConfigFileMap({ gateway: hooked })!.data["config.yaml"]);
+    assert.deepEqual(file.proxy.publish.headerFiles, {
+      Authorization: "/etc/rtgw/hooks/publish/Authorization",
+      "X-Signature-Key": "/etc/rtgw/hooks/publish/X-Signature-Key",
+    });
+    assert.deepEqual(file.proxy.connect.headers, { "X-Gateway": "rtgw" });
+    assert.equal(renderConfigMap({ gateway: hooked }).data.RTGW_CONFIG, "/etc/rtgw/config/config.yaml");
+    const d = renderDeployment({ gateway: hooked }) as Obj;
+    assert.deepEqual(
+      container(d).volumeMounts.filter((m: Obj) => m.readOnly),
+      [
+        { name: "config-file", mountPath: "/etc/rtgw/config", readOnly: true },
+        { name: "hook-headers", mountPath: "/etc/rtgw/hooks", readOnly: true },
+      ],
+    );
+    const projected = d.spec.template.spec.volumes.find((v: Obj) => v.name === "hook-headers").projected;
+    assert.deepEqual(projected.sources, [
+      {
+        secret: {
+          name: "backend-hooks",
+          items: [
+            { key: "connect-token", path: "connect/Authorization" },
+            { key: "publish-token", path: "publish/Authorization" },
+          ],
+        },
+      },
+      { secret: { name: "signing", items: [{ key: "key", path: "publish/X-Signature-Key" }] } },
+    ]);
+    // Without the fields: no file, no variable, no volume (today's pods).
+    assert.equal(renderConfigFileMap({ gateway: full }), undefined);
+    assert.equal(renderConfigMap({ gateway: full }).data.RTGW_CONFIG, undefined);
+    assert.ok(!renderAll({ gateway: minimal }).some((o) => o.metadata.name.endsWith("-config-file")));
+    // A change to the file alone rolls the pods.
+    const hash = (g: RealtimeGateway) =>
+      (renderDeployment({ gateway: g }) as Obj).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+    const edited = gateway("live", {
+      ...hooked.spec,
+      namespaces: { ...hooked.spec.namespaces, chat: { historySize: 201 } },
+    });
+    assert.notEqual(hash(edited), hash(hooked));
+  });
 
   it("is pure: same input, same output", () => {
     assert.deepEqual(renderAll({ gateway: full }), renderAll({ gateway: full }));
@@ -278,5 +358,8 @@ describe("render", () => {
       assert.equal(e.value, undefined, `${e.name} must come from a reference, not a literal`);
     }
     assert.ok(!/password|:\/\/[^@"]*:[^@"]*@/.test(text), "no credentials in URLs");
+    // The hooks' Secrets appear only as volume sources, never in a ConfigMap.
+    const configMaps = JSON.stringify(renderAll({ gateway: hooked }).filter((o) => o.kind === "ConfigMap"));
+    assert.ok(!configMaps.includes("backend-hooks") && !configMaps.includes("connect-token"));
   });
 });

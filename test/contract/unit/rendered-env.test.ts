@@ -4,18 +4,14 @@
 // RealtimeGateway and for the same one with every number at the edge its schema allows, so a CR the API server
 // admits never renders pods that exit 2 (a crash loop) on their configuration.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { z } from "zod";
 import { gatewaySettings, parseConfig } from "../../../gateway/src/config.js";
 import { openApiSchema } from "../../../operator/src/api/crd.js";
 import { parseRealtimeGateway, type RealtimeGateway } from "../../../operator/src/api/realtimegateway.js";
-import { renderAdminSecret } from "../../../operator/src/render/admin-secret.js";
 import { GATEWAY_PORT, METRICS_PORT } from "../../../operator/src/render/configmap.js";
-import { CONTAINER_NAME } from "../../../operator/src/render/deployment.js";
-import { renderAll } from "../../../operator/src/render/index.js";
+import { adminSecret, POD_NAME, podEnvironment } from "../support/pod.js";
 
-const POD_NAME = "chat-7d9f8b6c4-x2k9q";
 const USER_SECRETS = {
   "chat-redis/url": "rediss://:s3cret@redis.prod:6380",
   "chat-jwt/hs256": "an-hs256-secret-of-at-least-32-bytes",
@@ -73,84 +69,6 @@ function atTheEdge(spec: unknown, schema: JsonSchema, edge: "minimum" | "maximum
       const child = schema.properties?.[key];
       return [key, child ? atTheEdge(value, child, edge) : value];
     }),
-  );
-}
-
-const envVar = z.object({
-  name: z.string(),
-  value: z.string().optional(),
-  valueFrom: z
-    .strictObject({
-      fieldRef: z.strictObject({ fieldPath: z.literal("metadata.name") }).optional(),
-      secretKeyRef: z.strictObject({ name: z.string(), key: z.string() }).optional(),
-    })
-    .optional(),
-});
-const configMap = z.object({
-  kind: z.literal("ConfigMap"),
-  metadata: z.object({ name: z.string() }),
-  data: z.record(z.string(), z.string()),
-});
-const deployment = z.object({
-  kind: z.literal("Deployment"),
-  spec: z.object({
-    template: z.object({
-      spec: z.object({
-        containers: z.array(
-          z.object({
-            name: z.string(),
-            envFrom: z.array(z.strictObject({ configMapRef: z.object({ name: z.string() }) })).default([]),
-            env: z.array(envVar).default([]),
-          }),
-        ),
-      }),
-    }),
-  }),
-});
-
-/**
- * The gateway container's environment as the kubelet builds it: envFrom first, env over it; a reference the
- * test cannot resolve (another kind of source, a Secret it does not know) fails instead of being skipped.
- */
-function podEnvironment(gw: RealtimeGateway, secrets: Record<string, string>): Record<string, string> {
-  const objects = renderAll({ gateway: gw });
-  const maps = objects.filter((o) => o.kind === "ConfigMap").map((o) => configMap.parse(o));
-  const [pods] = objects.filter((o) => o.kind === "Deployment").map((o) => deployment.parse(o));
-  const container = pods?.spec.template.spec.containers.find((c) => c.name === CONTAINER_NAME);
-  assert.ok(container, "the Deployment has the gateway container");
-  const env: Record<string, string> = {};
-  for (const source of container.envFrom) {
-    const map = maps.find((m) => m.metadata.name === source.configMapRef.name);
-    assert.ok(map, `envFrom names ConfigMap ${source.configMapRef.name}, which the operator does not render`);
-    Object.assign(env, map.data);
-  }
-  for (const variable of container.env) {
-    const from = variable.valueFrom;
-    if (variable.value !== undefined) env[variable.name] = variable.value;
-    else if (from?.fieldRef) env[variable.name] = POD_NAME;
-    else if (from?.secretKeyRef) {
-      const ref = `${from.secretKeyRef.name}/${from.secretKeyRef.key}`;
-      const value = secrets[ref];
-      assert.ok(
-        value !== undefined,
-        `${variable.name} reads Secret key ${ref}, which this test does not know`,
-      );
-      env[variable.name] = value;
-    } else assert.fail(`${variable.name} has neither a value nor a reference this test resolves`);
-  }
-  return env;
-}
-
-/** The admin Secret as the reconciler creates it (a random key), decoded as the kubelet hands it to the pod. */
-function adminSecret(gw: RealtimeGateway): Record<string, string> {
-  const secret = z
-    .object({ metadata: z.object({ name: z.string() }), data: z.record(z.string(), z.string()) })
-    .parse(renderAdminSecret(gw, randomBytes(32).toString("base64url")));
-  return Object.fromEntries(
-    Object.entries(secret.data).map(([key, b64]) => [
-      `${secret.metadata.name}/${key}`,
-      Buffer.from(b64, "base64").toString(),
-    ]),
   );
 }
 

@@ -3,6 +3,7 @@
 // changed (decide.ts compares the rendered objects with the cache; the status is compared before it is written).
 import { randomBytes } from "node:crypto";
 import { findCondition } from "../../api/conditions.js";
+import { hookSecretRefs } from "../../api/namespaces.js";
 import {
   API_VERSION,
   CONDITION_TYPES,
@@ -29,7 +30,7 @@ import type { OperatorMetrics } from "../../runtime/metrics.js";
 import { GATEWAY_RESOURCE, OWNED_RESOURCES } from "../../runtime/resources.js";
 import type { RetryBucketSpec } from "../../runtime/retry-rate-limit.js";
 import { type ProcessResult, WorkQueue } from "../../runtime/work-queue.js";
-import { type Decision, decide, type SecretKeys } from "./decide.js";
+import { type Decision, decide, type ObjectKey, type SecretKeys } from "./decide.js";
 import { nextStatus, readyCondition, statusEqual } from "./status.js";
 
 /** How soon a reconcile blocked on a missing Secret looks again (Secrets are read by name, not watched). */
@@ -42,6 +43,7 @@ export type GatewayKube = Pick<
   | "list"
   | "watch"
   | "apply"
+  | "deleteObject"
   | "getGateway"
   | "replaceGatewayStatus"
   | "createEvent"
@@ -217,6 +219,8 @@ export class GatewayController {
           message: `${live ? "updated" : "created"} ${obj.kind} ${obj.metadata.name}${obj.kind === "Deployment" ? ` (replicas ${gw.spec.replicas}, image ${gw.spec.image})` : ""}`,
         });
       }
+      // After the Deployment, whose new pods no longer mount it.
+      for (const key of decision.obsolete) await this.deleteObsolete(key, involved);
     } catch (err) {
       const message = `server-side apply failed: ${errText(err)}`;
       await this.events.record({ involved, type: "Warning", reason: "ApplyFailed", message });
@@ -253,6 +257,7 @@ export class GatewayController {
       gw.spec.auth?.jwtSecretRef.name,
       gw.spec.apiKeySecretRef?.name,
       gw.spec.tls?.secretName,
+      ...hookSecretRefs(gw.spec).map(([, ref]) => ref.name),
       names.adminSecret(gw),
     ]);
     const found = new Map<string, SecretKeys>();
@@ -264,6 +269,23 @@ export class GatewayController {
       }),
     );
     return found;
+  }
+
+  /** Deletes an owned object the spec no longer renders (an ownerless leftover is never touched: decide.ts). */
+  private async deleteObsolete(key: ObjectKey, involved: EventInput["involved"]): Promise<void> {
+    const res = OWNED_RESOURCES.find((r) => r.kind === key.kind);
+    if (!res) throw new Error(`cannot delete a ${key.kind}: not a kind the operator owns`);
+    const live = this.owned.get(key.kind)?.get(key.namespace, key.name);
+    const deleted = await this.o.kube.deleteObject(res, key.namespace, key.name);
+    if (live) this.owned.get(key.kind)?.forget(live);
+    if (!deleted) return;
+    this.o.metrics?.writes.inc({ kind: key.kind });
+    await this.events.record({
+      involved,
+      type: "Normal",
+      reason: "Deleted",
+      message: `deleted ${key.kind} ${key.name} (the spec no longer renders it)`,
+    });
   }
 
   /**

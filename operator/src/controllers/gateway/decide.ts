@@ -1,6 +1,7 @@
 // The decision of a reconcile, pure: from what the informers hold (the parsed CR, Secrets' key names, the owned
 // objects) to what must be written. No I/O, table-tested; the status it leads to is status.ts.
 import { createHash } from "node:crypto";
+import { hookSecretRefs } from "../../api/namespaces.js";
 import type { ParsedGateway, RealtimeGateway, SecretKeyRef } from "../../api/realtimegateway.js";
 import { type RenderedObject, renderAll } from "../../render/index.js";
 import { ADMIN_SECRET_KEY, names } from "../../render/labels.js";
@@ -20,6 +21,12 @@ export interface Observed {
   owned: (kind: string, namespace: string, name: string) => KubeObject | undefined;
 }
 
+export interface ObjectKey {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
 export type Decision =
   | { kind: "invalid"; message: string }
   | { kind: "blocked"; reason: "SecretMissing" | "AdminSecretInvalid"; message: string }
@@ -28,6 +35,8 @@ export type Decision =
       gateway: RealtimeGateway;
       desired: RenderedObject[];
       changed: RenderedObject[];
+      /** Owned objects the spec no longer renders (the config-file ConfigMap after spec.namespaces/proxy went). */
+      obsolete: ObjectKey[];
       /** The admin-key Secret does not exist: create it (once; an existing one is never rewritten). */
       createAdminSecret: boolean;
     };
@@ -36,6 +45,7 @@ function secretProblems(gw: RealtimeGateway, secret: Observed["secret"]): string
   const refs: [string, SecretKeyRef][] = [];
   if (gw.spec.redis.secretRef) refs.push(["redis.secretRef", gw.spec.redis.secretRef]);
   if (gw.spec.auth) refs.push(["auth.jwtSecretRef", gw.spec.auth.jwtSecretRef]);
+  refs.push(...hookSecretRefs(gw.spec));
   const out: string[] = [];
   for (const [field, ref] of refs) {
     const s = secret(gw.metadata.namespace, ref.name);
@@ -84,5 +94,24 @@ export function decide(o: Observed): Decision {
   const changed = desired.filter((d) =>
     needsApply(d, o.owned(d.kind, d.metadata.namespace, d.metadata.name)),
   );
-  return { kind: "apply", gateway: gw, desired, changed, createAdminSecret: admin === undefined };
+  return {
+    kind: "apply",
+    gateway: gw,
+    desired,
+    changed,
+    obsolete: obsolete(gw, desired, o.owned),
+    createAdminSecret: admin === undefined,
+  };
+}
+
+/** Objects rendered only for some specs: present, controlled by this gateway, and no longer desired. */
+function obsolete(gw: RealtimeGateway, desired: RenderedObject[], owned: Observed["owned"]): ObjectKey[] {
+  const optional = [{ kind: "ConfigMap", name: names.configFile(gw) }];
+  const { namespace, uid } = gw.metadata;
+  return optional
+    .filter(({ kind, name }) => !desired.some((d) => d.kind === kind && d.metadata.name === name))
+    .filter(({ kind, name }) =>
+      owned(kind, namespace, name)?.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid),
+    )
+    .map(({ kind, name }) => ({ kind, namespace, name }));
 }
