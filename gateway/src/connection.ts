@@ -30,7 +30,25 @@ export interface Connection {
   sweep: number;
 }
 
-export type Socket = WebSocket<Connection>;
+/**
+ * A client connection as the hub, drains and the server API see it, whatever its transport: uWS's
+ * WebSocket<Connection> has this shape, and so does an SSE stream (sse/sse-connection.ts).
+ */
+export interface Socket {
+  getUserData(): Connection;
+  /** 0: sent, 1: buffered (backpressure), 2: dropped. */
+  send(message: string, isBinary?: boolean, compress?: boolean): number;
+  subscribe(topic: string): boolean;
+  unsubscribe(topic: string): boolean;
+  getBufferedAmount(): number;
+  cork(cb: () => void): unknown;
+  /** Close with a code (an SSE stream sends it in a `close` event first). */
+  end(code?: number, shortMessage?: string): void;
+  close(): void;
+}
+
+/** What uWS hands the WebSocket handlers; one is a Socket. */
+export type WebSocketConnection = WebSocket<Connection>;
 
 let counter = 0;
 const boot = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;

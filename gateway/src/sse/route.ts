@@ -1,0 +1,162 @@
+// `GET /sse`: the one-way fallback for networks that break WebSocket. Admitted like an upgrade (Origin, draining,
+// full, broker, token from header, query or cookie), refused with a JSON 4xx naming what is wrong, then each channel
+// is subscribed through the hub exactly as a WebSocket subscribe is (since/epoch, or Last-Event-ID), so recovery,
+// resyncs, fan-out, slow-consumer bounds and drains are the same code. Only the encoding differs (events.ts).
+import type { HttpRequest, HttpResponse } from "uWebSockets.js";
+import { CloseCode, ErrorCode, encodeFrame } from "../../../protocol/index.js";
+import type { Authenticator, AuthResult } from "../auth.js";
+import { matches } from "../channel-patterns.js";
+import type { GatewayConfig } from "../config.js";
+import { type Connection, connectionId, newConnection, type Socket } from "../connection.js";
+import { type Reply, reply, sendJson } from "../http.js";
+import type { Hub } from "../hub.js";
+import * as metrics from "../metrics.js";
+import { upgradeOriginAllowed } from "../origins.js";
+import { admit } from "../rate-limit.js";
+import { replayStart } from "../stream/replay.js";
+import { HEARTBEAT } from "./events.js";
+import { parseSseRequest, type SseChannelRequest, sseToken } from "./request.js";
+import { SseConnection } from "./sse-connection.js";
+import type { SseTopics } from "./topics.js";
+
+/** Why the gateway takes no connection now (the upgrade's checks): status, code, sentence; undefined when it does. */
+export type Refusal = [503, ErrorCode, string] | undefined;
+
+export interface SseRouteDeps {
+  config: GatewayConfig;
+  hub: Hub;
+  auth: Authenticator;
+  topics: SseTopics;
+  refusal: () => Refusal;
+  /** A connection waiting for its token check (counted against RTGW_MAX_CONNECTIONS meanwhile). */
+  pending: (delta: 1 | -1) => void;
+  /** Opened: counted with the WebSockets (drains, the server API and metrics reach it from there). */
+  opened: (s: SseConnection) => void;
+  /** Ended: forgotten like a closed WebSocket. */
+  closed: (s: Socket) => void;
+  slow: (s: Socket) => void;
+}
+
+export interface SseRoute {
+  handle(res: HttpResponse, req: HttpRequest): void;
+  /** Open streams on this node. */
+  readonly count: number;
+  stop(): void;
+}
+
+export function createSseRoute(d: SseRouteDeps): SseRoute {
+  const { config } = d;
+  const streams = new Set<SseConnection>();
+  const heartbeat = setInterval(() => {
+    for (const s of [...streams]) s.write(HEARTBEAT);
+  }, config.sseHeartbeatSeconds * 1000).unref();
+
+  function handle(res: HttpResponse, req: HttpRequest): void {
+    // Everything from `req` now: it is gone after the first await.
+    const origin = req.getHeader("origin");
+    const query = req.getQuery() ?? "";
+    const token = sseToken(
+      req.getHeader("authorization"),
+      req.getQuery("token") ?? "",
+      req.getHeader("cookie"),
+    );
+    const asked = parseSseRequest(query, req.getHeader("last-event-id"), config.maxSubscriptions);
+    const r = reply(res);
+    const reject = (status: number, code: ErrorCode, message: string, connectionRefusal = true) => {
+      if (connectionRefusal) metrics.connectionsRejected.inc({ reason: code });
+      sendJson(r, status, { error: code, message });
+    };
+
+    if (!upgradeOriginAllowed(origin, config.allowedOrigins))
+      return reject(403, ErrorCode.Origin, "this Origin may not connect (RTGW_ALLOWED_ORIGINS)");
+    if (!asked.ok) return reject(400, ErrorCode.BadRequest, asked.message, false);
+    const refused = d.refusal();
+    if (refused) return reject(...refused);
+
+    d.pending(1);
+    const verified = d.auth.verify(token).catch((): AuthResult => ({ ok: false, reason: "invalid token" }));
+    void verified.then((result) => {
+      d.pending(-1);
+      if (r.aborted) return;
+      if (!result.ok) return reject(401, ErrorCode.Unauthorized, result.reason);
+      const late = d.refusal();
+      if (late) return reject(...late);
+      const forbidden = asked.channels.find((c) => !matches(result.permissions.subscribe, c.channel));
+      if (forbidden)
+        return reject(403, ErrorCode.Forbidden, `not allowed to subscribe to ${forbidden.channel}`, false);
+      // The WebSocket's per-connection buckets: a stream's channels are its subscribes (and history reads).
+      const conn = newConnection(result.permissions);
+      conn.buckets = {};
+      const now = Date.now();
+      for (const c of asked.channels) {
+        const ops = c.since === undefined ? (["subscribe"] as const) : (["subscribe", "history"] as const);
+        for (const op of ops) {
+          const policy = config.rateLimits[op];
+          if (admit(conn.buckets, op, policy, config.rateLimitStrikes, now) !== "allowed") {
+            metrics.rateLimited.inc({ operation: op });
+            return reject(429, ErrorCode.RateLimited, `at most ${policy.burst} ${op} at once`, false);
+          }
+        }
+      }
+      open(res, r, conn, asked.channels, origin);
+    });
+  }
+
+  function open(
+    res: HttpResponse,
+    r: Reply,
+    conn: Connection,
+    channels: readonly SseChannelRequest[],
+    origin: string,
+  ): void {
+    const s = new SseConnection(res, conn, channels.length === 1, {
+      topics: d.topics,
+      maxBackpressureBytes: config.maxBackpressureBytes,
+      onSlow: d.slow,
+      onClosed: (ended) => {
+        streams.delete(ended);
+        d.closed(ended);
+      },
+    });
+    res.onAborted(() => {
+      r.aborted = true;
+      s.aborted();
+    });
+    const welcome = encodeFrame({ type: "welcome", connectionId: connectionId(conn), node: config.nodeId });
+    res.cork(() => {
+      res.writeStatus("200 OK");
+      res.writeHeader("content-type", "text/event-stream; charset=utf-8");
+      res.writeHeader("cache-control", "no-store");
+      // nginx and friends buffer responses unless told not to.
+      res.writeHeader("x-accel-buffering", "no");
+      // Browsers read a cross-origin stream only with this; only for origins RTGW_ALLOWED_ORIGINS names.
+      if (origin !== "" && config.allowedOrigins !== undefined) {
+        res.writeHeader("access-control-allow-origin", origin);
+        res.writeHeader("access-control-allow-credentials", "true");
+        res.writeHeader("vary", "origin");
+      }
+      s.write(`: ${config.nodeId}\n\n`);
+      s.write(s.encoder.frame(welcome));
+    });
+    streams.add(s);
+    d.opened(s);
+    for (const c of channels) {
+      d.hub
+        .subscribe(s, c.channel, { since: c.since, epoch: c.epoch, presence: false }, (result) => {
+          const start = replayStart(c.since, c.epoch, result.recovered === true, result.position);
+          s.write(s.encoder.subscribed(c.channel, result.position, result.recovered, start));
+        })
+        .catch(() => s.end(CloseCode.TryAgainLater, "broker unavailable"));
+    }
+  }
+
+  return {
+    handle,
+    get count() {
+      return streams.size;
+    },
+    stop() {
+      clearInterval(heartbeat);
+    },
+  };
+}
