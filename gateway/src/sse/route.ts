@@ -51,7 +51,7 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
     for (const s of [...streams]) s.write(HEARTBEAT);
   }, config.sseHeartbeatSeconds * 1000).unref();
 
-  function handle(res: HttpResponse, req: HttpRequest): void {
+  function handle(res: HttpResponse, req: HttpRequest) {
     // Everything from `req` now: it is gone after the first await.
     const origin = req.getHeader("origin");
     const query = req.getQuery() ?? "";
