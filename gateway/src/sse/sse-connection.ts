@@ -110,7 +110,10 @@ export class SseConnection implements Socket {
    */
   end(code: number = CloseCode.Normal, reason = ""): void {
     if (this.ended) return;
-    if (code === CloseCode.SlowConsumer) return this.close();
+    if (code === CloseCode.SlowConsumer) {
+      this.close();
+      return;
+    }
     this.cork(() => {
       for (const text of this.queue) this.res.write(text);
       this.res.end(SseEncoder.close(code, reason), true);
