@@ -116,7 +116,8 @@ export class SseConnection implements Socket {
     }
     this.cork(() => {
       for (const text of this.queue) this.res.write(text);
-      this.res.end(SseEncoder.close(code, reason), true);
+      this.res.write(SseEncoder.close(code, reason));
+      this.res.end();
     });
     this.finish();
   }

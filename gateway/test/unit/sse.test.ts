@@ -12,7 +12,15 @@ describe("SSE event ids", () => {
   const cases: Array<[string, Array<[string, SsePosition]>, boolean, string]> = [
     ["one channel, single form", [["chat:1", pos("e1", 42)]], true, "e1:42"],
     ["one channel opened among several: named", [["chat:1", pos("e1", 42)]], false, "chat:1;e1:42"],
-    ["several", [["a", pos("e1", 1)], ["b/c=d", pos("x-y", 0)]], true, "a;e1:1,b/c=d;x-y:0"],
+    [
+      "several",
+      [
+        ["a", pos("e1", 1)],
+        ["b/c=d", pos("x-y", 0)],
+      ],
+      true,
+      "a;e1:1,b/c=d;x-y:0",
+    ],
     ["an epoch with a colon", [["a", pos("s:1-r", 7)]], true, "s:1-r:7"],
   ];
   for (const [name, entries, single, id] of cases)
@@ -45,7 +53,15 @@ describe("SSE event ids", () => {
 describe("parseSseRequest", () => {
   const ok: Array<[string, string, string, Array<[string, number | undefined, string | undefined]>]> = [
     ["one channel", "channel=a", "", [["a", undefined, undefined]]],
-    ["several", "channel=a&channel=b", "", [["a", undefined, undefined], ["b", undefined, undefined]]],
+    [
+      "several",
+      "channel=a&channel=b",
+      "",
+      [
+        ["a", undefined, undefined],
+        ["b", undefined, undefined],
+      ],
+    ],
     ["since", "channel=a&since=5", "", [["a", 5, undefined]]],
     ["since and epoch", "channel=a&since=5&epoch=e1", "", [["a", 5, "e1"]]],
     ["Last-Event-ID, single", "channel=a", "e1:9", [["a", 9, "e1"]]],
@@ -54,9 +70,17 @@ describe("parseSseRequest", () => {
       "Last-Event-ID, several, one channel not in it yet",
       "channel=a&channel=b",
       "a;e1:3",
-      [["a", 3, "e1"], ["b", undefined, undefined]],
+      [
+        ["a", 3, "e1"],
+        ["b", undefined, undefined],
+      ],
     ],
-    ["Last-Event-ID entries for other channels ignored", "channel=a", "z;e1:3", [["a", undefined, undefined]]],
+    [
+      "Last-Event-ID entries for other channels ignored",
+      "channel=a",
+      "z;e1:3",
+      [["a", undefined, undefined]],
+    ],
     ["lastEventId query parameter", "channel=a&lastEventId=e2%3A4", "", [["a", 4, "e2"]]],
     ["encoded channel name", "channel=chat%3A42", "", [["chat:42", undefined, undefined]]],
   ];
@@ -176,10 +200,14 @@ describe("SseEncoder", () => {
       e.frame(JSON.stringify({ type: "reconnect", afterMs: 1234, reason: "draining" })),
       /^event: reconnect\nretry: 1234\ndata: \{"type":"reconnect"/,
     );
-    assert.deepEqual(story(e.frame(JSON.stringify({ type: "unsubscribed", channel: "a", reason: "server" }))), [
-      "unsubscribed - -",
-    ]);
+    assert.deepEqual(
+      story(e.frame(JSON.stringify({ type: "unsubscribed", channel: "a", reason: "server" }))),
+      ["unsubscribed - -"],
+    );
     assert.deepEqual(story(e.frame(msg("b", 1))), ["message b;e1:1 1"]);
-    assert.match(SseEncoder.close(4002, "bye"), /^event: close\ndata: \{"type":"close","code":4002,"reason":"bye"\}/);
+    assert.match(
+      SseEncoder.close(4002, "bye"),
+      /^event: close\ndata: \{"type":"close","code":4002,"reason":"bye"\}/,
+    );
   });
 });
