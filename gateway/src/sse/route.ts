@@ -62,9 +62,19 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
     );
     const asked = parseSseRequest(query, req.getHeader("last-event-id"), config.maxSubscriptions);
     const r = reply(res);
-    const reject = (status: number, code: ErrorCode, message: string, connectionRefusal = true) => {
+    const reject = (
+      status: number,
+      code: ErrorCode,
+      message: string,
+      connectionRefusal = true,
+      channel?: string,
+    ) => {
       if (connectionRefusal) metrics.connectionsRejected.inc({ reason: code });
-      sendJson(r, status, { error: code, message });
+      sendJson(
+        r,
+        status,
+        channel === undefined ? { error: code, message } : { error: code, message, channel },
+      );
     };
 
     if (!upgradeOriginAllowed(origin, config.allowedOrigins))
@@ -83,7 +93,13 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
       if (late) return reject(...late);
       const forbidden = asked.channels.find((c) => !matches(result.permissions.subscribe, c.channel));
       if (forbidden)
-        return reject(403, ErrorCode.Forbidden, `not allowed to subscribe to ${forbidden.channel}`, false);
+        return reject(
+          403,
+          ErrorCode.Forbidden,
+          `not allowed to subscribe to ${forbidden.channel}`,
+          false,
+          forbidden.channel,
+        );
       // The WebSocket's per-connection buckets: a stream's channels are its subscribes (and history reads).
       const conn = newConnection(result.permissions);
       conn.buckets = {};
