@@ -346,7 +346,7 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   #onClose(code: number, reason: string): void {
-    this.#noteFailure();
+    const opened = this.#state === "connected";
     this.#detach();
     this.#outbox.failInFlight();
     if (this.#userClosed) return;
@@ -361,12 +361,13 @@ export class Client extends Emitter<ClientEvents> {
       return;
     }
     this.#setState({ state: "disconnected", previous: this.#state, closeCode: code, closeReason: reason });
+    if (!opened) this.#noteFailure();
     this.#scheduleReconnect(code, reason);
   }
 
   /** A WebSocket that closed before it opened counts towards the SSE fallback; enough in a row switch to it. */
   #noteFailure(): void {
-    if (this.#transport !== "websocket" || this.#state === "connected") return;
+    if (this.#transport !== "websocket") return;
     this.#wsFailures += 1;
     this.#transport = transportAfterFailure({
       transports: this.#transports,

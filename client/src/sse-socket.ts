@@ -18,7 +18,7 @@ import type { WebSocketLike } from "./transport.js";
 export function sseUrl(url: string): string {
   const parsed = new URL(url);
   parsed.protocol = parsed.protocol === "wss:" || parsed.protocol === "https:" ? "https:" : "http:";
-  parsed.pathname = parsed.pathname.replace(/\/ws$/, "").replace(/\/$/, "") + "/sse";
+  parsed.pathname = `${parsed.pathname.replace(/\/ws$/, "").replace(/\/$/, "")}/sse`;
   parsed.search = "";
   return parsed.toString();
 }
@@ -71,16 +71,19 @@ export class SseSocket implements WebSocketLike {
         if (frame.since !== undefined && frame.epoch !== undefined)
           this.#positions.set(frame.channel, { epoch: frame.epoch, offset: frame.since });
         else this.#positions.delete(frame.channel);
-        return this.#schedule();
+        this.#schedule();
+        return;
       case "unsubscribe":
         this.#wanted.delete(frame.channel);
         this.#positions.delete(frame.channel);
         this.#deliver({ type: "ack", id: frame.id });
-        return this.#schedule();
+        this.#schedule();
+        return;
       case "ping":
-        return this.#deliver({ type: "pong", id: frame.id });
+        this.#deliver({ type: "pong", id: frame.id });
+        return;
       default:
-        return this.#deliver({
+        this.#deliver({
           type: "error",
           id: frame.id,
           code: "bad_request",
