@@ -106,7 +106,11 @@ for (const broker of ["memory", "redis"] as const) {
       assert.equal(client.transport, "sse");
       assert.equal(proxy.upgradesRefused, 2);
       const seen = states.map((s) => `${s.state}/${s.transport}`);
-      assert.deepEqual(seen.slice(0, 3), ["disconnected/websocket", "reconnecting/websocket", "disconnected/websocket"]);
+      assert.deepEqual(seen.slice(0, 3), [
+        "disconnected/websocket",
+        "reconnecting/websocket",
+        "disconnected/websocket",
+      ]);
       assert.ok(seen.includes("connected/sse"), seen.join(" "));
       assert.ok(!seen.includes("connected/websocket"), seen.join(" "));
 
@@ -114,13 +118,19 @@ for (const broker of ["memory", "redis"] as const) {
       await until("5 messages", () => got.length === 5);
 
       // Publishing needs the client→server direction.
-      await assert.rejects(client.publish("fb:1", 1), (e: unknown) => e instanceof RtgwError && e.code === "transport");
+      await assert.rejects(
+        client.publish("fb:1", 1),
+        (e: unknown) => e instanceof RtgwError && e.code === "transport",
+      );
 
       // The network drops the stream; messages published meanwhile come after the resume, each once.
       const connectedBefore = states.filter((s) => s.state === "connected").length;
       proxy.cut();
       for (let i = 6; i <= 10; i++) await httpPublish(gw.url, API_KEY, "fb:1", { i });
-      await until("reconnected over SSE", () => states.filter((s) => s.state === "connected").length > connectedBefore);
+      await until(
+        "reconnected over SSE",
+        () => states.filter((s) => s.state === "connected").length > connectedBefore,
+      );
       assert.equal(states[states.length - 1]?.transport, "sse");
       await until("10 messages", () => got.length >= 10);
 
@@ -137,7 +147,10 @@ for (const broker of ["memory", "redis"] as const) {
         [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
       );
       const offsets = first.map(([, o]) => o);
-      assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+      assert.deepEqual(
+        offsets,
+        [...offsets].sort((a, b) => a - b),
+      );
       assert.deepEqual(
         got.filter(([c]) => c === "fb:2").map(([, , d]) => d),
         [{ j: 1 }],
@@ -167,13 +180,19 @@ describe("client SSE fallback: drain and SSE-only", { timeout: 60_000 }, () => {
       await until("1012", () => states.some((s) => s.state === "disconnected" && s.closeCode === 1012));
       assert.equal(notices.length, 1);
       const reconnecting = states.find((s) => s.state === "reconnecting");
-      assert.ok(reconnecting && (reconnecting.retryInMs ?? -1) <= (notices[0] ?? 0), "waits the drain's afterMs");
+      assert.ok(
+        reconnecting && (reconnecting.retryInMs ?? -1) <= (notices[0] ?? 0),
+        "waits the drain's afterMs",
+      );
     } finally {
       client.close();
     }
   });
 
   it('refuses transports with "sse" but no SSE implementation', () => {
-    assert.throws(() => connect("ws://127.0.0.1:1/ws", { WebSocket, transports: ["websocket", "sse"] }), /need SSE/);
+    assert.throws(
+      () => connect("ws://127.0.0.1:1/ws", { WebSocket, transports: ["websocket", "sse"] }),
+      /need SSE/,
+    );
   });
 });
