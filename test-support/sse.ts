@@ -9,7 +9,7 @@ import { until } from "./wait.js";
 export interface SseStream {
   status: number;
   /** The JSON body of a refused request (4xx/5xx). */
-  error: { error: string; message: string } | undefined;
+  error: { error: string; message: string; channel?: string } | undefined;
   events: SseEvent[];
   /** Everything received, comments included. */
   raw(): string;
@@ -27,7 +27,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   let raw = "";
   const parser = new SseParser();
   if (!res.ok || !res.body) {
-    const error = (await res.json()) as { error: string; message: string };
+    const error = (await res.json()) as { error: string; message: string; channel?: string };
     return {
       status: res.status,
       error,

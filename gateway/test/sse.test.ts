@@ -2,7 +2,10 @@
 // with no gap and no duplicate, resync when history cannot cover it, auth and bad input refused as JSON, limits
 // shared with WebSockets, heartbeats, drains, slow consumers and metrics by transport.
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SignJWT } from "jose";
 import { type GatewayProcess, startGateway, stopAllGateways } from "../../test-support/gateway.js";
@@ -223,6 +226,7 @@ describe("GET /sse: refusals, auth, limits, drain, slow consumers", { timeout: 1
       /invalid token/,
     );
     await refused("/sse?channel=lobby", auth, 403, "forbidden", /not allowed to subscribe to lobby/);
+    assert.equal((await openSse(`${gw.url}/sse?channel=room:1&channel=lobby`, auth)).error?.channel, "lobby");
     await refused("/sse?channel=room:1&channel=lobby", auth, 403, "forbidden", /lobby/);
     await refused("/sse", auth, 400, "bad_request", /at least one channel/);
     await refused("/sse?channel=bad%20name", auth, 400, "bad_request", /invalid channel name/);
@@ -257,6 +261,45 @@ describe("GET /sse: refusals, auth, limits, drain, slow consumers", { timeout: 1
       assert.equal(s.status, 200, how);
       await s.until("subscribed", (e) => e.some((x) => x.event === "subscribed"));
       s.close();
+    }
+  });
+
+  it("namespace rules (RTGW_CONFIG): undeclared refused, subscribe: anyone without a right, no recovery → resync", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rtgw-sse-"));
+    const configFile = join(dir, "rtgw.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        namespaces: { room: {}, public: { subscribe: "anyone" }, live: { recovery: false } },
+      }),
+    );
+    const gw = await startGateway({
+      env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: SECRET, RTGW_CONFIG: configFile, RTGW_API_KEY: API_KEY },
+    });
+    const auth = {
+      authorization: `Bearer ${await token({ channels: { subscribe: ["room:*", "live:*"] } })}`,
+    };
+    const undeclared = await openSse(`${gw.url}/sse?channel=other:1`, auth);
+    assert.equal(undeclared.status, 403);
+    assert.match(undeclared.error?.message ?? "", /namespace other is not declared/);
+    const open = await openSse(`${gw.url}/sse?channel=public:news`, auth);
+    assert.equal(open.status, 200);
+    open.close();
+    const live = await openSse(`${gw.url}/sse?channel=live:1`, auth);
+    await live.until("subscribed", (e) => e.some((x) => x.event === "subscribed"));
+    await publish(gw, "live:1", 1);
+    await publish(gw, "live:1", 2);
+    await live.until("2", () => offsets(live).length === 2);
+    live.close();
+    await publish(gw, "live:1", 3);
+    const resumed = await openSse(`${gw.url}/sse?channel=live:1`, { ...auth, "last-event-id": lastId(live) });
+    try {
+      await resumed.until("resync", (e) => e.some((x) => x.event === "resync"));
+      assert.equal(JSON.parse(named(resumed, "resync")[0]?.data ?? "").offset, 3);
+      assert.equal(JSON.parse(named(resumed, "subscribed")[0]?.data ?? "").recovered, false);
+      assert.deepEqual(offsets(resumed), []);
+    } finally {
+      resumed.close();
     }
   });
 

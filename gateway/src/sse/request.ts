@@ -1,13 +1,17 @@
 // The pure parts of `GET /sse`: what a request asks for (channels, where to resume each) and the token it carries.
 // Every refusal is a 400 sentence naming what is wrong; the route (route.ts) answers it as JSON.
 import { isValidChannel, parseSseId, type SsePosition } from "../../../protocol/index.js";
-import { tokenFrom } from "../auth.js";
+import { type Permissions, tokenFrom } from "../auth.js";
+import { matches } from "../channel-patterns.js";
+import type { Namespaces, ResolvedNamespace } from "../namespaces/namespaces.js";
 
 export interface SseChannelRequest {
   channel: string;
   /** Resume after this offset (from `since` or Last-Event-ID); undefined: start at the channel's position. */
   since: number | undefined;
   epoch: string | undefined;
+  /** Its namespace keeps no history to resume from: a resume is answered recovered:false (route.ts). */
+  noRecovery?: boolean;
 }
 
 export type SseRequest = { ok: true; channels: SseChannelRequest[] } | { ok: false; message: string };
@@ -92,4 +96,20 @@ export function sseToken(
     }
   }
   return undefined;
+}
+
+/**
+ * Whether a stream may have `channel`, by the token's rights and the channel's namespace (RTGW_CONFIG): undefined
+ * when it may, else the 403 sentence. A namespace with `subscribe: anyone` needs no token right.
+ */
+export function channelRefusal(
+  permissions: Permissions,
+  namespaces: Namespaces,
+  channel: string,
+): { message: string } | { namespace: ResolvedNamespace } {
+  const lookup = namespaces.of(channel);
+  if (!lookup.ok) return { message: lookup.message };
+  if (lookup.namespace.subscribe !== "anyone" && !matches(permissions.subscribe, channel))
+    return { message: `not allowed to subscribe to ${channel}` };
+  return { namespace: lookup.namespace };
 }

@@ -5,7 +5,6 @@
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 import { CloseCode, ErrorCode, encodeFrame } from "../../../protocol/index.js";
 import type { Authenticator, AuthResult } from "../auth.js";
-import { matches } from "../channel-patterns.js";
 import type { GatewayConfig } from "../config.js";
 import { type Connection, connectionId, newConnection, type Socket } from "../connection.js";
 import { type Reply, reply, sendJson } from "../http.js";
@@ -15,7 +14,7 @@ import { upgradeOriginAllowed } from "../origins.js";
 import { admit } from "../rate-limit.js";
 import { replayStart } from "../stream/replay.js";
 import { HEARTBEAT } from "./events.js";
-import { parseSseRequest, type SseChannelRequest, sseToken } from "./request.js";
+import { channelRefusal, parseSseRequest, type SseChannelRequest, sseToken } from "./request.js";
 import { SseConnection } from "./sse-connection.js";
 import type { SseTopics } from "./topics.js";
 
@@ -91,20 +90,19 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
       if (!result.ok) return reject(401, ErrorCode.Unauthorized, result.reason);
       const late = d.refusal();
       if (late) return reject(...late);
-      const forbidden = asked.channels.find((c) => !matches(result.permissions.subscribe, c.channel));
-      if (forbidden)
-        return reject(
-          403,
-          ErrorCode.Forbidden,
-          `not allowed to subscribe to ${forbidden.channel}`,
-          false,
-          forbidden.channel,
-        );
+      // Each channel by the token's rights and its namespace (RTGW_CONFIG); a namespace without recovery
+      // answers a resume with recovered:false and a resync, as history cannot cover it.
+      const channels: SseChannelRequest[] = [];
+      for (const c of asked.channels) {
+        const verdict = channelRefusal(result.permissions, config.namespaces, c.channel);
+        if ("message" in verdict) return reject(403, ErrorCode.Forbidden, verdict.message, false, c.channel);
+        channels.push(verdict.namespace.recovery ? c : { ...c, noRecovery: c.since !== undefined });
+      }
       // The WebSocket's per-connection buckets: a stream's channels are its subscribes (and history reads).
       const conn = newConnection(result.permissions);
       conn.buckets = {};
       const now = Date.now();
-      for (const c of asked.channels) {
+      for (const c of channels) {
         const ops = c.since === undefined ? (["subscribe"] as const) : (["subscribe", "history"] as const);
         for (const op of ops) {
           const policy = config.rateLimits[op];
@@ -114,7 +112,7 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
           }
         }
       }
-      open(res, r, conn, asked.channels, origin);
+      open(res, r, conn, channels, origin);
     });
   }
 
@@ -157,10 +155,12 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
     streams.add(s);
     d.opened(s);
     for (const c of channels) {
+      const since = c.noRecovery ? undefined : c.since;
       d.hub
-        .subscribe(s, c.channel, { since: c.since, epoch: c.epoch, presence: false }, (result) => {
-          const start = replayStart(c.since, c.epoch, result.recovered === true, result.position);
-          s.write(s.encoder.subscribed(c.channel, result.position, result.recovered, start));
+        .subscribe(s, c.channel, { since, epoch: c.epoch, presence: false }, (result) => {
+          const recovered = c.noRecovery ? false : result.recovered;
+          const start = replayStart(since, c.epoch, recovered === true, result.position);
+          s.write(s.encoder.subscribed(c.channel, result.position, recovered, start));
         })
         .catch(() => s.end(CloseCode.TryAgainLater, "broker unavailable"));
     }

@@ -3,8 +3,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { encodeSseId, parseSseId, type SsePosition } from "../../../protocol/index.js";
+import { compilePatterns } from "../../src/channel-patterns.js";
+import { parseConfigFile } from "../../src/namespaces/config-file.js";
+import { createNamespaces } from "../../src/namespaces/namespaces.js";
 import { HEARTBEAT, SseEncoder, sseEvent } from "../../src/sse/events.js";
-import { parseSseRequest, sseToken } from "../../src/sse/request.js";
+import { channelRefusal, parseSseRequest, sseToken } from "../../src/sse/request.js";
 
 const pos = (epoch: string, offset: number): SsePosition => ({ epoch, offset });
 
@@ -210,4 +213,32 @@ describe("SseEncoder", () => {
       /^event: close\ndata: \{"type":"close","code":4002,"reason":"bye"\}/,
     );
   });
+});
+
+describe("channelRefusal", () => {
+  const parsed = parseConfigFile(
+    "rtgw.yaml",
+    '{"namespaces": {"chat": {}, "public": {"subscribe": "anyone"}, "live": {"recovery": false}}}',
+  );
+  assert.ok(parsed.ok);
+  const namespaces = createNamespaces({ historySize: 100, historyTtlSeconds: 300 }, parsed.value);
+  const permissions = {
+    sub: "u",
+    expiresAtMs: undefined,
+    subscribe: compilePatterns(["chat:1", "live:*"]),
+    publish: compilePatterns([]),
+  };
+  const cases: Array<[string, string, RegExp | string]> = [
+    ["a right in a declared namespace", "chat:1", "chat"],
+    ["no right", "chat:2", /not allowed to subscribe to chat:2/],
+    ["subscribe: anyone needs no right", "public:x", "public"],
+    ["an undeclared namespace", "other:1", /namespace other is not declared/],
+    ["recovery off still subscribes", "live:1", "live"],
+  ];
+  for (const [name, channel, want] of cases)
+    it(name, () => {
+      const verdict = channelRefusal(permissions, namespaces, channel);
+      if (typeof want === "string") assert.equal("namespace" in verdict && verdict.namespace.name, want);
+      else assert.match("message" in verdict ? verdict.message : "", want);
+    });
 });
