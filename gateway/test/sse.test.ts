@@ -303,6 +303,43 @@ describe("GET /sse: refusals, auth, limits, drain, slow consumers", { timeout: 1
     }
   });
 
+  it("server API orders and token expiry reach streams: unsubscribed, close 4002, close 4003", async () => {
+    const gw = await startGateway({
+      env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: SECRET, RTGW_API_KEY: API_KEY },
+    });
+    const api = (method: string, body: unknown) =>
+      fetch(`${gw.url}/api/${method}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const rights = { channels: { subscribe: ["room:*"] } };
+    const alice = await openSse(`${gw.url}/sse?channel=room:1&channel=room:2`, {
+      authorization: `Bearer ${await token({ sub: "alice", ...rights })}`,
+    });
+    const shortLived = await openSse(`${gw.url}/sse?channel=room:1`, {
+      authorization: `Bearer ${await token({ sub: "bob", ...rights, exp: Math.floor(Date.now() / 1000) + 2 })}`,
+    });
+    await alice.until("subscribed", (e) => e.filter((x) => x.event === "subscribed").length === 2);
+    assert.equal((await api("unsubscribe", { user: "alice", channel: "room:1" })).status, 200);
+    await alice.until("unsubscribed", (e) => e.some((x) => x.event === "unsubscribed"));
+    assert.equal(JSON.parse(named(alice, "unsubscribed")[0]?.data ?? "").channel, "room:1");
+    await publish(gw, "room:1", "gone");
+    await publish(gw, "room:2", "here");
+    await alice.until("room:2", () => offsets(alice).length === 1);
+    assert.equal(alice.messages()[0]?.channel, "room:2");
+    assert.match(lastId(alice), /^room:2;[^,]+:1$/, "the id no longer names the unsubscribed channel");
+    assert.equal((await api("disconnect", { user: "alice" })).status, 200);
+    await alice.ended;
+    assert.deepEqual(JSON.parse(named(alice, "close")[0]?.data ?? ""), {
+      type: "close",
+      code: 4002,
+      reason: "disconnected by the server",
+    });
+    await shortLived.ended;
+    assert.equal(JSON.parse(named(shortLived, "close")[0]?.data ?? "").code, 4003);
+  });
+
   it("refuses a disallowed Origin, and a full gateway counts WebSockets and streams together", async () => {
     const gw = await startGateway({
       env: { RTGW_MAX_CONNECTIONS: "2", RTGW_ALLOWED_ORIGINS: "https://app.example" },
