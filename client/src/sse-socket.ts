@@ -28,6 +28,8 @@ interface Wanted {
   ackId: number | undefined;
 }
 
+/** A stream silent this long is dead (the gateway sends a heartbeat every RTGW_SSE_HEARTBEAT_SECONDS, at most 30). */
+const SILENT_MS = 45_000;
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 3;
@@ -134,7 +136,13 @@ export class SseSocket implements WebSocketLike {
     if (positions.size > 0) headers["last-event-id"] = encodeSseId(positions, single !== undefined);
     const query = channels.map((c) => `channel=${encodeURIComponent(c)}`).join("&");
     let closing: { code: number; reason: string } | undefined;
+    let silent: ReturnType<typeof setTimeout> | undefined;
+    const watch = () => {
+      clearTimeout(silent);
+      silent = setTimeout(() => stream.abort(), SILENT_MS);
+    };
     try {
+      watch();
       const res = await fetch(`${this.url}?${query}`, { headers, signal: stream.signal });
       if (!res.ok || !res.body) return this.#refused(res, stream);
       const reader = res.body.getReader();
@@ -143,6 +151,7 @@ export class SseSocket implements WebSocketLike {
       for (;;) {
         const { done, value } = await reader.read();
         if (done || stream !== this.#stream) break;
+        watch();
         for (const event of parser.feed(decoder.decode(value, { stream: true }))) {
           if (stream !== this.#stream) break;
           if (event.event === "close") closing = JSON.parse(event.data) as { code: number; reason: string };
@@ -150,7 +159,9 @@ export class SseSocket implements WebSocketLike {
         }
       }
     } catch {
-      // aborted (reopened or closed) or the network cut it
+      // aborted (reopened, closed, or silent too long) or the network cut it
+    } finally {
+      clearTimeout(silent);
     }
     if (stream === this.#stream) this.#end(closing?.code ?? 1006, closing?.reason ?? "stream ended");
   }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { SignJWT } from "jose";
 import { WebSocket } from "ws";
 import { type GatewayProcess, startGateway, stopAllGateways } from "../../test-support/gateway.js";
 import { type RedisServer, startRedis } from "../../test-support/redis.js";
@@ -184,6 +185,32 @@ describe("client SSE fallback: drain and SSE-only", { timeout: 60_000 }, () => {
         reconnecting && (reconnecting.retryInMs ?? -1) <= (notices[0] ?? 0),
         "waits the drain's afterMs",
       );
+    } finally {
+      client.close();
+    }
+  });
+
+  it("over SSE a forbidden channel fails its own subscribe only; the token goes in a header", async () => {
+    const secret = "f".repeat(40);
+    const gw = await startGateway({
+      env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: secret, RTGW_API_KEY: API_KEY },
+    });
+    const token = await new SignJWT({
+      exp: Math.floor(Date.now() / 1000) + 600,
+      channels: { subscribe: ["ok:*"] },
+    })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode(secret));
+    const client = connect(gw.wsUrl, { token, SSE: SseSocket, transports: ["sse"], pingIntervalMs: 0 });
+    try {
+      const got: unknown[] = [];
+      const allowed = client.subscribe("ok:1", (data) => got.push(data));
+      const refused = client.subscribe("nope:1", () => {});
+      await assert.rejects(refused.ready, (e: unknown) => e instanceof RtgwError && e.code === "forbidden");
+      await allowed.ready;
+      await httpPublish(gw.url, API_KEY, "ok:1", "hello");
+      await until("message", () => got.length === 1);
+      assert.deepEqual(got, ["hello"]);
     } finally {
       client.close();
     }
