@@ -176,6 +176,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     .get("/readyz", (res) => sendJson(res, ready() ? 200 : 503, { ready: ready(), ...stats() }))
     .get("/api/stats", (res) => sendJson(res, 200, stats()))
     .get("/sse", (res, req) => sse.handle(res, req))
+    .options("/sse", (res, req) => sse.preflight(res, req))
     // /admin/* lives on the internal port only (internal.ts): here it is 404 like any unknown path.
     .any("/*", (res) => sendJson(res, 404, { error: ErrorCode.NotFound }))
     // ---- WebSocket ------------------------------------------------------------------------------

@@ -347,6 +347,25 @@ describe("GET /sse: refusals, auth, limits, drain, slow consumers", { timeout: 1
     const evil = await openSse(`${gw.url}/sse?channel=a`, { origin: "https://evil.example" });
     assert.equal(evil.status, 403);
     assert.equal(evil.error?.error, "origin");
+    // CORS: a named origin may read streams and refusals (and is answered the preflight the SDK's fetch makes).
+    const preflight = (origin: string) =>
+      fetch(`${gw.url}/sse`, {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "GET",
+          "access-control-request-headers": "authorization",
+        },
+      });
+    const ok = await preflight("https://app.example");
+    assert.equal(ok.status, 204);
+    assert.equal(ok.headers.get("access-control-allow-origin"), "https://app.example");
+    assert.match(ok.headers.get("access-control-allow-headers") ?? "", /authorization/);
+    assert.equal((await preflight("https://evil.example")).headers.get("access-control-allow-origin"), null);
+    const bad = await fetch(`${gw.url}/sse`, { headers: { origin: "https://app.example" } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers.get("access-control-allow-origin"), "https://app.example");
+    assert.equal(bad.headers.get("access-control-allow-credentials"), "true");
     const ws = await connect(gw.wsUrl);
     const s = await openSse(`${gw.url}/sse?channel=a`, { origin: "https://app.example" });
     try {

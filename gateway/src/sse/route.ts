@@ -7,7 +7,7 @@ import { CloseCode, ErrorCode, encodeFrame } from "../../../protocol/index.js";
 import type { Authenticator, AuthResult } from "../auth.js";
 import type { GatewayConfig } from "../config.js";
 import { type Connection, connectionId, newConnection, type Socket } from "../connection.js";
-import { type Reply, reply, sendJson } from "../http.js";
+import { type Reply, reply, STATUS } from "../http.js";
 import type { Hub } from "../hub.js";
 import * as metrics from "../metrics.js";
 import { upgradeOriginAllowed } from "../origins.js";
@@ -38,6 +38,7 @@ export interface SseRouteDeps {
 
 export interface SseRoute {
   handle(res: HttpResponse, req: HttpRequest): void;
+  preflight(res: HttpResponse, req: HttpRequest): void;
   /** Open streams on this node. */
   readonly count: number;
   stop(): void;
@@ -49,6 +50,32 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
   const heartbeat = setInterval(() => {
     for (const s of [...streams]) s.write(HEARTBEAT);
   }, config.sseHeartbeatSeconds * 1000).unref();
+
+  /** Browsers read a cross-origin response only with these: sent only to origins RTGW_ALLOWED_ORIGINS names. */
+  function cors(origin: string): Array<[string, string]> {
+    if (origin === "" || config.allowedOrigins === undefined) return [];
+    if (!upgradeOriginAllowed(origin, config.allowedOrigins)) return [];
+    return [
+      ["access-control-allow-origin", origin],
+      ["access-control-allow-credentials", "true"],
+      ["vary", "origin"],
+    ];
+  }
+
+  /** OPTIONS /sse: a cross-origin fetch with Authorization or Last-Event-ID asks first (the SDK's does). */
+  function preflight(res: HttpResponse, req: HttpRequest) {
+    const allowed = cors(req.getHeader("origin"));
+    res.cork(() => {
+      res.writeStatus("204 No Content");
+      for (const [k, v] of allowed) res.writeHeader(k, v);
+      if (allowed.length > 0) {
+        res.writeHeader("access-control-allow-methods", "GET");
+        res.writeHeader("access-control-allow-headers", "authorization, last-event-id");
+        res.writeHeader("access-control-max-age", "600");
+      }
+      res.endWithoutBody();
+    });
+  }
 
   function handle(res: HttpResponse, req: HttpRequest) {
     // Everything from `req` now: it is gone after the first await.
@@ -69,11 +96,15 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
       channel?: string,
     ) => {
       if (connectionRefusal) metrics.connectionsRejected.inc({ reason: code });
-      sendJson(
-        r,
-        status,
-        channel === undefined ? { error: code, message } : { error: code, message, channel },
-      );
+      if (r.aborted) return;
+      const body = channel === undefined ? { error: code, message } : { error: code, message, channel };
+      res.cork(() => {
+        res.writeStatus(STATUS[status] ?? `${status}`);
+        for (const [k, v] of cors(origin)) res.writeHeader(k, v);
+        res.writeHeader("content-type", "application/json");
+        res.writeHeader("cache-control", "no-store");
+        res.end(JSON.stringify(body));
+      });
     };
 
     if (!upgradeOriginAllowed(origin, config.allowedOrigins))
@@ -143,12 +174,7 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
       res.writeHeader("cache-control", "no-store");
       // nginx and friends buffer responses unless told not to.
       res.writeHeader("x-accel-buffering", "no");
-      // Browsers read a cross-origin stream only with this; only for origins RTGW_ALLOWED_ORIGINS names.
-      if (origin !== "" && config.allowedOrigins !== undefined) {
-        res.writeHeader("access-control-allow-origin", origin);
-        res.writeHeader("access-control-allow-credentials", "true");
-        res.writeHeader("vary", "origin");
-      }
+      for (const [k, v] of cors(origin)) res.writeHeader(k, v);
       s.write(`: ${config.nodeId}\n\n`);
       s.write(s.encoder.frame(welcome));
     });
@@ -168,6 +194,7 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
 
   return {
     handle,
+    preflight,
     get count() {
       return streams.size;
     },
