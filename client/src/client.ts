@@ -31,7 +31,7 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./transport.js";
-import { transportAfterFailure } from "./transport-choice.js";
+import { oneWayError, transportAfterFailure } from "./transport-choice.js";
 
 export type { ClientEvents, ClientState, PresenceEvent, StateChange, Transport } from "./events.js";
 export type { ConnectOptions } from "./options.js";
@@ -159,7 +159,7 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#userClosed || this.#state === "closed") {
       return Promise.reject(new RtgwError("closed", "client is closed", "client", { channel }));
     }
-    if (this.#transport === "sse") return Promise.reject(this.#oneWay("publish", channel));
+    if (this.#transport === "sse") return Promise.reject(oneWayError("publish", channel));
     if (!isValidChannel(channel)) {
       return Promise.reject(
         new RtgwError("bad_request", `invalid channel name: ${JSON.stringify(channel)}`, "client", {
@@ -214,22 +214,13 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#userClosed || this.#state === "closed") {
       return Promise.reject(new RtgwError("closed", "client is closed", "client", { channel }));
     }
-    if (this.#transport === "sse") return Promise.reject(this.#oneWay("presence", channel));
+    if (this.#transport === "sse") return Promise.reject(oneWayError("presence", channel));
     return new Promise((resolve, reject) => {
       this.#outbox.request("presence", (id) => ({ type: "presence", id, channel }), {
         resolve: (ack) => resolve(ack.members ?? []),
         reject,
       });
     });
-  }
-
-  #oneWay(what: string, channel: string): RtgwError {
-    return new RtgwError(
-      "transport",
-      `${what} is not possible over SSE (receive only; the WebSocket could not connect): publish through the server API`,
-      "client",
-      { channel },
-    );
   }
 
   /** Close for good: pending requests reject with `closed`; no reconnect. */

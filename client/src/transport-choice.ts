@@ -1,5 +1,6 @@
 // Which transport the next connection attempt uses (pure): WebSocket first, SSE once enough WebSocket attempts in
 // a row closed before they opened (a network or proxy that breaks WebSocket), if the application allows SSE.
+import { RtgwError } from "./errors.js";
 import type { Transport } from "./events.js";
 
 export interface TransportChoice {
@@ -14,4 +15,10 @@ export interface TransportChoice {
 export function transportAfterFailure(c: TransportChoice): Transport {
   if (c.current === "sse") return "sse";
   return c.transports.includes("sse") && c.failuresInARow >= c.threshold ? "sse" : "websocket";
+}
+
+/** What publish and presence reject with over SSE: that direction does not exist there. */
+export function oneWayError(what: string, channel: string): RtgwError {
+  const message = `${what} is not possible over SSE (receive only; the WebSocket could not connect): publish through the server API`;
+  return new RtgwError("transport", message, "client", { channel });
 }

@@ -3,7 +3,6 @@
 // idle sockets: a Set for the usual single channel cost ~150 B, the id string ~80 B and a Date.now() timestamp a
 // 16 B heap number per socket; so one channel is kept as its name, the id is built when asked for, and the open
 // time is a small integer V8 stores inline.
-import type { WebSocket } from "uWebSockets.js";
 import type { Permissions } from "./auth.js";
 import type { Buckets } from "./rate-limit.js";
 
@@ -46,9 +45,6 @@ export interface Socket {
   end(code?: number, shortMessage?: string): void;
   close(): void;
 }
-
-/** What uWS hands the WebSocket handlers; one is a Socket. */
-export type WebSocketConnection = WebSocket<Connection>;
 
 let counter = 0;
 const boot = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;

@@ -201,7 +201,12 @@ describe("GET /sse: refusals, auth, limits, drain, slow consumers", { timeout: 1
 
   it("the same token sources as WebSocket, and a clear 4xx JSON for bad input and forbidden channels", async () => {
     const gw = await startGateway({
-      env: { RTGW_AUTH: "jwt", RTGW_JWT_SECRET: SECRET, RTGW_MAX_SUBSCRIPTIONS: "2" },
+      env: {
+        RTGW_AUTH: "jwt",
+        RTGW_JWT_SECRET: SECRET,
+        RTGW_MAX_SUBSCRIPTIONS: "2",
+        RTGW_SUBSCRIBE_BURST: "1",
+      },
     });
     const good = await token({ sub: "u1", channels: { subscribe: ["room:*"] } });
     const refused = async (
@@ -252,6 +257,8 @@ describe("GET /sse: refusals, auth, limits, drain, slow consumers", { timeout: 1
       "bad_request",
       /at most 2 channels/,
     );
+    // A stream's channels are its subscribes: the subscribe bucket (burst 1 here) applies.
+    await refused("/sse?channel=room:1&channel=room:2", auth, 429, "rate_limited", /at most 1 subscribe/);
     for (const [how, url, headers] of [
       ["header", "/sse?channel=room:1", auth],
       ["query", `/sse?channel=room:1&token=${good}`, {}],
