@@ -189,6 +189,41 @@ for (const broker of ["memory", "redis"] as const) {
         async () => (await metric(gw.metricsUrl, 'rtgw_connections_by_transport{transport="sse"}')) === sse,
       );
     });
+
+    if (broker === "redis")
+      it("a live epoch change (Redis lost the channel: FLUSHALL) reaches an open stream as a resync", async () => {
+        const s = await openSse(`${gw.url}/sse?channel=flush`);
+        try {
+          await s.until("subscribed", (e) => e.some((x) => x.event === "subscribed"));
+          const before = await publish(gw, "flush", 1);
+          await s.until("1", () => offsets(s).length === 1);
+          await redis?.client().flushall();
+          const after = await publish(gw, "flush", "fresh");
+          assert.notEqual(after.epoch, before.epoch);
+          await s.until(
+            "resync and message",
+            () => named(s, "resync").length === 1 && offsets(s).length === 2,
+          );
+          const resync = named(s, "resync")[0];
+          assert.deepEqual(JSON.parse(resync?.data ?? ""), {
+            type: "resync",
+            channel: "flush",
+            epoch: after.epoch,
+            offset: 0,
+            recovered: false,
+          });
+          assert.equal(resync?.id, `${after.epoch}:0`);
+          const last = named(s, "message")[1];
+          assert.equal(last?.id, `${after.epoch}:${after.offset}`);
+          assert.equal(
+            JSON.parse(last?.data ?? "").epoch,
+            after.epoch,
+            "the new epoch's first message is marked",
+          );
+        } finally {
+          s.close();
+        }
+      });
   });
 }
 
