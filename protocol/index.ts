@@ -7,3 +7,4 @@ export * from "./client-frames.js";
 export * from "./close-codes.js";
 export * from "./error-codes.js";
 export * from "./server-frames.js";
+export * from "./sse.js";

@@ -12,7 +12,7 @@ import {
 } from "../../protocol/index.js";
 import { Backoff, DEFAULT_BACKOFF } from "./backoff.js";
 import { RtgwError } from "./errors.js";
-import { type ClientEvents, type ClientState, Emitter, type StateChange } from "./events.js";
+import { type ClientEvents, type ClientState, Emitter, type StateChange, type Transport } from "./events.js";
 import { CLIENT_DEFAULTS, type ConnectOptions } from "./options.js";
 import { Outbox } from "./outbox.js";
 import {
@@ -31,8 +31,9 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./transport.js";
+import { oneWayError, transportAfterFailure } from "./transport-choice.js";
 
-export type { ClientEvents, ClientState, PresenceEvent, StateChange } from "./events.js";
+export type { ClientEvents, ClientState, PresenceEvent, StateChange, Transport } from "./events.js";
 export type { ConnectOptions } from "./options.js";
 export type {
   JsonValue,
@@ -57,7 +58,12 @@ export class Client extends Emitter<ClientEvents> {
   #userClosed = false;
   #connectionId: string | undefined;
   #node: string | undefined;
-  readonly #Socket: WebSocketConstructor;
+  /** Undefined when the client uses SSE only. */
+  readonly #Socket: WebSocketConstructor | undefined;
+  readonly #transports: readonly Transport[];
+  #transport: Transport;
+  /** WebSocket attempts in a row that closed before they opened (the SSE fallback counts them). */
+  #wsFailures = 0;
   readonly #backoff: Backoff;
   readonly #settings: typeof CLIENT_DEFAULTS;
   readonly #channels: Channels;
@@ -79,7 +85,14 @@ export class Client extends Emitter<ClientEvents> {
     private readonly options: ConnectOptions = {},
   ) {
     super();
-    this.#Socket = resolveWebSocket(options.WebSocket);
+    this.#transports = options.transports ?? ["websocket"];
+    if (this.#transports.length === 0) throw new TypeError("transports must name at least one transport");
+    this.#transport = this.#transports[0] as Transport;
+    this.#Socket = this.#transports.includes("websocket") ? resolveWebSocket(options.WebSocket) : undefined;
+    if (this.#transports.includes("sse") && !options.SSE)
+      throw new TypeError(
+        'transports with "sse" need SSE: connect(url, { SSE: SseSocket }) from the sse module',
+      );
     this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random ?? Math.random);
     this.#settings = {
       stableAfterMs: options.stableAfterMs ?? CLIENT_DEFAULTS.stableAfterMs,
@@ -89,6 +102,7 @@ export class Client extends Emitter<ClientEvents> {
       maxMessageBytes: options.maxMessageBytes ?? CLIENT_DEFAULTS.maxMessageBytes,
       gapTimeoutMs: options.gapTimeoutMs ?? CLIENT_DEFAULTS.gapTimeoutMs,
       refreshAheadMs: options.refreshAheadMs ?? CLIENT_DEFAULTS.refreshAheadMs,
+      sseAfterFailures: options.sseAfterFailures ?? CLIENT_DEFAULTS.sseAfterFailures,
     };
     this.#outbox = new Outbox({
       isOpen: () => this.#isOpen(),
@@ -115,6 +129,10 @@ export class Client extends Emitter<ClientEvents> {
   /** The gateway's id for the current connection (from its welcome frame). */
   get connectionId(): string | undefined {
     return this.#connectionId;
+  }
+  /** The transport in use (or about to be): `sse` once the client fell back (see ConnectOptions.transports). */
+  get transport(): Transport {
+    return this.#transport;
   }
   /** The gateway node serving the current connection. */
   get node(): string | undefined {
@@ -143,6 +161,7 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#userClosed || this.#state === "closed") {
       return Promise.reject(new RtgwError("closed", "client is closed", "client", { channel }));
     }
+    if (this.#transport === "sse") return Promise.reject(oneWayError("publish", channel));
     if (!isValidChannel(channel)) {
       return Promise.reject(
         new RtgwError("bad_request", `invalid channel name: ${JSON.stringify(channel)}`, "client", {
@@ -197,6 +216,7 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#userClosed || this.#state === "closed") {
       return Promise.reject(new RtgwError("closed", "client is closed", "client", { channel }));
     }
+    if (this.#transport === "sse") return Promise.reject(oneWayError("presence", channel));
     return new Promise((resolve, reject) => {
       this.#outbox.request("presence", (id) => ({ type: "presence", id, channel }), {
         resolve: (ack) => resolve(ack.members ?? []),
@@ -232,7 +252,11 @@ export class Client extends Emitter<ClientEvents> {
     if (generation !== this.#generation || this.#userClosed) return;
     let socket: WebSocketLike;
     try {
-      socket = new this.#Socket(socketUrl(this.url, token, this.options.tokenIn));
+      const Sse = this.options.SSE;
+      socket =
+        this.#transport === "sse" && Sse
+          ? new Sse(this.url, token)
+          : new (this.#Socket as WebSocketConstructor)(socketUrl(this.url, token, this.options.tokenIn));
     } catch (cause) {
       this.emit("error", new RtgwError("disconnected", "could not create a WebSocket", "client", { cause }));
       this.#scheduleReconnect(1006, "could not create a WebSocket");
@@ -258,8 +282,10 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#settings.pingIntervalMs > 0) {
       this.#pingTimer = setInterval(() => this.#ping(), this.#settings.pingIntervalMs);
     }
+    if (this.#transport === "websocket") this.#wsFailures = 0;
     const token = this.#token;
-    if (this.options.tokenIn === "frame" && token !== undefined) {
+    // Over SSE the token went in the stream request's Authorization header: there is no frame to send it in.
+    if (this.options.tokenIn === "frame" && token !== undefined && this.#transport === "websocket") {
       // The gateway accepts nothing but this frame until it has verified the token; a bad one closes with 1008.
       this.#sendRefresh(token, () => this.#onAuthenticated());
     } else this.#onAuthenticated();
@@ -293,7 +319,8 @@ export class Client extends Emitter<ClientEvents> {
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
     const source = this.options.token;
-    if (typeof source !== "function" || this.#token === undefined) return;
+    // SSE has no refresh frame: at expiry the gateway ends the stream (4003) and the reconnect asks again.
+    if (typeof source !== "function" || this.#token === undefined || this.#transport === "sse") return;
     const delay = refreshDelayMs(tokenExpiryMs(this.#token), Date.now(), this.#settings.refreshAheadMs);
     if (delay === undefined) return;
     const socket = this.#socket;
@@ -312,6 +339,7 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   #onClose(code: number, reason: string): void {
+    const opened = this.#state === "connected";
     this.#detach();
     this.#outbox.failInFlight();
     if (this.#userClosed) return;
@@ -326,7 +354,20 @@ export class Client extends Emitter<ClientEvents> {
       return;
     }
     this.#setState({ state: "disconnected", previous: this.#state, closeCode: code, closeReason: reason });
+    if (!opened) this.#noteFailure();
     this.#scheduleReconnect(code, reason);
+  }
+
+  /** A WebSocket that closed before it opened counts towards the SSE fallback; enough in a row switch to it. */
+  #noteFailure(): void {
+    if (this.#transport !== "websocket") return;
+    this.#wsFailures += 1;
+    this.#transport = transportAfterFailure({
+      transports: this.#transports,
+      current: this.#transport,
+      failuresInARow: this.#wsFailures,
+      threshold: this.#settings.sseAfterFailures,
+    });
   }
 
   #scheduleReconnect(code: number, reason: string): void {
@@ -396,7 +437,8 @@ export class Client extends Emitter<ClientEvents> {
     this.#setState({ state: "closed", previous: this.#state, closeCode: code, closeReason: reason });
   }
 
-  #setState(change: StateChange): void {
+  #setState(partial: Omit<StateChange, "transport">): void {
+    const change: StateChange = { ...partial, transport: this.#transport };
     this.#state = change.state;
     this.emit("state", change);
   }

@@ -20,7 +20,9 @@ export type ClientErrorCode =
   /** The `token` function threw or rejected; the client retries with backoff. */
   | "token"
   /** An application handler threw. */
-  | "handler";
+  | "handler"
+  /** Not possible on the current transport: over SSE (one-way) there is no publish, presence or refresh. */
+  | "transport";
 
 export type RtgwErrorCode = FrameErrorCode | ClientErrorCode;
 

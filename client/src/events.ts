@@ -4,10 +4,14 @@ import type { RtgwError } from "./errors.js";
 import type { JsonValue, ResyncEvent } from "./subscriptions.js";
 
 export type ClientState = "connecting" | "connected" | "disconnected" | "reconnecting" | "closed";
+/** How the client reaches the gateway: a WebSocket, or the one-way SSE fallback (receive only). */
+export type Transport = "websocket" | "sse";
 
 export interface StateChange {
   state: ClientState;
   previous: ClientState;
+  /** The transport of the connection this change is about (the next attempt's, while reconnecting). */
+  transport: Transport;
   /** disconnected/closed: the close code and reason the socket ended with. */
   closeCode?: number;
   closeReason?: string;

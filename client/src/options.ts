@@ -1,6 +1,7 @@
 // What a client is told: connect()'s options and their defaults.
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
-import type { WebSocketConstructor } from "./transport.js";
+import type { Transport } from "./events.js";
+import type { SseConstructor, WebSocketConstructor } from "./transport.js";
 
 export interface ConnectOptions {
   /**
@@ -28,6 +29,17 @@ export interface ConnectOptions {
   /** How long a hole in a channel's stream may stay open before it is reported and skipped. */
   gapTimeoutMs?: number;
   random?: RandomSource;
+  /**
+   * Transports in order of preference. `["websocket", "sse"]`: after `sseAfterFailures` WebSocket attempts in a
+   * row that never opened, subscriptions go over SSE (`GET /sse`, receive only: publish and presence reject with
+   * `transport`) for the rest of the client's life. `["sse"]`: SSE from the start. Default: WebSocket only.
+   * With "sse", pass `SSE` too.
+   */
+  transports?: Transport[];
+  /** The SSE fallback: `SseSocket` from the SDK's sse module (kept out of the core bundle). */
+  SSE?: SseConstructor;
+  /** How many WebSocket attempts in a row must fail before falling back to SSE. */
+  sseAfterFailures?: number;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -38,4 +50,5 @@ export const CLIENT_DEFAULTS = {
   maxMessageBytes: 65_536,
   gapTimeoutMs: 5_000,
   refreshAheadMs: 30_000,
+  sseAfterFailures: 2,
 };

@@ -50,3 +50,9 @@ export function socketUrl(url: string, token: string | undefined, tokenIn: "url"
   else if (token !== undefined) parsed.searchParams.set("token", token);
   return parsed.toString();
 }
+
+/**
+ * The SSE fallback (`SseSocket` from client/src/sse.ts): given the gateway URL as passed to connect() and the
+ * token. Injected, so an application that never falls back does not ship it.
+ */
+export type SseConstructor = new (url: string, token: string | undefined) => WebSocketLike;

@@ -83,6 +83,9 @@ export const gatewaySettings = z
     RTGW_HISTORY_TTL_SECONDS: integer(1, undefined, "seconds").default(300),
     // uWS sends pings automatically before it.
     RTGW_IDLE_TIMEOUT_SECONDS: integer(8, 960, "seconds").default(60),
+    // A comment line on every SSE stream this often, so proxies do not cut an idle one (the SDK takes a stream
+    // silent for 45 s as dead).
+    RTGW_SSE_HEARTBEAT_SECONDS: integer(1, 30, "seconds").default(15),
     // A socket whose send buffer passes it is closed.
     RTGW_MAX_BACKPRESSURE_BYTES: integer(1024, undefined, "bytes").default(1024 * 1024),
     // One token bucket per client operation and connection.

@@ -3,7 +3,6 @@
 // idle sockets: a Set for the usual single channel cost ~150 B, the id string ~80 B and a Date.now() timestamp a
 // 16 B heap number per socket; so one channel is kept as its name, the id is built when asked for, and the open
 // time is a small integer V8 stores inline.
-import type { WebSocket } from "uWebSockets.js";
 import type { Permissions } from "./auth.js";
 import type { Buckets } from "./rate-limit.js";
 
@@ -30,7 +29,22 @@ export interface Connection {
   sweep: number;
 }
 
-export type Socket = WebSocket<Connection>;
+/**
+ * A client connection as the hub, drains and the server API see it, whatever its transport: uWS's
+ * WebSocket<Connection> has this shape, and so does an SSE stream (sse/sse-connection.ts).
+ */
+export interface Socket {
+  getUserData(): Connection;
+  /** 0: sent, 1: buffered (backpressure), 2: dropped. */
+  send(message: string, isBinary?: boolean, compress?: boolean): number;
+  subscribe(topic: string): boolean;
+  unsubscribe(topic: string): boolean;
+  getBufferedAmount(): number;
+  cork(cb: () => void): unknown;
+  /** Close with a code (an SSE stream sends it in a `close` event first). */
+  end(code?: number, shortMessage?: string): void;
+  close(): void;
+}
 
 let counter = 0;
 const boot = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;

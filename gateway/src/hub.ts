@@ -1,6 +1,5 @@
 // The hub: local fan-out of broker messages through uWS native topics, per-channel refcounts towards the
 // broker, and gap- and duplicate-free `since` recovery even when the broker is asynchronous.
-import type { TemplatedApp } from "uWebSockets.js";
 import { encodeFrame, encodeMessage, encodeMessageBatch } from "../../protocol/index.js";
 import type { Broker, BrokerMessage, Position, PresenceEntry, PresenceEvent } from "./broker/broker.js";
 import {
@@ -15,6 +14,7 @@ import {
 import { deliveryLatency, messagesDelivered } from "./metrics.js";
 import { exposeMember, type PresenceField } from "./presence-fields.js";
 import { SlowConsumerWatch } from "./slow-consumers.js";
+import type { Topics } from "./sse/topics.js";
 import { follow, type LiveItem, livePassed, mergeReplay, type Output, replayStart } from "./stream/replay.js";
 import type { Cursor } from "./stream/sequence.js";
 
@@ -91,7 +91,8 @@ export interface SubscribeResult {
 }
 
 export interface HubOptions {
-  app: TemplatedApp;
+  /** uWS's app, or fanOut over it and the SSE streams (sse/topics.ts). */
+  app: Topics;
   broker: Broker;
   nodeId: string;
   compress: boolean;

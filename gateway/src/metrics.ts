@@ -7,17 +7,23 @@ collectDefaultMetrics({ register: registry });
 
 export const connections = new Gauge({
   name: "rtgw_connections",
-  help: "Open WebSocket connections on this pod (the autoscaling signal)",
+  help: "Open connections on this pod, WebSocket and SSE (the autoscaling signal)",
+  registers: [registry],
+});
+export const connectionsByTransport = new Gauge({
+  name: "rtgw_connections_by_transport",
+  help: "Open connections by transport (websocket, sse); rtgw_connections is their sum",
+  labelNames: ["transport"] as const,
   registers: [registry],
 });
 export const connectionsOpened = new Counter({
   name: "rtgw_connections_opened_total",
-  help: "WebSocket connections accepted",
+  help: "Connections accepted (WebSocket and SSE)",
   registers: [registry],
 });
 export const connectionsRejected = new Counter({
   name: "rtgw_connections_rejected_total",
-  help: "WebSocket upgrades refused, by reason (full, draining, unauthorized, unavailable, origin)",
+  help: "WebSocket upgrades and SSE streams refused, by reason (full, draining, unauthorized, unavailable, origin)",
   labelNames: ["reason"] as const,
   registers: [registry],
 });
@@ -75,6 +81,7 @@ export const apiDuration = new Histogram({
 // Expose the rejection reasons at 0 from the start, so rate() and alerts see them before the first one.
 for (const reason of ["full", "draining", "unauthorized", "unavailable", "origin"])
   connectionsRejected.inc({ reason }, 0);
+for (const transport of ["websocket", "sse"]) connectionsByTransport.set({ transport }, 0);
 for (const operation of LIMITED_OPERATIONS) rateLimited.inc({ operation }, 0);
 
 // Backend hooks (gateway/src/proxy/): one series per hook, so a slow or failing backend call is visible as such.

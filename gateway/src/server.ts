@@ -21,6 +21,8 @@ import { type ConnectOutcome, connectRequest } from "./proxy/connect.js";
 import { createHooks } from "./proxy/hooks.js";
 import { subscribeServerSide } from "./proxy/server-channels.js";
 import { createSession } from "./session.js";
+import { createSseRoute, type Refusal } from "./sse/route.js";
+import { fanOut, SseTopics } from "./sse/topics.js";
 
 export interface ServerDeps {
   config: GatewayConfig;
@@ -64,6 +66,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
   let listenSocket: us_listen_socket | undefined;
   let metricsServer: HttpServer | undefined;
 
+  const sseTopics = new SseTopics();
   const closeSlowConsumer = (ws: Socket) => {
     const conn = ws.getUserData();
     if (conn.closed) return;
@@ -72,7 +75,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     ws.end(CloseCode.SlowConsumer, "send buffer full");
   };
   const hub = new Hub({
-    app,
+    // WebSockets through uWS topics, SSE streams through sseTopics: one publish reaches both.
+    app: fanOut(app, sseTopics),
     broker,
     nodeId: config.nodeId,
     compress: config.compression !== "off",
@@ -96,6 +100,48 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
   };
 
   const full = () => sockets.size + pendingUpgrades >= d.maxConnections;
+  /** Why no connection is taken now (WebSocket upgrade and SSE alike). */
+  const refusal = (): Refusal => {
+    if (draining) return [503, ErrorCode.Draining, "this gateway is draining; connect to another"];
+    if (full()) return [503, ErrorCode.Full, "this gateway is full; connect to another"];
+    // Not ready while the broker is down: a connection here could only be answered `unavailable`.
+    if (!broker.healthy()) return [503, ErrorCode.Unavailable, "this gateway's broker is unavailable"];
+    return undefined;
+  };
+  const countConnections = () => {
+    metrics.connections.set(sockets.size);
+    metrics.connectionsByTransport.set({ transport: "sse" }, sse.count);
+    metrics.connectionsByTransport.set({ transport: "websocket" }, sockets.size - sse.count);
+  };
+  /** A connection ended (WebSocket close handler, SSE stream end or abort). */
+  const forget = (ws: Socket) => {
+    const conn = ws.getUserData();
+    conn.closed = true;
+    sockets.delete(ws);
+    countConnections();
+    hub.closed(ws);
+    // Draining and every client already gone on its own: no need to wait for the rest of the window.
+    if (draining && sockets.size === 0) finishDrain();
+  };
+  // GET /sse: the one-way fallback, counted and drained with the WebSockets.
+  const sse = createSseRoute({
+    config,
+    hub,
+    auth: d.auth,
+    topics: sseTopics,
+    hooks,
+    refusal,
+    pending: (delta) => {
+      pendingUpgrades += delta;
+    },
+    opened: (s) => {
+      sockets.add(s);
+      countConnections();
+      metrics.connectionsOpened.inc();
+    },
+    closed: forget,
+    slow: closeSlowConsumer,
+  });
   const ready = () => !draining && !full() && broker.healthy();
   const stats = () => ({
     connections: sockets.size,
@@ -136,6 +182,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     .get("/healthz", (res) => sendJson(res, 200, { ok: true }))
     .get("/readyz", (res) => sendJson(res, ready() ? 200 : 503, { ready: ready(), ...stats() }))
     .get("/api/stats", (res) => sendJson(res, 200, stats()))
+    .get("/sse", (res, req) => sse.handle(res, req))
+    .options("/sse", (res, req) => sse.preflight(res, req))
     // /admin/* lives on the internal port only (internal.ts): here it is 404 like any unknown path.
     .any("/*", (res) => sendJson(res, 404, { error: ErrorCode.NotFound }))
     // ---- WebSocket ------------------------------------------------------------------------------
@@ -161,11 +209,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
         };
         if (!upgradeOriginAllowed(req.getHeader("origin"), config.allowedOrigins))
           return reject(403, ErrorCode.Origin, "this Origin may not connect (RTGW_ALLOWED_ORIGINS)");
-        if (draining) return reject(503, ErrorCode.Draining, "this gateway is draining; connect to another");
-        if (full()) return reject(503, ErrorCode.Full, "this gateway is full; connect to another");
-        // Not ready while the broker is down: a socket here could only be answered `unavailable`.
-        if (!broker.healthy())
-          return reject(503, ErrorCode.Unavailable, "this gateway's broker is unavailable");
+        const refused = refusal();
+        if (refused) return reject(...refused);
         const key = req.getHeader("sec-websocket-key");
         const protocol = req.getHeader("sec-websocket-protocol");
         const extensions = req.getHeader("sec-websocket-extensions");
@@ -212,7 +257,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       },
       open(ws) {
         sockets.add(ws);
-        metrics.connections.set(sockets.size);
+        countConnections();
         metrics.connectionsOpened.inc();
         const conn = ws.getUserData();
         hub.send(ws, encodeFrame({ type: "welcome", connectionId: connectionId(conn), node: config.nodeId }));
@@ -221,15 +266,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
           subscribeServerSide(ws, hub, serverSide, config.maxSubscriptions, config.namespaces);
       },
       message: (ws, message, isBinary) => onMessage(ws, message, isBinary),
-      close(ws) {
-        const conn = ws.getUserData();
-        conn.closed = true;
-        sockets.delete(ws);
-        metrics.connections.set(sockets.size);
-        hub.closed(ws);
-        // Draining and every client already gone on its own: no need to wait for the rest of the window.
-        if (draining && sockets.size === 0) finishDrain();
-      },
+      close: (ws) => forget(ws),
     });
 
   // A token is valid for as long as it says: one sweep a second closes connections whose token expired
@@ -309,6 +346,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     async close() {
       api.stop();
       hooks.close();
+      sse.stop();
       if (expirySweep) clearInterval(expirySweep);
       adminView.close();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);

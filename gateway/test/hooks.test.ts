@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { SignJWT } from "jose";
 import type { ServerFrame } from "../../protocol/index.js";
 import { type GatewayProcess, startGateway, stopAllGateways } from "../../test-support/gateway.js";
+import { openSse } from "../../test-support/sse.js";
 import { sleep, until } from "../../test-support/wait.js";
 import { connect, metric, type TestClient, upgradeStatus } from "./client.js";
 import { type FakeBackend, SLOW_MS, startBackend } from "./hooks-backend.js";
@@ -158,6 +159,31 @@ describe("backend hooks", { timeout: 120_000 }, () => {
     // Subscribed by the backend's leave, without the rights: presence is allowed there too.
     assert.equal(code(await c.request({ type: "presence", channel: "hooked:1" })), "ack");
     assert.equal(code(await c.request({ type: "presence", channel: "hooked:2" })), "forbidden");
+  });
+
+  it("subscribe hook over SSE: the backend decides each hooked channel before the stream opens", async () => {
+    const token = await new SignJWT({ sub: "sse-user", channels: { subscribe: ["open:*"] } })
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(SECRET));
+    const auth = { authorization: `Bearer ${token}` };
+    const before = callsOf("subscribe").length;
+    const allowed = await openSse(`${gw.url}/sse?channel=hooked:sse&channel=open:sse`, auth);
+    assert.equal(allowed.status, 200, JSON.stringify(allowed.error));
+    allowed.close();
+    const asked = callsOf("subscribe").slice(before);
+    assert.deepEqual(
+      asked.map((c) => [c.body.user, c.body.channel]),
+      [["sse-user", "hooked:sse"]],
+      "asked for the hooked channel only, with the token's user",
+    );
+    const denied = await openSse(`${gw.url}/sse?channel=open:sse&channel=hooked:deny`, auth);
+    assert.deepEqual(
+      [denied.status, denied.error?.channel, denied.error?.message],
+      [403, "hooked:deny", "not yours: hooked:deny"],
+    );
+    const slow = await openSse(`${gw.url}/sse?channel=hooked:subslow`, auth);
+    assert.deepEqual([slow.status, slow.error?.error], [503, "unavailable"]);
   });
 
   it("subscribe: a JWT connection's hook-allowed subscription survives a token refresh without that right", async () => {
