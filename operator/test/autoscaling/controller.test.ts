@@ -146,6 +146,31 @@ describe("autoscaling controller", () => {
     assert.equal(api.statusWrites.length, writes + 1);
   });
 
+  it("during a rolling update costs the old template's pods fullest first, the new ones emptiest first", async () => {
+    const api = fakeApi({ replicas: 3, autoscaling: AUTOSCALING }, [
+      pod("old-a", "10.0.0.1", { templateHash: "aaa", createdAt: 1 }),
+      pod("old-b", "10.0.0.2", { templateHash: "aaa", createdAt: 2 }),
+      pod("old-c", "10.0.0.3", { templateHash: "aaa", createdAt: 3 }),
+      pod("new-a", "10.0.0.4", { templateHash: "bbb", createdAt: 9 }),
+    ]);
+    const conns = new Map<string, number | "down">([
+      ["10.0.0.1", 12_000],
+      ["10.0.0.2", 4_000],
+      ["10.0.0.3", 9_000],
+      ["10.0.0.4", 500],
+    ]);
+    await controller(api, fakeFetch(conns, []), { t: Date.now() }).tick();
+    assert.deepEqual(
+      api.annotations.sort((x, y) => x.pod.localeCompare(y.pod)),
+      [
+        { pod: "new-a", value: "500" },
+        { pod: "old-a", value: "-12000" },
+        { pod: "old-b", value: "-4000" },
+        { pod: "old-c", value: "-9000" },
+      ],
+    );
+  });
+
   it("sheds from the fullest pods, with the admin key, once the skew has lasted", async () => {
     const api = fakeApi({ replicas: 3, autoscaling: AUTOSCALING }, [
       pod("a", "10.0.0.1"),

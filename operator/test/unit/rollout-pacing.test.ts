@@ -74,6 +74,9 @@ describe("rollout pacing", () => {
     const spec = renderDeployment({ gateway: parsed.gateway }).spec;
     assert.equal(spec.minReadySeconds, 45);
     assert.equal(spec.progressDeadlineSeconds, 645);
-    assert.deepEqual(spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 2 } });
+    assert.deepEqual(spec.strategy, {
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 2 },
+    });
   });
 });
