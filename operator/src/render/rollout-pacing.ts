@@ -3,11 +3,11 @@
 // old pods as fast as new ones turn Ready is a reconnect storm; this paces it in waves of about a tenth of the
 // fleet, one drain window apart, so only that share of the connections is moving at any moment.
 
-/** A wave is at most this share of the replicas (at least one pod): the share of clients moving at once. */
+/** A wave is this share of the replicas, rounded up (so at least one pod): the share of clients moving at once. */
 export const WAVE_PERCENT = 10;
 /**
  * minReadySeconds is the drain window, capped: past it waves overlap, which is harmless by then, because a pod
- * draining over more than 5 minutes moves its clients slowly anyway, and it bounds a 10-wave rollout to under an hour.
+ * draining over more than 5 minutes moves its clients slowly anyway, and ten waves then wait at most 50 minutes in all.
  */
 export const MAX_MIN_READY_SECONDS = 300;
 /** Kubernetes' default progress deadline, kept as the headroom for one wave's pods to start. */
