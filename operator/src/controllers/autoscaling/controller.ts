@@ -216,6 +216,7 @@ export class AutoscalingController {
       currentReplicas: current,
       spec: autoscalerSpec(gw.spec.autoscaling),
       now,
+      rollingUpdate: replacedPods(pods.filter((p) => !p.deleting)).size > 0,
     });
     st.history = decision.newHistory;
     const scaled = decision.desiredReplicas !== current;
