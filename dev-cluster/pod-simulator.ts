@@ -153,8 +153,11 @@ export class PodSimulator {
     const current = live.filter((p) => p.hash === hash);
     const old = live.filter((p) => p.hash !== hash);
 
-    // Start pods that are created but still waiting for their config (a missing Secret).
-    for (const p of live) if (!p.proc) await this.kubelet.startContainer(p, spec.template);
+    // Start pods that are created but still waiting for their config (a missing Secret). Only Pending ones: a
+    // crashed container is the kubelet's to restart, and starting it here too raced that restart, leaving two
+    // processes on one pod IP (the second exits EADDRINUSE, in a loop; the first is no longer tracked or stopped).
+    for (const p of live)
+      if (!p.proc && p.phase === "Pending") await this.kubelet.startContainer(p, spec.template);
 
     if (old.length === 0) {
       if (current.length < desired) {
