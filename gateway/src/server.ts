@@ -17,6 +17,7 @@ import { createInternalServer } from "./internal.js";
 import * as metrics from "./metrics.js";
 import { upgradeOriginAllowed } from "./origins.js";
 import { PAGE_HTML } from "./page.js";
+import { RateLimiter } from "./rate-limiter.js";
 import { createSession } from "./session.js";
 
 export interface ServerDeps {
@@ -77,7 +78,12 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     onSlowConsumer: closeSlowConsumer,
     presenceFields: config.presenceFields,
   });
-  const onMessage = createSession({ config, broker, hub, auth: d.auth, now: Date.now });
+  const limits = new RateLimiter<Connection>({
+    policies: config.rateLimits,
+    strikes: config.rateLimitStrikes,
+    now: Date.now,
+  });
+  const onMessage = createSession({ config, broker, hub, auth: d.auth, limits, now: Date.now });
   // POST /api/<method>
   const api = startServerApi({ app, config, broker, hub, sockets, logger, draining: () => draining });
 
@@ -268,7 +274,8 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     shed(count, seconds) {
       const candidates = [...sockets].filter((ws) => !ws.getUserData().leaving);
       const picked = pickForShed(
-        candidates.map((ws) => ({ ws, openedAt: ws.getUserData().openedAt })),
+        // Sequence numbers count up as connections open: the newest have the highest.
+        candidates.map((ws) => ({ ws, openedAt: ws.getUserData().seq })),
         count,
       ).map((c) => c.ws);
       logger.info({ count: picked.length, seconds }, "shedding connections");
@@ -281,6 +288,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     async close() {
       api.stop();
       if (expirySweep) clearInterval(expirySweep);
+      limits.stop();
       adminView.close();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = undefined;

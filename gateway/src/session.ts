@@ -14,17 +14,20 @@ import type { Broker } from "./broker/broker.js";
 import { BrokerUnavailableError } from "./broker/broker.js";
 import { matches } from "./channel-patterns.js";
 import type { GatewayConfig } from "./config.js";
-import { channelCount, channelsOf, type Socket } from "./connection.js";
+import { type Connection, channelCount, channelsOf, type Socket } from "./connection.js";
 import type { Hub } from "./hub.js";
 import { messagesReceived, rateLimited } from "./metrics.js";
 import { exposeMember } from "./presence-fields.js";
-import { admit, type LimitedOperation } from "./rate-limit.js";
+import type { LimitedOperation } from "./rate-limit.js";
+import type { RateLimiter } from "./rate-limiter.js";
 
 export interface SessionDeps {
   config: GatewayConfig;
   broker: Broker;
   hub: Hub;
   auth: Authenticator;
+  /** Each connection's rate limits (RTGW_*_RATE, RTGW_*_BURST, RTGW_RATE_LIMIT_STRIKES). */
+  limits: RateLimiter<Connection>;
   now: () => number;
 }
 
@@ -41,10 +44,8 @@ export function createSession(d: SessionDeps) {
   };
   /** Whether `op` fits its bucket; otherwise answered here (rate_limited, or close 1008 past the strikes). */
   const admitted = (ws: Socket, op: LimitedOperation, id: number): boolean => {
-    const conn = ws.getUserData();
-    if (!conn.buckets) conn.buckets = {};
+    const verdict = d.limits.admit(ws.getUserData(), op);
     const policy = d.config.rateLimits[op];
-    const verdict = admit(conn.buckets, op, policy, d.config.rateLimitStrikes, d.now());
     if (verdict === "allowed") return true;
     rateLimited.inc({ operation: op });
     if (verdict === "abuse") ws.end(CloseCode.Policy, `${op} rate limit abused`);

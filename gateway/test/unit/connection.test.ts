@@ -53,10 +53,13 @@ describe("connection channels", () => {
     assert.equal(channelCount(c), 0);
   });
 
-  test("ids are unique and the open time is a small integer (stored inline by V8)", () => {
+  test("ids are unique and the open order is the sequence number, a small integer (stored inline by V8)", () => {
     const a = fresh();
     const b = fresh();
     assert.notEqual(connectionId(a), connectionId(b));
-    assert.ok(Number.isInteger(a.openedAt) && a.openedAt <= b.openedAt && a.openedAt < 2 ** 30);
+    assert.ok(Number.isInteger(a.seq) && a.seq < b.seq && b.seq < 2 ** 30);
+  });
+  test("at most 9 fields: uWS copies them into a property array that grows 3 slots at a time", () => {
+    assert.ok(Object.keys(fresh()).length <= 9, Object.keys(fresh()).join(", "));
   });
 });
