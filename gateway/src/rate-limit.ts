@@ -44,10 +44,11 @@ const SLOT = Object.fromEntries(LIMITED_OPERATIONS.map((op, i) => [op, i])) as R
  */
 export type LimitState = number[];
 
+const FRESH: LimitState = LIMITED_OPERATIONS.flatMap(() => [Number.NEGATIVE_INFINITY, 0]);
+
 export function newLimitState(): LimitState {
-  const state: number[] = [];
-  for (let i = 0; i < LIMITED_OPERATIONS.length; i++) state.push(Number.NEGATIVE_INFINITY, 0);
-  return state;
+  // A copy keeps the template's exact length and its double elements.
+  return FRESH.slice();
 }
 
 /**

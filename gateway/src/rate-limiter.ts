@@ -16,16 +16,16 @@ export interface RateLimiterOptions {
   /** Refusals in a row of one operation that make it abuse. */
   strikes: number;
   now: () => number;
-  /** How often idle and closed connections' state is forgotten (5 s unless told). */
+  /** How often idle and closed connections' state is forgotten (1 s unless told). */
   sweepMs?: number;
 }
 
 export class RateLimiter<C extends { closed: boolean }> {
-  private readonly states = new Map<C, LimitState>();
+  private states = new Map<C, LimitState>();
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(private readonly o: RateLimiterOptions) {
-    this.timer = setInterval(() => this.sweep(o.now()), o.sweepMs ?? 5_000);
+    this.timer = setInterval(() => this.sweep(o.now()), o.sweepMs ?? 1_000);
     this.timer.unref();
   }
 
@@ -41,8 +41,11 @@ export class RateLimiter<C extends { closed: boolean }> {
 
   /** Forget the state of closed connections and state that decides like fresh state. */
   sweep(nowMs: number): void {
+    const before = this.states.size;
     for (const [conn, state] of this.states)
       if (conn.closed || isIdle(state, nowMs)) this.states.delete(conn);
+    // A Map keeps its table's size after deletes: after a burst of connects, copy the few left to a small one.
+    if (this.states.size < before / 4) this.states = new Map(this.states);
   }
 
   /** Connections with state kept. */
