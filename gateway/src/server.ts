@@ -9,7 +9,14 @@ import { startServerApi } from "./api/routes.js";
 import { type Authenticator, type AuthResult, awaitingToken, tokenFrom } from "./auth.js";
 import type { Broker, ControlMessage } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
-import { type Connection, connectionId, newConnection, type Socket } from "./connection.js";
+import {
+  type Connection,
+  connectionId,
+  isLeaving,
+  markLeaving,
+  newConnection,
+  type Socket,
+} from "./connection.js";
 import { drainSchedule, pickForShed, reconnectJitterMs, runDrainSchedule } from "./drain.js";
 import { reply, sendJson, sendText } from "./http.js";
 import { Hub } from "./hub.js";
@@ -110,7 +117,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
   /** Send `reconnect` then close 1012, for each picked socket at its moment in the window. */
   const leave = (targets: Socket[], windowMs: number, reason: string): Promise<void> =>
     new Promise((resolve) => {
-      for (const ws of targets) ws.getUserData().leaving = true;
+      for (const ws of targets) markLeaving(ws.getUserData());
       const plan = drainSchedule({
         targets,
         windowMs,
@@ -265,14 +272,14 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       if (drainDone) return drainDone;
       draining = true;
       metrics.draining.set(1);
-      const targets = [...sockets].filter((ws) => !ws.getUserData().leaving);
+      const targets = [...sockets].filter((ws) => !isLeaving(ws.getUserData()));
       logger.info({ connections: targets.length, seconds: config.drainSeconds }, "draining");
       drainDone = leave(targets, config.drainSeconds * 1000, "draining").then(finishDrain);
       return drainDone;
     },
 
     shed(count, seconds) {
-      const candidates = [...sockets].filter((ws) => !ws.getUserData().leaving);
+      const candidates = [...sockets].filter((ws) => !isLeaving(ws.getUserData()));
       const picked = pickForShed(
         // Sequence numbers count up as connections open: the newest have the highest.
         candidates.map((ws) => ({ ws, openedAt: ws.getUserData().seq })),

@@ -146,7 +146,7 @@ export function createSession(d: SessionDeps) {
                 "refresh refused: expires before the current token",
               );
             conn.permissions = result.permissions;
-            conn.awaitingToken = false;
+            if (conn.awaitingToken) conn.awaitingToken = false;
             // Rights may have shrunk: end each subscription the new token no longer allows, naming it.
             for (const channel of channelsOf(conn)) {
               if (matches(result.permissions.subscribe, channel)) continue;
