@@ -169,7 +169,7 @@ export class Kubelet {
           // restartPolicy Always: the kubelet restarts the container (here after a second, no backoff growth).
           pod.restarts++;
           setTimeout(() => {
-            if (!pod.terminating && !this.stopped) this.spawnGateway(pod, env);
+            if (!pod.terminating && !this.stopped && !pod.proc) this.spawnGateway(pod, env);
           }, 1000);
         }
         resolve();

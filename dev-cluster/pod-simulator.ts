@@ -7,8 +7,8 @@
 //     (minReadySeconds). Deletion is
 //     graceful as on a real cluster: a DELETE (the ReplicaSet's scale-down, kubectl, garbage collection) only
 //     marks the pod (deletionTimestamp, deletionGracePeriodSeconds); the kubelet stops it and removes it.
-//   - Deployment status: replicas, updatedReplicas, readyReplicas, availableReplicas, observedGeneration
-//     (terminating pods are not counted, as the ReplicaSet does not count them).
+//   - Deployment status: replicas, updatedReplicas, readyReplicas, availableReplicas (Ready for minReadySeconds),
+//     observedGeneration (terminating pods are not counted, as the ReplicaSet does not count them).
 // Fidelity limits: one node, no scheduling, no ReplicaSet objects; a terminating pod leaves the Service's endpoints
 // when its termination starts (endpoints() leaves it out); a force-deleted pod (grace 0, gone from the API) is
 // still stopped with its template's grace period.
@@ -153,8 +153,11 @@ export class PodSimulator {
     const current = live.filter((p) => p.hash === hash);
     const old = live.filter((p) => p.hash !== hash);
 
-    // Start pods that are created but still waiting for their config (a missing Secret).
-    for (const p of live) if (!p.proc) await this.kubelet.startContainer(p, spec.template);
+    // Start pods that are created but still waiting for their config (a missing Secret). Only Pending ones: a
+    // crashed container is the kubelet's to restart, and starting it here too raced that restart, leaving two
+    // processes on one pod IP (the second exits EADDRINUSE, in a loop; the first is no longer tracked or stopped).
+    for (const p of live)
+      if (!p.proc && p.phase === "Pending") await this.kubelet.startContainer(p, spec.template);
 
     if (old.length === 0) {
       if (current.length < desired) {
@@ -185,19 +188,23 @@ export class PodSimulator {
           await this.terminate(p, "scale down");
       }
     }
-    await this.writeDeploymentStatus(d, hash);
+    await this.writeDeploymentStatus(d, hash, spec.minReadySeconds ?? 0);
   }
 
-  private async writeDeploymentStatus(d: KubeObject, hash: string): Promise<void> {
+  private async writeDeploymentStatus(d: KubeObject, hash: string, minReadySeconds: number): Promise<void> {
     const live = [...this.pods.values()].filter((p) => p.deployment === d.metadata.name && !p.terminating);
     const ready = live.filter((p) => p.ready).length;
+    // Available as the Deployment controller counts it: Ready for minReadySeconds (a scale-up's pods serve at
+    // once, but show as available only then).
+    const now = Date.now();
+    const available = live.filter((p) => isAvailable(p, minReadySeconds, now)).length;
     const status = {
       observedGeneration: d.metadata.generation ?? 1,
       replicas: live.length,
       updatedReplicas: live.filter((p) => p.hash === hash).length,
       readyReplicas: ready,
-      availableReplicas: ready,
-      unavailableReplicas: Math.max(0, ((d.spec as { replicas?: number }).replicas ?? 1) - ready),
+      availableReplicas: available,
+      unavailableReplicas: Math.max(0, ((d.spec as { replicas?: number }).replicas ?? 1) - available),
     };
     const was = (d.status ?? {}) as Record<string, unknown>;
     if (Object.entries(status).every(([k, v]) => was[k] === v)) return;

@@ -4,11 +4,13 @@ import { encodeFrame, encodeMessage, encodeMessageBatch } from "../../protocol/i
 import type { Broker, BrokerMessage, Position, PresenceEntry, PresenceEvent } from "./broker/broker.js";
 import {
   addChannel,
+  addPresence,
   type Connection,
   channelsOf,
   connectionId,
   hasChannel,
   removeChannel,
+  removePresence,
   type Socket,
 } from "./connection.js";
 import { deliveryLatency, messagesDelivered } from "./metrics.js";
@@ -259,8 +261,7 @@ export class Hub {
       });
       // Presence only where asked: a subscriber without presence on is no member, and nobody hears of it.
       if (opts.presence && !conn.closed && hasChannel(conn, channel)) {
-        if (!conn.presence) conn.presence = new Set();
-        conn.presence.add(channel);
+        addPresence(conn, channel);
         void this.o.broker.presenceJoin(channel, this.member(conn)).catch(() => {});
       }
       return result;
@@ -357,7 +358,7 @@ export class Hub {
     if (!local) return;
     if (local.recovering?.delete(ws) && local.recovering.size === 0) local.recovering = undefined;
     local.members.delete(ws);
-    if (conn.presence?.delete(channel))
+    if (removePresence(conn, channel))
       void this.o.broker.presenceLeave(channel, this.member(conn)).catch(() => {});
     local.refs -= 1;
     if (local.refs <= 0) {

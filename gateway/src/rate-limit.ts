@@ -1,36 +1,27 @@
-// Per-connection token buckets, one per client operation. Pure: time comes in as an argument, state lives in tiny
-// objects created on an operation's first use (most sockets never publish or ask for presence).
-
-export interface TokenBucket {
-  tokens: number;
-  /** ms timestamp of the last refill. */
-  at: number;
-  /** Refusals in a row; reset by an allowed take. */
-  strikes: number;
-}
+// Per-connection rate limits, one per client operation, as GCRA (the generic cell rate algorithm): the token
+// bucket's decisions from one number per operation, its theoretical arrival time (TAT). Pure: time comes in as
+// an argument. A TAT not ahead of the clock is a full bucket, so state that old can be dropped (rate-limits.ts).
 
 export interface BucketPolicy {
-  /** Tokens added per second. */
+  /** Operations allowed per second, sustained. */
   rate: number;
-  /** Bucket size (the burst allowed after a quiet period). */
+  /** How many may come at once after a quiet period (the token bucket's size); at least 1. */
   burst: number;
 }
 
-export function newBucket(policy: BucketPolicy, nowMs: number): TokenBucket {
-  return { tokens: policy.burst, at: nowMs, strikes: 0 };
+/**
+ * One GCRA step. `tat` is when the bucket would be full again (-Infinity: never used). The operation fits when
+ * `tat` is at most (burst - 1) emission intervals ahead of `nowMs`; then the TAT moves one interval on from
+ * max(tat, now). Equivalent to a token bucket of `burst` tokens refilled at `rate`/s: its tokens are
+ * burst - (tat - now) / interval. A clock going backwards adds nothing (the TAT stays where it was).
+ */
+export function gcra(tat: number, nowMs: number, policy: BucketPolicy): { allowed: boolean; tat: number } {
+  const interval = 1000 / policy.rate;
+  if (tat - nowMs > (policy.burst - 1) * interval) return { allowed: false, tat };
+  return { allowed: true, tat: Math.max(tat, nowMs) + interval };
 }
 
-/** Refill for the time passed, then take one token if there is one. Mutates `bucket`; returns whether allowed. */
-export function take(bucket: TokenBucket, policy: BucketPolicy, nowMs: number): boolean {
-  const elapsed = Math.max(0, nowMs - bucket.at);
-  bucket.tokens = Math.min(policy.burst, bucket.tokens + (elapsed * policy.rate) / 1000);
-  bucket.at = nowMs;
-  if (bucket.tokens < 1) return false;
-  bucket.tokens -= 1;
-  return true;
-}
-
-/** Every client operation with its own bucket; `history` is a subscribe with `since` (a replay from history). */
+/** Every client operation with its own limit; `history` is a subscribe with `since` (a replay from history). */
 export const LIMITED_OPERATIONS = [
   "publish",
   "subscribe",
@@ -40,29 +31,54 @@ export const LIMITED_OPERATIONS = [
   "refresh",
 ] as const;
 export type LimitedOperation = (typeof LIMITED_OPERATIONS)[number];
-export type Buckets = Partial<Record<LimitedOperation, TokenBucket>>;
 export type Admission = "allowed" | "limited" | "abuse";
 
+const SLOT = Object.fromEntries(LIMITED_OPERATIONS.map((op, i) => [op, i])) as Record<
+  LimitedOperation,
+  number
+>;
+
 /**
- * One operation's admission: take from its bucket (created on first use); refused `strikes` times in a row is
- * abuse (the caller closes the socket). Mutates `buckets`.
+ * One connection's limits, packed: per operation (in LIMITED_OPERATIONS order) its TAT, then its refusals in a
+ * row. A plain array of doubles (V8 stores them unboxed): one allocation for every operation.
+ */
+export type LimitState = number[];
+
+const FRESH: LimitState = LIMITED_OPERATIONS.flatMap(() => [Number.NEGATIVE_INFINITY, 0]);
+
+export function newLimitState(): LimitState {
+  // A copy keeps the template's exact length and its double elements.
+  return FRESH.slice();
+}
+
+/**
+ * One operation's admission; refused `strikes` times in a row is abuse (the caller closes the socket). An
+ * allowed one resets that operation's count. Mutates `state`.
  */
 export function admit(
-  buckets: Buckets,
+  state: LimitState,
   op: LimitedOperation,
   policy: BucketPolicy,
   strikes: number,
   nowMs: number,
 ): Admission {
-  let bucket = buckets[op];
-  if (!bucket) {
-    bucket = newBucket(policy, nowMs);
-    buckets[op] = bucket;
-  }
-  if (take(bucket, policy, nowMs)) {
-    bucket.strikes = 0;
+  const at = 2 * SLOT[op];
+  const step = gcra(state[at] as number, nowMs, policy);
+  if (step.allowed) {
+    state[at] = step.tat;
+    state[at + 1] = 0;
     return "allowed";
   }
-  bucket.strikes += 1;
-  return bucket.strikes >= strikes ? "abuse" : "limited";
+  const refused = (state[at + 1] as number) + 1;
+  state[at + 1] = refused;
+  return refused >= strikes ? "abuse" : "limited";
+}
+
+/**
+ * Whether `state` decides like a fresh one: every TAT at or behind the clock, so each operation's next attempt is
+ * allowed (burst ≥ 1) and resets its strikes. Such state can be forgotten.
+ */
+export function isIdle(state: LimitState, nowMs: number): boolean {
+  for (let at = 0; at < state.length; at += 2) if ((state[at] as number) > nowMs) return false;
+  return true;
 }

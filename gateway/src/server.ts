@@ -9,7 +9,14 @@ import { startServerApi } from "./api/routes.js";
 import { type Authenticator, awaitingToken, tokenFrom } from "./auth.js";
 import type { Broker, ControlMessage } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
-import { type Connection, connectionId, newConnection, type Socket } from "./connection.js";
+import {
+  type Connection,
+  connectionId,
+  isLeaving,
+  markLeaving,
+  newConnection,
+  type Socket,
+} from "./connection.js";
 import { drainSchedule, pickForShed, reconnectJitterMs, runDrainSchedule } from "./drain.js";
 import { reply, sendJson, sendText } from "./http.js";
 import { Hub } from "./hub.js";
@@ -20,6 +27,7 @@ import { PAGE_HTML } from "./page.js";
 import { type ConnectOutcome, connectRequest } from "./proxy/connect.js";
 import { createHooks } from "./proxy/hooks.js";
 import { subscribeServerSide } from "./proxy/server-channels.js";
+import { RateLimiter } from "./rate-limiter.js";
 import { createSession } from "./session.js";
 import { createSseRoute, type Refusal } from "./sse/route.js";
 import { fanOut, SseTopics } from "./sse/topics.js";
@@ -84,10 +92,15 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     onSlowConsumer: closeSlowConsumer,
     presenceFields: config.presenceFields,
   });
+  const limits = new RateLimiter<Connection>({
+    policies: config.rateLimits,
+    strikes: config.rateLimitStrikes,
+    now: Date.now,
+  });
   // Backend hooks (RTGW_CONFIG's proxy section): connect here, subscribe/publish in the session, refresh a sweep.
   const hooks = createHooks(config);
   hooks.startRefresh(() => sockets);
-  const onMessage = createSession({ config, broker, hub, auth: d.auth, hooks, now: Date.now });
+  const onMessage = createSession({ config, broker, hub, auth: d.auth, hooks, limits, now: Date.now });
   // POST /api/<method>
   const api = startServerApi({ app, config, broker, hub, sockets, logger, draining: () => draining });
 
@@ -130,6 +143,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     auth: d.auth,
     topics: sseTopics,
     hooks,
+    limits,
     refusal,
     pending: (delta) => {
       pendingUpgrades += delta;
@@ -156,7 +170,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
   /** Send `reconnect` then close 1012, for each picked socket at its moment in the window. */
   const leave = (targets: Socket[], windowMs: number, reason: string): Promise<void> =>
     new Promise((resolve) => {
-      for (const ws of targets) ws.getUserData().leaving = true;
+      for (const ws of targets) markLeaving(ws.getUserData());
       const plan = drainSchedule({
         targets,
         windowMs,
@@ -324,16 +338,17 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       if (drainDone) return drainDone;
       draining = true;
       metrics.draining.set(1);
-      const targets = [...sockets].filter((ws) => !ws.getUserData().leaving);
+      const targets = [...sockets].filter((ws) => !isLeaving(ws.getUserData()));
       logger.info({ connections: targets.length, seconds: config.drainSeconds }, "draining");
       drainDone = leave(targets, config.drainSeconds * 1000, "draining").then(finishDrain);
       return drainDone;
     },
 
     shed(count, seconds) {
-      const candidates = [...sockets].filter((ws) => !ws.getUserData().leaving);
+      const candidates = [...sockets].filter((ws) => !isLeaving(ws.getUserData()));
       const picked = pickForShed(
-        candidates.map((ws) => ({ ws, openedAt: ws.getUserData().openedAt })),
+        // Sequence numbers count up as connections open: the newest have the highest.
+        candidates.map((ws) => ({ ws, openedAt: ws.getUserData().seq })),
         count,
       ).map((c) => c.ws);
       logger.info({ count: picked.length, seconds }, "shedding connections");
@@ -348,6 +363,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       hooks.close();
       sse.stop();
       if (expirySweep) clearInterval(expirySweep);
+      limits.stop();
       adminView.close();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = undefined;

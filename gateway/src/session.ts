@@ -14,14 +14,15 @@ import type { Authenticator } from "./auth.js";
 import type { Broker } from "./broker/broker.js";
 import { BrokerUnavailableError } from "./broker/broker.js";
 import type { GatewayConfig } from "./config.js";
-import { channelCount, channelsOf, type Socket } from "./connection.js";
+import { type Connection, channelCount, channelsOf, type Socket } from "./connection.js";
 import type { Hub } from "./hub.js";
 import { messagesReceived, rateLimited } from "./metrics.js";
 import type { ResolvedNamespace } from "./namespaces/namespaces.js";
 import { mayRead, presenceVerdict, publishVerdict, subscribeVerdict } from "./namespaces/rules.js";
 import { exposeMember } from "./presence-fields.js";
 import { answered, type Hooks } from "./proxy/hooks.js";
-import { admit, type LimitedOperation } from "./rate-limit.js";
+import type { LimitedOperation } from "./rate-limit.js";
+import type { RateLimiter } from "./rate-limiter.js";
 
 export interface SessionDeps {
   config: GatewayConfig;
@@ -30,6 +31,8 @@ export interface SessionDeps {
   auth: Authenticator;
   /** The backend hooks (proxy/): where a namespace asks one, it decides instead of the connection's rights. */
   hooks: Hooks;
+  /** Each connection's rate limits (RTGW_*_RATE, RTGW_*_BURST, RTGW_RATE_LIMIT_STRIKES). */
+  limits: RateLimiter<Connection>;
   now: () => number;
 }
 
@@ -46,10 +49,8 @@ export function createSession(d: SessionDeps) {
   };
   /** Whether `op` fits its bucket; otherwise answered here (rate_limited, or close 1008 past the strikes). */
   const admitted = (ws: Socket, op: LimitedOperation, id: number): boolean => {
-    const conn = ws.getUserData();
-    if (!conn.buckets) conn.buckets = {};
+    const verdict = d.limits.admit(ws.getUserData(), op);
     const policy = d.config.rateLimits[op];
-    const verdict = admit(conn.buckets, op, policy, d.config.rateLimitStrikes, d.now());
     if (verdict === "allowed") return true;
     rateLimited.inc({ operation: op });
     if (verdict === "abuse") ws.end(CloseCode.Policy, `${op} rate limit abused`);
@@ -191,7 +192,7 @@ export function createSession(d: SessionDeps) {
                 "refresh refused: expires before the current token",
               );
             conn.permissions = result.permissions;
-            conn.awaitingToken = false;
+            if (conn.awaitingToken) conn.awaitingToken = false;
             // Rights may have shrunk: end each subscription the new token no longer allows, naming it.
             for (const channel of channelsOf(conn)) {
               // A channel the subscribe hook allowed is the backend's call, not the token's.

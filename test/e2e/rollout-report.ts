@@ -27,6 +27,8 @@ export interface RolloutFacts {
   /** The strategy as rendered on the Deployment, resolved against its replicas. */
   maxSurge: number;
   maxUnavailable: number;
+  /** The Deployment's minReadySeconds: how long a wave's new pods stay Ready before the next wave goes. */
+  minReadySeconds: number;
   replicas: number;
   /** Every pod of the old template running when the template changed. */
   oldPods: OldPod[];
@@ -78,6 +80,7 @@ export function summarizeRollout(
     replicas: r.replicas,
     maxSurge: r.maxSurge,
     maxUnavailable: r.maxUnavailable,
+    minReadySeconds: r.minReadySeconds,
     oldPods: r.oldPods.length,
     oldPodsNotDrained: notDrained,
     /** Clients on the old pods when each was picked (its own /api/stats during preStop). */

@@ -13,6 +13,7 @@ type RunningPod = { pod: string; terminating: boolean; ready: boolean };
 
 interface DeploymentSpec {
   replicas?: number;
+  minReadySeconds?: number;
   strategy?: { rollingUpdate?: RollingUpdateStrategy };
   template: Parameters<typeof templateHash>[0] & { spec: { containers: { image?: string }[] } };
 }
@@ -72,8 +73,9 @@ export async function rollOut(
   const newHash = templateHash(rendered.template);
   const replicas = rendered.replicas ?? 1;
   const limits = rollingUpdateLimits(rendered.strategy?.rollingUpdate, replicas);
+  const minReadySeconds = rendered.minReadySeconds ?? 0;
   o.log(
-    `t=${o.at()}s rollout: template ${oldHash} -> ${newHash}, maxSurge ${limits.maxSurge}, maxUnavailable ${limits.maxUnavailable} of ${replicas}`,
+    `t=${o.at()}s rollout: template ${oldHash} -> ${newHash}, maxSurge ${limits.maxSurge}, maxUnavailable ${limits.maxUnavailable} of ${replicas}, minReadySeconds ${minReadySeconds}`,
   );
 
   let to: number | undefined;
@@ -97,5 +99,13 @@ export async function rollOut(
     const e = exits.get(p.pod);
     return { pod: p.pod, exitedAt: e?.at, code: e?.code ?? null, signal: e?.signal ?? null };
   });
-  return { from, to, maxSurge: limits.maxSurge, maxUnavailable: limits.maxUnavailable, replicas, oldPods };
+  return {
+    from,
+    to,
+    maxSurge: limits.maxSurge,
+    maxUnavailable: limits.maxUnavailable,
+    minReadySeconds,
+    replicas,
+    oldPods,
+  };
 }

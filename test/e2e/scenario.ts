@@ -55,7 +55,9 @@ export const SCENARIOS: Record<string, Scenario> = {
     rebalanceRoundSeconds: 6,
     rebalanceSpreadFraction: 0.15,
     rebalanceMaxShedFraction: 0.1,
-    rolloutTimeoutSeconds: 180,
+    // Waves of one pod (10 % of 6-7 replicas, rounded up), one drain window apart: ≈ 7 × (20 s + start) + the
+    // last drain.
+    rolloutTimeoutSeconds: 300,
     rolloutSettleSeconds: 5,
     timeLimitSeconds: 760,
   },
@@ -72,9 +74,10 @@ export const SCENARIOS: Record<string, Scenario> = {
     settleSeconds: 75,
     channels: 20,
     publishPerSecond: 20,
-    // Long enough next to the 5 s reconnect jitter that three overlapping drains stay well under 2× the mean
-    // reconnect rate (rollout-report.ts: with drains starting S s apart, peak/mean ≈ (drain + jitter + S) / drain).
-    drainSeconds: 20,
+    // Rollouts go in waves one drain window apart (operator/src/render/rollout-pacing.ts), one pod at a time here:
+    // a 12 s window keeps the 3-4 waves (≈ 4 × 14 s + the last drain) and the scale-downs' drains short, and is
+    // still long next to the 5 s reconnect jitter, so consecutive waves' reconnects join into a plateau.
+    drainSeconds: 12,
     scaleDownStabilizationSeconds: 8,
     scaleDownPods: 1,
     scaleDownPeriodSeconds: 6,
@@ -83,7 +86,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     rebalanceRoundSeconds: 2,
     rebalanceSpreadFraction: 0.15,
     rebalanceMaxShedFraction: 0.15,
-    rolloutTimeoutSeconds: 60,
+    rolloutTimeoutSeconds: 120,
     rolloutSettleSeconds: 3,
     timeLimitSeconds: 250,
   },

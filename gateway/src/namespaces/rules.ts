@@ -12,7 +12,7 @@ export type Verdict =
 /** What a connection brings: its token's channel rights, and whether it still owes its token (`?auth=frame`). */
 export interface Rights {
   permissions: { subscribe: ChannelPatterns; publish: ChannelPatterns };
-  awaitingToken: boolean;
+  awaitingToken?: boolean | undefined;
 }
 
 /** What a subscribe frame asks for besides the channel. */

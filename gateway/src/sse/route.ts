@@ -13,7 +13,7 @@ import * as metrics from "../metrics.js";
 import { subscribeVerdict } from "../namespaces/rules.js";
 import { upgradeOriginAllowed } from "../origins.js";
 import type { Hooks } from "../proxy/hooks.js";
-import { admit } from "../rate-limit.js";
+import type { RateLimiter } from "../rate-limiter.js";
 import { replayStart } from "../stream/replay.js";
 import { HEARTBEAT } from "./events.js";
 import { parseSseRequest, type SseChannelRequest, sseToken } from "./request.js";
@@ -30,6 +30,8 @@ export interface SseRouteDeps {
   topics: SseTopics;
   /** The backend hooks: a namespace with proxySubscribe asks the subscribe hook for each of its channels. */
   hooks: Hooks;
+  /** The connections' rate limits, shared with the WebSockets. */
+  limits: RateLimiter<Connection>;
   refusal: () => Refusal;
   /** A connection waiting for its token check (counted against RTGW_MAX_CONNECTIONS meanwhile). */
   pending: (delta: 1 | -1) => void;
@@ -140,15 +142,13 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
         const { recovery, joinLeave } = verdict.namespace;
         channels.push({ ...c, joinLeave, ...(recovery ? {} : { noRecovery: c.since !== undefined }) });
       }
-      // The WebSocket's per-connection buckets: a stream's channels are its subscribes (and history reads).
+      // The WebSocket's per-connection limits: a stream's channels are its subscribes (and history reads).
       const conn = newConnection(result.permissions);
-      conn.buckets = {};
-      const now = Date.now();
       for (const c of channels) {
         const ops = c.since === undefined ? (["subscribe"] as const) : (["subscribe", "history"] as const);
         for (const op of ops) {
           const policy = config.rateLimits[op];
-          if (admit(conn.buckets, op, policy, config.rateLimitStrikes, now) !== "allowed") {
+          if (d.limits.admit(conn, op) !== "allowed") {
             metrics.rateLimited.inc({ operation: op });
             return reject(429, ErrorCode.RateLimited, `at most ${policy.burst} ${op} at once`, false);
           }

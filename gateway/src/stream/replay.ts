@@ -69,7 +69,12 @@ export function mergeReplay(
   return follow(start, [history, ...buffered]);
 }
 
-/** The live stream stands at or past what was sent to the socket, in its epoch: it can join the topic now. */
+/**
+ * The live stream stands at or past what was sent to the socket, in its epoch: it can join the topic now. With
+ * nothing live yet, only at offset 0 (a channel without messages): no message at or before it can still come, and
+ * a socket on an idle channel would otherwise wait off the topic, holding its catch-up state, until the first.
+ */
 export function livePassed(sent: Cursor, live: Cursor | undefined): boolean {
-  return live !== undefined && live.epoch === sent.epoch && live.offset >= sent.offset;
+  if (live === undefined) return sent.offset === 0;
+  return live.epoch === sent.epoch && live.offset >= sent.offset;
 }

@@ -3,12 +3,16 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   addChannel,
+  addPresence,
   channelCount,
   channelsOf,
   connectionId,
   hasChannel,
+  isLeaving,
+  markLeaving,
   newConnection,
   removeChannel,
+  removePresence,
 } from "../../src/connection.js";
 
 const perms = {
@@ -53,10 +57,23 @@ describe("connection channels", () => {
     assert.equal(channelCount(c), 0);
   });
 
-  test("ids are unique and the open time is a small integer (stored inline by V8)", () => {
+  test("ids are unique and the open order is the sequence number, a small integer (stored inline by V8)", () => {
     const a = fresh();
     const b = fresh();
     assert.notEqual(connectionId(a), connectionId(b));
-    assert.ok(Number.isInteger(a.openedAt) && a.openedAt <= b.openedAt && a.openedAt < 2 ** 30);
+    assert.ok(Number.isInteger(a.seq) && a.seq < b.seq && b.seq < 2 ** 30);
+  });
+  test("at most 6 fields: uWS copies them into a property array that grows 3 slots at a time", () => {
+    assert.ok(Object.keys(fresh()).length <= 6, Object.keys(fresh()).join(", "));
+  });
+  test("rarely used state is created on first use", () => {
+    const c = fresh();
+    assert.equal(isLeaving(c), false);
+    assert.equal(removePresence(c, "a"), false);
+    assert.equal(c.extra, undefined, "reading creates nothing");
+    addPresence(c, "a");
+    markLeaving(c);
+    assert.equal(isLeaving(c), true);
+    assert.deepEqual([removePresence(c, "a"), removePresence(c, "a")], [true, false]);
   });
 });

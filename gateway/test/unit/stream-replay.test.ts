@@ -124,6 +124,10 @@ describe("livePassed", () => {
     assert.equal(livePassed(sent, { offset: 7, epoch: "e1" }), true);
     assert.equal(livePassed(sent, { offset: 9, epoch: "e0" }), false);
   });
+  it("nothing live yet: only a cursor at offset 0 (an empty channel) has nothing left to wait for", () => {
+    assert.equal(livePassed({ offset: 0, epoch: "e1" }, undefined), true);
+    assert.equal(livePassed({ offset: 1, epoch: "e1" }, undefined), false);
+  });
 });
 
 describe("follow (property)", () => {

@@ -9,8 +9,9 @@
 // and once per run (with rtgw among the systems):
 //   publish  publishes/s through our Redis broker's publish script beside raw redis-benchmark PUBLISH
 import { readFile, writeFile } from "node:fs/promises";
+import { inspectorOptions } from "./collect-garbage.js";
 import { log, sleep } from "./load-pool.js";
-import { type ServerProcess, type SystemName, startRedisServer, startSystem } from "./processes.js";
+import { freePort, type ServerProcess, type SystemName, startRedisServer, startSystem } from "./processes.js";
 import { redisPublish } from "./redis-publish.js";
 import {
   type BenchResults,
@@ -64,12 +65,19 @@ async function measureSystem(
 ): Promise<SystemFigures> {
   const figures: SystemFigures = emptyFigures();
   const run = (what: Scenario, body: () => Promise<void>) => attempt(system, what, scenarios, body);
-  const onOneProcess: readonly Scenario[] = ["memory", "fanout", "latency", "connect"];
+  // Idle memory on a server of its own, its inspector open (the row asks it for full collections).
+  await run("memory", async () => {
+    const inspectPort = await freePort();
+    const alone = await startSystem(system, undefined, { NODE_OPTIONS: inspectorOptions(inspectPort) });
+    try {
+      figures.bytesPerConnection = await idleMemory(system, alone, inspectPort, sizes);
+    } finally {
+      await alone.stop();
+    }
+  });
+  const onOneProcess: readonly Scenario[] = ["fanout", "latency", "connect"];
   const server = scenarios.some((s) => onOneProcess.includes(s)) ? await startSystem(system) : null;
   try {
-    await run("memory", async () => {
-      figures.bytesPerConnection = await idleMemory(system, server as ServerProcess, sizes);
-    });
     await sleep(1_000);
     await run("fanout", async () => {
       figures.fanoutDeliveriesPerSecond = await fanout(system, server as ServerProcess, sizes);

@@ -7,6 +7,7 @@ import { configFileText, configFileVolumes } from "./config-file.js";
 import { GATEWAY_PORT, gatewayConfig, METRICS_PORT, TLS_MOUNT_PATH } from "./configmap.js";
 import { ADMIN_SECRET_KEY, commonLabels, names, selectorLabels } from "./labels.js";
 import { ownedMetadata } from "./metadata.js";
+import { rolloutPacing } from "./rollout-pacing.js";
 
 export const PRE_STOP_SECONDS = 5;
 export const GRACE_HEADROOM_SECONDS = 10;
@@ -72,6 +73,7 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
   // With TLS the client port speaks only TLS: the kubelet probes it over HTTPS (it does not verify certificates).
   const scheme = tls ? { scheme: "HTTPS" } : {};
   const file = configFileVolumes(gw);
+  const pacing = rolloutPacing({ replicas: gw.spec.replicas, drainSeconds: gw.spec.drain.seconds });
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -80,8 +82,13 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
       replicas: gw.spec.replicas,
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(gw) },
-      // Never drop below the current capacity during a rollout: new pods come up before old ones drain.
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+      // Rollouts go in waves one drain window apart (rollout-pacing.ts), never below the current capacity.
+      minReadySeconds: pacing.minReadySeconds,
+      progressDeadlineSeconds: pacing.progressDeadlineSeconds,
+      strategy: {
+        type: "RollingUpdate",
+        rollingUpdate: { maxUnavailable: pacing.maxUnavailable, maxSurge: pacing.maxSurge },
+      },
       template: {
         metadata: {
           labels,

@@ -146,6 +146,68 @@ describe("autoscaling controller", () => {
     assert.equal(api.statusWrites.length, writes + 1);
   });
 
+  it("during a rolling update costs the old template's pods fullest first, the new ones emptiest first", async () => {
+    const api = fakeApi({ replicas: 3, autoscaling: AUTOSCALING }, [
+      pod("old-a", "10.0.0.1", { templateHash: "aaa", createdAt: 1 }),
+      pod("old-b", "10.0.0.2", { templateHash: "aaa", createdAt: 2 }),
+      pod("old-c", "10.0.0.3", { templateHash: "aaa", createdAt: 3 }),
+      pod("new-a", "10.0.0.4", { templateHash: "bbb", createdAt: 9 }),
+    ]);
+    const conns = new Map<string, number | "down">([
+      ["10.0.0.1", 12_000],
+      ["10.0.0.2", 4_000],
+      ["10.0.0.3", 9_000],
+      ["10.0.0.4", 500],
+    ]);
+    await controller(api, fakeFetch(conns, []), { t: Date.now() }).tick();
+    assert.deepEqual(
+      api.annotations.sort((x, y) => x.pod.localeCompare(y.pod)),
+      [
+        { pod: "new-a", value: "500" },
+        { pod: "old-a", value: "-12000" },
+        { pod: "old-b", value: "-4000" },
+        { pod: "old-c", value: "-9000" },
+      ],
+    );
+  });
+
+  it("holds a scale-down while pods of two templates are live, and scales down once one is left", async () => {
+    const api = fakeApi({ replicas: 3, autoscaling: AUTOSCALING }, [
+      pod("old-a", "10.0.0.1", { templateHash: "aaa", createdAt: 1 }),
+      pod("old-b", "10.0.0.2", { templateHash: "aaa", createdAt: 2 }),
+      pod("new-a", "10.0.0.3", { templateHash: "bbb", createdAt: 9 }),
+    ]);
+    const conns = new Map<string, number | "down">([
+      ["10.0.0.1", 2_000],
+      ["10.0.0.2", 2_000],
+      ["10.0.0.3", 1_000],
+    ]);
+    const clock = { t: Date.now() };
+    const c = controller(api, fakeFetch(conns, []), clock);
+    await c.tick();
+    assert.deepEqual(api.scales, [], "no scale-down in the middle of a rollout");
+    const scaling = (api.gateway.status.conditions as { type: string; reason: string }[]).find(
+      (x) => x.type === "Scaling",
+    );
+    assert.equal(scaling?.reason, "RollingUpdate");
+    // The rollout is over: every live pod runs the new template.
+    api.pods = [
+      pod("new-a", "10.0.0.3", { templateHash: "bbb", createdAt: 9 }),
+      pod("new-b", "10.0.0.4", { templateHash: "bbb", createdAt: 10 }),
+      pod("new-c", "10.0.0.5", { templateHash: "bbb", createdAt: 11 }),
+    ];
+    for (const p of api.pods)
+      for (const w of api.watchers) if (w.kind === "Pod") w.onEvent("ADDED", rawPodForWatch(p));
+    for (const w of api.watchers)
+      if (w.kind === "Pod")
+        for (const name of ["old-a", "old-b"])
+          w.onEvent("DELETED", rawPodForWatch(pod(name, "10.0.0.1", { templateHash: "aaa" })));
+    conns.set("10.0.0.4", 2_000).set("10.0.0.5", 2_000);
+    clock.t += 60_000;
+    await c.tick();
+    assert.deepEqual(api.scales, [1]);
+  });
+
   it("sheds from the fullest pods, with the admin key, once the skew has lasted", async () => {
     const api = fakeApi({ replicas: 3, autoscaling: AUTOSCALING }, [
       pod("a", "10.0.0.1"),

@@ -45,7 +45,11 @@ function rawPod(p: PodView): KubeObject {
     metadata: {
       name: p.name,
       namespace: "prod",
-      labels: { "app.kubernetes.io/name": "realtime-gateway", "app.kubernetes.io/instance": "chat" },
+      labels: {
+        "app.kubernetes.io/name": "realtime-gateway",
+        "app.kubernetes.io/instance": "chat",
+        ...(p.templateHash ? { "pod-template-hash": p.templateHash } : {}),
+      },
       annotations: { ...p.annotations },
       creationTimestamp: new Date(p.createdAt).toISOString(),
       ...(p.deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}),

@@ -532,3 +532,41 @@ describe("terminating pods (deletionTimestamp set) are not ready capacity", () =
     assert.equal(d.desiredReplicas, 3, d.message);
   });
 });
+
+describe("during a rolling update", () => {
+  const free = spec({
+    scaleUp: { stabilizationWindowSeconds: 0, ...FREE },
+    scaleDown: { stabilizationWindowSeconds: 0, ...FREE },
+  });
+  const run = (total: number, current: number, rollingUpdate: boolean) =>
+    decide({
+      history: EMPTY_HISTORY,
+      pods: evenPods(current, total),
+      currentReplicas: current,
+      spec: free,
+      now: T0,
+      rollingUpdate,
+    });
+
+  it("holds a scale-down until the rollout is over, and says so", () => {
+    const d = run(20_000, 5, true);
+    assert.equal(d.desiredReplicas, 5);
+    assert.equal(d.recommendation, 2);
+    assert.equal(d.limitedBy, "RollingUpdate");
+    assert.equal(d.reason, "Steady");
+    assert.equal(run(20_000, 5, false).desiredReplicas, 2, "the same load scales down outside a rollout");
+  });
+
+  it("still scales up", () => {
+    const d = run(70_000, 5, true);
+    assert.equal(d.desiredReplicas, 7);
+    assert.equal(d.limitedBy, undefined);
+  });
+
+  it("remembers the held recommendation for the window, without a scale event", () => {
+    const d = run(20_000, 5, true);
+    assert.deepEqual(d.newHistory.scaleDowns, []);
+    assert.deepEqual(d.historyAfterScale.scaleDowns, [], "a held scale-down uses up no rate-limit period");
+    assert.equal(d.newHistory.recommendations.at(-1)?.replicas, 2);
+  });
+});

@@ -5,6 +5,7 @@ import {
   deletionCostUpdates,
   POD_DELETION_COST,
   podDeletionCost,
+  replacedPods,
 } from "../../src/controllers/autoscaling/deletion-cost.js";
 import {
   DEFAULT_REBALANCE,
@@ -21,6 +22,51 @@ describe("pod deletion cost", () => {
     assert.equal(podDeletionCost(1234), 1234);
     assert.equal(podDeletionCost(-3), 0);
     assert.equal(podDeletionCost(1e12), 2_147_483_647);
+  });
+
+  it("is minus the count on a pod a rolling update replaces, so the fullest old pod goes first", () => {
+    assert.equal(podDeletionCost(1234, true), -1234);
+    assert.equal(podDeletionCost(0, true), 0);
+    assert.equal(podDeletionCost(1e12, true), -2_147_483_647);
+  });
+
+  const at = (name: string, templateHash: string | undefined, createdAt: number) => ({
+    name,
+    templateHash,
+    createdAt,
+  });
+  const replacedCases: { name: string; pods: ReturnType<typeof at>[]; want: string[] }[] = [
+    { name: "one template: nothing is being replaced", pods: [at("a", "x", 1), at("b", "x", 2)], want: [] },
+    {
+      name: "a rollout: the pods not of the newest pod's template",
+      pods: [at("a", "x", 1), at("b", "x", 2), at("c", "y", 3)],
+      want: ["a", "b"],
+    },
+    {
+      name: "a rollback mid-rollout: the newest pod's template is the current one again",
+      pods: [at("a", "x", 1), at("b", "y", 2), at("c", "x", 3)],
+      want: ["b"],
+    },
+    {
+      name: "pods without a pod-template-hash are never taken for old ones",
+      pods: [at("bare", undefined, 1), at("a", "x", 2)],
+      want: [],
+    },
+    { name: "no pods", pods: [], want: [] },
+  ];
+  for (const c of replacedCases) {
+    it(`replaced pods: ${c.name}`, () => assert.deepEqual([...replacedPods(c.pods)].sort(), c.want));
+  }
+
+  it("updates a replaced pod's cost to its negated count", () => {
+    const updates = deletionCostUpdates(
+      [
+        { name: "old", annotations: { [POD_DELETION_COST]: "9000" }, connections: 9000, replaced: true },
+        { name: "new", annotations: { [POD_DELETION_COST]: "300" }, connections: 300, replaced: false },
+      ],
+      10_000,
+    );
+    assert.deepEqual(updates, [{ pod: "old", cost: -9000 }]);
   });
 
   const cases: [string | undefined, number, boolean][] = [

@@ -49,6 +49,7 @@ export function goodRollout(): { rollout: RolloutFacts; samples: Sample[]; delet
       to: 30,
       maxSurge: 1,
       maxUnavailable: 0,
+      minReadySeconds: 20,
       replicas: 3,
       oldPods: old.map((pod, i) => ({ pod, exitedAt: 19 + 3 * i, code: 0, signal: null })),
     },

@@ -93,7 +93,9 @@ export type ScalingLimit =
   | "ScaleUpLimit"
   | "ScaleDownLimit"
   | "TooManyReplicas"
-  | "TooFewReplicas";
+  | "TooFewReplicas"
+  /** A rolling update is replacing pods: no scale-down until it is over (see DecideInput.rollingUpdate). */
+  | "RollingUpdate";
 
 export type DecisionReason =
   /** desiredReplicas > currentReplicas */
@@ -149,6 +151,13 @@ export interface DecideInput {
   spec: AutoscalerSpec;
   /** Milliseconds since the epoch. */
   now: number;
+  /**
+   * Pods of two templates are live (a rolling update). Scale-downs wait for its end: clients between a close and
+   * their reconnect are on no pod, so the demand dips by the share in flight, and a lower replica count lets the
+   * Deployment delete another old pod at once, stacking its drain onto the current wave's (rollout-pacing.ts).
+   * Scale-ups go ahead; the recommendations are still recorded, so the window judges the rollout's dip afterwards.
+   */
+  rollingUpdate?: boolean;
 }
 
 // ---- 1. metric replicas -------------------------------------------------------------------------
@@ -347,7 +356,11 @@ export function decide(input: DecideInput): ScalingDecision {
   }
   const rated = limitRate(stable.replicas, currentReplicas, input.history, spec, now);
   if (rated.limitedBy) limitedBy = rated.limitedBy;
-  const desiredReplicas = rated.replicas;
+  let desiredReplicas = rated.replicas;
+  if (input.rollingUpdate === true && desiredReplicas < currentReplicas) {
+    desiredReplicas = currentReplicas;
+    limitedBy = "RollingUpdate";
+  }
 
   const history: ScalingHistory = { ...input.history, recommendations: stable.recommendations };
   const reason: DecisionReason =

@@ -15,7 +15,7 @@ import type { Logger } from "../../runtime/log.js";
 import { GATEWAY_RESOURCE, POD_RESOURCE } from "../../runtime/resources.js";
 import { readAdminKey } from "./admin-key.js";
 import { decide, EMPTY_HISTORY, type ScalingDecision, type ScalingHistory } from "./autoscaler.js";
-import { deletionCostUpdates, POD_DELETION_COST } from "./deletion-cost.js";
+import { deletionCostUpdates, POD_DELETION_COST, replacedPods } from "./deletion-cost.js";
 import { podAddress, scrapeConnections } from "./pod-metrics.js";
 import { type PodView, podSummary, podsOf } from "./pods.js";
 import {
@@ -216,6 +216,7 @@ export class AutoscalingController {
       currentReplicas: current,
       spec: autoscalerSpec(gw.spec.autoscaling),
       now,
+      rollingUpdate: replacedPods(pods.filter((p) => !p.deleting)).size > 0,
     });
     st.history = decision.newHistory;
     const scaled = decision.desiredReplicas !== current;
@@ -302,10 +303,15 @@ export class AutoscalingController {
     pods: PodView[],
     connectionsOf: (p: PodView) => number | undefined,
   ) {
+    const live = pods.filter((p) => !p.deleting);
+    const replaced = replacedPods(live);
     const updates = deletionCostUpdates(
-      pods
-        .filter((p) => !p.deleting)
-        .map((p) => ({ name: p.name, annotations: p.annotations, connections: connectionsOf(p) })),
+      live.map((p) => ({
+        name: p.name,
+        annotations: p.annotations,
+        connections: connectionsOf(p),
+        replaced: replaced.has(p.name),
+      })),
       gw.spec.autoscaling.targetConnectionsPerPod,
     );
     await Promise.all(

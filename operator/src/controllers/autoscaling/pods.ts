@@ -14,6 +14,8 @@ export interface PodView {
   podIP: string | undefined;
   annotations: Record<string, string>;
   createdAt: number;
+  /** The pod-template-hash label its ReplicaSet gave it: which template it runs (a rollout has two). */
+  templateHash?: string | undefined;
 }
 
 interface PodStatus {
@@ -35,6 +37,7 @@ export function podView(p: KubeObject): PodView {
     podIP: status.podIP,
     annotations: p.metadata.annotations ?? {},
     createdAt: created ? new Date(created).getTime() : 0,
+    templateHash: p.metadata.labels?.["pod-template-hash"],
   };
 }
 
