@@ -2,7 +2,8 @@
 // issue 14's 500,000 subscribed connections with a broadcast stream flowing. Everything is bounded (ramp + hold +
 // settle) and every process it starts is killed at the end, on an exception, and on Ctrl-C / SIGTERM.
 import { readFileSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import {
   BENCH_API_KEY,
   type RedisProcess,
@@ -45,6 +46,8 @@ export interface BoxOptions {
 const log = (line: string) => process.stderr.write(`box: ${line}\n`);
 
 export async function runBox(options: BoxOptions): Promise<BoxResult> {
+  // Before the run, not after it: a missing folder must not cost a five-minute run its figures.
+  for (const file of [options.json, options.html]) await mkdir(dirname(file), { recursive: true });
   const startedAt = Date.now();
   const gateways: ServerProcess[] = [];
   let redis: RedisProcess | undefined;

@@ -1,5 +1,6 @@
 // `rtgw load`: plan → fork workers → ramp → publish for the hold → settle → finish → report.
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { renderHtmlReport } from "./html-report.js";
@@ -214,6 +215,8 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     });
     const summary = summaryLines(report);
     if (!options.quiet) for (const line of summary) process.stdout.write(`${line}\n`);
+    for (const file of [options.json, options.html])
+      if (file) await mkdir(dirname(file), { recursive: true });
     if (options.json) await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
     if (options.html) await writeFile(options.html, renderHtmlReport(report, summary));
     return report;
