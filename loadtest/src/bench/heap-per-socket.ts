@@ -4,9 +4,9 @@
 // Prints one line per kind (bytes and objects per socket), largest first. A measuring tool, not a bench row.
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { channelNames } from "../load/plan.js";
-import { closePool, openLoad, sleep } from "./load-pool.js";
-import { type ServerProcess, type SystemName, startSystem, wsUrlOf } from "./processes.js";
+import { closePool, sleep } from "./load-pool.js";
+import { type ServerProcess, type SystemName, startSystem } from "./processes.js";
+import { openIdle } from "./scenarios.js";
 
 interface Snapshot {
   snapshot: {
@@ -90,16 +90,7 @@ async function main(): Promise<void> {
   const server = await startSystem(system, undefined, { NODE_OPTIONS: "--heapsnapshot-signal=SIGUSR2" });
   try {
     const open = (connections: number, firstWorker: number) =>
-      openLoad({
-        system,
-        targets: [wsUrlOf(system, server.port)],
-        connections,
-        channels: channelNames("idle-", 100),
-        mode: "count",
-        workers: 1,
-        deadlineSeconds: 180,
-        firstWorker,
-      });
+      openIdle(system, server, connections, firstWorker);
     await closePool(await open(1_000, 0));
     const base = await open(1_000, 0);
     const a = kindsOf(await snapshotOf(server, dir));

@@ -29,6 +29,24 @@ import type { Sizes } from "./sizes.js";
  * collection, was at the mercy of whichever collection (of start-up code, of garbage promoted from a grown young
  * generation) fell between the two: the same build read 780 and 1,412 B, and bare uWS -830 B, runs minutes apart.
  */
+/** `connections` silent sockets on one load worker, each subscribed to one of 100 channels. */
+export const openIdle = (
+  system: SystemName,
+  server: ServerProcess,
+  connections: number,
+  firstWorker: number,
+) =>
+  openLoad({
+    system,
+    targets: [wsUrlOf(system, server.port)],
+    connections,
+    channels: channelNames("idle-", 100),
+    mode: "count",
+    workers: 1,
+    deadlineSeconds: 180,
+    firstWorker,
+  });
+
 const IDLE_BASE = 1_000;
 const IDLE_BLOCKS = 5;
 export async function idleMemory(
@@ -38,16 +56,7 @@ export async function idleMemory(
   sizes: Sizes,
 ): Promise<number> {
   const open = (connections: number, firstWorker: number) =>
-    openLoad({
-      system,
-      targets: [wsUrlOf(system, server.port)],
-      connections,
-      channels: channelNames("idle-", 100),
-      mode: "count",
-      workers: 1,
-      deadlineSeconds: 180,
-      firstWorker,
-    });
+    openIdle(system, server, connections, firstWorker);
   const reading = async () => {
     await collectGarbage(inspectPort);
     return settledRss(server);

@@ -17,7 +17,7 @@ import { replaceResultsBlock } from "../bench/results.js";
 import { summaryLines } from "../load/report.js";
 import { runLoad } from "../load/run-load.js";
 import { renderBoxHtml } from "./html.js";
-import { BOX_MAX_PENDING_CONNECTS, BOX_PAUSE_SECONDS, boxGoals } from "./plan.js";
+import { BOX_MAX_PENDING_CONNECTS, BOX_PAUSE_SECONDS, type BoxPlan, boxGoals } from "./plan.js";
 import {
   type BoxResult,
   boxResultsBlock,
@@ -29,16 +29,10 @@ import {
 
 export type { BoxResult } from "./result.js";
 
-export interface BoxOptions {
+export interface BoxOptions extends BoxPlan {
   /** README whose box results block is regenerated (none: leave it). */
   readme?: string;
   connections: number;
-  gateways: number;
-  workers: number;
-  rampSeconds: number;
-  holdSeconds: number;
-  channels: number;
-  publishRate: number;
   json: string;
   html: string;
 }
