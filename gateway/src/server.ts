@@ -100,7 +100,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
   // Backend hooks (RTGW_CONFIG's proxy section): connect here, subscribe/publish in the session, refresh a sweep.
   const hooks = createHooks(config);
   hooks.startRefresh(() => sockets);
-  const onMessage = createSession({ config, broker, hub, auth: d.auth, hooks, limits, now: Date.now });
+  const onMessage = createSession({ config, broker, hub, auth: d.auth, hooks, limits });
   // POST /api/<method>
   const api = startServerApi({ app, config, broker, hub, sockets, logger, draining: () => draining });
 

@@ -18,7 +18,7 @@ import { type Connection, channelCount, channelsOf, type Socket } from "./connec
 import type { Hub } from "./hub.js";
 import { messagesReceived, rateLimited } from "./metrics.js";
 import type { ResolvedNamespace } from "./namespaces/namespaces.js";
-import { mayRead, presenceVerdict, publishVerdict, subscribeVerdict } from "./namespaces/rules.js";
+import { mayRead, presenceVerdict, publishVerdict, resumeOf, subscribeVerdict } from "./namespaces/rules.js";
 import { exposeMember } from "./presence-fields.js";
 import { answered, type Hooks } from "./proxy/hooks.js";
 import type { LimitedOperation } from "./rate-limit.js";
@@ -33,7 +33,6 @@ export interface SessionDeps {
   hooks: Hooks;
   /** Each connection's rate limits (RTGW_*_RATE, RTGW_*_BURST, RTGW_RATE_LIMIT_STRIKES). */
   limits: RateLimiter<Connection>;
-  now: () => number;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -85,10 +84,13 @@ export function createSession(d: SessionDeps) {
     return true;
   };
   const startSubscribe = (ws: Socket, f: SubscribeFrame, ns: ResolvedNamespace) => {
-    // Recovery off: a resume (the SDK sends since after every reconnect) is a fresh subscribe acked
-    // recovered:false, so the gap is announced and the subscription goes on rather than being refused.
-    const since = ns.recovery ? f.since : undefined;
-    const opts = { since, epoch: f.epoch, presence: f.presence ?? false, joinLeave: ns.joinLeave };
+    const resumed = resumeOf(ns, f.since);
+    const opts = {
+      since: resumed.since,
+      epoch: f.epoch,
+      presence: f.presence ?? false,
+      joinLeave: ns.joinLeave,
+    };
     d.hub
       .subscribe(ws, f.channel, opts, (r) =>
         send(
@@ -98,7 +100,7 @@ export function createSession(d: SessionDeps) {
             id: f.id,
             offset: r.position.offset,
             epoch: r.position.epoch,
-            recovered: f.since !== undefined && since === undefined ? false : r.recovered,
+            recovered: resumed.lost ? false : r.recovered,
           }),
         ),
       )

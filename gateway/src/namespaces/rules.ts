@@ -54,6 +54,18 @@ export function subscribeVerdict(
   return lookup;
 }
 
+/**
+ * What a subscribe asking to resume after `since` gets from its namespace: with recovery off, no replay and an
+ * ack saying recovered:false (`lost`), so the gap is announced and the subscription goes on rather than being
+ * refused (the SDK sends since on every resubscribe). WebSocket subscribes and SSE streams both ask here.
+ */
+export function resumeOf(
+  ns: ResolvedNamespace,
+  since: number | undefined,
+): { since: number | undefined; lost: boolean } {
+  return ns.recovery || since === undefined ? { since, lost: false } : { since: undefined, lost: true };
+}
+
 export function publishVerdict(lookup: Lookup, channel: string, rights: Rights): Verdict {
   if (!lookup.ok) return refuse(ErrorCode.BadRequest, lookup.message);
   const ns = lookup.namespace;

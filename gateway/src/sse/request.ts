@@ -8,10 +8,6 @@ export interface SseChannelRequest {
   /** Resume after this offset (from `since` or Last-Event-ID); undefined: start at the channel's position. */
   since: number | undefined;
   epoch: string | undefined;
-  /** Its namespace keeps no history to resume from: a resume is answered recovered:false (route.ts). */
-  noRecovery?: boolean;
-  /** Its namespace's joinLeave (the hub's subscribe wants it; a stream carries no presence frames). */
-  joinLeave?: boolean;
 }
 
 export type SseRequest = { ok: true; channels: SseChannelRequest[] } | { ok: false; message: string };

@@ -10,7 +10,8 @@ import { type Connection, connectionId, newConnection, type Socket } from "../co
 import { type Reply, reply, STATUS } from "../http.js";
 import type { Hub } from "../hub.js";
 import * as metrics from "../metrics.js";
-import { subscribeVerdict } from "../namespaces/rules.js";
+import type { ResolvedNamespace } from "../namespaces/namespaces.js";
+import { resumeOf, subscribeVerdict } from "../namespaces/rules.js";
 import { upgradeOriginAllowed } from "../origins.js";
 import type { Hooks } from "../proxy/hooks.js";
 import type { RateLimiter } from "../rate-limiter.js";
@@ -19,6 +20,9 @@ import { HEARTBEAT } from "./events.js";
 import { parseSseRequest, type SseChannelRequest, sseToken } from "./request.js";
 import { SseConnection } from "./sse-connection.js";
 import type { SseTopics } from "./topics.js";
+
+/** A requested channel with its namespace's options (resume, joinLeave), as the rules resolved them. */
+type NamespacedChannel = SseChannelRequest & { namespace: ResolvedNamespace };
 
 /** Why the gateway takes no connection now (the upgrade's checks): status, code, sentence; undefined when it does. */
 export type Refusal = [503, ErrorCode, string] | undefined;
@@ -129,7 +133,7 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
       if (late) return reject(...late);
       // Each channel by the namespace rules a WebSocket subscribe goes through (namespaces/rules.ts); a
       // namespace without recovery answers a resume with recovered:false and a resync, as history cannot cover it.
-      const channels: SseChannelRequest[] = [];
+      const channels: NamespacedChannel[] = [];
       const hooked: string[] = [];
       const rights = { permissions: result.permissions, awaitingToken: false };
       for (const c of asked.channels) {
@@ -139,8 +143,7 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
           return reject(status, verdict.code, verdict.message, false, c.channel);
         }
         if (verdict.namespace.proxySubscribe) hooked.push(c.channel);
-        const { recovery, joinLeave } = verdict.namespace;
-        channels.push({ ...c, joinLeave, ...(recovery ? {} : { noRecovery: c.since !== undefined }) });
+        channels.push({ ...c, namespace: verdict.namespace });
       }
       // The WebSocket's per-connection limits: a stream's channels are its subscribes (and history reads).
       const conn = newConnection(result.permissions);
@@ -178,7 +181,7 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
     res: HttpResponse,
     r: Reply,
     conn: Connection,
-    channels: readonly SseChannelRequest[],
+    channels: readonly NamespacedChannel[],
     origin: string,
   ): void {
     const s = new SseConnection(res, conn, channels.length === 1, {
@@ -208,14 +211,14 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
     streams.add(s);
     d.opened(s);
     for (const c of channels) {
-      const since = c.noRecovery ? undefined : c.since;
+      const { since, lost } = resumeOf(c.namespace, c.since);
       d.hub
         .subscribe(
           s,
           c.channel,
-          { since, epoch: c.epoch, presence: false, joinLeave: c.joinLeave ?? true },
+          { since, epoch: c.epoch, presence: false, joinLeave: c.namespace.joinLeave },
           (result) => {
-            const recovered = c.noRecovery ? false : result.recovered;
+            const recovered = lost ? false : result.recovered;
             const start = replayStart(since, c.epoch, recovered === true, result.position);
             s.write(s.encoder.subscribed(c.channel, result.position, recovered, start));
           },

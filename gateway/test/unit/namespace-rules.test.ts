@@ -8,6 +8,7 @@ import {
   presenceVerdict,
   publishVerdict,
   type Rights,
+  resumeOf,
   serverVerdict,
   subscribeVerdict,
 } from "../../src/namespaces/rules.js";
@@ -144,4 +145,16 @@ test("presence where the subscribe hook decides: being subscribed stands in for 
     false,
     "elsewhere the token",
   );
+});
+
+test("resume: with recovery off, since is dropped and the loss announced; elsewhere as asked", () => {
+  const ns = (channel: string) => {
+    const found = namespaces.of(channel);
+    assert.ok(found.ok);
+    return found.namespace;
+  };
+  assert.deepEqual(resumeOf(ns("chat:1"), 4), { since: 4, lost: false });
+  assert.deepEqual(resumeOf(ns("live:1"), 4), { since: undefined, lost: true });
+  assert.deepEqual(resumeOf(ns("bare:1"), 0), { since: undefined, lost: true }, "no history: recovery off");
+  assert.deepEqual(resumeOf(ns("live:1"), undefined), { since: undefined, lost: false }, "no resume asked");
 });
