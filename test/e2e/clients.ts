@@ -2,6 +2,7 @@
 // Service stand-in, each subscribed to one channel, and checks every message it is handed: offsets must arrive
 // exactly once and in order from the subscription's start to the channel's last published offset.
 // Parent → child: config, open, close, finish. Child → parent: a tick per second, then the result.
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { z } from "zod";
 import { type Client, connect } from "../../client/src/index.js";
 import { ServiceEndpoints, serviceWebSocket } from "../../dev-cluster/service.js";
@@ -48,6 +49,8 @@ export interface ClientTick {
   gaps: number;
   duplicated: number;
   outOfOrder: number;
+  /** The longest this process's event loop was held up since the last tick (ms): a starved client process. */
+  loopDelayMaxMs: number;
 }
 
 export interface SecondCounts {
@@ -271,6 +274,10 @@ async function handle(cmd: Command): Promise<void> {
   }
 }
 
+// Evidence for the rates' burstiness: a client process starved of CPU (or in a long GC) handles a second's frames late.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
 const ticker = setInterval(() => {
   let open = 0;
   let connected = 0;
@@ -300,7 +307,9 @@ const ticker = setInterval(() => {
     gaps,
     duplicated,
     outOfOrder,
+    loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
   });
+  loopDelay.reset();
   reconnects = 0;
   moveNotices = 0;
   messages = 0;

@@ -20,6 +20,10 @@ export interface Sample {
   gaps: number;
   duplicated: number;
   outOfOrder: number;
+  /** The longest event-loop stall of any client process in its last tick (ms), and the machine's CPU busy share
+   * over the last sample (0-1): where rates turn bursty, these say whether the client side was starved. */
+  clientLoopDelayMaxMs: number;
+  machineCpuBusy: number;
 }
 
 export interface PodDeletion {

@@ -91,6 +91,12 @@ export function summarizeRollout(
     reconnectPeak1sPerSecond: peak1s,
     reconnectMeanPerSecond: Math.round(mean * 10) / 10,
     reconnectWindow: { from: windowFrom, to: windowTo },
+    /** Over the rate window: the longest client-process stall, and how busy the machine was (mean, 0-1). */
+    clientLoopDelayMaxMs: inWindow.reduce((m, s) => Math.max(m, s.clientLoopDelayMaxMs), 0),
+    machineCpuBusyMean:
+      inWindow.length > 0
+        ? Math.round((inWindow.reduce((a, s) => a + s.machineCpuBusy, 0) / inWindow.length) * 100) / 100
+        : 0,
     published: (after?.published ?? 0) - (before?.published ?? 0),
     delivered: samples.filter((s) => s.t > r.from && s.t <= lossTo).reduce((a, s) => a + s.messages, 0),
     lost: delta("gaps"),

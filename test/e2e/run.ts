@@ -14,6 +14,7 @@ import type { PodEvent } from "../../dev-cluster/pod-simulator.js";
 import { startEndpointsFeed } from "../../dev-cluster/service.js";
 import { PRE_STOP_SECONDS } from "../../operator/src/render/deployment.js";
 import type { ClientResult, ClientTick, SecondCounts } from "./clients.js";
+import { busyShare, machineCpu } from "./machine-cpu.js";
 import { podConnections, recordPodRemovals } from "./pod-removals.js";
 import type { ClientTotals, RunFacts, Sample, ScalingEvent } from "./report.js";
 import { recordExits, rollOut } from "./rollout.js";
@@ -255,9 +256,13 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       log(`t=${at()}s phase: ${name}`);
     };
     let sampling = true;
+    let cpuBefore = machineCpu();
     const sampler = (async () => {
       while (sampling) {
         const second = at();
+        const cpuNow = machineCpu();
+        const cpuBusy = busyShare(cpuBefore, cpuNow);
+        cpuBefore = cpuNow;
         const gw = await rest
           .get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/${NAME}`)
           .catch(() => undefined);
@@ -285,6 +290,8 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           gaps: clientTicks.reduce((a, c) => a + c.gaps, 0),
           duplicated: clientTicks.reduce((a, c) => a + c.duplicated, 0),
           outOfOrder: clientTicks.reduce((a, c) => a + c.outOfOrder, 0),
+          clientLoopDelayMaxMs: clientTicks.reduce((m, c) => Math.max(m, c.loopDelayMaxMs), 0),
+          machineCpuBusy: cpuBusy,
         });
         const s = samples.at(-1) as Sample;
         if (second % 5 === 0) {

@@ -190,6 +190,21 @@ describe("autoscaling controller", () => {
       (x) => x.type === "Scaling",
     );
     assert.equal(scaling?.reason, "RollingUpdate");
+    // The last old pod is deleting (draining its clients): its reconnects are the rollout's last wave, still held.
+    api.pods = [
+      pod("old-a", "10.0.0.1", { templateHash: "aaa", createdAt: 1, deleting: true }),
+      pod("new-a", "10.0.0.3", { templateHash: "bbb", createdAt: 9 }),
+      pod("new-b", "10.0.0.4", { templateHash: "bbb", createdAt: 10 }),
+      pod("new-c", "10.0.0.5", { templateHash: "bbb", createdAt: 11 }),
+    ];
+    for (const p of api.pods)
+      for (const w of api.watchers) if (w.kind === "Pod") w.onEvent("MODIFIED", rawPodForWatch(p));
+    for (const w of api.watchers)
+      if (w.kind === "Pod") w.onEvent("DELETED", rawPodForWatch(pod("old-b", "10.0.0.2", { templateHash: "aaa" })));
+    conns.set("10.0.0.4", 500).set("10.0.0.5", 500);
+    clock.t += 60_000;
+    await c.tick();
+    assert.deepEqual(api.scales, [], "no scale-down while the rollout's last old pod drains");
     // The rollout is over: every live pod runs the new template.
     api.pods = [
       pod("new-a", "10.0.0.3", { templateHash: "bbb", createdAt: 9 }),
@@ -200,8 +215,7 @@ describe("autoscaling controller", () => {
       for (const w of api.watchers) if (w.kind === "Pod") w.onEvent("ADDED", rawPodForWatch(p));
     for (const w of api.watchers)
       if (w.kind === "Pod")
-        for (const name of ["old-a", "old-b"])
-          w.onEvent("DELETED", rawPodForWatch(pod(name, "10.0.0.1", { templateHash: "aaa" })));
+        w.onEvent("DELETED", rawPodForWatch(pod("old-a", "10.0.0.1", { templateHash: "aaa" })));
     conns.set("10.0.0.4", 2_000).set("10.0.0.5", 2_000);
     clock.t += 60_000;
     await c.tick();

@@ -21,6 +21,8 @@ export function sample(t: number, over: Partial<Sample> = {}): Sample {
     gaps: 0,
     duplicated: 0,
     outOfOrder: 0,
+    clientLoopDelayMaxMs: 20,
+    machineCpuBusy: 0.5,
     ...over,
   };
 }

@@ -216,7 +216,9 @@ export class AutoscalingController {
       currentReplicas: current,
       spec: autoscalerSpec(gw.spec.autoscaling),
       now,
-      rollingUpdate: replacedPods(pods.filter((p) => !p.deleting)).size > 0,
+      // Old pods still draining count: the rollout's last drain is its last wave of reconnects, and a scale-down
+      // then would stack another pod's drain onto it.
+      rollingUpdate: replacedPods(pods).size > 0,
     });
     st.history = decision.newHistory;
     const scaled = decision.desiredReplicas !== current;
