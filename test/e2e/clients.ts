@@ -51,6 +51,8 @@ export interface ClientTick {
   outOfOrder: number;
   /** The longest this process's event loop was held up since the last tick (ms): a starved client process. */
   loopDelayMaxMs: number;
+  /** V8 heap in use (MB): a heap near its limit turns into back-to-back full GCs, i.e. multi-second stalls. */
+  heapUsedMb: number;
 }
 
 export interface SecondCounts {
@@ -308,6 +310,7 @@ const ticker = setInterval(() => {
     duplicated,
     outOfOrder,
     loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+    heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
   });
   loopDelay.reset();
   reconnects = 0;

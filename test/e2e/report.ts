@@ -23,7 +23,11 @@ export interface Sample {
   /** The longest event-loop stall of any client process in its last tick (ms), and the machine's CPU busy share
    * over the last sample (0-1): where rates turn bursty, these say whether the client side was starved. */
   clientLoopDelayMaxMs: number;
+  /** The largest V8 heap in use among the client processes (MB). */
+  clientHeapMaxMb: number;
   machineCpuBusy: number;
+  /** Cores each part of the run used over the last sample (harness, clients, gateways, operator, redis, other). */
+  coresByKind: Record<string, number>;
 }
 
 export interface PodDeletion {

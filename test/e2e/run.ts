@@ -14,7 +14,7 @@ import type { PodEvent } from "../../dev-cluster/pod-simulator.js";
 import { startEndpointsFeed } from "../../dev-cluster/service.js";
 import { PRE_STOP_SECONDS } from "../../operator/src/render/deployment.js";
 import type { ClientResult, ClientTick, SecondCounts } from "./clients.js";
-import { busyShare, machineCpu } from "./machine-cpu.js";
+import { busyShare, coresByKind, cpuSecondsByKind, machineCpu } from "./machine-cpu.js";
 import { podConnections, recordPodRemovals } from "./pod-removals.js";
 import type { ClientTotals, RunFacts, Sample, ScalingEvent } from "./report.js";
 import { recordExits, rollOut } from "./rollout.js";
@@ -156,7 +156,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       Array.from({ length: sc.processes }, async (_, i) => {
         const child = fork(join(ROOT, "test/e2e/clients.ts"), [], {
           cwd: ROOT,
-          execArgv: ["--import", "tsx", "--max-old-space-size=2048"],
+          execArgv: ["--import", "tsx", "--max-old-space-size=6144"],
           stdio: ["ignore", "inherit", "inherit", "ipc"],
         });
         children.push(child);
@@ -257,12 +257,16 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     };
     let sampling = true;
     let cpuBefore = machineCpu();
+    let kindsBefore = { at: Date.now(), cpu: cpuSecondsByKind() };
     const sampler = (async () => {
       while (sampling) {
         const second = at();
         const cpuNow = machineCpu();
         const cpuBusy = busyShare(cpuBefore, cpuNow);
         cpuBefore = cpuNow;
+        const kindsNow = { at: Date.now(), cpu: cpuSecondsByKind() };
+        const cores = coresByKind(kindsBefore.cpu, kindsNow.cpu, (kindsNow.at - kindsBefore.at) / 1000);
+        kindsBefore = kindsNow;
         const gw = await rest
           .get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/${NAME}`)
           .catch(() => undefined);
@@ -291,7 +295,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           duplicated: clientTicks.reduce((a, c) => a + c.duplicated, 0),
           outOfOrder: clientTicks.reduce((a, c) => a + c.outOfOrder, 0),
           clientLoopDelayMaxMs: clientTicks.reduce((m, c) => Math.max(m, c.loopDelayMaxMs), 0),
+          clientHeapMaxMb: clientTicks.reduce((m, c) => Math.max(m, c.heapUsedMb), 0),
           machineCpuBusy: cpuBusy,
+          coresByKind: cores,
         });
         const s = samples.at(-1) as Sample;
         if (second % 5 === 0) {

@@ -22,7 +22,9 @@ export function sample(t: number, over: Partial<Sample> = {}): Sample {
     duplicated: 0,
     outOfOrder: 0,
     clientLoopDelayMaxMs: 20,
+    clientHeapMaxMb: 100,
     machineCpuBusy: 0.5,
+    coresByKind: {},
     ...over,
   };
 }
