@@ -156,7 +156,15 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       Array.from({ length: sc.processes }, async (_, i) => {
         const child = fork(join(ROOT, "test/e2e/clients.ts"), [], {
           cwd: ROOT,
-          execArgv: ["--import", "tsx", "--max-old-space-size=6144"],
+          // E2E_CLIENT_CPU_PROF=DIR: a V8 CPU profile of each client process, for when the harness itself is the limit.
+          execArgv: [
+            "--import",
+            "tsx",
+            "--max-old-space-size=2048",
+            ...(process.env.E2E_CLIENT_CPU_PROF
+              ? ["--cpu-prof", `--cpu-prof-dir=${process.env.E2E_CLIENT_CPU_PROF}`]
+              : []),
+          ],
           stdio: ["ignore", "inherit", "inherit", "ipc"],
         });
         children.push(child);
@@ -190,7 +198,19 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
         return child;
       }),
     );
-    cleanups.push(() => {
+    cleanups.push(async () => {
+      // A profiling client writes its profile as it exits (after `finish`): give it the time before the kill.
+      if (process.env.E2E_CLIENT_CPU_PROF)
+        await Promise.all(
+          workers.map((w) =>
+            w.exitCode === null
+              ? new Promise((r) => {
+                  w.once("exit", r);
+                  setTimeout(r, 30_000);
+                })
+              : undefined,
+          ),
+        );
       for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
     });
 
