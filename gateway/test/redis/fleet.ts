@@ -9,7 +9,7 @@ import { type GatewayProcess, startGateway } from "../../../test-support/gateway
 import { freePort } from "../../../test-support/ports.js";
 import { type RedisServer, startRedis } from "../../../test-support/redis.js";
 import { until as waitUntil } from "../../../test-support/wait.js";
-import { type TestClient, connect as connectTest } from "../client.js";
+import { connect as connectTest, type TestClient } from "../client.js";
 import { type ApiAnswer, callApi, JWT_ENV, userToken } from "../server-api-support.js";
 
 export const API_KEY = "redis-fleet-test-key-0123";
@@ -53,7 +53,8 @@ export function apiFleet(count: number, env: () => Record<string, string> = () =
   let gws: GatewayProcess[] | undefined;
   const sockets: TestClient[] = [];
   const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error("the fleet is not started: use it inside the describe block's tests");
+    if (value === undefined)
+      throw new Error("the fleet is not started: use it inside the describe block's tests");
     return value;
   };
   before(async () => {
