@@ -8,13 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { CustomObjectsApi } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import type { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
 import { freePort } from "../../test-support/ports.js";
 import { crdYaml } from "../src/api/crd.js";
-import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
-import { eventually, fakeCluster, gatewayCr } from "./helpers.js";
+import { createGateway, eventually, fakeCluster } from "./helpers.js";
 
 let server: FakeApiServer;
 let dir: string;
@@ -96,14 +94,7 @@ describe("rtgw CLI", () => {
         )?.spec?.holderIdentity === "op-1",
       10_000,
     );
-    const custom = server.kubeConfig().makeApiClient(CustomObjectsApi);
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: "default",
-      plural: PLURAL,
-      body: gatewayCr("cli", { image: "x", redis: { url: "redis://r" } }),
-    });
+    await createGateway(server.kubeConfig(), "cli", { image: "x", redis: { url: "redis://r" } });
     await eventually("Deployment", () => server.get("apps/v1", "Deployment", "default", "cli"), 10_000);
     // --namespace scopes every informer to that namespace.
     const watched = server.requests.filter((r) => r.watch).map((r) => r.path);

@@ -6,6 +6,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
   type V1ConfigMap,
@@ -20,6 +21,9 @@ let core: CoreV1Api;
 let apps: AppsV1Api;
 let custom: CustomObjectsApi;
 let objects: KubernetesObjectApi;
+/** A server-side apply of `o` as `manager` (forced or not), as client-node sends it. */
+const apply = <T extends KubernetesObject>(o: T, manager: string | undefined, force: boolean | undefined) =>
+  objects.patch(o, undefined, undefined, manager, force, PatchStrategy.ServerSideApply);
 const ns = "default";
 
 before(async () => {
@@ -156,78 +160,33 @@ describe("fake API server", () => {
       metadata: { name: "ssa", namespace: ns },
       data,
     });
-    await objects.patch(
-      cm({ a: "1", b: "1" }),
-      undefined,
-      undefined,
-      "alice",
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await apply(cm({ a: "1", b: "1" }), "alice", true);
     // bob applies a different value for a field alice owns: conflict.
     await assert.rejects(
-      objects.patch(cm({ a: "2" }), undefined, undefined, "bob", false, PatchStrategy.ServerSideApply),
+      apply(cm({ a: "2" }), "bob", false),
       (e) => code(e) === 409 && String((e as { body?: string }).body).includes('conflict with \\"alice\\"'),
     );
     // The same value is shared ownership, not a conflict.
-    await objects.patch(
-      cm({ b: "1", c: "1" }),
-      undefined,
-      undefined,
-      "bob",
-      false,
-      PatchStrategy.ServerSideApply,
-    );
+    await apply(cm({ b: "1", c: "1" }), "bob", false);
     // alice drops b (bob still owns it: it stays) and a (only hers: it goes).
-    const r = await objects.patch(
-      cm({ z: "1" }),
-      undefined,
-      undefined,
-      "alice",
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const r = await apply(cm({ z: "1" }), "alice", true);
     assert.deepEqual((r as { data: Record<string, string> }).data, { b: "1", c: "1", z: "1" });
     // force takes the field over.
-    const f = await objects.patch(
-      cm({ z: "2" }),
-      undefined,
-      undefined,
-      "bob",
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const f = await apply(cm({ z: "2" }), "bob", true);
     // ...and bob's apply no longer lists b and c, which only he owned: they go.
     assert.deepEqual((f as { data: Record<string, string> }).data, { z: "2" });
     const managers = (f.metadata?.managedFields ?? []).map((m) => m.manager).sort();
     assert.deepEqual(managers, ["bob"], "alice lost her only field");
     // Re-applying the same content is not a write.
     const rv = f.metadata!.resourceVersion;
-    const again = await objects.patch(
-      cm({ z: "2" }),
-      undefined,
-      undefined,
-      "bob",
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const again = await apply(cm({ z: "2" }), "bob", true);
     assert.equal(again.metadata!.resourceVersion, rv);
     // Non-apply patches must not carry force; apply needs a field manager.
     await assert.rejects(
       objects.patch(cm({ q: "1" }), undefined, undefined, "bob", true, PatchStrategy.MergePatch),
       (e) => code(e) === 400,
     );
-    await assert.rejects(
-      objects.patch(
-        cm({ q: "1" }),
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        PatchStrategy.ServerSideApply,
-      ),
-      (e) => code(e) === 400,
-    );
+    await assert.rejects(apply(cm({ q: "1" }), undefined, undefined), (e) => code(e) === 400);
   });
 
   it("merges keyed lists by key under server-side apply", async () => {
@@ -240,22 +199,8 @@ describe("fake API server", () => {
         template: { metadata: { labels: { a: "b" } }, spec: { containers } },
       },
     });
-    await objects.patch(
-      dep([{ name: "main", image: "m:1" }]),
-      undefined,
-      undefined,
-      "op",
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-    await objects.patch(
-      dep([{ name: "sidecar", image: "s:1" }]),
-      undefined,
-      undefined,
-      "injector",
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await apply(dep([{ name: "main", image: "m:1" }]), "op", true);
+    await apply(dep([{ name: "sidecar", image: "s:1" }]), "injector", true);
     const d = await apps.readNamespacedDeployment({ name: "d", namespace: ns });
     assert.deepEqual(d.spec!.template.spec!.containers.map((c) => c.name).sort(), ["main", "sidecar"]);
     assert.equal(d.metadata!.generation, 2);
@@ -267,15 +212,15 @@ describe("fake API server", () => {
         spec: { ...o.spec, template: { ...o.spec.template, spec: { ...o.spec.template.spec, volumes } } },
       };
     };
-    const apply = (o: object) =>
-      objects.patch(o as never, undefined, undefined, "op", true, PatchStrategy.ServerSideApply);
     await apply(
       withVolumes([
         { name: "tmp", emptyDir: {} },
         { name: "cfg", configMap: { name: "c" } },
       ]),
+      "op",
+      true,
     );
-    await apply(withVolumes([{ name: "tmp", emptyDir: {} }]));
+    await apply(withVolumes([{ name: "tmp", emptyDir: {} }]), "op", true);
     const after = await apps.readNamespacedDeployment({ name: "d", namespace: ns });
     assert.deepEqual(
       after.spec!.template.spec!.volumes?.map((v) => v.name),

@@ -1,8 +1,9 @@
 // Shared test plumbing: a fake API server with the CRD, the real client-node against it, and polling.
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { FakeApiServer, type FakeApiServerOptions } from "../../dev-cluster/apiserver/server.js";
 import { realtimeGatewayCrd } from "../src/api/crd.js";
-import { GROUP, VERSION } from "../src/api/realtimegateway.js";
+import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
 import { kubeFromConfig } from "../src/runtime/kube.js";
 
 export const quietLog = pino({ level: process.env.RTGW_TEST_LOG ?? "silent" });
@@ -40,4 +41,20 @@ export { sleep } from "../../test-support/wait.js";
 /** A RealtimeGateway to create (the CRD's defaults fill what `spec` leaves out). */
 export function gatewayCr(name: string, spec: Record<string, unknown>, namespace = "default") {
   return { apiVersion: `${GROUP}/${VERSION}`, kind: "RealtimeGateway", metadata: { name, namespace }, spec };
+}
+
+/** Creates the RealtimeGateway `name` through the API server `kc` points at, as `kubectl apply` would. */
+export function createGateway(
+  kc: KubeConfig,
+  name: string,
+  spec: Record<string, unknown>,
+  namespace = "default",
+) {
+  return kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
+    body: gatewayCr(name, spec, namespace),
+  });
 }

@@ -10,13 +10,12 @@
 //   liveness: a standby takes over after a crash; a graceful stop hands over without waiting for expiry.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CustomObjectsApi, type V1Lease } from "@kubernetes/client-node";
+import type { V1Lease } from "@kubernetes/client-node";
 import type { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
-import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
 import { type RunningOperator, startOperator } from "../src/main.js";
 import { kubeFromConfig, type LeaseClient } from "../src/runtime/kube.js";
 import { LeaderElector } from "../src/runtime/leader-election.js";
-import { eventually, fakeCluster, gatewayCr, quietLog } from "./helpers.js";
+import { createGateway, eventually, fakeCluster, quietLog } from "./helpers.js";
 
 // Whole seconds (the Lease stores leaseDurationSeconds); step-down (renewDeadline + one retry) leaves ~1.2 s of margin
 // before the Lease could pass to another replica.
@@ -183,14 +182,7 @@ describe("leader election", () => {
       assert.equal(holder.spec.holderIdentity, leaderId);
 
       // Only the leader reconciles.
-      const custom = kc.makeApiClient(CustomObjectsApi);
-      await custom.createNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: "default",
-        plural: PLURAL,
-        body: gatewayCr("le", { image: "x", redis: { url: "redis://r" } }),
-      });
+      await createGateway(kc, "le", { image: "x", redis: { url: "redis://r" } });
       await eventually(
         "reconciled by the leader",
         () => server.get("apps/v1", "Deployment", "default", "le"),

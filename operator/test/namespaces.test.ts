@@ -7,11 +7,10 @@ import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@k
 import type { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
 import { parseConfigFile } from "../../gateway/src/namespaces/config-file.js";
 import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
-import { type RunningOperator, startOperator } from "../src/main.js";
 import { CONFIG_FILE_KEY, CONFIG_FILE_PATH } from "../src/render/config-file.js";
 import { CONFIG_HASH_ANNOTATION } from "../src/render/deployment.js";
-import { kubeFromConfig } from "../src/runtime/kube.js";
-import { eventually, fakeCluster, gatewayCr, quietLog } from "./helpers.js";
+import { eventually, gatewayCr } from "./helpers.js";
+import { type OperatorOnFakeCluster, operatorOnFakeCluster } from "./operator-support.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary JSON
 type Obj = Record<string, any>;
@@ -19,7 +18,7 @@ type Obj = Record<string, any>;
 const ns = "default";
 const gvr = { group: GROUP, version: VERSION, namespace: ns, plural: PLURAL };
 let server: FakeApiServer;
-let op: RunningOperator;
+let cluster: OperatorOnFakeCluster;
 let custom: CustomObjectsApi;
 
 const configMap = (name: string) => server.get("v1", "ConfigMap", ns, name) as Obj | undefined;
@@ -37,23 +36,16 @@ const mergePatchSpec = (spec: Obj) =>
   );
 
 before(async () => {
-  let kc: Awaited<ReturnType<typeof fakeCluster>>["kc"];
-  ({ server, kc } = await fakeCluster({ bookmarkIntervalMs: 200 }));
-  custom = kc.makeApiClient(CustomObjectsApi);
-  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
-    namespace: ns,
-    body: { metadata: { name: "hooks" }, stringData: { "connect-token": "Bearer s3cret" } },
+  cluster = await operatorOnFakeCluster(async (kc) => {
+    await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: "hooks" }, stringData: { "connect-token": "Bearer s3cret" } },
+    });
   });
-  op = startOperator(
-    { leaderElect: false, leaseName: "x", logLevel: "info", metricsPort: 0 },
-    { kube: kubeFromConfig(kc), log: quietLog, backoff: { baseMs: 100, maxMs: 800 }, resyncMs: 3_600_000 },
-  );
-  await eventually("controller ready", () => op.gateway()?.isReady);
+  server = cluster.server;
+  custom = cluster.kc.makeApiClient(CustomObjectsApi);
 });
-after(async () => {
-  await op.stop();
-  await server.stop();
-});
+after(() => cluster.stop());
 
 describe("spec.namespaces and spec.proxy against the fake API server", () => {
   it("created, updated and deleted with the spec; secret headers mounted, never in the file", async () => {

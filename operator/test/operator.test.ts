@@ -5,9 +5,10 @@ import { after, before, describe, it } from "node:test";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { FakeApiServer } from "../../dev-cluster/apiserver/server.js";
 import { GROUP, PLURAL, VERSION } from "../src/api/realtimegateway.js";
-import { type RunningOperator, startOperator } from "../src/main.js";
+import { startOperator } from "../src/main.js";
 import { kubeFromConfig } from "../src/runtime/kube.js";
 import { eventually, fakeCluster, gatewayCr, quietLog, sleep } from "./helpers.js";
+import { type OperatorOnFakeCluster, operatorOnFakeCluster } from "./operator-support.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary JSON
 type Obj = Record<string, any>;
@@ -15,7 +16,7 @@ type Obj = Record<string, any>;
 const ns = "default";
 let server: FakeApiServer;
 let kc: KubeConfig;
-let op: RunningOperator;
+let cluster: OperatorOnFakeCluster;
 let custom: CustomObjectsApi;
 let core: CoreV1Api;
 
@@ -62,19 +63,12 @@ async function simulateRollout(name: string, ready?: number) {
 }
 
 before(async () => {
-  ({ server, kc } = await fakeCluster({ bookmarkIntervalMs: 200 }));
+  cluster = await operatorOnFakeCluster();
+  ({ server, kc } = cluster);
   custom = kc.makeApiClient(CustomObjectsApi);
   core = kc.makeApiClient(CoreV1Api);
-  op = startOperator(
-    { leaderElect: false, leaseName: "x", logLevel: "info", metricsPort: 0 },
-    { kube: kubeFromConfig(kc), log: quietLog, backoff: { baseMs: 100, maxMs: 800 }, resyncMs: 3_600_000 },
-  );
-  await eventually("controller ready", () => op.gateway()?.isReady);
 });
-after(async () => {
-  await op.stop();
-  await server.stop();
-});
+after(() => cluster.stop());
 
 describe("operator against the fake API server", () => {
   it("create → owned objects with owner references, status with selector and observedGeneration", async () => {
@@ -131,7 +125,7 @@ describe("operator against the fake API server", () => {
   it("writes nothing when nothing changed", async () => {
     await sleep(200);
     const before = server.writes().length;
-    op.gateway()!.resyncAll();
+    cluster.op.gateway()!.resyncAll();
     await sleep(300);
     // A metadata-only change does not bump generation: no reconcile writes either.
     await custom.patchNamespacedCustomObject(
@@ -141,7 +135,7 @@ describe("operator against the fake API server", () => {
         "application/merge-patch+json",
       ),
     );
-    op.gateway()!.resyncAll();
+    cluster.op.gateway()!.resyncAll();
     await sleep(300);
     const extra = server
       .writes()
@@ -228,12 +222,7 @@ describe("operator against the fake API server", () => {
     await eventually("edit observed", () => getGw("chat")?.status?.observedGeneration === generation + 1);
     unchanged();
     // A new operator (a failover, an upgrade) renders from scratch: still the same Secret.
-    await op.stop();
-    op = startOperator(
-      { leaderElect: false, leaseName: "x", logLevel: "info", metricsPort: 0 },
-      { kube: kubeFromConfig(kc), log: quietLog, backoff: { baseMs: 100, maxMs: 800 }, resyncMs: 3_600_000 },
-    );
-    await eventually("controller ready", () => op.gateway()?.isReady);
+    await cluster.restart();
     await mergePatchSpec("chat", { limits: { maxMessageBytes: 65536 } });
     await eventually("edit observed", () => getGw("chat")?.status?.observedGeneration === generation + 2);
     unchanged();
@@ -242,7 +231,7 @@ describe("operator against the fake API server", () => {
     // Deleted: created again at the next reconcile (Secrets are read by name, never watched: least privilege; in
     // production the resync safety net, here asked for at once), with a new key, and the pods still reference it.
     await core.deleteNamespacedSecret({ namespace: ns, name: "chat-admin" });
-    op.gateway()?.resyncAll();
+    cluster.op.gateway()?.resyncAll();
     const second = await eventually("recreated", () => {
       const s = getSecret();
       return s && s.metadata.uid !== first.metadata.uid ? s : undefined;
@@ -322,7 +311,7 @@ describe("operator against the fake API server", () => {
   });
 
   it("a watch expiring (410 Gone) → re-list, no change missed", async () => {
-    const gwc = op.gateway()!;
+    const gwc = cluster.op.gateway()!;
     const listsBefore = gwc.gateways.lists;
     // Hold the watches down, change the spec, compact the history past it: resuming can only end in 410 Gone.
     server.failNext(1000, 500, (r) => r.watch);

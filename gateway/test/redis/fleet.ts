@@ -2,11 +2,15 @@
 // TCP "service" in front of them that sends each new connection to a ready gateway (as a Kubernetes Service does
 // once readiness fails), so a client's reconnect lands on another pod.
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { after, before } from "node:test";
 import { WebSocket } from "ws";
 import { type Client, connect, type ResyncEvent } from "../../../client/src/index.js";
 import { type GatewayProcess, startGateway } from "../../../test-support/gateway.js";
 import { freePort } from "../../../test-support/ports.js";
+import { type RedisServer, startRedis } from "../../../test-support/redis.js";
 import { until as waitUntil } from "../../../test-support/wait.js";
+import { connect as connectTest, type TestClient } from "../client.js";
+import { type ApiAnswer, callApi, JWT_ENV, userToken } from "../server-api-support.js";
 
 export const API_KEY = "redis-fleet-test-key-0123";
 
@@ -27,6 +31,55 @@ export function startGateways(redisUrl: string, count: number, env: Record<strin
       }),
     ),
   );
+}
+
+/** A Redis and gateways with JWT users and the server API, as the enclosing describe block's before/after hooks. */
+export interface ApiFleet {
+  /** Set once the describe block's before hook has run. */
+  readonly redis: RedisServer;
+  readonly gws: GatewayProcess[];
+  /** POST /api/<method> on `gw` with the fleet's key. */
+  api(gw: GatewayProcess, method: string, body: unknown): Promise<ApiAnswer>;
+  /** A test socket on `gw` for the user `sub` (rights on every channel), terminated by the after hook. */
+  user(gw: GatewayProcess, sub: string): Promise<TestClient>;
+}
+
+/**
+ * Registers before/after hooks that start a Redis and `count` gateways on it (JWT auth plus `env()`, read when the
+ * hook runs, so an earlier hook may prepare it) and stop them: the setup every server-API fleet test shares.
+ */
+export function apiFleet(count: number, env: () => Record<string, string> = () => ({})): ApiFleet {
+  let redis: RedisServer | undefined;
+  let gws: GatewayProcess[] | undefined;
+  const sockets: TestClient[] = [];
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new Error("the fleet is not started: use it inside the describe block's tests");
+    return value;
+  };
+  before(async () => {
+    redis = await startRedis();
+    gws = await startGateways(redis.url, count, { ...JWT_ENV, ...env() });
+  });
+  after(async () => {
+    for (const c of sockets) c.ws.terminate();
+    await Promise.all((gws ?? []).map((g) => g.stop(2000)));
+    await redis?.stop();
+  });
+  return {
+    get redis() {
+      return started(redis);
+    },
+    get gws() {
+      return started(gws);
+    },
+    api: (gw, method, body) => callApi(gw.url, method, body, API_KEY),
+    user: async (gw, sub) => {
+      const c = await connectTest(`${gw.wsUrl}?token=${await userToken(sub)}`);
+      sockets.push(c);
+      return c;
+    },
+  };
 }
 
 export interface Service {

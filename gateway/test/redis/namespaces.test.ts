@@ -5,12 +5,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ServerFrame } from "../../../protocol/index.js";
 import type { GatewayProcess } from "../../../test-support/gateway.js";
-import { type RedisServer, startRedis } from "../../../test-support/redis.js";
 import { channelKeys } from "../../src/broker/redis/keys.js";
-import { connect, type TestClient } from "../client.js";
 import { NAMESPACES_YAML, type TempConfig, writeConfig } from "../namespaces-support.js";
-import { callApi, JWT_ENV, userToken } from "../server-api-support.js";
-import { API_KEY, startGateways, until } from "./fleet.js";
+import { apiFleet, until } from "./fleet.js";
 
 function acked(frame: ServerFrame): Extract<ServerFrame, { type: "ack" }> {
   if (frame.type !== "ack") assert.fail(`expected an ack, got ${JSON.stringify(frame)}`);
@@ -18,32 +15,18 @@ function acked(frame: ServerFrame): Extract<ServerFrame, { type: "ack" }> {
 }
 
 describe("channel namespaces' history on Redis (two gateways)", { timeout: 180_000 }, () => {
-  let redis: RedisServer;
   let config: TempConfig;
-  let gws: GatewayProcess[];
-  const sockets: TestClient[] = [];
-  const api = (gw: GatewayProcess, method: string, body: unknown) => callApi(gw.url, method, body, API_KEY);
-  const user = async (gw: GatewayProcess, sub: string) => {
-    const c = await connect(`${gw.wsUrl}?token=${await userToken(sub)}`);
-    sockets.push(c);
-    return c;
-  };
-
-  before(async () => {
-    redis = await startRedis();
+  // Written before the gateways start: before hooks run in the order they are registered.
+  before(() => {
     config = writeConfig(NAMESPACES_YAML);
-    gws = await startGateways(redis.url, 2, { ...JWT_ENV, RTGW_CONFIG: config.path });
   });
-  after(async () => {
-    for (const c of sockets) c.ws.terminate();
-    await Promise.all((gws ?? []).map((g) => g.stop(2000)));
-    await redis?.stop();
-    config?.remove();
-  });
+  const fleet = apiFleet(2, () => ({ RTGW_CONFIG: config.path }));
+  after(() => config?.remove());
+  const { api, user } = fleet;
 
   it("caps a namespace's stream at its size: publish 10 with historySize 3, a resume from 0 is not recovered", async () => {
-    const [g0, g1] = gws as [GatewayProcess, GatewayProcess];
-    const admin = redis.client();
+    const [g0, g1] = fleet.gws as [GatewayProcess, GatewayProcess];
+    const admin = fleet.redis.client();
     const epochs: Record<string, string> = {};
     for (const channel of ["small:1", "chat:1"])
       for (let i = 1; i <= 10; i++)
@@ -74,8 +57,8 @@ describe("channel namespaces' history on Redis (two gateways)", { timeout: 180_0
   });
 
   it("gives a namespace's keys its TTL, and keeps no stream with historySize 0 while offsets advance", async () => {
-    const [g0, g1] = gws as [GatewayProcess, GatewayProcess];
-    const admin = redis.client();
+    const [g0, g1] = fleet.gws as [GatewayProcess, GatewayProcess];
+    const admin = fleet.redis.client();
     for (const channel of ["brief:1", "chat:ttl", "bare:1", "bare:1", "bare:1"])
       assert.equal((await api(g0, "publish", { channel, data: 1 })).status, 200);
     const ttl = await admin.ttl(channelKeys("brief:1").history);
@@ -90,13 +73,13 @@ describe("channel namespaces' history on Redis (two gateways)", { timeout: 180_0
   });
 
   it("a subscriber's hole in a namespace without (enough) history becomes a resync, not a silent skip", async () => {
-    const [g0, g1] = gws as [GatewayProcess, GatewayProcess];
+    const [g0, g1] = fleet.gws as [GatewayProcess, GatewayProcess];
     const c = await user(g1, "holes");
     const channels = ["bare:h", "small:h", "chat:h"];
     for (const channel of channels) acked(await c.request({ type: "subscribe", channel }));
     assert.equal((await api(g0, "broadcast", { channels, data: 0 })).status, 200);
     for (const channel of channels) await c.next((f) => f.type === "message" && f.channel === channel);
-    const admin = redis.client();
+    const admin = fleet.redis.client();
     await admin.client("KILL", "TYPE", "pubsub");
     // Published while g1's subscriber connection reconnects (its first retry waits 100 ms).
     for (let i = 0; i < 5; i++) await api(g0, "broadcast", { channels, data: i + 1 });

@@ -2,45 +2,27 @@
 // users connected to another (control channel), `channels` and `info` sum every pod (node registry), a pod killed
 // with SIGKILL drops out of `info` once its heartbeat's TTL passes, and history/presence read the shared state.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { WebSocket } from "ws";
 import { CloseCode } from "../../../protocol/index.js";
 import type { GatewayProcess } from "../../../test-support/gateway.js";
-import { type RedisServer, startRedis } from "../../../test-support/redis.js";
-import { connect, type TestClient } from "../client.js";
-import { callApi, closedWithin, JWT_ENV, userToken } from "../server-api-support.js";
-import { API_KEY, startGateways, until } from "./fleet.js";
+import type { TestClient } from "../client.js";
+import { closedWithin } from "../server-api-support.js";
+import { apiFleet, until } from "./fleet.js";
 
 const TTL_SECONDS = 2;
 
 describe("server API across three gateways on one Redis", { timeout: 180_000 }, () => {
-  let redis: RedisServer;
-  let gws: GatewayProcess[];
-  const sockets: TestClient[] = [];
-  const api = (gw: GatewayProcess, method: string, body: unknown) => callApi(gw.url, method, body, API_KEY);
-  const user = async (gw: GatewayProcess, sub: string) => {
-    const c = await connect(`${gw.wsUrl}?token=${await userToken(sub)}`);
-    sockets.push(c);
-    return c;
-  };
+  const fleet = apiFleet(3, () => ({ RTGW_NODE_TTL_SECONDS: String(TTL_SECONDS) }));
+  const { api, user } = fleet;
   const subscribe = async (c: TestClient, channel: string, presence = false) => {
     assert.equal((await c.request({ type: "subscribe", channel, presence })).type, "ack");
   };
   const infoNodes = async (gw: GatewayProcess) =>
     (await api(gw, "info", {})).body.nodes as Array<{ node: string; connections: number; channels: number }>;
 
-  before(async () => {
-    redis = await startRedis();
-    gws = await startGateways(redis.url, 3, { ...JWT_ENV, RTGW_NODE_TTL_SECONDS: String(TTL_SECONDS) });
-  });
-  after(async () => {
-    for (const c of sockets) c.close();
-    await Promise.all((gws ?? []).map((g) => g.stop(2000)));
-    await redis?.stop();
-  });
-
   it("unsubscribe through one pod ends the user's subscription on another", async () => {
-    const [g0, g1] = gws as [GatewayProcess, GatewayProcess];
+    const [g0, g1] = fleet.gws as [GatewayProcess, GatewayProcess];
     const [alice, bob] = [await user(g1, "alice"), await user(g1, "bob")];
     await subscribe(alice, "fleet:news");
     await subscribe(bob, "fleet:news");
@@ -54,7 +36,7 @@ describe("server API across three gateways on one Redis", { timeout: 180_000 }, 
   });
 
   it("disconnect through one pod closes the user's connections on every other pod with 4002", async () => {
-    const [g0, g1, g2] = gws as [GatewayProcess, GatewayProcess, GatewayProcess];
+    const [g0, g1, g2] = fleet.gws as [GatewayProcess, GatewayProcess, GatewayProcess];
     const [c1, c2, other] = [await user(g1, "carol"), await user(g2, "carol"), await user(g1, "dave")];
     assert.equal((await api(g0, "disconnect", { user: "carol" })).status, 200);
     for (const c of [c1, c2]) assert.equal((await closedWithin(c.closed)).code, CloseCode.Disconnected);
@@ -62,7 +44,7 @@ describe("server API across three gateways on one Redis", { timeout: 180_000 }, 
   });
 
   it("channels and info sum every pod; presence and history read the fleet's state", async () => {
-    const [g0, g1, g2] = gws as [GatewayProcess, GatewayProcess, GatewayProcess];
+    const [g0, g1, g2] = fleet.gws as [GatewayProcess, GatewayProcess, GatewayProcess];
     const subs = [
       [g0, "erin", "sum:a"],
       [g1, "erin", "sum:a"],
@@ -104,8 +86,8 @@ describe("server API across three gateways on one Redis", { timeout: 180_000 }, 
   });
 
   it("orders still reach every pod after Redis dropped all pub/sub connections (the control channel resubscribes)", async () => {
-    const [g0, g1] = gws as [GatewayProcess, GatewayProcess];
-    const admin = redis.client();
+    const [g0, g1] = fleet.gws as [GatewayProcess, GatewayProcess];
+    const admin = fleet.redis.client();
     try {
       await admin.client("KILL", "TYPE", "pubsub");
       await until("every pod listening again", async () => {
@@ -121,7 +103,7 @@ describe("server API across three gateways on one Redis", { timeout: 180_000 }, 
   });
 
   it("a pod killed with SIGKILL leaves info once its heartbeat's TTL passed", async () => {
-    const [g0, , g2] = gws as [GatewayProcess, GatewayProcess, GatewayProcess];
+    const [g0, , g2] = fleet.gws as [GatewayProcess, GatewayProcess, GatewayProcess];
     await until("three nodes", async () => (await infoNodes(g0)).length === 3);
     g2.kill("SIGKILL");
     await g2.exited;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { SWITCH_SPELLINGS } from "../../../test-support/switch-spellings.js";
 import { parseConfig } from "../../src/config.js";
 
 describe("config", () => {
@@ -32,12 +33,7 @@ describe("config", () => {
   });
 
   it("switches take true, false, 1 and 0", () => {
-    for (const [value, on] of [
-      ["true", true],
-      ["1", true],
-      ["false", false],
-      ["0", false],
-    ] as const) {
+    for (const [value, on] of SWITCH_SPELLINGS) {
       const r = parseConfig({ RTGW_REDIS_CLUSTER: value });
       assert.ok(r.ok);
       assert.equal(r.config.redisCluster, on, value);

@@ -12,18 +12,12 @@ import {
   serverVerdict,
   subscribeVerdict,
 } from "../../src/namespaces/rules.js";
+import { NAMESPACES_YAML } from "../namespaces-support.js";
 
+// The namespace tests' one config file, plus a namespace both of whose hooks are on (never called here).
 const parsed = parseConfigFile(
   "rtgw.yaml",
-  `
-namespaces:
-  chat: {}
-  open: { subscribe: anyone }
-  feed: { publish: server }
-  live: { recovery: false }
-  bare: { historySize: 0 }
-  quiet: { presence: false }
-  hooked: { proxySubscribe: true, proxyPublish: true }
+  `${NAMESPACES_YAML}  hooked: { proxySubscribe: true, proxyPublish: true }
 proxy:
   subscribe: { url: "http://127.0.0.1:1/subscribe" }
   publish: { url: "http://127.0.0.1:1/publish" }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { TODAYS_NAMESPACE_OPTIONS } from "../../../test-support/namespace-defaults.js";
 import { parseConfig } from "../../src/config.js";
 import { parseConfigFile } from "../../src/namespaces/config-file.js";
 import { createNamespaces, namespaceOf } from "../../src/namespaces/namespaces.js";
@@ -30,13 +31,7 @@ test("no file: every channel in the default namespace with today's behaviour", (
     name: "",
     historySize: 100,
     historyTtlSeconds: 300,
-    recovery: true,
-    presence: true,
-    joinLeave: true,
-    publish: "clients",
-    subscribe: "token",
-    proxySubscribe: false,
-    proxyPublish: false,
+    ...TODAYS_NAMESPACE_OPTIONS,
   });
 });
 

@@ -20,13 +20,15 @@ class FakeSocket implements Watched {
 
 const BOUND = 1000;
 
-function setup() {
+/** A watch whose onSlow closes the socket, keeps it in `slow`, then does `alsoOnSlow` (a close handler's work). */
+function setup(alsoOnSlow: (s: FakeSocket) => void = () => {}) {
   const slow: FakeSocket[] = [];
   const watch = new SlowConsumerWatch<FakeSocket>({
     boundBytes: BOUND,
     onSlow: (s) => {
       s.data.closed = true;
       slow.push(s);
+      alsoOnSlow(s);
     },
   });
   return { watch, slow };
@@ -89,14 +91,9 @@ describe("slow-consumer watch", () => {
 
   it("a socket closed during the sweep (its close handler leaves every channel) is not read again", () => {
     const sets: Set<FakeSocket>[] = [];
-    const slow: FakeSocket[] = [];
-    const watch = new SlowConsumerWatch<FakeSocket>({
-      boundBytes: BOUND,
-      onSlow: (s) => {
-        s.data.closed = true;
-        slow.push(s);
-        for (const set of sets) set.delete(s); // what Hub.closed does, synchronously inside ws.end()
-      },
+    // What Hub.closed does, synchronously inside ws.end(): the socket leaves every channel.
+    const { watch, slow } = setup((s) => {
+      for (const set of sets) set.delete(s);
     });
     const stuck = new FakeSocket(BOUND * 2);
     const fine = new FakeSocket(0);

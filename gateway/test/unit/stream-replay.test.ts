@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { BrokerMessage } from "../../src/broker/broker.js";
 import {
   follow,
   type LiveItem,
@@ -12,14 +11,8 @@ import {
   type Output,
   replayStart,
 } from "../../src/stream/replay.js";
+import { message as m } from "./stream-support.js";
 
-const m = (offset: number, epoch = "e1"): BrokerMessage => ({
-  channel: "c",
-  offset,
-  epoch,
-  data: "1",
-  publishedAt: 0,
-});
 const range = (from: number, to: number, epoch = "e1") =>
   Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => m(from + i, epoch));
 const resync = (offset: number, epoch: string): LiveItem => ({ resync: { offset, epoch } });

@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { BrokerMessage, HistoryResult } from "../../src/broker/broker.js";
+import type { HistoryResult } from "../../src/broker/broker.js";
 import { applyLive, historyComplete, judge, mergeRecovery } from "../../src/stream/sequence.js";
+import { message as m } from "./stream-support.js";
 
-const m = (offset: number, epoch = "e1"): BrokerMessage => ({
-  channel: "c",
-  offset,
-  epoch,
-  data: "1",
-  publishedAt: 0,
-});
 const offsets = (emit: ReturnType<typeof applyLive>["emit"]) =>
   emit.map((e) => ("message" in e ? e.message.offset : `resync@${e.resync.offset}/${e.resync.epoch}`));
 

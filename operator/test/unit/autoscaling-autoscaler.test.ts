@@ -125,27 +125,38 @@ interface Step {
   limitedBy?: ScalingDecision["limitedBy"] | null;
 }
 
+/** A fleet of `replicas` pods that follows each decision at once (the write succeeds): history carried along. */
+function followingFleet(s: AutoscalerSpec, replicas: number) {
+  const fleet = {
+    history: EMPTY_HISTORY as ScalingHistory,
+    replicas,
+    /** decide() at `t` seconds with `total` connections spread evenly over the pods; the fleet follows. */
+    at(t: number, total: number): ScalingDecision {
+      const d = decide({
+        history: fleet.history,
+        pods: evenPods(fleet.replicas, total),
+        currentReplicas: fleet.replicas,
+        spec: s,
+        now: T0 + t * 1000,
+      });
+      fleet.history = d.historyAfterScale;
+      fleet.replicas = d.desiredReplicas;
+      return d;
+    },
+  };
+  return fleet;
+}
+
 /** Feed a load trace through decide(), the fleet following each decision at once. */
 function runTrace(s: AutoscalerSpec, start: number, steps: Step[]): ScalingDecision[] {
-  let history: ScalingHistory = EMPTY_HISTORY;
-  let replicas = start;
-  const out: ScalingDecision[] = [];
-  for (const step of steps) {
-    const d = decide({
-      history,
-      pods: evenPods(replicas, step.total),
-      currentReplicas: replicas,
-      spec: s,
-      now: T0 + step.t * 1000,
-    });
+  const fleet = followingFleet(s, start);
+  return steps.map((step) => {
+    const d = fleet.at(step.t, step.total);
     assert.equal(d.desiredReplicas, step.expect, `t=${step.t}s total=${step.total}: ${d.message}`);
     if (step.limitedBy !== undefined)
       assert.equal(d.limitedBy, step.limitedBy ?? undefined, `t=${step.t}s limit`);
-    history = d.historyAfterScale; // the fleet followed: the write succeeded
-    replicas = d.desiredReplicas;
-    out.push(d);
-  }
-  return out;
+    return d;
+  });
 }
 
 describe("decide: traces", () => {
@@ -215,39 +226,16 @@ describe("decide: traces", () => {
         policies: DEFAULT_SCALE_DOWN_POLICIES,
       },
     });
-    let history: ScalingHistory = EMPTY_HISTORY;
-    let replicas = 3;
+    const fleet = followingFleet(s, 3);
     const counts: number[] = [];
-    for (let t = 0; t < 600; t += 10) {
-      const total = (t / 10) % 2 === 0 ? 28_000 : 52_000;
-      const d = decide({
-        history,
-        pods: evenPods(replicas, total),
-        currentReplicas: replicas,
-        spec: s,
-        now: T0 + t * 1000,
-      });
-      history = d.historyAfterScale; // the fleet followed: the write succeeded
-      replicas = d.desiredReplicas;
-      counts.push(replicas);
-    }
+    for (let t = 0; t < 600; t += 10)
+      counts.push(fleet.at(t, (t / 10) % 2 === 0 ? 28_000 : 52_000).desiredReplicas);
     const changes = counts.filter((c, i) => i > 0 && c !== counts[i - 1]).length;
     assert.equal(changes, 1, `replicas: ${counts.join(",")}`);
     assert.equal(counts.at(-1), 6);
     // Then the load settles low: the fleet comes down, one pod per minute, only after the window.
     const after: number[] = [];
-    for (let t = 600; t < 1_500; t += 10) {
-      const d = decide({
-        history,
-        pods: evenPods(replicas, 15_000),
-        currentReplicas: replicas,
-        spec: s,
-        now: T0 + t * 1000,
-      });
-      history = d.historyAfterScale; // the fleet followed: the write succeeded
-      replicas = d.desiredReplicas;
-      after.push(replicas);
-    }
+    for (let t = 600; t < 1_500; t += 10) after.push(fleet.at(t, 15_000).desiredReplicas);
     assert.equal(
       after.slice(0, 29).every((r) => r === 6),
       true,
@@ -413,20 +401,9 @@ describe("decide: bounds and special cases", () => {
 
   it("history stays bounded: old recommendations and events are forgotten", () => {
     const s = spec({ scaleDown: { stabilizationWindowSeconds: 60, ...FREE } });
-    let history: ScalingHistory = EMPTY_HISTORY;
-    let replicas = 2;
-    for (let t = 0; t < 3_600; t += 5) {
-      const total = t % 20 === 0 ? 35_000 : 15_000;
-      const d = decide({
-        history,
-        pods: evenPods(replicas, total),
-        currentReplicas: replicas,
-        spec: s,
-        now: T0 + t * 1000,
-      });
-      history = d.historyAfterScale; // the fleet followed: the write succeeded
-      replicas = d.desiredReplicas;
-    }
+    const fleet = followingFleet(s, 2);
+    for (let t = 0; t < 3_600; t += 5) fleet.at(t, t % 20 === 0 ? 35_000 : 15_000);
+    const { history } = fleet;
     assert.ok(history.recommendations.length <= 13, `recommendations: ${history.recommendations.length}`);
     assert.ok(history.scaleUps.length + history.scaleDowns.length <= 16);
   });

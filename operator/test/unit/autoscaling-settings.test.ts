@@ -2,6 +2,7 @@
 // each row is an environment and the settings or the exact sentences `rtgw operator` exits 2 with.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { SWITCH_SPELLINGS } from "../../../test-support/switch-spellings.js";
 import { DEFAULT_REBALANCE } from "../../src/controllers/autoscaling/rebalance.js";
 import {
   DEFAULT_AUTOSCALING_SETTINGS,
@@ -45,12 +46,7 @@ describe("autoscaling settings", () => {
   });
 
   it("RTGW_REBALANCE takes true, false, 1 and 0 like every switch", () => {
-    for (const [value, on] of [
-      ["true", true],
-      ["1", true],
-      ["false", false],
-      ["0", false],
-    ] as const) {
+    for (const [value, on] of SWITCH_SPELLINGS) {
       const parsed = parseAutoscalingSettings({ RTGW_REBALANCE: value });
       assert.ok(parsed.ok);
       assert.equal(parsed.value.rebalance.minSpread === Number.POSITIVE_INFINITY, !on, value);

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { FULL_SPEC } from "../../../test-support/full-gateway-spec.js";
 import { parseRealtimeGateway, type RealtimeGateway } from "../../src/api/realtimegateway.js";
 import { CONFIG_HASH_ANNOTATION, PRE_STOP_SECONDS } from "../../src/render/deployment.js";
 import {
@@ -31,33 +32,7 @@ function gateway(name: string, spec: unknown): RealtimeGateway {
 }
 
 const minimal = gateway("mini", { image: "ghcr.io/acme/rtgw:1.0.0", redis: { url: "redis://redis:6379" } });
-const full = gateway("chat", {
-  image: "ghcr.io/acme/rtgw:2.3.4",
-  replicas: 7,
-  autoscaling: {
-    enabled: true,
-    minReplicas: 3,
-    maxReplicas: 40,
-    targetConnectionsPerPod: 20000,
-    tolerance: 0.2,
-    scaleUpStabilizationSeconds: 10,
-    scaleDownStabilizationSeconds: 600,
-  },
-  drain: { seconds: 120 },
-  redis: { secretRef: { name: "chat-redis", key: "url" } },
-  auth: {
-    jwtSecretRef: { name: "chat-jwt", key: "hs256" },
-    issuer: "https://auth.example.com",
-    audience: ["rtgw", "rtgw-eu"],
-  },
-  allowedOrigins: ["https://app.example.com", "https://*.example.org"],
-  apiKeySecretRef: { name: "chat-publish", key: "key" },
-  tls: { secretName: "chat-tls" },
-  ingress: { host: "rt.example.com", className: "nginx", tlsSecretName: "rt-example-com" },
-  limits: { maxConnectionsPerPod: 50000, maxMessageBytes: 131072 },
-  resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "4Gi" } },
-  service: { type: "LoadBalancer", port: 443 },
-});
+const full = gateway("chat", FULL_SPEC);
 
 const hooked = gateway("live", {
   image: "ghcr.io/acme/rtgw:2.3.4",

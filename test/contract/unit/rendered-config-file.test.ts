@@ -17,6 +17,7 @@ import { openApiSchema } from "../../../operator/src/api/crd.js";
 import { HOOK_URL_RE, HOOKS } from "../../../operator/src/api/namespaces.js";
 import { parseRealtimeGateway, type RealtimeGateway } from "../../../operator/src/api/realtimegateway.js";
 import { CONFIG_FILE_KEY, renderConfigFileMap } from "../../../operator/src/render/config-file.js";
+import { TODAYS_NAMESPACE_OPTIONS as TODAY } from "../../../test-support/namespace-defaults.js";
 import { adminSecret, podEnvironment, podFiles, reader } from "../support/pod.js";
 
 const BASE = { image: "ghcr.io/acme/rtgw:2.3.4", redis: { url: "redis://redis:6379" } };
@@ -76,17 +77,6 @@ function gatewayConfig(gw: RealtimeGateway): GatewayConfig {
   assert.deepEqual(parsed.unknown, [], "every rendered RTGW_* (RTGW_CONFIG included) is the gateway's");
   return parsed.config;
 }
-
-/** Today's behaviour, for every option a namespace leaves out (besides the history, from RTGW_HISTORY_*). */
-const TODAY = {
-  recovery: true,
-  presence: true,
-  joinLeave: true,
-  publish: "clients",
-  subscribe: "token",
-  proxySubscribe: false,
-  proxyPublish: false,
-} as const;
 
 function assertNamespace(config: GatewayConfig, channel: string, options: NamespaceOptions): void {
   const got = config.namespaces.of(channel);

@@ -10,39 +10,13 @@ import { gatewaySettings, parseConfig } from "../../../gateway/src/config.js";
 import { openApiSchema } from "../../../operator/src/api/crd.js";
 import { parseRealtimeGateway, type RealtimeGateway } from "../../../operator/src/api/realtimegateway.js";
 import { GATEWAY_PORT, METRICS_PORT } from "../../../operator/src/render/configmap.js";
+import { FULL_SPEC } from "../../../test-support/full-gateway-spec.js";
 import { adminSecret, POD_NAME, podEnvironment } from "../support/pod.js";
 
 const USER_SECRETS = {
   "chat-redis/url": "rediss://:s3cret@redis.prod:6380",
   "chat-jwt/hs256": "an-hs256-secret-of-at-least-32-bytes",
-  "chat-api/key": "a-backend-publish-key",
-};
-
-const FULL_SPEC = {
-  image: "ghcr.io/acme/rtgw:2.3.4",
-  replicas: 7,
-  autoscaling: {
-    enabled: true,
-    minReplicas: 3,
-    maxReplicas: 40,
-    targetConnectionsPerPod: 20000,
-    tolerance: 0.2,
-    scaleUpStabilizationSeconds: 10,
-    scaleDownStabilizationSeconds: 600,
-  },
-  drain: { seconds: 120 },
-  redis: { secretRef: { name: "chat-redis", key: "url" } },
-  auth: {
-    jwtSecretRef: { name: "chat-jwt", key: "hs256" },
-    issuer: "https://id.example.com",
-    audience: ["chat", "chat-admin"],
-  },
-  allowedOrigins: ["https://app.example.com", "https://*.example.com"],
-  apiKeySecretRef: { name: "chat-api", key: "key" },
-  tls: { secretName: "chat-tls" },
-  limits: { maxConnectionsPerPod: 50000, maxMessageBytes: 131072 },
-  resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "4Gi" } },
-  service: { type: "LoadBalancer", port: 443 },
+  "chat-publish/key": "a-backend-publish-key",
 };
 
 function gateway(spec: unknown): RealtimeGateway {
@@ -124,7 +98,7 @@ describe("operator → gateway configuration contract", () => {
           redisUrl: gw.spec.redis.url ?? USER_SECRETS["chat-redis/url"],
           auth: gw.spec.auth ? "jwt" : "none",
           jwtSecret: gw.spec.auth ? USER_SECRETS["chat-jwt/hs256"] : undefined,
-          apiKey: gw.spec.apiKeySecretRef ? USER_SECRETS["chat-api/key"] : undefined,
+          apiKey: gw.spec.apiKeySecretRef ? USER_SECRETS["chat-publish/key"] : undefined,
           adminKey: Object.values(admin)[0],
           jwtIssuer: gw.spec.auth?.issuer,
           jwtAudience: gw.spec.auth?.audience,
