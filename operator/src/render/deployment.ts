@@ -49,7 +49,7 @@ function secretEnv(name: string, ref: SecretKeyRef) {
 function env(gw: RealtimeGateway) {
   const out: object[] = [{ name: "RTGW_NODE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }];
   if (gw.spec.redis.secretRef) out.push(secretEnv("RTGW_REDIS_URL", gw.spec.redis.secretRef));
-  if (gw.spec.auth) out.push(secretEnv("RTGW_JWT_SECRET", gw.spec.auth.jwtSecretRef));
+  if (gw.spec.auth?.jwtSecretRef) out.push(secretEnv("RTGW_JWT_SECRET", gw.spec.auth.jwtSecretRef));
   // Two credentials: backends publish with RTGW_API_KEY (a Secret the user owns); the operator alone holds
   // RTGW_ADMIN_KEY for /admin/* on the internal port (shed when rebalancing), created before the pods.
   if (gw.spec.apiKeySecretRef) out.push(secretEnv("RTGW_API_KEY", gw.spec.apiKeySecretRef));

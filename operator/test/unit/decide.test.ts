@@ -36,6 +36,9 @@ describe("decide", () => {
     assert.deepEqual(noKey.kind === "blocked" && /has no key "k"/.test(noKey.message), true);
     const ok = decide({ parsed: parsed(s), secret: secrets({ jwt: ["k"] }), owned: nothingOwned });
     assert.equal(ok.kind, "apply");
+    // Tokens checked against a JWKS alone reference no Secret: nothing to wait for.
+    const jwks = { ...spec, auth: { jwksUrl: "https://id.example.com/jwks" } };
+    assert.equal(decide({ parsed: parsed(jwks), secret: noSecrets, owned: nothingOwned }).kind, "apply");
   });
 
   it("the admin-key Secret: created when missing, never rewritten when present, blocks when it lost its key", () => {

@@ -299,6 +299,31 @@ describe("render", () => {
     assert.ok(!keys(nothing).some((k) => optional.includes(k)), "none of them rendered for the bare spec");
   });
 
+  it("spec.auth.jwksUrl: RTGW_JWT_JWKS_URL in the ConfigMap, the secret only when referenced, egress to its port", () => {
+    const jwks = (auth: object) =>
+      gateway("jw", {
+        image: "i:1",
+        redis: { url: "redis://r:6379" },
+        auth: { issuer: "https://id", ...auth },
+      });
+    const only = jwks({ jwksUrl: "https://id.example.com/.well-known/jwks.json" });
+    const data = renderConfigMap({ gateway: only }).data;
+    assert.equal(data.RTGW_AUTH, "jwt");
+    assert.equal(data.RTGW_JWT_JWKS_URL, "https://id.example.com/.well-known/jwks.json");
+    assert.equal(env(renderDeployment({ gateway: only }) as Obj, "RTGW_JWT_SECRET"), undefined);
+    const egress = (gw: RealtimeGateway) =>
+      (renderNetworkPolicy({ gateway: gw }) as Obj).spec.egress.slice(2);
+    assert.deepEqual(egress(only), [{ ports: [{ protocol: "TCP", port: 443 }] }]);
+    const both = jwks({ jwtSecretRef: { name: "j", key: "k" }, jwksUrl: "https://10.0.0.7:8443/keys" });
+    assert.deepEqual(env(renderDeployment({ gateway: both }) as Obj, "RTGW_JWT_SECRET")?.valueFrom, {
+      secretKeyRef: { name: "j", key: "k" },
+    });
+    assert.deepEqual(egress(both), [{ ports: [{ protocol: "TCP", port: 8443 }] }]);
+    // Without a JWKS URL: no variable, no extra egress.
+    assert.equal(renderConfigMap({ gateway: full }).data.RTGW_JWT_JWKS_URL, undefined);
+    assert.deepEqual(egress(full), []);
+  });
+
   it("spec.tls: the Secret mounted read-only, its paths in the ConfigMap, probes over HTTPS", () => {
     const d = renderDeployment({ gateway: full }) as Obj;
     const pod = d.spec.template.spec;

@@ -254,7 +254,7 @@ export class GatewayController {
   private async readSecrets(gw: RealtimeGateway): Promise<Map<string, SecretKeys>> {
     const refs = new Set([
       gw.spec.redis.secretRef?.name,
-      gw.spec.auth?.jwtSecretRef.name,
+      gw.spec.auth?.jwtSecretRef?.name,
       gw.spec.apiKeySecretRef?.name,
       gw.spec.tls?.secretName,
       ...hookSecretRefs(gw.spec).map(([, ref]) => ref.name),

@@ -52,7 +52,7 @@ export type Decision =
 function secretProblems(gw: RealtimeGateway, secret: Observed["secret"]): string[] {
   const refs: [string, SecretKeyRef][] = [];
   if (gw.spec.redis.secretRef) refs.push(["redis.secretRef", gw.spec.redis.secretRef]);
-  if (gw.spec.auth) refs.push(["auth.jwtSecretRef", gw.spec.auth.jwtSecretRef]);
+  if (gw.spec.auth?.jwtSecretRef) refs.push(["auth.jwtSecretRef", gw.spec.auth.jwtSecretRef]);
   refs.push(...hookSecretRefs(gw.spec));
   const out: string[] = [];
   for (const [field, ref] of refs) {
