@@ -3,6 +3,7 @@
 // something missing keeps the pod Pending (PendingError: CreateContainerConfigError, retried), as on a cluster.
 import { collection, type KubeRest } from "./kube-rest.js";
 import type { VolumeMount } from "./kubelet-volumes.js";
+import type { PodSecurityContext } from "./volume-access.js";
 
 export interface ContainerSpec {
   args?: string[];
@@ -20,6 +21,7 @@ export interface ContainerSpec {
   lifecycle?: { preStop?: { sleep?: { seconds: number } } };
   readinessProbe?: { httpGet?: { path: string; port: number | string } };
   volumeMounts?: VolumeMount[];
+  securityContext?: PodSecurityContext;
 }
 
 /** A reference the container's config needs is missing: the container is not started yet. */

@@ -2,21 +2,25 @@
 // the pod's own directory (emptyDir is left to the process's own /tmp). A simulated container has no mount
 // namespace, so its mount paths are mapped: an env value or a mounted ConfigMap file that names a path under a
 // mount gets the pod directory in front (RTGW_CONFIG=/etc/rtgw/config/config.yaml and the headerFiles paths inside
-// that file). A missing ConfigMap, Secret or key keeps the pod Pending (PendingError), as on a cluster.
+// that file). A missing ConfigMap, Secret or key keeps the pod Pending (PendingError), as on a cluster; so does a
+// file the container's user could not read there (volume-access.ts: a group-only mode without fsGroup), which on
+// a cluster would be a gateway that cannot open its TLS key.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { collection, type KubeRest } from "./kube-rest.js";
 import { PendingError } from "./kubelet-env.js";
+import { canRead, describeFile, fileMode, type PodSecurityContext } from "./volume-access.js";
 
 interface KeyToPath {
   key: string;
   path: string;
+  mode?: number;
 }
 export interface Volume {
   name: string;
-  configMap?: { name: string; items?: KeyToPath[] };
-  secret?: { secretName: string; items?: KeyToPath[] };
-  projected?: { sources: { secret?: { name: string; items?: KeyToPath[] } }[] };
+  configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number };
+  secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number };
+  projected?: { defaultMode?: number; sources: { secret?: { name: string; items?: KeyToPath[] } }[] };
 }
 export interface VolumeMount {
   name: string;
@@ -79,13 +83,22 @@ export async function mountVolumes(
   podDir: string,
   volumes: Volume[],
   mounts: VolumeMount[],
+  security: { pod?: PodSecurityContext | undefined; container?: PodSecurityContext | undefined } = {},
 ): Promise<(text: string) => string> {
   const mounted: [string, Files, boolean][] = [];
   for (const m of mounts) {
     const v = volumes.find((x) => x.name === m.name);
     if (!v) throw new PendingError(`volume "${m.name}" not found in the pod spec`);
     const files = await volumeFiles(api, namespace, v);
-    if (files) mounted.push([m.mountPath, files, v.configMap !== undefined]);
+    if (!files) continue;
+    for (const path of files.keys()) {
+      const mode = fileMode(v, path) ?? 0;
+      if (!canRead(mode, security.pod, security.container))
+        throw new PendingError(
+          `${m.mountPath}/${path} (${describeFile(mode, security.pod)}): permission denied for uid ${security.container?.runAsUser ?? security.pod?.runAsUser}`,
+        );
+    }
+    mounted.push([m.mountPath, files, v.configMap !== undefined]);
   }
   const prefixes = mounted.map(([mountPath]) => mountPath.replace(/\/$/, ""));
   const remap = (text: string) =>

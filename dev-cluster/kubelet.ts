@@ -14,10 +14,16 @@ import { collection, type KubeRest } from "./kube-rest.js";
 import { type ContainerSpec, PendingError, resolveEnv } from "./kubelet-env.js";
 import { mountVolumes, type Volume } from "./kubelet-volumes.js";
 import type { RankedPod } from "./replicaset-order.js";
+import type { PodSecurityContext } from "./volume-access.js";
 
 export interface Template {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { containers: ContainerSpec[]; terminationGracePeriodSeconds?: number; volumes?: Volume[] };
+  spec: {
+    containers: ContainerSpec[];
+    terminationGracePeriodSeconds?: number;
+    volumes?: Volume[];
+    securityContext?: PodSecurityContext;
+  };
 }
 
 export interface SimPod extends RankedPod {
@@ -108,6 +114,7 @@ export class Kubelet {
         podDir,
         template.spec.volumes ?? [],
         container.volumeMounts ?? [],
+        { pod: template.spec.securityContext, container: container.securityContext },
       );
       env = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, remap(v)]));
     } catch (err) {

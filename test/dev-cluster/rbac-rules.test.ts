@@ -52,7 +52,20 @@ async function withCluster<T>(
         redis: { secretRef: { name: REDIS_SECRET, key: "url" } },
       },
     });
-    await leftoverConfigFile(cluster);
+    // A second gateway with its NetworkPolicy switched off and no pods: the leftover NetworkPolicy is obsolete.
+    await cluster.admin.create(collection("rtgw.dev/v1alpha1", "realtimegateways", NS), {
+      apiVersion: "rtgw.dev/v1alpha1",
+      kind: "RealtimeGateway",
+      metadata: { name: "rbac-off", namespace: NS },
+      spec: {
+        image: "rtgw/gateway:dev",
+        replicas: 0,
+        autoscaling: { enabled: false },
+        networkPolicy: { enabled: false },
+        redis: { secretRef: { name: REDIS_SECRET, key: "url" } },
+      },
+    });
+    for (const l of LEFTOVERS) await leftover(cluster, l);
     return await body(cluster);
   } finally {
     await cluster.stop();
@@ -60,37 +73,55 @@ async function withCluster<T>(
 }
 
 /**
- * The config-file ConfigMap an earlier spec.namespaces rendered, left behind (the spec dropped them while the
- * operator was away): the operator deletes it, the one delete it ever makes. The simulated pods mount no volumes,
- * so a spec with namespaces would not run here; the leftover exercises the same delete.
+ * Objects an earlier spec rendered, left behind (the spec dropped them while the operator was away): the operator
+ * deletes them, the only deletes it ever makes (render/index.ts optionalObjects), one RBAC rule each. The
+ * config-file ConfigMap (the simulated pods mount no volumes, so a spec with namespaces would not run here), an
+ * Ingress (no spec.ingress) and the NetworkPolicy of the gateway that switched it off.
  */
-async function leftoverConfigFile(c: Cluster): Promise<void> {
-  const gw = await c.admin.get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/rbac`);
-  await c.admin.create(collection("v1", "configmaps", NS), {
-    apiVersion: "v1",
-    kind: "ConfigMap",
+const LEFTOVERS = [
+  { gateway: "rbac", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", name: "rbac-config-file" },
+  { gateway: "rbac", apiVersion: "networking.k8s.io/v1", kind: "Ingress", plural: "ingresses", name: "rbac" },
+  {
+    gateway: "rbac-off",
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    plural: "networkpolicies",
+    name: "rbac-off",
+  },
+];
+const BODIES: Record<string, object> = {
+  ConfigMap: { data: { "config.yaml": "namespaces:\n  chat: {}\n" } },
+  Ingress: { spec: { defaultBackend: { service: { name: "rbac", port: { name: "http" } } } } },
+  NetworkPolicy: { spec: { podSelector: {}, policyTypes: ["Ingress"] } },
+};
+
+async function leftover(c: Cluster, l: (typeof LEFTOVERS)[number]): Promise<void> {
+  const gw = await c.admin.get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/${l.gateway}`);
+  await c.admin.create(collection(l.apiVersion, l.plural, NS), {
+    apiVersion: l.apiVersion,
+    kind: l.kind,
     metadata: {
-      name: "rbac-config-file",
+      name: l.name,
       namespace: NS,
-      labels: { "app.kubernetes.io/managed-by": "rtgw-operator", "app.kubernetes.io/instance": "rbac" },
+      labels: { "app.kubernetes.io/managed-by": "rtgw-operator", "app.kubernetes.io/instance": l.gateway },
       ownerReferences: [
         {
           apiVersion: "rtgw.dev/v1alpha1",
           kind: "RealtimeGateway",
-          name: "rbac",
+          name: l.gateway,
           uid: gw?.metadata.uid ?? "",
           controller: true,
           blockOwnerDeletion: true,
         },
       ],
     },
-    data: { "config.yaml": "namespaces:\n  chat: {}\n" },
+    ...BODIES[l.kind],
   });
 }
 
 /**
- * Ready with two ready pods, each annotated with its deletion cost, the leftover ConfigMap deleted: everything the
- * operator does has happened.
+ * Ready with two ready pods, each annotated with its deletion cost, the leftovers deleted: everything the operator
+ * does has happened.
  */
 async function reconciled(c: Cluster): Promise<boolean> {
   const gw = await c.admin.get(`${collection("rtgw.dev/v1alpha1", "realtimegateways", NS)}/rbac`);
@@ -103,8 +134,9 @@ async function reconciled(c: Cluster): Promise<boolean> {
   const costed = pods.filter(
     (p) => p.metadata.annotations?.["controller.kubernetes.io/pod-deletion-cost"] !== undefined,
   );
-  const leftover = await c.admin.get(`${collection("v1", "configmaps", NS)}/rbac-config-file`);
-  return ready && status.readyReplicas === 2 && costed.length === 2 && leftover === undefined;
+  for (const l of LEFTOVERS)
+    if (await c.admin.get(`${collection(l.apiVersion, l.plural, NS)}/${l.name}`)) return false;
+  return ready && status.readyReplicas === 2 && costed.length === 2;
 }
 
 describe("the chart's operator RBAC, enforced", () => {

@@ -123,8 +123,9 @@ the API calls the operator makes less the Lease rule below; test/dev-cluster/rba
   resources: ["realtimegateways/status", "realtimegateways/scale"]
   verbs: ["get", "update", "patch"]
 # Owned objects: informers and server-side apply (create is what applying a new object needs). Deletion is left
-# to the garbage collector through owner references, so no delete verb, but for the one object a spec change can
-# make obsolete (the config-file ConfigMap once spec.namespaces/proxy are gone), below.
+# to the garbage collector through owner references, so no delete verb, but for the objects a spec change can make
+# obsolete (operator/src/render/index.ts optionalObjects), one rule each below: the config-file ConfigMap once
+# spec.namespaces/proxy are gone, the NetworkPolicy once switched off, the Ingress once spec.ingress is gone.
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "patch"]
@@ -140,6 +141,12 @@ the API calls the operator makes less the Lease rule below; test/dev-cluster/rba
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies", "ingresses"]
   verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["delete"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingresses"]
+  verbs: ["delete"]
 # Secrets: read by name only (no list, no watch); the reconciler creates the admin-key Secret; the autoscaler reads it.
 - apiGroups: [""]
   resources: ["secrets"]

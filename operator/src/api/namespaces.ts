@@ -21,14 +21,14 @@ export type HookName = (typeof HOOKS)[number];
 const OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
 const PORT = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
 const DNS_NAME = "([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?";
+/** A URL's authority without credentials: a DNS name or an IPv4 address and an optional port (spec.auth.jwksUrl too). */
+export const HOST_PORT = `(${DNS_NAME}|(${OCTET}\\.){3}${OCTET})(:${PORT})?`;
 /**
  * A hook's URL: http(s), a DNS name or an IPv4 address, an optional port and path. Narrower than the gateway's
  * check (which it must imply: a property test says so), and never `user:password@`, which would sit in the
  * ConfigMap in clear.
  */
-export const HOOK_URL_RE = new RegExp(
-  `^https?://(${DNS_NAME}|(${OCTET}\\.){3}${OCTET})(:${PORT})?([/?#][!-~]*)?$`,
-);
+export const HOOK_URL_RE = new RegExp(`^https?://${HOST_PORT}([/?#][!-~]*)?$`);
 /** Plain header names that say "credential" (lower case): such a value belongs in secretHeaders. */
 export const CREDENTIAL_HEADER_RE =
   /^(authorization|proxy-authorization|cookie)$|secret|token|passw|api-?key|credential/;

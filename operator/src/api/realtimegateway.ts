@@ -5,7 +5,7 @@
 // evaluates every rule with a real CEL evaluator against its twin over a table of CRs.
 import { z } from "zod";
 import { type CelRule, cel } from "./cel.js";
-import { namespacesSpecFields, namespacesViolations, proxyNeedsRules } from "./namespaces.js";
+import { HOST_PORT, namespacesSpecFields, namespacesViolations, proxyNeedsRules } from "./namespaces.js";
 import { type SecretKeyRef, secretKeyRef } from "./secret-ref.js";
 
 export type { CelRule, SecretKeyRef };
@@ -166,6 +166,40 @@ const networkPolicy = z.object({
     .describe("egress ports to Redis (besides DNS)"),
 });
 
+/**
+ * The issuer's JSON Web Key Set: https only (the keys decide who may connect, so never over plain HTTP), a host
+ * and path, no `user:password@` (it sits in the ConfigMap in clear). The gateway's own check allows http too.
+ */
+export const JWKS_URL_RE = new RegExp(`^https://${HOST_PORT}(/[!-~]*)?$`);
+type AuthInput = { jwtSecretRef?: unknown; jwksUrl?: unknown };
+export const authRules: CelRule<AuthInput>[] = [
+  {
+    rule: "has(self.jwtSecretRef) || has(self.jwksUrl)",
+    message: "auth needs jwtSecretRef (HS256), jwksUrl (RS256, PS256, ES256, EdDSA by kid) or both",
+    check: (a) => a.jwtSecretRef !== undefined || a.jwksUrl !== undefined,
+  },
+];
+const auth = z
+  .object({
+    jwtSecretRef: secretKeyRef.optional().describe("Secret key holding the HS256 secret (RTGW_JWT_SECRET)"),
+    jwksUrl: z
+      .string()
+      .max(2048)
+      .regex(JWKS_URL_RE)
+      .optional()
+      .describe(
+        "https URL of the issuer's JWKS (RTGW_JWT_JWKS_URL): keys picked by kid, re-read on rotation; the NetworkPolicy lets the pods reach its port",
+      ),
+    issuer: z.string().min(1).max(1024).optional().describe("required `iss` (RTGW_JWT_ISSUER)"),
+    audience: z
+      .array(z.string().min(1).max(256))
+      .min(1)
+      .max(16)
+      .optional()
+      .describe("accepted `aud` values (RTGW_JWT_AUDIENCE)"),
+  })
+  .meta(cel(authRules));
+
 type SpecInput = {
   autoscaling: AutoscalingInput;
   limits: { maxConnectionsPerPod: number };
@@ -194,19 +228,7 @@ export const realtimeGatewaySpecSchema = z
     autoscaling: autoscaling.default(() => autoscaling.parse({})),
     drain: drain.default({ seconds: 30 }),
     redis,
-    auth: z
-      .object({
-        jwtSecretRef: secretKeyRef,
-        issuer: z.string().min(1).max(1024).optional().describe("required `iss` (RTGW_JWT_ISSUER)"),
-        audience: z
-          .array(z.string().min(1).max(256))
-          .min(1)
-          .max(16)
-          .optional()
-          .describe("accepted `aud` values (RTGW_JWT_AUDIENCE)"),
-      })
-      .optional()
-      .describe("without it clients connect unauthenticated"),
+    auth: auth.optional().describe("without it clients connect unauthenticated"),
     allowedOrigins: z
       .array(
         z
@@ -341,6 +363,7 @@ function celViolations(spec: RealtimeGatewaySpec): string[] {
   for (const r of specRules) if (!r.check(spec)) out.push(r.message);
   for (const r of autoscalingRules) if (!r.check(spec.autoscaling)) out.push(r.message);
   for (const r of redisRules) if (!r.check(spec.redis)) out.push(r.message);
+  for (const r of authRules) if (spec.auth && !r.check(spec.auth)) out.push(r.message);
   out.push(...namespacesViolations(spec));
   return out;
 }

@@ -82,7 +82,8 @@ export function renderConfigFileMap(input: { gateway: RealtimeGateway }) {
 /** The pod's volumes and the container's mounts for the file and the hooks' secret headers. */
 export function configFileVolumes(gw: RealtimeGateway): { volumes: object[]; mounts: object[] } {
   if (!hasConfigFile(gw)) return { volumes: [], mounts: [] };
-  // 0444: the container runs as a non-root user and the pod sets no fsGroup, so group-only modes would lock it out.
+  // The file is not secret (0444); the hooks' header values are (0440: the pod's fsGroup, render/deployment.ts,
+  // is the files' group, so the non-root gateway reads them and no other user does).
   const volumes: object[] = [
     {
       name: CONFIG_VOLUME,
@@ -106,7 +107,7 @@ export function configFileVolumes(gw: RealtimeGateway): { volumes: object[]; mou
     volumes.push({
       name: HEADERS_VOLUME,
       projected: {
-        defaultMode: 0o444,
+        defaultMode: 0o440,
         sources: [...bySecret].map(([name, items]) => ({ secret: { name, items } })),
       },
     });

@@ -23,6 +23,8 @@ export function gatewayConfig(gw: RealtimeGateway): Record<string, string> {
   };
   // A URL in the spec is by contract credential-free (credentials go through redis.secretRef).
   if (spec.redis.url !== undefined) data.RTGW_REDIS_URL = spec.redis.url;
+  // A public URL, not a credential: the keys it serves are public keys.
+  if (spec.auth?.jwksUrl) data.RTGW_JWT_JWKS_URL = spec.auth.jwksUrl;
   if (spec.auth?.issuer) data.RTGW_JWT_ISSUER = spec.auth.issuer;
   if (spec.auth?.audience) data.RTGW_JWT_AUDIENCE = spec.auth.audience.join(",");
   if (spec.allowedOrigins) data.RTGW_ALLOWED_ORIGINS = spec.allowedOrigins.join(",");

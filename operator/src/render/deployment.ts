@@ -13,6 +13,8 @@ export const PRE_STOP_SECONDS = 5;
 export const GRACE_HEADROOM_SECONDS = 10;
 export const CONFIG_HASH_ANNOTATION = "rtgw.dev/config-hash";
 export const CONTAINER_NAME = "gateway";
+/** The gateway image's non-root user and group (Dockerfile USER), also the pods' fsGroup. */
+export const GATEWAY_UID = 1000;
 
 const DEFAULT_RESOURCES = {
   requests: { cpu: "250m", memory: "256Mi" },
@@ -47,7 +49,7 @@ function secretEnv(name: string, ref: SecretKeyRef) {
 function env(gw: RealtimeGateway) {
   const out: object[] = [{ name: "RTGW_NODE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }];
   if (gw.spec.redis.secretRef) out.push(secretEnv("RTGW_REDIS_URL", gw.spec.redis.secretRef));
-  if (gw.spec.auth) out.push(secretEnv("RTGW_JWT_SECRET", gw.spec.auth.jwtSecretRef));
+  if (gw.spec.auth?.jwtSecretRef) out.push(secretEnv("RTGW_JWT_SECRET", gw.spec.auth.jwtSecretRef));
   // Two credentials: backends publish with RTGW_API_KEY (a Secret the user owns); the operator alone holds
   // RTGW_ADMIN_KEY for /admin/* on the internal port (shed when rebalancing), created before the pods.
   if (gw.spec.apiKeySecretRef) out.push(secretEnv("RTGW_API_KEY", gw.spec.apiKeySecretRef));
@@ -105,8 +107,13 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
           terminationGracePeriodSeconds: terminationGracePeriodSeconds(gw),
           securityContext: {
             runAsNonRoot: true,
-            runAsUser: 1000, // the image's USER (Dockerfile)
-            runAsGroup: 1000,
+            runAsUser: GATEWAY_UID, // the image's USER (Dockerfile)
+            runAsGroup: GATEWAY_UID,
+            // The Secret volumes' files are root:<fsGroup>: without it a group-only mode (the TLS key's 0440)
+            // is root:root and the non-root gateway cannot read its own key. OnRootMismatch: no recursive
+            // chown of volumes that already match at every start.
+            fsGroup: GATEWAY_UID,
+            fsGroupChangePolicy: "OnRootMismatch",
             seccompProfile: { type: "RuntimeDefault" },
           },
           topologySpreadConstraints: topologySpread(gw),
@@ -149,6 +156,7 @@ export function renderDeployment(input: { gateway: RealtimeGateway }) {
           ],
           volumes: [
             { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+            // 0440: the key is readable by the gateway's group (the fsGroup) only, not by every user in the pod.
             ...(tls ? [{ name: "tls", secret: { secretName: tls.secretName, defaultMode: 0o440 } }] : []),
             ...file.volumes,
           ],

@@ -5,6 +5,7 @@ import { renderConfigFileMap } from "./config-file.js";
 import { renderConfigMap } from "./configmap.js";
 import { renderDeployment } from "./deployment.js";
 import { renderIngress } from "./ingress.js";
+import { names } from "./labels.js";
 import { renderNetworkPolicy } from "./networkpolicy.js";
 import { renderPodDisruptionBudget } from "./pdb.js";
 import { renderHeadlessService, renderService } from "./service.js";
@@ -35,6 +36,19 @@ export function renderAll(input: RenderInput): RenderedObject[] {
 }
 
 const optional = <T>(o: T | undefined): T[] => (o === undefined ? [] : [o]);
+
+/**
+ * Every object renderAll emits only for some specs (the others it always emits). When the spec stops rendering one,
+ * the reconciler deletes it (controllers/gateway/decide.ts): owner references alone would keep it until the
+ * RealtimeGateway itself goes. render.test.ts checks this list against what renderAll emits.
+ */
+export function optionalObjects(gw: RealtimeGateway): { kind: string; name: string }[] {
+  return [
+    { kind: "ConfigMap", name: names.configFile(gw) },
+    { kind: "NetworkPolicy", name: names.networkPolicy(gw) },
+    { kind: "Ingress", name: names.ingress(gw) },
+  ];
+}
 
 export {
   renderConfigFileMap,

@@ -68,8 +68,11 @@ export interface LeaseClient {
 export interface Kube extends ListWatchClient {
   /** Server-side apply under this client's field manager, forcing ownership of the fields it renders. */
   apply(obj: KubeObject): Promise<KubeObject>;
-  /** Deletes an owned object the spec no longer renders; false when it was already gone. */
-  deleteObject(res: ResourceRef, namespace: string, name: string): Promise<boolean>;
+  /**
+   * Deletes an owned object the spec no longer renders, only if it still has `uid` (a precondition: an object
+   * recreated under the name since is not ours to delete); false when it was gone or is another object now.
+   */
+  deleteObject(res: ResourceRef, namespace: string, name: string, uid: string): Promise<boolean>;
   getGateway(namespace: string, name: string): Promise<KubeObject>;
   /** PUT the status subresource; metadata.resourceVersion makes a stale write fail with 409. */
   replaceGatewayStatus(obj: KubeObject): Promise<KubeObject>;
@@ -210,12 +213,20 @@ export function kubeFromConfig(
       );
       return renameIngressFrom(plain(out) as unknown as KubeObject, "_from", "from");
     },
-    async deleteObject(res, namespace, name) {
+    async deleteObject(res, namespace, name, uid) {
       try {
-        await objects.delete({ apiVersion: res.apiVersion, kind: res.kind, metadata: { namespace, name } });
+        await objects.delete(
+          { apiVersion: res.apiVersion, kind: res.kind, metadata: { namespace, name } },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          { preconditions: { uid } },
+        );
         return true;
       } catch (err) {
-        if (isNotFound(err)) return false;
+        if (isNotFound(err) || isConflict(err)) return false;
         throw err;
       }
     },

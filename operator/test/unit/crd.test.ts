@@ -15,6 +15,7 @@ import {
   uniqueHeadersRule,
 } from "../../src/api/namespaces.js";
 import {
+  authRules,
   autoscalingRules,
   DEFAULT_INTERNAL_PEERS,
   parseRealtimeGateway,
@@ -173,6 +174,25 @@ describe("CRD", () => {
       true,
     ],
     ["secretRef redis", { image: "x", redis: { secretRef: { name: "r", key: "url" } } }, true],
+    [
+      "auth by JWKS only",
+      { ...base, auth: { jwksUrl: "https://id.example.com/.well-known/jwks.json" } },
+      true,
+    ],
+    [
+      "auth by secret and JWKS, with a port",
+      { ...base, auth: { jwtSecretRef: { name: "j", key: "k" }, jwksUrl: "https://10.0.0.7:8443/keys" } },
+      true,
+    ],
+    [
+      "auth with neither a secret nor a JWKS",
+      { ...base, auth: { issuer: "https://id" } },
+      false,
+      /auth needs/,
+    ],
+    ["a JWKS over plain http", { ...base, auth: { jwksUrl: "http://id.example.com/jwks" } }, false],
+    ["a JWKS URL with credentials", { ...base, auth: { jwksUrl: "https://u:p@id.example.com/jwks" } }, false],
+    ["a JWKS URL that is no URL", { ...base, auth: { jwksUrl: "https://" } }, false],
     ["no image", { redis: base.redis }, false],
     ["no redis", { image: "x" }, false],
     [
@@ -384,6 +404,12 @@ describe("CRD", () => {
     };
     check(autoscalingRules, cases.autoscaling);
     check(redisRules, cases.redis as never[]);
+    check(authRules, [
+      {},
+      { jwtSecretRef: { name: "a", key: "b" } },
+      { jwksUrl: "https://a/k" },
+      { jwtSecretRef: { name: "a", key: "b" }, jwksUrl: "https://a/k" },
+    ] as never[]);
     check(specRules, cases.spec as never[]);
     check([quantityRule], [1, "500m", "1Gi", "1.5", "lots", "1Gb", "-1"]);
     const ref = { name: "s", key: "k" };

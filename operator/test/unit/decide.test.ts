@@ -36,6 +36,9 @@ describe("decide", () => {
     assert.deepEqual(noKey.kind === "blocked" && /has no key "k"/.test(noKey.message), true);
     const ok = decide({ parsed: parsed(s), secret: secrets({ jwt: ["k"] }), owned: nothingOwned });
     assert.equal(ok.kind, "apply");
+    // Tokens checked against a JWKS alone reference no Secret: nothing to wait for.
+    const jwks = { ...spec, auth: { jwksUrl: "https://id.example.com/jwks" } };
+    assert.equal(decide({ parsed: parsed(jwks), secret: noSecrets, owned: nothingOwned }).kind, "apply");
   });
 
   it("the admin-key Secret: created when missing, never rewritten when present, blocks when it lost its key", () => {
@@ -111,13 +114,16 @@ describe("decide", () => {
       ["gw-config", "gw-config-file"],
     );
     assert.deepEqual(first.obsolete, []);
-    const file = first.desired.find((o) => o.metadata.name === "gw-config-file") as unknown as KubeObject;
+    const rendered = first.desired.find((o) => o.metadata.name === "gw-config-file") as unknown as KubeObject;
+    const file = { ...rendered, metadata: { ...rendered.metadata, uid: "cm-uid" } };
     const theirs = { ...file, metadata: { ...file.metadata, ownerReferences: [] } };
     const owned = (o: KubeObject | undefined) => (kind: string, _ns: string, name: string) =>
       kind === "ConfigMap" && name === "gw-config-file" ? o : undefined;
     const gone = decide({ parsed: parsed(spec), secret: noSecrets, owned: owned(file) });
     assert.ok(gone.kind === "apply");
-    assert.deepEqual(gone.obsolete, [{ kind: "ConfigMap", namespace: "ns", name: "gw-config-file" }]);
+    assert.deepEqual(gone.obsolete, [
+      { kind: "ConfigMap", namespace: "ns", name: "gw-config-file", uid: "cm-uid" },
+    ]);
     const notOurs = decide({ parsed: parsed(spec), secret: noSecrets, owned: owned(theirs) });
     assert.ok(notOurs.kind === "apply");
     assert.deepEqual(notOurs.obsolete, [], "a ConfigMap this gateway does not control is left alone");
@@ -140,6 +146,57 @@ describe("decide", () => {
       owned: nothingOwned,
     });
     assert.equal(ready.kind, "apply");
+  });
+
+  it("a NetworkPolicy switched off or an Ingress dropped: obsolete when this gateway controls it, else left alone", () => {
+    const withBoth = { ...spec, ingress: { host: "rt.example.com" } };
+    const first = decide({ parsed: parsed(withBoth), secret: noSecrets, owned: nothingOwned });
+    assert.ok(first.kind === "apply");
+    const live = (kind: string, ownerReferences: object[]) => {
+      const o = first.desired.find((d) => d.kind === kind) as unknown as KubeObject;
+      return { ...o, metadata: { ...o.metadata, uid: `${kind}-uid`, ownerReferences } } as KubeObject;
+    };
+    const ours = (kind: string) => live(kind, first.desired[0]?.metadata.ownerReferences ?? []);
+    const ref = { apiVersion: "rtgw.dev/v1alpha1", kind: "RealtimeGateway", name: "gw" };
+    const cases: { name: string; spec: object; owner: (kind: string) => KubeObject; want: string[] }[] = [
+      { name: "both still rendered", spec: withBoth, owner: ours, want: [] },
+      {
+        name: "NetworkPolicy off, Ingress gone",
+        spec: { ...spec, networkPolicy: { enabled: false } },
+        owner: ours,
+        want: ["NetworkPolicy gw NetworkPolicy-uid", "Ingress gw Ingress-uid"],
+      },
+      { name: "Ingress gone", spec, owner: ours, want: ["Ingress gw Ingress-uid"] },
+      {
+        name: "owned but not controlled",
+        spec: { ...spec, networkPolicy: { enabled: false } },
+        owner: (kind) => live(kind, [{ ...ref, uid: "u1", controller: false }]),
+        want: [],
+      },
+      {
+        name: "controlled by another gateway of the same name (an earlier uid)",
+        spec: { ...spec, networkPolicy: { enabled: false } },
+        owner: (kind) => live(kind, [{ ...ref, uid: "u0", controller: true }]),
+        want: [],
+      },
+      {
+        name: "no owner reference (made by hand under the name)",
+        spec: { ...spec, networkPolicy: { enabled: false } },
+        owner: (kind) => live(kind, []),
+        want: [],
+      },
+    ];
+    for (const c of cases) {
+      const owned = (kind: string, _ns: string, name: string) =>
+        name === "gw" && (kind === "NetworkPolicy" || kind === "Ingress") ? c.owner(kind) : undefined;
+      const d = decide({ parsed: parsed(c.spec), secret: noSecrets, owned });
+      assert.ok(d.kind === "apply", c.name);
+      assert.deepEqual(
+        d.obsolete.map((o) => `${o.kind} ${o.name} ${o.uid}`),
+        c.want,
+        c.name,
+      );
+    }
   });
 
   it("isSubset: defaults tolerated, values and list lengths compared, int-or-string equal", () => {

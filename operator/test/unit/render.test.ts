@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { canRead, describeFile, fileMode } from "../../../dev-cluster/volume-access.js";
 import { FULL_SPEC } from "../../../test-support/full-gateway-spec.js";
 import { parseRealtimeGateway, type RealtimeGateway } from "../../src/api/realtimegateway.js";
 import { CONFIG_HASH_ANNOTATION, PRE_STOP_SECONDS } from "../../src/render/deployment.js";
 import {
+  optionalObjects,
   renderAll,
   renderConfigFileMap,
   renderConfigMap,
@@ -243,6 +245,60 @@ describe("render", () => {
     assert.ok(!renderAll({ gateway: minimal }).some((o) => o.kind === "Ingress"));
   });
 
+  it("optionalObjects: exactly the objects renderAll emits for some specs and not for others", () => {
+    const everything = gateway("opt", {
+      image: "i:1",
+      redis: { url: "redis://r" },
+      ingress: { host: "rt.example.com" },
+      namespaces: { chat: {} },
+    });
+    const nothing = gateway("opt", {
+      image: "i:1",
+      redis: { url: "redis://r" },
+      networkPolicy: { enabled: false },
+    });
+    const keys = (gw: RealtimeGateway) =>
+      renderAll({ gateway: gw }).map((o) => `${o.kind}/${o.metadata.name}`);
+    const optional = optionalObjects(everything).map((o) => `${o.kind}/${o.name}`);
+    assert.deepEqual(
+      keys(everything).filter((k) => !keys(nothing).includes(k)),
+      ["ConfigMap/opt-config-file", "NetworkPolicy/opt", "Ingress/opt"],
+    );
+    assert.deepEqual(
+      [...optional].sort(),
+      keys(everything)
+        .filter((k) => !keys(nothing).includes(k))
+        .sort(),
+      "every object only some specs render is listed (the reconciler deletes it when the spec drops it)",
+    );
+    assert.ok(!keys(nothing).some((k) => optional.includes(k)), "none of them rendered for the bare spec");
+  });
+
+  it("spec.auth.jwksUrl: RTGW_JWT_JWKS_URL in the ConfigMap, the secret only when referenced, egress to its port", () => {
+    const jwks = (auth: object) =>
+      gateway("jw", {
+        image: "i:1",
+        redis: { url: "redis://r:6379" },
+        auth: { issuer: "https://id", ...auth },
+      });
+    const only = jwks({ jwksUrl: "https://id.example.com/.well-known/jwks.json" });
+    const data = renderConfigMap({ gateway: only }).data;
+    assert.equal(data.RTGW_AUTH, "jwt");
+    assert.equal(data.RTGW_JWT_JWKS_URL, "https://id.example.com/.well-known/jwks.json");
+    assert.equal(env(renderDeployment({ gateway: only }) as Obj, "RTGW_JWT_SECRET"), undefined);
+    const egress = (gw: RealtimeGateway) =>
+      (renderNetworkPolicy({ gateway: gw }) as Obj).spec.egress.slice(2);
+    assert.deepEqual(egress(only), [{ ports: [{ protocol: "TCP", port: 443 }] }]);
+    const both = jwks({ jwtSecretRef: { name: "j", key: "k" }, jwksUrl: "https://10.0.0.7:8443/keys" });
+    assert.deepEqual(env(renderDeployment({ gateway: both }) as Obj, "RTGW_JWT_SECRET")?.valueFrom, {
+      secretKeyRef: { name: "j", key: "k" },
+    });
+    assert.deepEqual(egress(both), [{ ports: [{ protocol: "TCP", port: 8443 }] }]);
+    // Without a JWKS URL: no variable, no extra egress.
+    assert.equal(renderConfigMap({ gateway: full }).data.RTGW_JWT_JWKS_URL, undefined);
+    assert.deepEqual(egress(full), []);
+  });
+
   it("spec.tls: the Secret mounted read-only, its paths in the ConfigMap, probes over HTTPS", () => {
     const d = renderDeployment({ gateway: full }) as Obj;
     const pod = d.spec.template.spec;
@@ -259,6 +315,42 @@ describe("render", () => {
     const plain = renderDeployment({ gateway: minimal }) as Obj;
     assert.equal(container(plain).readinessProbe.httpGet.scheme, undefined);
     assert.ok(!plain.spec.template.spec.volumes.some((v: Obj) => v.name === "tls"));
+  });
+
+  it("the non-root gateway can read every file it mounts: the TLS key, the hooks' secret headers, the config file", () => {
+    const tlsAndHooks = gateway("both", { ...hooked.spec, tls: { secretName: "both-tls" } });
+    for (const gw of [full, hooked, tlsAndHooks]) {
+      const pod = (renderDeployment({ gateway: gw }) as Obj).spec.template.spec;
+      const c = pod.containers[0];
+      assert.equal(pod.securityContext.runAsUser, 1000, "non-root, so file modes matter");
+      assert.equal(pod.securityContext.fsGroup, 1000);
+      assert.equal(pod.securityContext.fsGroupChangePolicy, "OnRootMismatch");
+      let files = 0;
+      for (const m of c.volumeMounts as Obj[]) {
+        const v = (pod.volumes as Obj[]).find((x) => x.name === m.name)!;
+        const items: (string | undefined)[] = v.configMap?.items?.map((i: Obj) => i.path) ??
+          v.projected?.sources.flatMap((src: Obj) => src.secret.items.map((i: Obj) => i.path)) ?? [undefined];
+        for (const path of items) {
+          const mode = fileMode(v as never, path);
+          if (mode === undefined) continue; // emptyDir: the container's own
+          files++;
+          assert.ok(
+            canRead(mode, pod.securityContext, c.securityContext),
+            `${gw.metadata.name}: ${m.mountPath}/${path ?? "*"} (${describeFile(mode, pod.securityContext)}) unreadable by uid 1000`,
+          );
+        }
+      }
+      assert.ok(files > 0, `${gw.metadata.name} mounts files`);
+    }
+    // The Secret files are group-only: readable through the fsGroup, by no other user in the pod.
+    const pod = (renderDeployment({ gateway: tlsAndHooks }) as Obj).spec.template.spec;
+    const modes = (pod.volumes as Obj[]).map((v) => [v.name, fileMode(v as never)]);
+    assert.deepEqual(modes, [
+      ["tmp", undefined],
+      ["tls", 0o440],
+      ["config-file", 0o444],
+      ["hook-headers", 0o440],
+    ]);
   });
 
   it("hardens the pod and wires probes, ports, spread and scrape annotations", () => {

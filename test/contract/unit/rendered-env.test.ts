@@ -50,6 +50,16 @@ const specSchema = jsonSchema.parse(jsonSchema.parse(openApiSchema()).properties
 const CASES: Array<[string, unknown]> = [
   ["a full RealtimeGateway", FULL_SPEC],
   ["a minimal one (plain Redis URL, no auth)", { image: "x", redis: { url: "redis://redis:6379" } }],
+  [
+    "tokens checked against a JWKS only (no HS256 secret)",
+    {
+      ...FULL_SPEC,
+      auth: {
+        jwksUrl: "https://id.example.com:8443/.well-known/jwks.json",
+        issuer: "https://id.example.com",
+      },
+    },
+  ],
   ["the full one with every number at its schema's minimum", atTheEdge(FULL_SPEC, specSchema, "minimum")],
   ["the full one with every number at its schema's maximum", atTheEdge(FULL_SPEC, specSchema, "maximum")],
 ];
@@ -80,6 +90,7 @@ describe("operator → gateway configuration contract", () => {
           redisUrl: config.redisUrl,
           auth: config.auth,
           jwtSecret: config.jwtSecret,
+          jwtJwksUrl: config.jwtJwksUrl,
           apiKey: config.apiKey,
           adminKey: config.adminKey,
           jwtIssuer: config.jwtIssuer,
@@ -97,7 +108,8 @@ describe("operator → gateway configuration contract", () => {
           broker: "redis",
           redisUrl: gw.spec.redis.url ?? USER_SECRETS["chat-redis/url"],
           auth: gw.spec.auth ? "jwt" : "none",
-          jwtSecret: gw.spec.auth ? USER_SECRETS["chat-jwt/hs256"] : undefined,
+          jwtSecret: gw.spec.auth?.jwtSecretRef ? USER_SECRETS["chat-jwt/hs256"] : undefined,
+          jwtJwksUrl: gw.spec.auth?.jwksUrl,
           apiKey: gw.spec.apiKeySecretRef ? USER_SECRETS["chat-publish/key"] : undefined,
           adminKey: Object.values(admin)[0],
           jwtIssuer: gw.spec.auth?.issuer,

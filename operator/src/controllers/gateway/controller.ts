@@ -30,7 +30,7 @@ import type { OperatorMetrics } from "../../runtime/metrics.js";
 import { GATEWAY_RESOURCE, OWNED_RESOURCES } from "../../runtime/resources.js";
 import type { RetryBucketSpec } from "../../runtime/retry-rate-limit.js";
 import { type ProcessResult, WorkQueue } from "../../runtime/work-queue.js";
-import { type Decision, decide, type ObjectKey, type SecretKeys } from "./decide.js";
+import { type Decision, decide, type ObsoleteObject, type SecretKeys } from "./decide.js";
 import { nextStatus, readyCondition, statusEqual } from "./status.js";
 
 /** How soon a reconcile blocked on a missing Secret looks again (Secrets are read by name, not watched). */
@@ -219,7 +219,7 @@ export class GatewayController {
           message: `${live ? "updated" : "created"} ${obj.kind} ${obj.metadata.name}${obj.kind === "Deployment" ? ` (replicas ${gw.spec.replicas}, image ${gw.spec.image})` : ""}`,
         });
       }
-      // After the Deployment, whose new pods no longer mount it.
+      // After the Deployment, whose new pods no longer mount the config file.
       for (const key of decision.obsolete) await this.deleteObsolete(key, involved);
     } catch (err) {
       const message = `server-side apply failed: ${errText(err)}`;
@@ -254,7 +254,7 @@ export class GatewayController {
   private async readSecrets(gw: RealtimeGateway): Promise<Map<string, SecretKeys>> {
     const refs = new Set([
       gw.spec.redis.secretRef?.name,
-      gw.spec.auth?.jwtSecretRef.name,
+      gw.spec.auth?.jwtSecretRef?.name,
       gw.spec.apiKeySecretRef?.name,
       gw.spec.tls?.secretName,
       ...hookSecretRefs(gw.spec).map(([, ref]) => ref.name),
@@ -271,13 +271,17 @@ export class GatewayController {
     return found;
   }
 
-  /** Deletes an owned object the spec no longer renders (an ownerless leftover is never touched: decide.ts). */
-  private async deleteObsolete(key: ObjectKey, involved: EventInput["involved"]): Promise<void> {
+  /**
+   * Deletes an owned object the spec no longer renders (an object the gateway does not control is never touched:
+   * decide.ts; one recreated since under the name fails the uid precondition and stays).
+   */
+  private async deleteObsolete(key: ObsoleteObject, involved: EventInput["involved"]): Promise<void> {
     const res = OWNED_RESOURCES.find((r) => r.kind === key.kind);
     if (!res) throw new Error(`cannot delete a ${key.kind}: not a kind the operator owns`);
-    const live = this.owned.get(key.kind)?.get(key.namespace, key.name);
-    const deleted = await this.o.kube.deleteObject(res, key.namespace, key.name);
-    if (live) this.owned.get(key.kind)?.forget(live);
+    const deleted = await this.o.kube.deleteObject(res, key.namespace, key.name, key.uid);
+    // The object with that uid is gone either way; a newer one the watch brought in stays cached.
+    const cached = this.owned.get(key.kind)?.get(key.namespace, key.name);
+    if (cached?.metadata.uid === key.uid) this.owned.get(key.kind)?.forget(cached);
     if (!deleted) return;
     this.o.metrics?.writes.inc({ kind: key.kind });
     await this.events.record({

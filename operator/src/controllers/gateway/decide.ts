@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { hookSecretRefs } from "../../api/namespaces.js";
 import type { ParsedGateway, RealtimeGateway, SecretKeyRef } from "../../api/realtimegateway.js";
-import { type RenderedObject, renderAll } from "../../render/index.js";
+import { optionalObjects, type RenderedObject, renderAll } from "../../render/index.js";
 import { ADMIN_SECRET_KEY, names } from "../../render/labels.js";
 import { isSubset } from "../../runtime/compare.js";
 import type { KubeObject } from "../../runtime/kube.js";
@@ -27,6 +27,11 @@ export interface ObjectKey {
   name: string;
 }
 
+/** An object to delete: its key and the uid seen controlled by the gateway (a delete precondition). */
+export interface ObsoleteObject extends ObjectKey {
+  uid: string;
+}
+
 export type Decision =
   | { kind: "invalid"; message: string }
   | { kind: "blocked"; reason: "SecretMissing" | "AdminSecretInvalid"; message: string }
@@ -35,8 +40,11 @@ export type Decision =
       gateway: RealtimeGateway;
       desired: RenderedObject[];
       changed: RenderedObject[];
-      /** Owned objects the spec no longer renders (the config-file ConfigMap after spec.namespaces/proxy went). */
-      obsolete: ObjectKey[];
+      /**
+       * Owned objects the spec no longer renders: the config-file ConfigMap once spec.namespaces/proxy went, the
+       * NetworkPolicy once switched off, the Ingress once spec.ingress went (render/index.ts optionalObjects).
+       */
+      obsolete: ObsoleteObject[];
       /** The admin-key Secret does not exist: create it (once; an existing one is never rewritten). */
       createAdminSecret: boolean;
     };
@@ -44,7 +52,7 @@ export type Decision =
 function secretProblems(gw: RealtimeGateway, secret: Observed["secret"]): string[] {
   const refs: [string, SecretKeyRef][] = [];
   if (gw.spec.redis.secretRef) refs.push(["redis.secretRef", gw.spec.redis.secretRef]);
-  if (gw.spec.auth) refs.push(["auth.jwtSecretRef", gw.spec.auth.jwtSecretRef]);
+  if (gw.spec.auth?.jwtSecretRef) refs.push(["auth.jwtSecretRef", gw.spec.auth.jwtSecretRef]);
   refs.push(...hookSecretRefs(gw.spec));
   const out: string[] = [];
   for (const [field, ref] of refs) {
@@ -104,14 +112,23 @@ export function decide(o: Observed): Decision {
   };
 }
 
-/** Objects rendered only for some specs: present, controlled by this gateway, and no longer desired. */
-function obsolete(gw: RealtimeGateway, desired: RenderedObject[], owned: Observed["owned"]): ObjectKey[] {
-  const optional = [{ kind: "ConfigMap", name: names.configFile(gw) }];
+/**
+ * Objects rendered only for some specs: present, controlled by this gateway (a controller owner reference with its
+ * uid: an object someone else made under the same name, or one only labelled like ours, is never touched), and no
+ * longer desired.
+ */
+function obsolete(
+  gw: RealtimeGateway,
+  desired: RenderedObject[],
+  owned: Observed["owned"],
+): ObsoleteObject[] {
   const { namespace, uid } = gw.metadata;
-  return optional
-    .filter(({ kind, name }) => !desired.some((d) => d.kind === kind && d.metadata.name === name))
-    .filter(({ kind, name }) =>
-      owned(kind, namespace, name)?.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid),
-    )
-    .map(({ kind, name }) => ({ kind, namespace, name }));
+  const out: ObsoleteObject[] = [];
+  for (const { kind, name } of optionalObjects(gw)) {
+    if (desired.some((d) => d.kind === kind && d.metadata.name === name)) continue;
+    const live = owned(kind, namespace, name);
+    const controlled = live?.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid);
+    if (live?.metadata.uid && controlled) out.push({ kind, namespace, name, uid: live.metadata.uid });
+  }
+  return out;
 }
