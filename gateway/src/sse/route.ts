@@ -1,7 +1,8 @@
 // `GET /sse`: the one-way fallback for networks that break WebSocket. Admitted as an upgrade is (admission.ts:
 // Origin, draining, full, broker, a token from header, query or cookie, or else the connect hook), refused with a
 // JSON 4xx naming what is wrong, then each channel is subscribed through the hub exactly as a WebSocket subscribe
-// is (since/epoch, or Last-Event-ID), so recovery, resyncs, fan-out, slow-consumer bounds and drains are the same code. Only the encoding differs (events.ts).
+// is (since/epoch, or Last-Event-ID), so recovery, resyncs, fan-out, slow-consumer bounds and drains are the same
+// code. Only the encoding differs (events.ts).
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 import { CloseCode, ErrorCode, encodeFrame } from "../../../protocol/index.js";
 import type { AdmitConnection, Refusal } from "../admission.js";
