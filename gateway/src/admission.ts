@@ -20,7 +20,8 @@ export interface AdmissionRequest {
   token: string | undefined;
   /** A request header by lower-case name ("" when absent), for the connect hook's allow-list. */
   header: (name: string) => string;
-  remoteAddr: string;
+  /** Read only when the connect hook is asked (before the first await, like `header`). */
+  remoteAddr: () => string;
   /** `?auth=frame` (WebSocket only): with no token, open now and take the token from the first frame. */
   tokenInFrame?: boolean;
 }
@@ -29,7 +30,7 @@ export type Admission =
   | {
       ok: true;
       permissions: Permissions;
-      /** Channels the connect hook subscribes this connection to on open. */
+      /** Channels the connect hook named (a WebSocket's open handler subscribes them; a stream keeps its URL's). */
       serverChannels: readonly string[];
       /** Opened by `?auth=frame`: only `refresh` and `ping` until the token comes. */
       awaitingToken: boolean;
@@ -121,7 +122,7 @@ export function createAdmission(d: AdmissionDeps): AdmitConnection {
         ? Promise.resolve({ ok: true, permissions: awaitingToken(d.now()), channels: [] })
         : who === "hook" && d.connectHook
           ? d.connectHook.authenticate(
-              connectRequest(request.client(), request.header, request.remoteAddr, request.transport),
+              connectRequest(request.client(), request.header, request.remoteAddr(), request.transport),
             )
           : d.authenticator
               .verify(request.token)

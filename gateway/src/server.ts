@@ -243,7 +243,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
           origin: req.getHeader("origin"),
           token: tokenFrom(req.getHeader("authorization"), req.getQuery("token") ?? ""),
           header: (name) => req.getHeader(name),
-          remoteAddr: Buffer.from(res.getRemoteAddressAsText()).toString(),
+          remoteAddr: () => Buffer.from(res.getRemoteAddressAsText()).toString(),
           // `?auth=frame` without a token: the token comes in the first frame (`refresh`), out of URLs and logs.
           tokenInFrame: req.getQuery("auth") === "frame",
         }).then((a) => {

@@ -121,7 +121,7 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
       origin,
       token: sseToken(req.getHeader("authorization"), req.getQuery("token") ?? "", req.getHeader("cookie")),
       header: (name) => req.getHeader(name),
-      remoteAddr: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      remoteAddr: () => Buffer.from(res.getRemoteAddressAsText()).toString(),
     });
     void admitted.then((result) => {
       if (r.aborted) return;
