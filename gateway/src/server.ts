@@ -5,6 +5,7 @@ import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { CloseCode, ErrorCode, encodeFrame } from "../../protocol/index.js";
 import { createAdminView } from "./admin-view/admin-view.js";
+import { createAdmission, type Refusal } from "./admission.js";
 import { startServerApi } from "./api/routes.js";
 import { type Authenticator, awaitingToken, tokenFrom } from "./auth.js";
 import type { Broker, ControlMessage } from "./broker/broker.js";
@@ -22,14 +23,12 @@ import { reply, sendJson, sendText } from "./http.js";
 import { Hub } from "./hub.js";
 import { createInternalServer } from "./internal.js";
 import * as metrics from "./metrics.js";
-import { upgradeOriginAllowed } from "./origins.js";
 import { PAGE_HTML } from "./page.js";
-import { type ConnectOutcome, connectRequest } from "./proxy/connect.js";
 import { createHooks } from "./proxy/hooks.js";
 import { subscribeServerSide } from "./proxy/server-channels.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createSession } from "./session.js";
-import { createSseRoute, type Refusal } from "./sse/route.js";
+import { createSseRoute } from "./sse/route.js";
 import { fanOut, SseTopics } from "./sse/topics.js";
 
 export interface ServerDeps {
@@ -121,6 +120,18 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     if (!broker.healthy()) return [503, ErrorCode.Unavailable, "this gateway's broker is unavailable"];
     return undefined;
   };
+  // One admission for WebSocket upgrades and SSE streams (admission.ts).
+  const admit = createAdmission({
+    auth: config.auth,
+    allowedOrigins: config.allowedOrigins,
+    authenticator: d.auth,
+    connectHook: hooks.connect,
+    refusal,
+    pending: (delta) => {
+      pendingUpgrades += delta;
+    },
+    now: Date.now,
+  });
   const countConnections = () => {
     metrics.connections.set(sockets.size);
     metrics.connectionsByTransport.set({ transport: "sse" }, sse.count);
@@ -140,10 +151,10 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
   const sse = createSseRoute({
     config,
     hub,
-    auth: d.auth,
     topics: sseTopics,
     hooks,
     limits,
+    admit,
     refusal,
     pending: (delta) => {
       pendingUpgrades += delta;
@@ -217,56 +228,32 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
       sendPingsAutomatically: true,
 
       upgrade(res, req, context) {
-        const reject = (status: number, reason: ErrorCode, message: string) => {
-          metrics.connectionsRejected.inc({ reason });
-          sendJson(res, status, { error: reason, message });
-        };
-        if (!upgradeOriginAllowed(req.getHeader("origin"), config.allowedOrigins))
-          return reject(403, ErrorCode.Origin, "this Origin may not connect (RTGW_ALLOWED_ORIGINS)");
-        const refused = refusal();
-        if (refused) return reject(...refused);
+        // Everything from `req` now: it is gone after the first await.
         const key = req.getHeader("sec-websocket-key");
         const protocol = req.getHeader("sec-websocket-protocol");
         const extensions = req.getHeader("sec-websocket-extensions");
-        const token = tokenFrom(req.getHeader("authorization"), req.getQuery("token") ?? "");
-        // `?auth=frame` without a token: the token comes in the first frame (`refresh`), out of URLs and logs.
-        if (token === undefined && req.getQuery("auth") === "frame" && config.auth === "jwt") {
-          res.upgrade(newConnection(awaitingToken(Date.now()), true), key, protocol, extensions, context);
-          return;
-        }
-        // No JWT (or RTGW_AUTH=none) and a connect hook: the backend decides, from the cookie say (proxy/connect.ts).
-        const connection = newConnection(awaitingToken(0));
-        const viaBackend = config.auth === "none" || token === undefined ? hooks.connect : undefined;
-        const ask = viaBackend
-          ? viaBackend.authenticate(
-              connectRequest(
-                connectionId(connection),
-                (name) => req.getHeader(name),
-                Buffer.from(res.getRemoteAddressAsText()).toString(),
-              ),
-            )
-          : d.auth.verify(token).then(
-              (result): ConnectOutcome =>
-                result.ok
-                  ? { ok: true, permissions: result.permissions, channels: [] }
-                  : { ok: false, status: 401, code: ErrorCode.Unauthorized, reason: result.reason },
-              (): ConnectOutcome => ({
-                ok: false,
-                status: 401,
-                code: ErrorCode.Unauthorized,
-                reason: "invalid token",
-              }),
-            );
+        let connection: Connection | undefined;
         const r = reply(res);
-        pendingUpgrades += 1;
-        ask.then((result) => {
-          pendingUpgrades -= 1;
+        void admit({
+          transport: "websocket",
+          client: () => {
+            connection ??= newConnection(awaitingToken(0));
+            return connectionId(connection);
+          },
+          origin: req.getHeader("origin"),
+          token: tokenFrom(req.getHeader("authorization"), req.getQuery("token") ?? ""),
+          header: (name) => req.getHeader(name),
+          remoteAddr: () => Buffer.from(res.getRemoteAddressAsText()).toString(),
+          // `?auth=frame` without a token: the token comes in the first frame (`refresh`), out of URLs and logs.
+          tokenInFrame: req.getQuery("auth") === "frame",
+        }).then((a) => {
           if (r.aborted) return;
-          if (!result.ok) return reject(result.status, result.code, result.reason);
-          if (draining)
-            return reject(503, ErrorCode.Draining, "this gateway is draining; connect to another");
-          connection.permissions = result.permissions;
-          res.cork(() => res.upgrade(connection, key, protocol, extensions, context));
+          if (!a.ok) return sendJson(r, a.status, { error: a.code, message: a.message });
+          const conn = a.awaitingToken
+            ? newConnection(a.permissions, true)
+            : (connection ?? newConnection(a.permissions));
+          conn.permissions = a.permissions;
+          res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
         });
       },
       open(ws) {

@@ -131,6 +131,41 @@ describe("backend hooks", { timeout: 120_000 }, () => {
     );
   });
 
+  it("connect over SSE: a cookie stream is admitted by the backend with its rights; refused 401, too slow 503", async () => {
+    const headers = (session: string) => ({ cookie: `session=${session}`, origin: "http://app.test" });
+    const before = callsOf("connect").length;
+    const s = await openSse(`${gw.url}/sse?channel=open:ssehook`, headers("alice"));
+    assert.equal(s.status, 200, JSON.stringify(s.error));
+    try {
+      await s.until("welcome", (events) => events.some((e) => e.event === "welcome"));
+      const welcome = JSON.parse(s.events.find((e) => e.event === "welcome")?.data ?? "{}");
+      const call = callsOf("connect").at(-1);
+      assert.equal(callsOf("connect").length, before + 1);
+      assert.equal(call?.body.transport, "sse");
+      assert.equal(call?.body.client, welcome.connectionId, "the backend learns the stream's connection id");
+      assert.deepEqual(call?.body.headers, {
+        cookie: "session=alice",
+        origin: "http://app.test",
+        "user-agent": "node", // fetch's own, allow-listed like a browser's
+      });
+      await s.until("subscribed", (events) => events.some((e) => e.event === "subscribed"));
+    } finally {
+      s.close();
+    }
+    // The backend's rights, not allow-all: alice may read open:* only.
+    const other = await openSse(`${gw.url}/sse?channel=other:ssehook`, headers("alice"));
+    assert.deepEqual([other.status, other.error?.error], [403, "forbidden"]);
+    for (const session of ["nobody", "gone"]) {
+      const refused = await openSse(`${gw.url}/sse?channel=open:ssehook`, headers(session));
+      assert.deepEqual([refused.status, refused.error?.error], [401, "unauthorized"], session);
+    }
+    const started = Date.now();
+    const slow = await openSse(`${gw.url}/sse?channel=open:ssehook`, headers("slow"));
+    const waited = Date.now() - started;
+    assert.deepEqual([slow.status, slow.error?.error], [503, "unavailable"]);
+    assert.ok(waited >= TIMEOUT_MS.connect - 50 && waited < SLOW_MS, `answered after ${waited} ms`);
+  });
+
   it("subscribe: the backend allows (in place of rights), denies (forbidden); too slow is unavailable", async () => {
     const c = await cookie("alice");
     assert.equal(code(await c.request({ type: "subscribe", channel: "hooked:1" })), "ack");

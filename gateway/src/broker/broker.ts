@@ -39,6 +39,12 @@ export interface HistoryOptions extends HistoryLimits {
   historyOf?: (channel: string) => HistoryLimits;
 }
 
+/** Whether a channel's presence joins and leaves are announced (its namespace's joinLeave); default: every channel. */
+export interface JoinLeaveOptions {
+  /** Off: members are still written (presence lists work), but no join/leave event is published for them. */
+  joinLeaveOf?: (channel: string) => boolean;
+}
+
 export interface PresenceEntry {
   connectionId: string;
   sub?: string;

@@ -11,13 +11,18 @@ export interface BrokerDeps {
 }
 
 export async function createBroker(config: GatewayConfig, deps: BrokerDeps): Promise<Broker> {
-  // Each channel's namespace decides its history; a channel the namespaces refuse never reaches the broker.
+  // Each channel's namespace decides its history and whether its presence is announced; a channel the namespaces refuse never reaches the broker.
   const history = {
     historySize: config.historySize,
     historyTtlSeconds: config.historyTtlSeconds,
     historyOf: (channel: string) => {
       const found = config.namespaces.of(channel);
       return found.ok ? found.namespace : config;
+    },
+    // joinLeave off: no join/leave is published at all (presence lists still work).
+    joinLeaveOf: (channel: string) => {
+      const found = config.namespaces.of(channel);
+      return !found.ok || found.namespace.joinLeave;
     },
   };
   if (config.broker === "memory") return createMemoryBroker(history);

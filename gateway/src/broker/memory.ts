@@ -8,6 +8,7 @@ import type {
   HistoryLimits,
   HistoryOptions,
   HistoryResult,
+  JoinLeaveOptions,
   NodeReport,
   Position,
   PresenceEntry,
@@ -21,13 +22,14 @@ interface ChannelState {
   limits: HistoryLimits;
 }
 
-export interface MemoryBrokerOptions extends HistoryOptions {
+export interface MemoryBrokerOptions extends HistoryOptions, JoinLeaveOptions {
   now?: () => number;
 }
 
 export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
   const now = options.now ?? Date.now;
   const limitsOf = options.historyOf ?? (() => options);
+  const announced = options.joinLeaveOf ?? (() => true);
   // A fresh epoch per process: offsets from an earlier process are not comparable.
   const epoch = randomBytes(6).toString("hex");
   const channels = new Map<string, ChannelState>();
@@ -121,13 +123,13 @@ export function createMemoryBroker(options: MemoryBrokerOptions): Broker {
         presence.set(channel, members);
       }
       members.set(member.connectionId, member);
-      events?.presence({ channel, kind: "join", member });
+      if (announced(channel)) events?.presence({ channel, kind: "join", member });
     },
     async presenceLeave(channel, member) {
       const members = presence.get(channel);
       if (!members?.delete(member.connectionId)) return;
       if (members.size === 0) presence.delete(channel);
-      events?.presence({ channel, kind: "leave", member });
+      if (announced(channel)) events?.presence({ channel, kind: "leave", member });
     },
     async presenceList(channel) {
       return [...(presence.get(channel)?.values() ?? [])];

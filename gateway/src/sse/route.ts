@@ -1,10 +1,12 @@
-// `GET /sse`: the one-way fallback for networks that break WebSocket. Admitted like an upgrade (Origin, draining,
-// full, broker, token from header, query or cookie), refused with a JSON 4xx naming what is wrong, then each channel
-// is subscribed through the hub exactly as a WebSocket subscribe is (since/epoch, or Last-Event-ID), so recovery,
-// resyncs, fan-out, slow-consumer bounds and drains are the same code. Only the encoding differs (events.ts).
+// `GET /sse`: the one-way fallback for networks that break WebSocket. Admitted as an upgrade is (admission.ts:
+// Origin, draining, full, broker, a token from header, query or cookie, or else the connect hook), refused with a
+// JSON 4xx naming what is wrong, then each channel is subscribed through the hub exactly as a WebSocket subscribe
+// is (since/epoch, or Last-Event-ID), so recovery, resyncs, fan-out, slow-consumer bounds and drains are the same
+// code. Only the encoding differs (events.ts).
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 import { CloseCode, ErrorCode, encodeFrame } from "../../../protocol/index.js";
-import type { Authenticator, AuthResult } from "../auth.js";
+import type { AdmitConnection, Refusal } from "../admission.js";
+import { ANONYMOUS } from "../auth.js";
 import type { GatewayConfig } from "../config.js";
 import { type Connection, connectionId, newConnection, type Socket } from "../connection.js";
 import { type Reply, reply, STATUS } from "../http.js";
@@ -24,20 +26,19 @@ import type { SseTopics } from "./topics.js";
 /** A requested channel with its namespace's options (resume, joinLeave), as the rules resolved them. */
 type NamespacedChannel = SseChannelRequest & { namespace: ResolvedNamespace };
 
-/** Why the gateway takes no connection now (the upgrade's checks): status, code, sentence; undefined when it does. */
-export type Refusal = [503, ErrorCode, string] | undefined;
-
 export interface SseRouteDeps {
   config: GatewayConfig;
   hub: Hub;
-  auth: Authenticator;
   topics: SseTopics;
+  /** The admission the WebSocket upgrade goes through too (Origin, refusal, token or connect hook). */
+  admit: AdmitConnection;
   /** The backend hooks: a namespace with proxySubscribe asks the subscribe hook for each of its channels. */
   hooks: Hooks;
   /** The connections' rate limits, shared with the WebSockets. */
   limits: RateLimiter<Connection>;
+  /** Asked again once the subscribe hook answered. */
   refusal: () => Refusal;
-  /** A connection waiting for its token check (counted against RTGW_MAX_CONNECTIONS meanwhile). */
+  /** A stream waiting for the subscribe hook (counted against RTGW_MAX_CONNECTIONS meanwhile). */
   pending: (delta: 1 | -1) => void;
   /** Opened: counted with the WebSockets (drains, the server API and metrics reach it from there). */
   opened: (s: SseConnection) => void;
@@ -90,22 +91,13 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
   function handle(res: HttpResponse, req: HttpRequest) {
     // Everything from `req` now: it is gone after the first await.
     const origin = req.getHeader("origin");
-    const query = req.getQuery() ?? "";
-    const token = sseToken(
-      req.getHeader("authorization"),
-      req.getQuery("token") ?? "",
-      req.getHeader("cookie"),
+    const asked = parseSseRequest(
+      req.getQuery() ?? "",
+      req.getHeader("last-event-id"),
+      config.maxSubscriptions,
     );
-    const asked = parseSseRequest(query, req.getHeader("last-event-id"), config.maxSubscriptions);
     const r = reply(res);
-    const reject = (
-      status: number,
-      code: ErrorCode,
-      message: string,
-      connectionRefusal = true,
-      channel?: string,
-    ) => {
-      if (connectionRefusal) metrics.connectionsRejected.inc({ reason: code });
+    const reject = (status: number, code: ErrorCode, message: string, channel?: string) => {
       if (r.aborted) return;
       const body = channel === undefined ? { error: code, message } : { error: code, message, channel };
       res.cork(() => {
@@ -116,21 +108,24 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
         res.end(JSON.stringify(body));
       });
     };
+    // A request that names no valid channels is refused before any check of the connection (and not counted).
+    if (!asked.ok) return reject(400, ErrorCode.BadRequest, asked.message);
 
-    if (!upgradeOriginAllowed(origin, config.allowedOrigins))
-      return reject(403, ErrorCode.Origin, "this Origin may not connect (RTGW_ALLOWED_ORIGINS)");
-    if (!asked.ok) return reject(400, ErrorCode.BadRequest, asked.message, false);
-    const refused = d.refusal();
-    if (refused) return reject(...refused);
-
-    d.pending(1);
-    const verified = d.auth.verify(token).catch((): AuthResult => ({ ok: false, reason: "invalid token" }));
-    void verified.then((result) => {
-      d.pending(-1);
+    let conn: Connection | undefined;
+    const admitted = d.admit({
+      transport: "sse",
+      client: () => {
+        conn ??= newConnection(ANONYMOUS);
+        return connectionId(conn);
+      },
+      origin,
+      token: sseToken(req.getHeader("authorization"), req.getQuery("token") ?? "", req.getHeader("cookie")),
+      header: (name) => req.getHeader(name),
+      remoteAddr: () => Buffer.from(res.getRemoteAddressAsText()).toString(),
+    });
+    void admitted.then((result) => {
       if (r.aborted) return;
-      if (!result.ok) return reject(401, ErrorCode.Unauthorized, result.reason);
-      const late = d.refusal();
-      if (late) return reject(...late);
+      if (!result.ok) return reject(result.status, result.code, result.message);
       // Each channel by the namespace rules a WebSocket subscribe goes through (namespaces/rules.ts); a
       // namespace without recovery answers a resume with recovered:false and a resync, as history cannot cover it.
       const channels: NamespacedChannel[] = [];
@@ -140,39 +135,42 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
         const verdict = subscribeVerdict(config.namespaces.of(c.channel), c.channel, rights, {});
         if (!verdict.ok) {
           const status = verdict.code === ErrorCode.Forbidden ? 403 : 400;
-          return reject(status, verdict.code, verdict.message, false, c.channel);
+          return reject(status, verdict.code, verdict.message, c.channel);
         }
         if (verdict.namespace.proxySubscribe) hooked.push(c.channel);
         channels.push({ ...c, namespace: verdict.namespace });
       }
       // The WebSocket's per-connection limits: a stream's channels are its subscribes (and history reads).
-      const conn = newConnection(result.permissions);
+      const stream = conn ?? newConnection(result.permissions);
+      stream.permissions = result.permissions;
       for (const c of channels) {
         const ops = c.since === undefined ? (["subscribe"] as const) : (["subscribe", "history"] as const);
         for (const op of ops) {
           const policy = config.rateLimits[op];
-          if (d.limits.admit(conn, op) !== "allowed") {
+          if (d.limits.admit(stream, op) !== "allowed") {
             metrics.rateLimited.inc({ operation: op });
-            return reject(429, ErrorCode.RateLimited, `at most ${policy.burst} ${op} at once`, false);
+            return reject(429, ErrorCode.RateLimited, `at most ${policy.burst} ${op} at once`);
           }
         }
       }
-      if (hooked.length === 0) return open(res, r, conn, channels, origin);
+      if (hooked.length === 0) return open(res, r, stream, channels, origin);
       // Where the subscribe hook decides, it is asked for each such channel before the stream opens.
       d.pending(1);
-      void Promise.all(hooked.map((channel) => d.hooks.subscribe(conn, channel))).then((verdicts) => {
+      void Promise.all(hooked.map((channel) => d.hooks.subscribe(stream, channel))).then((verdicts) => {
         d.pending(-1);
         if (r.aborted) return;
         for (const [i, v] of verdicts.entries()) {
           if (v.kind === "allow") continue;
-          if (v.kind === "unavailable")
-            return reject(503, ErrorCode.Unavailable, v.message, false, hooked[i]);
+          if (v.kind === "unavailable") return reject(503, ErrorCode.Unavailable, v.message, hooked[i]);
           const message = v.kind === "refuse" ? v.message : v.reason;
-          return reject(403, ErrorCode.Forbidden, message, false, hooked[i]);
+          return reject(403, ErrorCode.Forbidden, message, hooked[i]);
         }
         const late = d.refusal();
-        if (late) return reject(...late);
-        open(res, r, conn, channels, origin);
+        if (late) {
+          metrics.connectionsRejected.inc({ reason: late[1] });
+          return reject(...late);
+        }
+        open(res, r, stream, channels, origin);
       });
     });
   }

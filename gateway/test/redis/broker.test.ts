@@ -272,6 +272,50 @@ describe("redis broker", { timeout: 120_000 }, () => {
     await until("alice expired", async () => (await b.broker.presenceList("room")).length === 0, 5000);
     assert.equal(a.rec.presence.length, 0, "a node not subscribed to the channel gets no presence events");
   });
+  it("publishes no join/leave on Redis for a joinLeave:false channel; the presence list still works", async () => {
+    const joinLeaveOf = (channel: string) => !channel.startsWith("quiet:");
+    const a = await open(redis.url, { joinLeaveOf });
+    // A raw subscriber on both channels' pub/sub keys sees every payload Redis carries for them.
+    const raw = redis.client();
+    const heard: Array<[string, string]> = [];
+    raw.on("message", (key: string, payload: string) => heard.push([key, payload]));
+    await raw.subscribe(pubsubChannel("quiet:room"), pubsubChannel("loud:room"));
+    try {
+      for (const channel of ["quiet:room", "loud:room"]) {
+        const member = { connectionId: `c-${channel}`, sub: "carol", node: a.nodeId };
+        await a.broker.presenceJoin(channel, member);
+        assert.deepEqual(
+          (await a.broker.presenceList(channel)).map((m) => m.sub),
+          ["carol"],
+          `${channel}: listed`,
+        );
+        await a.broker.presenceLeave(channel, member);
+        assert.deepEqual(await a.broker.presenceList(channel), [], `${channel}: gone from the list`);
+      }
+      const presenceOn = (key: string) => heard.filter(([k, p]) => k === key && /^p[jl]\|/.test(p));
+      await until(
+        "the default channel's join and leave",
+        () => presenceOn(pubsubChannel("loud:room")).length === 2,
+      );
+      // A message published after them arrives after them too: nothing for the quiet channel is still on its way.
+      await a.broker.publish("quiet:room", '"after"');
+      await until("the quiet channel's message", () =>
+        heard.some(([k]) => k === pubsubChannel("quiet:room")),
+      );
+      assert.deepEqual(
+        heard.filter(([k]) => k === pubsubChannel("quiet:room")).map(([, p]) => p[0]),
+        ["m"],
+        "the message only: no join/leave (nor an empty payload) published",
+      );
+      assert.deepEqual(
+        presenceOn(pubsubChannel("loud:room")).map(([, p]) => p.slice(0, 2)),
+        ["pj", "pl"],
+      );
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it("reconnects connections that stay open but stop delivering (half-open), then fills the hole", async () => {
     const proxy = await stallingProxy(redis.port);
     try {

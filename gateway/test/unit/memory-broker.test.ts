@@ -5,8 +5,18 @@ import { createMemoryBroker } from "../../src/broker/memory.js";
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-async function started(historySize = 3, ttlSeconds = 60, clock = { t: 1_000_000 }) {
-  const broker = createMemoryBroker({ historySize, historyTtlSeconds: ttlSeconds, now: () => clock.t });
+async function started(
+  historySize = 3,
+  ttlSeconds = 60,
+  clock = { t: 1_000_000 },
+  joinLeaveOf?: (channel: string) => boolean,
+) {
+  const broker = createMemoryBroker({
+    historySize,
+    historyTtlSeconds: ttlSeconds,
+    now: () => clock.t,
+    joinLeaveOf,
+  });
   const batches: BrokerMessage[][] = [];
   const presence: PresenceEvent[] = [];
   await broker.start({
@@ -131,6 +141,22 @@ describe("memory broker", () => {
     assert.deepEqual(
       presence.map((e) => `${e.kind}:${e.member.connectionId}`),
       ["join:c1", "join:c2", "leave:c1"],
+    );
+    await broker.close();
+  });
+
+  it("presence with joinLeave off: no join/leave events, the member list still kept", async () => {
+    const { broker, presence } = await started(3, 60, { t: 0 }, (channel) => channel !== "quiet");
+    const m = { connectionId: "c1", node: "n" };
+    for (const channel of ["quiet", "loud"]) {
+      await broker.presenceJoin(channel, m);
+      assert.deepEqual(await broker.presenceList(channel), [m]);
+      await broker.presenceLeave(channel, m);
+      assert.deepEqual(await broker.presenceList(channel), []);
+    }
+    assert.deepEqual(
+      presence.map((e) => `${e.kind}:${e.channel}`),
+      ["join:loud", "leave:loud"],
     );
     await broker.close();
   });

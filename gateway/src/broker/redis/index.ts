@@ -12,6 +12,7 @@ import type {
   ControlMessage,
   HistoryOptions,
   HistoryResult,
+  JoinLeaveOptions,
   NodeReport,
   Position,
   PresenceEntry,
@@ -27,7 +28,7 @@ import { Shards, Slots, type SubscriberShard } from "./shards.js";
 import { ChannelStreams } from "./stream.js";
 import { parseRedisTarget } from "./target.js";
 
-export interface RedisBrokerOptions extends HistoryOptions {
+export interface RedisBrokerOptions extends HistoryOptions, JoinLeaveOptions {
   /** redis:// or rediss:// (standalone), redis+sentinel://s1:p1,s2:p2/name, or with `cluster` a comma-separated list of seeds. */
   url: string;
   /** Redis Cluster with sharded pub/sub (SSUBSCRIBE/SPUBLISH). The gateway sets it from RTGW_REDIS_CLUSTER. */
@@ -116,7 +117,7 @@ class RedisBroker implements Broker {
     });
     this.presenceOf = new Presence(
       this.connections,
-      { nodeId: options.nodeId, ttlMs: this.presenceTtlMs },
+      { nodeId: options.nodeId, ttlMs: this.presenceTtlMs, joinLeaveOf: options.joinLeaveOf },
       this.logger,
     );
     this.control = new Control(this.connections, this.logger);

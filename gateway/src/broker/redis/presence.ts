@@ -1,15 +1,16 @@
 // Presence across pods: each node writes its own members (with an expiry it keeps pushing forward), so a crashed
-// node's members expire; after a reconnect every member is written again, since Redis may have lost them.
+// node's members expire; after a reconnect every member is written again, since Redis may have lost them. A channel
+// whose namespace turned joinLeave off gets no join/leave published at all (nobody would hear it: the hub drops it).
 import { z } from "zod";
 import { presenceMember } from "../../../../protocol/index.js";
-import type { PresenceEntry } from "../broker.js";
+import type { JoinLeaveOptions, PresenceEntry } from "../broker.js";
 import { type Connections, unavailable } from "./connections.js";
 import { channelKeys, presenceMembersKey, pubsubChannel } from "./keys.js";
 import { encodePresencePayload } from "./payload.js";
 
 const presenceListReply = z.array(z.string());
 
-export interface PresenceOptions {
+export interface PresenceOptions extends JoinLeaveOptions {
   nodeId: string;
   ttlMs: number;
 }
@@ -24,6 +25,10 @@ export class Presence {
     private readonly o: PresenceOptions,
     private readonly log: { debug(obj: object, msg: string): void },
   ) {}
+
+  private announced(channel: string): boolean {
+    return this.o.joinLeaveOf?.(channel) ?? true;
+  }
 
   private get sharded(): string {
     return this.connections.cluster ? "1" : "0";
@@ -41,7 +46,7 @@ export class Presence {
       this.local.set(channel, local);
     }
     local.set(member.connectionId, member);
-    await this.write(channel, [member], true);
+    await this.write(channel, [member], this.announced(channel));
   }
 
   async leave(channel: string, member: PresenceEntry): Promise<void> {
@@ -55,7 +60,7 @@ export class Presence {
         member.connectionId,
         pubsubChannel(channel),
         this.sharded,
-        encodePresencePayload("leave", member),
+        this.announced(channel) ? encodePresencePayload("leave", member) : "",
       );
     } catch (error) {
       throw unavailable(error);

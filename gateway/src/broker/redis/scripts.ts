@@ -109,12 +109,12 @@ return 1
 `;
 
 /**
- * presence leave: remove a member from this node's hash and announce it.
- * KEYS: node hash. ARGV: connectionId, pubsub channel, "1" for SPUBLISH, leave payload.
+ * presence leave: remove a member from this node's hash and announce it (unless the payload is "").
+ * KEYS: node hash. ARGV: connectionId, pubsub channel, "1" for SPUBLISH, leave payload or "".
  */
 export const PRESENCE_LEAVE_SCRIPT = `
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
-if removed == 1 then
+if removed == 1 and ARGV[4] ~= '' then
   if ARGV[3] == '1' then redis.call('SPUBLISH', ARGV[2], ARGV[4]) else redis.call('PUBLISH', ARGV[2], ARGV[4]) end
 end
 return removed
