@@ -4,6 +4,7 @@ import { createRemoteJWKSet, type JWTVerifyOptions, errors as joseErrors, jwtVer
 import { z } from "zod";
 import { ALLOW_ALL, type ChannelPatterns, compilePatterns } from "./channel-patterns.js";
 import type { GatewayConfig } from "./config.js";
+import { verifyHs256 } from "./jwt-hs256.js";
 
 export interface Permissions {
   sub: string | undefined;
@@ -67,21 +68,10 @@ function patternCache(limit: number): (patterns: readonly string[]) => ChannelPa
 export function createAuthenticator(config: GatewayConfig): Authenticator {
   if (config.auth === "none") return { verify: async () => ({ ok: true, permissions: ANONYMOUS }) };
 
-  type Key = CryptoKey | Promise<CryptoKey> | KeyObject | ReturnType<typeof createRemoteJWKSet>;
+  type Key = KeyObject | ReturnType<typeof createRemoteJWKSet>;
   const keys: { key: Key; algorithms: string[] }[] = [];
-  // Imported once: handed raw bytes, jose imports the HMAC key again on every verify, 3x the CPU of a verify
-  // with the key ready, and every reconnect of a drain or a rollout pays it.
-  if (config.jwtSecret)
-    keys.push({
-      key: crypto.subtle.importKey(
-        "raw",
-        new TextEncoder().encode(config.jwtSecret),
-        { name: "HMAC", hash: "SHA-256" },
-        false,
-        ["verify"],
-      ),
-      algorithms: ["HS256"],
-    });
+  // HS256 is checked on the event loop (jwt-hs256.ts); jose takes the asymmetric keys and the JWKS.
+  const secret = config.jwtSecret ? Buffer.from(config.jwtSecret, "utf8") : undefined;
   if (config.jwtPublicKey) {
     const key = createPublicKey(config.jwtPublicKey);
     const algorithm =
@@ -106,11 +96,31 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
     ...(config.jwtAudience ? { audience: config.jwtAudience } : {}),
   };
   const compile = patternCache(1000);
+  const permissionsOf = (payload: unknown): AuthResult => {
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) return { ok: false, reason: "invalid claims" };
+    return {
+      ok: true,
+      permissions: {
+        sub: claims.data.sub,
+        expiresAtMs: claims.data.exp * 1000,
+        subscribe: compile(claims.data.channels.subscribe),
+        publish: compile(claims.data.channels.publish),
+      },
+    };
+  };
 
   return {
     async verify(token) {
       if (!token) return { ok: false, reason: "missing token" };
       let lastReason = "invalid token";
+      if (secret) {
+        const hs = verifyHs256(token, secret, Math.floor(Date.now() / 1000), claimChecks);
+        if (hs.ok) return permissionsOf(hs.payload);
+        // An HS256 token no other key can take (they are asymmetric): its own reason is the answer.
+        if (!hs.otherAlgorithm || keys.length === 0) return { ok: false, reason: hs.reason };
+        lastReason = hs.reason;
+      }
       for (const { key, algorithms } of keys) {
         try {
           // An explicit algorithm list: `alg: none` and algorithm confusion are refused by jose.
@@ -119,18 +129,8 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
           const { payload } =
             typeof key === "function"
               ? await jwtVerify(token, key, options)
-              : await jwtVerify(token, await key, options);
-          const claims = claimsSchema.safeParse(payload);
-          if (!claims.success) return { ok: false, reason: "invalid claims" };
-          return {
-            ok: true,
-            permissions: {
-              sub: claims.data.sub,
-              expiresAtMs: claims.data.exp * 1000,
-              subscribe: compile(claims.data.channels.subscribe),
-              publish: compile(claims.data.channels.publish),
-            },
-          };
+              : await jwtVerify(token, key, options);
+          return permissionsOf(payload);
         } catch (err) {
           lastReason =
             err instanceof joseErrors.JWTExpired
