@@ -4,6 +4,7 @@ import { createRemoteJWKSet, type JWTVerifyOptions, errors as joseErrors, jwtVer
 import { z } from "zod";
 import { ALLOW_ALL, type ChannelPatterns, compilePatterns } from "./channel-patterns.js";
 import type { GatewayConfig } from "./config.js";
+import { verifyHs256 } from "./jwt-hs256.js";
 
 export interface Permissions {
   sub: string | undefined;
@@ -67,9 +68,10 @@ function patternCache(limit: number): (patterns: readonly string[]) => ChannelPa
 export function createAuthenticator(config: GatewayConfig): Authenticator {
   if (config.auth === "none") return { verify: async () => ({ ok: true, permissions: ANONYMOUS }) };
 
-  type Key = Uint8Array | KeyObject | ReturnType<typeof createRemoteJWKSet>;
+  type Key = KeyObject | ReturnType<typeof createRemoteJWKSet>;
   const keys: { key: Key; algorithms: string[] }[] = [];
-  if (config.jwtSecret) keys.push({ key: new TextEncoder().encode(config.jwtSecret), algorithms: ["HS256"] });
+  // HS256 is checked on the event loop (jwt-hs256.ts); jose takes the asymmetric keys and the JWKS.
+  const secret = config.jwtSecret ? Buffer.from(config.jwtSecret, "utf8") : undefined;
   if (config.jwtPublicKey) {
     const key = createPublicKey(config.jwtPublicKey);
     const algorithm =
@@ -94,11 +96,31 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
     ...(config.jwtAudience ? { audience: config.jwtAudience } : {}),
   };
   const compile = patternCache(1000);
+  const permissionsOf = (payload: unknown): AuthResult => {
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) return { ok: false, reason: "invalid claims" };
+    return {
+      ok: true,
+      permissions: {
+        sub: claims.data.sub,
+        expiresAtMs: claims.data.exp * 1000,
+        subscribe: compile(claims.data.channels.subscribe),
+        publish: compile(claims.data.channels.publish),
+      },
+    };
+  };
 
   return {
     async verify(token) {
       if (!token) return { ok: false, reason: "missing token" };
       let lastReason = "invalid token";
+      if (secret) {
+        const hs = verifyHs256(token, secret, Math.floor(Date.now() / 1000), claimChecks);
+        if (hs.ok) return permissionsOf(hs.payload);
+        // An HS256 token no other key can take (they are asymmetric): its own reason is the answer.
+        if (!hs.otherAlgorithm || keys.length === 0) return { ok: false, reason: hs.reason };
+        lastReason = hs.reason;
+      }
       for (const { key, algorithms } of keys) {
         try {
           // An explicit algorithm list: `alg: none` and algorithm confusion are refused by jose.
@@ -108,17 +130,7 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
             typeof key === "function"
               ? await jwtVerify(token, key, options)
               : await jwtVerify(token, key, options);
-          const claims = claimsSchema.safeParse(payload);
-          if (!claims.success) return { ok: false, reason: "invalid claims" };
-          return {
-            ok: true,
-            permissions: {
-              sub: claims.data.sub,
-              expiresAtMs: claims.data.exp * 1000,
-              subscribe: compile(claims.data.channels.subscribe),
-              publish: compile(claims.data.channels.publish),
-            },
-          };
+          return permissionsOf(payload);
         } catch (err) {
           lastReason =
             err instanceof joseErrors.JWTExpired
