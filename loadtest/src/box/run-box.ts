@@ -2,8 +2,8 @@
 // issue 14's 500,000 subscribed connections with a broadcast stream flowing. Everything is bounded (ramp + hold +
 // settle) and every process it starts is killed at the end, on an exception, and on Ctrl-C / SIGTERM.
 import { readFileSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import {
   BENCH_API_KEY,
   type RedisProcess,
@@ -18,6 +18,7 @@ import { summaryLines } from "../load/report.js";
 import { runLoad } from "../load/run-load.js";
 import { renderBoxHtml } from "./html.js";
 import { BOX_MAX_PENDING_CONNECTS, BOX_PAUSE_SECONDS, type BoxPlan, boxGoals } from "./plan.js";
+import { type ProfileSummary, parseCpuProfile, profileLines, summarizeProfile } from "./profile.js";
 import {
   type BoxResult,
   boxResultsBlock,
@@ -35,6 +36,29 @@ export interface BoxOptions extends BoxPlan {
   connections: number;
   json: string;
   html: string;
+  /** Run gateway 0 and load worker 0 under --cpu-prof, into `<json>-profile/`, and summarise their self time. */
+  profile?: boolean;
+}
+
+/** Where --profile writes: beside box.json, e.g. loadtest/results/box-profile/. */
+export function profileDirOf(json: string): string {
+  return resolve(json.replace(/\.json$/, "-profile"));
+}
+
+/** Grace for the profiled gateway to exit on SIGINT and write its profile (a 500K gateway's is tens of MB). */
+const PROFILE_EXIT_GRACE_MS = 15_000;
+
+/** Each .cpuprofile of the folder, summarised (gateway-*, load-worker-*). */
+async function summarizeProfiles(dir: string): Promise<ProfileSummary[]> {
+  const root = resolve(dirname(new URL(import.meta.url).pathname), "../../..");
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".cpuprofile")).sort();
+  const summaries: ProfileSummary[] = [];
+  for (const file of files) {
+    const profile = parseCpuProfile(await readFile(join(dir, file), "utf8"));
+    const kind = file.startsWith("gateway") ? "gateway" : "load worker";
+    summaries.push(summarizeProfile(profile, { process: kind, file: join(dir, file), root }));
+  }
+  return summaries;
 }
 
 const log = (line: string) => process.stderr.write(`box: ${line}\n`);
@@ -42,6 +66,8 @@ const log = (line: string) => process.stderr.write(`box: ${line}\n`);
 export async function runBox(options: BoxOptions): Promise<BoxResult> {
   // Before the run, not after it: a missing folder must not cost a five-minute run its figures.
   for (const file of [options.json, options.html]) await mkdir(dirname(file), { recursive: true });
+  const profileDir = options.profile ? profileDirOf(options.json) : undefined;
+  if (profileDir) await mkdir(profileDir, { recursive: true });
   const startedAt = Date.now();
   const gateways: ServerProcess[] = [];
   let redis: RedisProcess | undefined;
@@ -60,10 +86,17 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
     redis = await startRedisServer();
     const broker = redis;
     log(`starting ${options.gateways} gateways on ${broker.url}`);
+    // With --profile, gateway 0 runs under --cpu-prof (written when it exits on SIGINT at the end).
+    const profiled = (i: number): Record<string, string> =>
+      profileDir && i === 0
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-name=gateway-0.cpuprofile` }
+        : {};
     for (let i = 0; i < options.gateways; i += 4) {
       const batch = Math.min(4, options.gateways - i);
       gateways.push(
-        ...(await Promise.all(Array.from({ length: batch }, () => startSystem("rtgw", broker.url)))),
+        ...(await Promise.all(
+          Array.from({ length: batch }, (_, j) => startSystem("rtgw", broker.url, profiled(i + j))),
+        )),
       );
     }
     const startupRss = gateways.reduce((sum, g) => sum + g.rss(), 0);
@@ -83,6 +116,11 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       redis: broker.cpuSeconds(),
       // The load workers are this process's children: their CPU shows once they exited and were reaped.
       children: reapedChildrenCpuSecondsFromStat(readFileSync("/proc/self/stat", "utf8")),
+      // This process: the publisher (HTTP publishes) and the load coordinator.
+      self: (() => {
+        const usage = process.cpuUsage();
+        return (usage.user + usage.system) / 1e6;
+      })(),
     });
     const cpuBefore = cpuAt();
     const loadJson = options.json.replace(/\.json$/, "-load.json");
@@ -98,6 +136,7 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       maxPendingConnects: BOX_MAX_PENDING_CONNECTS,
       pauseSeconds: BOX_PAUSE_SECONDS,
       json: loadJson,
+      ...(profileDir ? { profileDir } : {}),
     });
     clearInterval(sampler);
     // The workers have been killed: give the kernel a moment to reap them, so their CPU is in cutime/cstime.
@@ -123,13 +162,24 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       lost: report.loss.lost,
       duplicated: report.loss.duplicated,
       connectErrors: report.connections.connectErrors,
+      workersStarted: report.workers.started,
+      workersMissing: report.workersMissing.map((m) => m.workerIndex),
     };
     const goals = boxGoals(figures);
+    const seconds = (used: number) => Math.round(used * 10) / 10;
+    const used = {
+      gateways: cpuAfter.gateways - cpuBefore.gateways,
+      loadWorkers: cpuAfter.children - cpuBefore.children,
+      redis: cpuAfter.redis - cpuBefore.redis,
+      publisher: cpuAfter.self - cpuBefore.self,
+    };
     const result: BoxResult = {
       date: new Date().toISOString(),
       ...figures,
       gateways: options.gateways,
       workers: options.workers,
+      workersReported: report.workers.reported,
+      workersMissing: report.workersMissing,
       channels: options.channels,
       subscribersPerChannel: Math.round(options.connections / options.channels),
       rampSeconds: options.rampSeconds,
@@ -151,16 +201,34 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       connectRatePerSecond: report.connections.connectRatePerSecond,
       peakConnectsPerSecond: Math.max(0, ...report.timeline.map((p) => p.connectsPerSecond)),
       cpuCores: {
-        gateways: cores(cpuAfter.gateways - cpuBefore.gateways),
-        loadWorkers: cores(cpuAfter.children - cpuBefore.children),
-        redis: cores(cpuAfter.redis - cpuBefore.redis),
+        gateways: cores(used.gateways),
+        loadWorkers: cores(used.loadWorkers),
+        redis: cores(used.redis),
+        publisher: cores(used.publisher),
+      },
+      cpuSeconds: {
+        gateways: seconds(used.gateways),
+        loadWorkers: seconds(used.loadWorkers),
+        redis: seconds(used.redis),
+        publisher: seconds(used.publisher),
       },
       durationSeconds: Math.round((Date.now() - startedAt) / 1000),
       goals,
       pass: goals.every((g) => g.pass),
       rssTimeline: rss,
     };
-    const lines = boxSummaryLines(result, options.json);
+    if (profileDir) {
+      // The profiled gateway writes its profile as it exits: stop it gracefully now, the others in `finally`.
+      await gateways[0]?.stop(PROFILE_EXIT_GRACE_MS);
+      try {
+        result.profiles = await summarizeProfiles(profileDir);
+      } catch (error) {
+        log(`profile summary failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    const profileText = (result.profiles ?? []).flatMap(profileLines);
+    if (profileDir) await writeFile(join(profileDir, "summary.txt"), `${profileText.join("\n")}\n`);
+    const lines = [...boxSummaryLines(result, options.json), ...profileText.map((l) => `box: profile: ${l}`)];
     await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
     await writeFile(options.html, renderBoxHtml(result, report, [...lines, "", ...summaryLines(report)]));
     if (options.readme) {
