@@ -51,7 +51,7 @@ function label(frame: CpuProfile["nodes"][number]["callFrame"], root: string): s
   const name = frame.functionName || "(anonymous)";
   if (!frame.url) return name;
   const url = frame.url.replace(/^file:\/\//, "");
-  const file = url.startsWith(`${root}/`) ? url.slice(root.length + 1) : url;
+  const file = root && url.startsWith(`${root}/`) ? url.slice(root.length + 1) : url;
   return `${name} (${file}:${frame.lineNumber + 1})`;
 }
 
@@ -82,7 +82,13 @@ export function summarizeProfile(
       selfMs: round1(us / 1000),
       percent: totalUs > 0 ? round1((100 * us) / totalUs) : 0,
     }));
-  return { process: meta.process, file: meta.file, totalMs: round1(totalUs / 1000), idleMs: round1(idleUs / 1000), top };
+  return {
+    process: meta.process,
+    file: meta.file,
+    totalMs: round1(totalUs / 1000),
+    idleMs: round1(idleUs / 1000),
+    top,
+  };
 }
 
 /** The summary as printed and written beside the profiles (profile-summary.txt). */

@@ -167,7 +167,9 @@ export function boxResultsBlock(r: BoxResult): string {
 function missingText(r: BoxResult): string {
   return (
     `${r.workersMissing.length} of ${r.workers} did not report (their figures are missing): ` +
-    r.workersMissing.map((m) => `worker ${m.workerIndex} (${n(m.connections)} connections) ${m.reason}`).join("; ")
+    r.workersMissing
+      .map((m) => `worker ${m.workerIndex} (${n(m.connections)} connections) ${m.reason}`)
+      .join("; ")
   );
 }
 

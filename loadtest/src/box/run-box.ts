@@ -16,6 +16,7 @@ import {
 import { replaceResultsBlock } from "../bench/results.js";
 import { summaryLines } from "../load/report.js";
 import { runLoad } from "../load/run-load.js";
+import { type FrontierPoint, findFrontier, frontierLines } from "./frontier.js";
 import { renderBoxHtml } from "./html.js";
 import { BOX_MAX_PENDING_CONNECTS, BOX_PAUSE_SECONDS, type BoxPlan, boxGoals } from "./plan.js";
 import { type ProfileSummary, parseCpuProfile, profileLines, summarizeProfile } from "./profile.js";
@@ -38,6 +39,8 @@ export interface BoxOptions extends BoxPlan {
   html: string;
   /** Run gateway 0 and load worker 0 under --cpu-prof, into `<json>-profile/`, and summarise their self time. */
   profile?: boolean;
+  /** Message rates for `runFrontier` (the CLI's --frontier). */
+  frontier?: number[];
 }
 
 /** Where --profile writes: beside box.json, e.g. loadtest/results/box-profile/. */
@@ -244,4 +247,45 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
     await Promise.all(gateways.map((g) => g.stop()));
     await redis?.stop();
   }
+}
+
+/**
+ * The box once per message rate, fresh processes each time, then where the p99 crosses the goal: each run's files go
+ * beside `json` as <name>-<rate>.json/.html, the points as <name>-frontier.json. `ok`: every run lost nothing and
+ * every worker reported (the crossing itself is a measurement, not a failure).
+ */
+export async function runFrontier(
+  options: BoxOptions,
+  rates: readonly number[],
+): Promise<{ points: FrontierPoint[]; ok: boolean }> {
+  const points: FrontierPoint[] = [];
+  const frontierJson = options.json.replace(/\.json$/, "-frontier.json");
+  for (const rate of rates) {
+    const base = options.json.replace(/\.json$/, `-${rate}`);
+    log(`frontier: ${rate} msg/s`);
+    const { readme: _readme, frontier: _frontier, ...rest } = options;
+    const r = await runBox({ ...rest, publishRate: rate, json: `${base}.json`, html: `${base}.html` });
+    points.push({
+      publishRate: rate,
+      connections: r.connectionsRequested,
+      deliveriesPerSecond: r.deliveriesPerSecond,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      lost: r.lost,
+      duplicated: r.duplicated,
+      workersMissing: r.workersMissing.length,
+      cpuCores: r.cpuCores,
+    });
+    // Written after every run: a later one that fails must not cost the earlier ones their figures.
+    await writeFile(
+      frontierJson,
+      `${JSON.stringify({ date: new Date().toISOString(), points, ...findFrontier(points) }, null, 2)}\n`,
+    );
+  }
+  const lines = frontierLines(points);
+  process.stdout.write(`\n${lines.map((l) => `box: ${l}`).join("\n")}\nbox: wrote ${frontierJson}\n`);
+  return {
+    points,
+    ok: points.every((p) => p.lost === 0 && p.duplicated === 0 && p.workersMissing === 0),
+  };
 }

@@ -182,7 +182,11 @@ export function buildReport(input: {
   // No worker reported: an empty histogram (an empty string is not a histogram the library decodes).
   const merged = first
     ? decodeFromCompressedBase64(first.latencyHistogram)
-    : build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+    : build({
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 120_000_000,
+        numberOfSignificantValueDigits: 3,
+      });
   for (const result of input.results.slice(1))
     merged.add(decodeFromCompressedBase64(result.latencyHistogram));
   const workersMissing = input.workersMissing ?? [];
@@ -243,8 +247,7 @@ export function buildReport(input: {
       firstAtSeconds: firstReconnect,
       p50AtSeconds: quantileSorted(reconnectTimes, 0.5),
       lastAtSeconds: last,
-      spreadSeconds:
-        firstReconnect === null || last === null ? null : round3(last - firstReconnect),
+      spreadSeconds: firstReconnect === null || last === null ? null : round3(last - firstReconnect),
     },
     timeline: input.timeline,
   };
@@ -259,7 +262,9 @@ export function summaryLines(report: LoadReport): string[] {
     ...(missing.length > 0
       ? [
           `workers      only ${report.workers.reported} of ${report.workers.started} reported; every figure below leaves out ` +
-            missing.map((m) => `worker ${m.workerIndex} (${m.connections} connections: ${m.reason})`).join(", "),
+            missing
+              .map((m) => `worker ${m.workerIndex} (${m.connections} connections: ${m.reason})`)
+              .join(", "),
         ]
       : []),
     `connections  ${c.opened} opened of ${c.requested}, peak held ${c.peakHeld}, ${c.connectErrors} connect errors, ~${c.connectRatePerSecond}/s`,

@@ -104,7 +104,16 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   const pool = new WorkerPool(
     configs,
     options.profileDir
-      ? new Map([[0, ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, "--cpu-prof-name=load-worker-0.cpuprofile"]]])
+      ? new Map([
+          [
+            0,
+            [
+              "--cpu-prof",
+              `--cpu-prof-dir=${options.profileDir}`,
+              "--cpu-prof-name=load-worker-0.cpuprofile",
+            ],
+          ],
+        ])
       : new Map(),
   );
   const timeline: TimelinePoint[] = [];
@@ -161,7 +170,9 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     while (Date.now() < rampUntil) {
       const lost = pool.lostIndices();
       if (lost.size > dead && !options.quiet)
-        process.stderr.write(`\nload: worker(s) ${[...lost].join(", ")} died; the run goes on without them\n`);
+        process.stderr.write(
+          `\nload: worker(s) ${[...lost].join(", ")} died; the run goes on without them\n`,
+        );
       dead = lost.size;
       const live = configs.filter((c) => !lost.has(c.workerIndex));
       const total = sumTicks(live.flatMap((c) => pool.latest.get(c.workerIndex) ?? []));

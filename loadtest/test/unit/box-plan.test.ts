@@ -315,7 +315,10 @@ describe("the box result's text and page", () => {
     };
     const text =
       "1 of 3 did not report (their figures are missing): worker 1 (13,333 connections) died (SIGKILL) before reporting";
-    assert.match(boxResultsBlock(missing), new RegExp(`\\| load workers missing \\| ${text.replace(/[()]/g, "\\$&")} \\|`));
+    assert.match(
+      boxResultsBlock(missing),
+      new RegExp(`\\| load workers missing \\| ${text.replace(/[()]/g, "\\$&")} \\|`),
+    );
     assert.ok(boxSummaryLines(missing, "box.json").includes(`box: load workers: ${text}`));
   });
 

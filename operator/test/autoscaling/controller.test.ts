@@ -200,7 +200,8 @@ describe("autoscaling controller", () => {
     for (const p of api.pods)
       for (const w of api.watchers) if (w.kind === "Pod") w.onEvent("MODIFIED", rawPodForWatch(p));
     for (const w of api.watchers)
-      if (w.kind === "Pod") w.onEvent("DELETED", rawPodForWatch(pod("old-b", "10.0.0.2", { templateHash: "aaa" })));
+      if (w.kind === "Pod")
+        w.onEvent("DELETED", rawPodForWatch(pod("old-b", "10.0.0.2", { templateHash: "aaa" })));
     conns.set("10.0.0.4", 500).set("10.0.0.5", 500);
     clock.t += 60_000;
     await c.tick();
