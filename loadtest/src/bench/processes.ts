@@ -198,6 +198,8 @@ export async function startSystem(
   system: SystemName,
   redisUrl?: string,
   extraEnv: Record<string, string> = {},
+  /** Flags for node itself (our gateway only), e.g. --cpu-prof, which NODE_OPTIONS does not allow. */
+  nodeArgs: readonly string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
   if (system === "rtgw") {
@@ -213,7 +215,7 @@ export async function startSystem(
     };
     return launch(
       "rtgw",
-      [process.execPath, ...TS_ARGS, path.join(ROOT, `cli/rtgw${extension}`), "gateway"],
+      [process.execPath, ...nodeArgs, ...TS_ARGS, path.join(ROOT, `cli/rtgw${extension}`), "gateway"],
       env,
       (p) => `http://127.0.0.1:${p}/readyz`,
       port,

@@ -51,15 +51,25 @@ export function profileDirOf(json: string): string {
 /** Grace for the profiled gateway to exit on SIGINT and write its profile (a 500K gateway's is tens of MB). */
 const PROFILE_EXIT_GRACE_MS = 15_000;
 
-/** Each .cpuprofile of the folder, summarised (gateway-*, load-worker-*). */
+/**
+ * The main thread's profile of each profiled process (a folder each: gateway-0/, load-worker-0/), summarised. Node
+ * names them CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile; under tsx its loader thread writes one too (thread 1).
+ */
 async function summarizeProfiles(dir: string): Promise<ProfileSummary[]> {
   const root = resolve(dirname(new URL(import.meta.url).pathname), "../../..");
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".cpuprofile")).sort();
   const summaries: ProfileSummary[] = [];
-  for (const file of files) {
-    const profile = parseCpuProfile(await readFile(join(dir, file), "utf8"));
-    const kind = file.startsWith("gateway") ? "gateway" : "load worker";
-    summaries.push(summarizeProfile(profile, { process: kind, file: join(dir, file), root }));
+  for (const [folder, kind] of [
+    ["gateway-0", "gateway"],
+    ["load-worker-0", "load worker"],
+  ] as const) {
+    const files = await readdir(join(dir, folder)).catch(() => [] as string[]);
+    const main = files.find((f) => f.endsWith(".cpuprofile") && f.split(".")[4] === "0");
+    if (!main) {
+      log(`profile: no main-thread profile of the ${kind} in ${join(dir, folder)}`);
+      continue;
+    }
+    const profile = parseCpuProfile(await readFile(join(dir, folder, main), "utf8"));
+    summaries.push(summarizeProfile(profile, { process: kind, file: join(dir, folder, main), root }));
   }
   return summaries;
 }
@@ -90,15 +100,13 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
     const broker = redis;
     log(`starting ${options.gateways} gateways on ${broker.url}`);
     // With --profile, gateway 0 runs under --cpu-prof (written when it exits on SIGINT at the end).
-    const profiled = (i: number): Record<string, string> =>
-      profileDir && i === 0
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-name=gateway-0.cpuprofile` }
-        : {};
+    const profiled = (i: number): string[] =>
+      profileDir && i === 0 ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, "gateway-0")}`] : [];
     for (let i = 0; i < options.gateways; i += 4) {
       const batch = Math.min(4, options.gateways - i);
       gateways.push(
         ...(await Promise.all(
-          Array.from({ length: batch }, (_, j) => startSystem("rtgw", broker.url, profiled(i + j))),
+          Array.from({ length: batch }, (_, j) => startSystem("rtgw", broker.url, {}, profiled(i + j))),
         )),
       );
     }
@@ -139,7 +147,7 @@ export async function runBox(options: BoxOptions): Promise<BoxResult> {
       maxPendingConnects: BOX_MAX_PENDING_CONNECTS,
       pauseSeconds: BOX_PAUSE_SECONDS,
       json: loadJson,
-      ...(profileDir ? { profileDir } : {}),
+      ...(profileDir ? { profileDir: join(profileDir, "load-worker-0") } : {}),
     });
     clearInterval(sampler);
     // The workers have been killed: give the kernel a moment to reap them, so their CPU is in cutime/cstime.

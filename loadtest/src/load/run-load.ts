@@ -103,18 +103,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
 
   const pool = new WorkerPool(
     configs,
-    options.profileDir
-      ? new Map([
-          [
-            0,
-            [
-              "--cpu-prof",
-              `--cpu-prof-dir=${options.profileDir}`,
-              "--cpu-prof-name=load-worker-0.cpuprofile",
-            ],
-          ],
-        ])
-      : new Map(),
+    options.profileDir ? new Map([[0, ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`]]]) : new Map(),
   );
   const timeline: TimelinePoint[] = [];
   let previous = { opened: 0, delivered: 0, at: startedAt };
