@@ -74,11 +74,9 @@ describe("rtgw bench box", { timeout: 120_000 }, () => {
     for (const key of ["gateways", "loadWorkers", "redis", "publisher"] as const)
       assert.equal(typeof written.cpuSeconds[key], "number");
     const reported = written.goals.find((g) => g.name === "every load worker reported");
-    assert.deepEqual(reported, {
-      name: "every load worker reported",
-      figure: "1 of 2 (missing: 1)",
-      pass: false,
-    });
+    // Which of the two was killed depends on the pids the kernel handed out.
+    assert.equal(reported?.pass, false);
+    assert.equal(reported?.figure, `1 of 2 (missing: ${result.workersMissing[0]?.workerIndex})`);
     assert.ok(existsSync(html));
     assert.match(readFileSync(html, "utf8"), /did not report/);
     // Gateways, redis and the other worker are gone by the time runBox returns.
