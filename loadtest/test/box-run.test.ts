@@ -79,7 +79,11 @@ describe("rtgw bench box", { timeout: 120_000 }, () => {
     assert.equal(reported?.figure, `1 of 2 (missing: ${result.workersMissing[0]?.workerIndex})`);
     assert.ok(existsSync(html));
     assert.match(readFileSync(html, "utf8"), /did not report/);
-    // Gateways, redis and the other worker are gone by the time runBox returns.
-    assert.deepEqual(children(), []);
+    // Gateways, redis and the other worker are gone by the time runBox returns (tsx's esbuild service is this
+    // test process's own).
+    assert.deepEqual(
+      children().filter((c) => !c.cmd.includes("esbuild")),
+      [],
+    );
   });
 });
