@@ -39,6 +39,12 @@ function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
       out: z.string().regex(/\S\.json$/, rule("a file path ending in .json")),
       report: text("a file path"),
       updateReadme: text("a file path").optional(),
+      profile: z.boolean().optional(),
+      // Message rates for a frontier run: the box once per rate, e.g. "5,10,22".
+      frontier: z
+        .string()
+        .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?){0,7}$/, rule("1 to 8 comma-separated message rates, e.g. 5,10,22"))
+        .optional(),
     })
     .transform((f) => {
       const plan = boxPlan(f.connections);
@@ -81,6 +87,8 @@ function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
         json: f.out,
         html: f.report,
         readme: f.updateReadme,
+        ...(f.profile ? { profile: true } : {}),
+        ...(f.frontier ? { frontier: f.frontier.split(",").map(Number) } : {}),
       }),
     );
 }

@@ -66,7 +66,10 @@ export function loadCommand(): Command {
       const { runLoad } = await import("../loadtest/src/load/run-load.js");
       const report = await runLoad(options);
       const failed =
-        report.loss.lost > 0 || report.loss.duplicated > 0 || report.connections.connectErrors > 0;
+        report.loss.lost > 0 ||
+        report.loss.duplicated > 0 ||
+        report.connections.connectErrors > 0 ||
+        report.workersMissing.length > 0;
       process.exitCode = failed ? 1 : 0;
     });
 }
@@ -128,13 +131,26 @@ function boxCommand(): Command {
       )
       .option("--report <file>", "HTML report", "loadtest/results/box.html")
       .option("--update-readme <file>", "regenerate the box results block of this README")
+      .option(
+        "--profile",
+        "run one gateway and one load worker under --cpu-prof (into <out>-profile/) and print their top self-time functions",
+      )
+      .option(
+        "--frontier <rates>",
+        "run the box once per message rate (e.g. 5,10,22) and print where the p99 crosses 100 ms (<out>-frontier.json)",
+      )
       .action(async (flags: Record<string, unknown>) => {
         // Gateways inherit this process's open-file limit; the gateway's default RTGW_MAX_CONNECTIONS is 100,000.
         const openFiles = readOpenFileLimit();
         const gatewayCapacity =
           openFiles === undefined ? undefined : effectiveMaxConnections(100_000, openFiles);
         const options = orExit("rtgw bench box", parseBoxFlags(flags, { gatewayCapacity }));
-        const { runBox } = await import("../loadtest/src/box/run-box.js");
+        const { runBox, runFrontier } = await import("../loadtest/src/box/run-box.js");
+        if (options.frontier) {
+          const frontier = await runFrontier(options, options.frontier);
+          process.exitCode = frontier.ok ? 0 : 1;
+          return;
+        }
         const result = await runBox(options);
         process.exitCode = result.pass ? 0 : 1;
       })

@@ -33,7 +33,8 @@ export interface ServerProcess {
   rss(): number;
   /** CPU time used so far (user + system), in seconds. */
   cpuSeconds(): number;
-  stop(): Promise<void>;
+  /** SIGKILL; with `graceMs`, SIGINT first and SIGKILL only if it has not exited by then (a --cpu-prof writes on exit). */
+  stop(graceMs?: number): Promise<void>;
   logs(): string;
 }
 
@@ -101,8 +102,15 @@ async function launch(
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stop = async (graceMs = 0) => {
+    if (running() && graceMs > 0) {
+      child.kill("SIGINT");
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
+    if (running()) {
       child.kill("SIGKILL");
       await exited;
     }
@@ -190,6 +198,8 @@ export async function startSystem(
   system: SystemName,
   redisUrl?: string,
   extraEnv: Record<string, string> = {},
+  /** Flags for node itself (our gateway only), e.g. --cpu-prof, which NODE_OPTIONS does not allow. */
+  nodeArgs: readonly string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
   if (system === "rtgw") {
@@ -205,7 +215,7 @@ export async function startSystem(
     };
     return launch(
       "rtgw",
-      [process.execPath, ...TS_ARGS, path.join(ROOT, `cli/rtgw${extension}`), "gateway"],
+      [process.execPath, ...nodeArgs, ...TS_ARGS, path.join(ROOT, `cli/rtgw${extension}`), "gateway"],
       env,
       (p) => `http://127.0.0.1:${p}/readyz`,
       port,

@@ -1,6 +1,8 @@
 // box.json's shape and the text made from it, pure: the README's results block and the lines the run prints.
+import type { MissingWorker } from "../load/report.js";
 import type { BoxGoal } from "./plan.js";
 import { goalLines } from "./plan.js";
+import type { ProfileSummary } from "./profile.js";
 
 /** Resident memory per process kind at one moment of the run, bytes (t: seconds since the load started). */
 export interface RssSample {
@@ -18,6 +20,9 @@ export interface BoxResult {
   connectionsSubscribed: number;
   gateways: number;
   workers: number;
+  /** Load workers whose result arrived; the others are in workersMissing, their figures absent from every count. */
+  workersReported: number;
+  workersMissing: MissingWorker[];
   channels: number;
   subscribersPerChannel: number;
   rampSeconds: number;
@@ -45,7 +50,11 @@ export interface BoxResult {
   connectRatePerSecond: number;
   peakConnectsPerSecond: number;
   /** CPU per process kind over the load (ramp + hold + settle), in cores on average: where the 2 cores went. */
-  cpuCores: { gateways: number; loadWorkers: number; redis: number };
+  cpuCores: { gateways: number; loadWorkers: number; redis: number; publisher: number };
+  /** The same CPU in seconds (user + system) over the load; `publisher` is the box process (publisher + coordinator). */
+  cpuSeconds: { gateways: number; loadWorkers: number; redis: number; publisher: number };
+  /** With --profile: the top self-time functions of the profiled gateway and load worker. */
+  profiles?: ProfileSummary[];
   durationSeconds: number;
   /** Issue 14's goals, each with its figure and verdict; `pass` is all of them. */
   goals: BoxGoal[];
@@ -136,8 +145,11 @@ export function boxResultsBlock(r: BoxResult): string {
     ],
     [
       "CPU (cores, mean over the load)",
-      `gateways ${r.cpuCores.gateways}, load workers ${r.cpuCores.loadWorkers}, Redis ${r.cpuCores.redis}`,
+      `gateways ${r.cpuCores.gateways}, load workers ${r.cpuCores.loadWorkers}, Redis ${r.cpuCores.redis}, publisher ${r.cpuCores.publisher}`,
     ],
+    ...(r.workersMissing.length > 0
+      ? ([["load workers missing", missingText(r)]] as Array<[string, string]>)
+      : []),
   ];
   return [
     `Last run (\`make box\`, ${r.date.slice(0, 10)}, ${r.durationSeconds} s, on this 2-core machine shared with other work):`,
@@ -152,6 +164,15 @@ export function boxResultsBlock(r: BoxResult): string {
   ].join("\n");
 }
 
+function missingText(r: BoxResult): string {
+  return (
+    `${r.workersMissing.length} of ${r.workers} did not report (their figures are missing): ` +
+    r.workersMissing
+      .map((m) => `worker ${m.workerIndex} (${n(m.connections)} connections) ${m.reason}`)
+      .join("; ")
+  );
+}
+
 /** What the run prints at the end: the figures, then each goal with its verdict. */
 export function boxSummaryLines(r: BoxResult, json: string): string[] {
   return [
@@ -161,9 +182,10 @@ export function boxSummaryLines(r: BoxResult, json: string): string[] {
     `box: broadcast: ${r.publishRatePerSecond} msg/s × ${r.subscribersPerChannel} subscribers → ${r.deliveriesPerSecond} deliveries/s for ${r.broadcastSeconds} s, ` +
       `latency p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms p999 ${r.p999Ms} ms`,
     `box: connect rate ${r.connectRatePerSecond}/s over the ramp (best second ${r.peakConnectsPerSecond}/s); ` +
-      `CPU cores: gateways ${r.cpuCores.gateways}, load workers ${r.cpuCores.loadWorkers}, redis ${r.cpuCores.redis}`,
+      `CPU cores: gateways ${r.cpuCores.gateways}, load workers ${r.cpuCores.loadWorkers}, redis ${r.cpuCores.redis}, publisher ${r.cpuCores.publisher}`,
     `box: loss: ${r.lost} lost, ${r.duplicated} duplicated; ${r.connectErrors} connect errors, ${r.reconnects} reconnects, ` +
       `${r.publishFailed} failed publishes; ${r.durationSeconds} s`,
+    ...(r.workersMissing.length > 0 ? [`box: load workers: ${missingText(r)}`] : []),
     ...goalLines(r.goals).map((line) => `box: ${line}`),
     `box: ${r.pass ? "PASS" : "FAIL"} (wrote ${json})`,
   ];

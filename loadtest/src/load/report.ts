@@ -1,5 +1,5 @@
 // The load report, pure: worker ticks, results and publish stats in; the JSON the run writes out.
-import { decodeFromCompressedBase64 } from "hdr-histogram-js";
+import { build, decodeFromCompressedBase64 } from "hdr-histogram-js";
 import type { WorkerResult, WorkerTick } from "./ipc.js";
 import { quantileSorted } from "./plan.js";
 import type { PublishStats } from "./publisher.js";
@@ -18,8 +18,49 @@ export interface TimelinePoint {
   workersRss: number;
 }
 
+/** A load worker whose result never arrived: its figures are not in the report, and why. */
+export interface MissingWorker {
+  workerIndex: number;
+  /** The connections it was to open (its share of the run). */
+  connections: number;
+  reason: string;
+}
+
+/** How a worker ended, as the pool saw it: still running at the deadline, or its exit code / signal. */
+export interface WorkerEnd {
+  code: number | null;
+  signal: string | null;
+}
+
+/**
+ * The workers without a result, each named with why: it died (code or signal) or it was still running when the
+ * coordinator stopped waiting. Pure, so the box and `rtgw load` name them the same way.
+ */
+export function missingWorkers(
+  shares: ReadonlyArray<{ workerIndex: number; connections: number }>,
+  reported: ReadonlySet<number>,
+  ends: ReadonlyMap<number, WorkerEnd>,
+  waitedMs: number,
+): MissingWorker[] {
+  return shares
+    .filter((s) => !reported.has(s.workerIndex))
+    .map((s) => {
+      const end = ends.get(s.workerIndex);
+      const reason =
+        end === undefined
+          ? `no result within ${Math.round(waitedMs / 1000)} s of the finish`
+          : end.signal !== null
+            ? `died (${end.signal}) before reporting`
+            : `exited with code ${end.code} before reporting`;
+      return { workerIndex: s.workerIndex, connections: s.connections, reason };
+    });
+}
+
 export interface LoadReport {
   startedAt: string;
+  /** Load workers started, and those whose result never came (their figures are missing from every count). */
+  workers: { started: number; reported: number };
+  workersMissing: MissingWorker[];
   durationSeconds: number;
   config: Record<string, unknown>;
   connections: {
@@ -132,11 +173,23 @@ export function buildReport(input: {
   timeline: TimelinePoint[];
   /** Seconds the workers were delivering (publishing window plus the settle), for deliveries/s. */
   deliverySeconds: number;
+  /** Workers started (the results are those that reported) and those that did not; none: every one reported. */
+  workersStarted?: number;
+  workersMissing?: MissingWorker[];
 }): LoadReport {
   const totals = sumTicks(input.results.map((r) => r.tick));
-  const merged = decodeFromCompressedBase64(input.results[0]?.latencyHistogram ?? "");
+  const first = input.results[0];
+  // No worker reported: an empty histogram (an empty string is not a histogram the library decodes).
+  const merged = first
+    ? decodeFromCompressedBase64(first.latencyHistogram)
+    : build({
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 120_000_000,
+        numberOfSignificantValueDigits: 3,
+      });
   for (const result of input.results.slice(1))
     merged.add(decodeFromCompressedBase64(result.latencyHistogram));
+  const workersMissing = input.workersMissing ?? [];
   const count = merged.totalCount;
   const atMs = (percentile: number) =>
     count > 0 ? round3(merged.getValueAtPercentile(percentile) / 1000) : null;
@@ -145,7 +198,7 @@ export function buildReport(input: {
     for (const [code, n] of Object.entries(result.closeCodes)) closeCodes[code] = (closeCodes[code] ?? 0) + n;
   }
   const reconnectTimes = input.results.flatMap((r) => r.reconnectTimes).sort((a, b) => a - b);
-  const first = quantileSorted(reconnectTimes, 0);
+  const firstReconnect = quantileSorted(reconnectTimes, 0);
   const last = quantileSorted(reconnectTimes, 1);
   const ramp = input.timeline.filter((p) => p.connectsPerSecond > 0);
   const rampSeconds = Math.max(1, ramp.length);
@@ -153,6 +206,11 @@ export function buildReport(input: {
   return {
     startedAt: new Date(input.startedAt).toISOString(),
     durationSeconds: round3((input.endedAt - input.startedAt) / 1000),
+    workers: {
+      started: input.workersStarted ?? input.results.length + workersMissing.length,
+      reported: input.results.length,
+    },
+    workersMissing,
     config: input.config,
     connections: {
       requested: input.requested,
@@ -186,10 +244,10 @@ export function buildReport(input: {
     loss: { lost: totals.lost, duplicated: totals.duplicated },
     reconnects: {
       count: totals.reconnects,
-      firstAtSeconds: first,
+      firstAtSeconds: firstReconnect,
       p50AtSeconds: quantileSorted(reconnectTimes, 0.5),
       lastAtSeconds: last,
-      spreadSeconds: first === null || last === null ? null : round3(last - first),
+      spreadSeconds: firstReconnect === null || last === null ? null : round3(last - firstReconnect),
     },
     timeline: input.timeline,
   };
@@ -199,7 +257,16 @@ export function summaryLines(report: LoadReport): string[] {
   const c = report.connections;
   const l = report.latencyMs;
   const r = report.reconnects;
+  const missing = report.workersMissing;
   return [
+    ...(missing.length > 0
+      ? [
+          `workers      only ${report.workers.reported} of ${report.workers.started} reported; every figure below leaves out ` +
+            missing
+              .map((m) => `worker ${m.workerIndex} (${m.connections} connections: ${m.reason})`)
+              .join(", "),
+        ]
+      : []),
     `connections  ${c.opened} opened of ${c.requested}, peak held ${c.peakHeld}, ${c.connectErrors} connect errors, ~${c.connectRatePerSecond}/s`,
     `publish      ${report.publish.acked} acked of ${report.publish.sent} sent (${report.publish.failed} failed, ${report.publish.skipped} skipped), ${report.publish.ratePerSecond}/s`,
     `deliveries   ${report.deliveries.total} total, ${report.deliveries.perSecond}/s`,

@@ -39,6 +39,8 @@ export const loadOptions = z
     maxPendingConnects: z.number().int().positive().default(500),
     reconnect: z.boolean().default(true),
     quiet: z.boolean().default(false),
+    /** Run worker 0 under `node --cpu-prof`, its profile written into this folder when it exits (the box's --profile). */
+    profileDir: z.string().min(1).optional(),
   })
   .refine((o) => !(o.token && o.jwtSecret), { message: "give --token or --jwt-secret, not both" });
 export type LoadOptions = z.input<typeof loadOptions>;
@@ -99,7 +101,10 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     });
   }
 
-  const pool = new WorkerPool(configs);
+  const pool = new WorkerPool(
+    configs,
+    options.profileDir ? new Map([[0, ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`]]]) : new Map(),
+  );
   const timeline: TimelinePoint[] = [];
   let previous = { opened: 0, delivered: 0, at: startedAt };
   const sample = (): { point: TimelinePoint; total: ReturnType<typeof sumTicks> } => {
@@ -147,14 +152,23 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   process.once("SIGTERM", stopOnSignal);
   try {
     pool.start();
-    // Ramp: until every connection opened or failed, bounded by the ramp time plus a minute.
+    // Ramp: until every connection of the live workers opened or failed, bounded by the ramp time plus a minute. A
+    // worker that dies does not stop the run: the others carry on, and the report names it with its figures missing.
     const rampUntil = startedAt + options.rampSeconds * 1000 + 60_000;
+    let dead = 0;
     while (Date.now() < rampUntil) {
-      const total = sumTicks([...pool.latest.values()]);
-      const settled = total.subscribed + total.connectErrors >= options.connections;
-      if (pool.latest.size === workers && settled && Date.now() - startedAt >= options.rampSeconds * 1000)
-        break;
-      if (pool.lost > 0) throw new Error(`${pool.lost} load worker(s) died during the ramp`);
+      const lost = pool.lostIndices();
+      if (lost.size > dead && !options.quiet)
+        process.stderr.write(
+          `\nload: worker(s) ${[...lost].join(", ")} died; the run goes on without them\n`,
+        );
+      dead = lost.size;
+      const live = configs.filter((c) => !lost.has(c.workerIndex));
+      const total = sumTicks(live.flatMap((c) => pool.latest.get(c.workerIndex) ?? []));
+      const expected = live.reduce((sum, c) => sum + c.connections, 0);
+      const settled = total.subscribed + total.connectErrors >= expected;
+      const allTicked = live.every((c) => pool.latest.has(c.workerIndex));
+      if (allTicked && settled && Date.now() - startedAt >= options.rampSeconds * 1000) break;
       await sleep(100);
     }
     if (options.pauseSeconds > 0) await sleep(options.pauseSeconds * 1000);
@@ -192,8 +206,9 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       await sleep(1_000);
     }
     deliverySeconds = Math.max(0.001, publishSeconds);
+    // Workers that miss the deadline or died are named in the report, not thrown: the run's figures are kept.
     const results = await pool.finish(publishStats.finalOffsets);
-    if (results.length < workers) throw new Error(`only ${results.length} of ${workers} workers reported`);
+    const workersMissing = pool.missing();
     clearInterval(progress);
     if (!options.quiet && tty) process.stderr.write("\n");
     const report = buildReport({
@@ -212,6 +227,8 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       publishSeconds,
       timeline,
       deliverySeconds,
+      workersStarted: workers,
+      workersMissing,
     });
     const summary = summaryLines(report);
     if (!options.quiet) for (const line of summary) process.stdout.write(`${line}\n`);
@@ -224,6 +241,10 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     clearInterval(progress);
     process.removeListener("SIGINT", stopOnSignal);
     process.removeListener("SIGTERM", stopOnSignal);
+    // A profiled worker writes its profile as it exits after reporting: let it, before any SIGKILL.
+    if (options.profileDir) await pool.exitedAll(15_000);
     pool.kill();
+    // A worker still running at the deadline is SIGKILLed above: wait for it, so none outlives the run.
+    await pool.exitedAll();
   }
 }

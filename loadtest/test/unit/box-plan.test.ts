@@ -93,8 +93,10 @@ describe("boxGoals", () => {
     lost: 0,
     duplicated: 0,
     connectErrors: 0,
+    workersStarted: 28,
+    workersMissing: [],
   };
-  const rows: Array<[string, Partial<BoxFigures>, string | null]> = [
+  const rows: Array<[string, Partial<BoxFigures>, string | null | string[]]> = [
     ["every goal met", {}, null],
     ["one connection short", { connectionsHeld: 499_999 }, "held ≥ 500,000"],
     ["a connection never subscribed", { connectionsSubscribed: 499_999 }, "every connection subscribed"],
@@ -105,6 +107,12 @@ describe("boxGoals", () => {
     ["one lost", { lost: 1 }, "0 lost"],
     ["one duplicated", { duplicated: 1 }, "0 duplicated"],
     ["one connect error", { connectErrors: 1 }, "0 connect errors"],
+    // Workers that did not report: the counts they could raise cannot pass without them.
+    [
+      "two workers missing",
+      { workersMissing: [3, 17] },
+      ["p99 ≤ 100 ms", "0 lost", "0 duplicated", "0 connect errors", "every load worker reported"],
+    ],
     // A scaled-down run is judged pro rata: 40,000 connections need 8,000 deliveries/s.
     [
       "a scaled run at its pro-rata rate",
@@ -130,10 +138,10 @@ describe("boxGoals", () => {
   for (const [name, change, failing] of rows) {
     it(name, () => {
       const goals = boxGoals({ ...met, ...change });
-      assert.equal(goals.length, 8);
+      assert.equal(goals.length, 9);
       assert.deepEqual(
         goals.filter((g) => !g.pass).map((g) => g.name),
-        failing === null ? [] : [failing],
+        failing === null ? [] : Array.isArray(failing) ? failing : [failing],
       );
     });
   }
@@ -142,8 +150,16 @@ describe("boxGoals", () => {
     const lines = goalLines(boxGoals({ ...met, p99Ms: 120 }));
     assert.equal(lines[0], "  PASS  held ≥ 500,000: 500,000");
     assert.ok(lines.includes("  FAIL  p99 ≤ 100 ms: 120 ms"));
-    assert.equal(lines.at(-1), "goals (issue 14, make box): NOT MET (7 of 8)");
-    assert.equal(goalLines(boxGoals(met)).at(-1), "goals (issue 14, make box): MET (8 of 8)");
+    assert.equal(lines.at(-1), "goals (issue 14, make box): NOT MET (8 of 9)");
+    assert.equal(goalLines(boxGoals(met)).at(-1), "goals (issue 14, make box): MET (9 of 9)");
+  });
+
+  it("says why a goal cannot be judged when workers are missing, and names them", () => {
+    const lines = goalLines(boxGoals({ ...met, workersMissing: [3, 17], lost: 0, p99Ms: 31_000 }));
+    assert.ok(lines.includes("  FAIL  0 lost: 0 (cannot be judged: 2 of 28 load workers did not report)"));
+    assert.ok(lines.includes("  FAIL  p99 ≤ 100 ms: 31000 ms (from 26 of 28 load workers)"));
+    assert.ok(lines.includes("  FAIL  every load worker reported: 26 of 28 (missing: 3, 17)"));
+    assert.ok(lines.includes("  PASS  ≥ 100,000 deliveries/s: 109,800/s (from 26 of 28 load workers)"));
   });
 });
 
@@ -234,6 +250,8 @@ describe("the box result's text and page", () => {
     lost: 0,
     duplicated: 0,
     connectErrors: 0,
+    workersStarted: 3,
+    workersMissing: [],
   });
   const result: BoxResult = {
     date: "2026-12-01T20:00:00.000Z",
@@ -242,6 +260,8 @@ describe("the box result's text and page", () => {
     connectionsSubscribed: 40_000,
     gateways: 3,
     workers: 3,
+    workersReported: 3,
+    workersMissing: [],
     channels: 100,
     subscribersPerChannel: 400,
     rampSeconds: 16,
@@ -264,7 +284,8 @@ describe("the box result's text and page", () => {
     reconnects: 0,
     connectRatePerSecond: 2_500,
     peakConnectsPerSecond: 2_600,
-    cpuCores: { gateways: 0.8, loadWorkers: 0.6, redis: 0.05 },
+    cpuCores: { gateways: 0.8, loadWorkers: 0.6, redis: 0.05, publisher: 0.1 },
+    cpuSeconds: { gateways: 72, loadWorkers: 54, redis: 4.5, publisher: 9 },
     durationSeconds: 90,
     goals,
     pass: true,
@@ -281,7 +302,24 @@ describe("the box result's text and page", () => {
       block,
       /22 msg\/s over 100 channels \(400 subscribers each\) → 8,800 deliveries\/s for 60 s/,
     );
-    assert.match(block, /goals \(issue 14, make box\): MET \(8 of 8\)/);
+    assert.match(block, /goals \(issue 14, make box\): MET \(9 of 9\)/);
+    assert.doesNotMatch(block, /load workers missing/);
+  });
+
+  it("a run with a missing worker names it in the README block and the printed lines", () => {
+    const missing: BoxResult = {
+      ...result,
+      workersReported: 2,
+      workersMissing: [{ workerIndex: 1, connections: 13_333, reason: "died (SIGKILL) before reporting" }],
+      pass: false,
+    };
+    const text =
+      "1 of 3 did not report (their figures are missing): worker 1 (13,333 connections) died (SIGKILL) before reporting";
+    assert.match(
+      boxResultsBlock(missing),
+      new RegExp(`\\| load workers missing \\| ${text.replace(/[()]/g, "\\$&")} \\|`),
+    );
+    assert.ok(boxSummaryLines(missing, "box.json").includes(`box: load workers: ${text}`));
   });
 
   it("the printed lines end with the goals and PASS", () => {

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { build, encodeIntoCompressedBase64 } from "hdr-histogram-js";
 import { renderHtmlReport } from "../../src/load/html-report.js";
 import type { WorkerResult, WorkerTick } from "../../src/load/ipc.js";
-import { buildReport, summaryLines, sumTicks } from "../../src/load/report.js";
+import { buildReport, missingWorkers, summaryLines, sumTicks } from "../../src/load/report.js";
 
 function tick(workerIndex: number, fields: Partial<WorkerTick>): WorkerTick {
   return {
@@ -152,5 +152,81 @@ describe("load report", () => {
     assert.match(page, /latency over time[\s\S]*>p50<[\s\S]*>p99<[\s\S]*>p999</);
     assert.doesNotMatch(page, /(src|href)=/);
     assert.match(page, /1 lost, 2 duplicated/);
+  });
+});
+
+describe("missingWorkers", () => {
+  const shares = [0, 1, 2, 3].map((workerIndex) => ({ workerIndex, connections: 100 + workerIndex }));
+  const rows: Array<
+    [string, number[], Array<[number, { code: number | null; signal: string | null }]>, string[]]
+  > = [
+    ["every worker reported", [0, 1, 2, 3], [], []],
+    [
+      "one killed, one crashed, one still running at the deadline",
+      [1],
+      [
+        [0, { code: null, signal: "SIGKILL" }],
+        [2, { code: 1, signal: null }],
+      ],
+      [
+        "0 (100): died (SIGKILL) before reporting",
+        "2 (102): exited with code 1 before reporting",
+        "3 (103): no result within 20 s of the finish",
+      ],
+    ],
+    // A worker that reported and then exited is not missing.
+    ["reported, then exited", [0, 1, 2, 3], [[0, { code: 0, signal: null }]], []],
+  ];
+  for (const [name, reported, ends, expected] of rows)
+    it(name, () =>
+      assert.deepEqual(
+        missingWorkers(shares, new Set(reported), new Map(ends), 20_000).map(
+          (m) => `${m.workerIndex} (${m.connections}): ${m.reason}`,
+        ),
+        expected,
+      ),
+    );
+});
+
+describe("a load report with workers missing", () => {
+  const input = {
+    startedAt: 0,
+    endedAt: 10_000,
+    config: {},
+    requested: 20,
+    publish: { sent: 10, acked: 10, failed: 0, skipped: 0, finalOffsets: {}, errorSamples: [] },
+    publishSeconds: 5,
+    deliverySeconds: 5,
+    timeline: [],
+  };
+  it("keeps the figures of those that reported and names the rest", () => {
+    const report = buildReport({
+      ...input,
+      results: [result(0, [1, 2, 3])],
+      workersStarted: 2,
+      workersMissing: [{ workerIndex: 1, connections: 10, reason: "died (SIGKILL) before reporting" }],
+    });
+    assert.deepEqual(report.workers, { started: 2, reported: 1 });
+    assert.equal(report.latencyMs.count, 3);
+    assert.equal(
+      summaryLines(report)[0],
+      "workers      only 1 of 2 reported; every figure below leaves out worker 1 (10 connections: died (SIGKILL) before reporting)",
+    );
+  });
+  it("no worker reported: a report all the same, without latency samples", () => {
+    const report = buildReport({
+      ...input,
+      results: [],
+      workersStarted: 1,
+      workersMissing: [{ workerIndex: 0, connections: 20, reason: "no result within 20 s of the finish" }],
+    });
+    assert.deepEqual(report.workers, { started: 1, reported: 0 });
+    assert.equal(report.latencyMs.p99, null);
+    assert.equal(report.deliveries.total, 0);
+  });
+  it("every worker reported: no workers line", () => {
+    const report = buildReport({ ...input, results: [result(0, [1])] });
+    assert.deepEqual(report.workersMissing, []);
+    assert.doesNotMatch(summaryLines(report).join("\n"), /^workers/m);
   });
 });
