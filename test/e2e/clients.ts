@@ -60,6 +60,8 @@ export interface SecondCounts {
   reconnects: number;
   moveNotices: number;
   messages: number;
+  /** Connection attempts that closed before they opened (refused, a draining pod's 503): CPU spent, no reconnect. */
+  failedConnects: number;
 }
 
 /** A client process's totals as the run sums them, plus what only the process knows. */
@@ -96,11 +98,11 @@ let totalReconnects = 0;
 let opened = 0;
 const bySecond = new Map<number, SecondCounts>();
 
-function count(kind: "reconnects" | "moveNotices" | "messages"): void {
+function count(kind: "reconnects" | "moveNotices" | "messages" | "failedConnects"): void {
   const t = Math.floor((Date.now() - (config?.t0 ?? 0)) / 1000);
   let c = bySecond.get(t);
   if (!c) {
-    c = { t, reconnects: 0, moveNotices: 0, messages: 0 };
+    c = { t, reconnects: 0, moveNotices: 0, messages: 0, failedConnects: 0 };
     bySecond.set(t, c);
   }
   c[kind]++;
@@ -146,6 +148,7 @@ function openOne(cfg: Config, WebSocketClass: ReturnType<typeof serviceWebSocket
   });
   client.on("state", (s) => {
     t.connected = s.state === "connected";
+    if (s.state === "disconnected" && s.previous !== "connected") count("failedConnects");
   });
   client.on("reconnect", () => {
     moveNotices++;

@@ -23,6 +23,8 @@ export interface Sample {
   /** The longest event-loop stall of any client process in its last tick (ms), and the machine's CPU busy share
    * over the last sample (0-1): where rates turn bursty, these say whether the client side was starved. */
   clientLoopDelayMaxMs: number;
+  /** Connection attempts this second that closed before they opened. */
+  failedConnects: number;
   /** The largest V8 heap in use among the client processes (MB). */
   clientHeapMaxMb: number;
   machineCpuBusy: number;

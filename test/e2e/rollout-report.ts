@@ -91,6 +91,8 @@ export function summarizeRollout(
     reconnectPeak1sPerSecond: peak1s,
     reconnectMeanPerSecond: Math.round(mean * 10) / 10,
     reconnectWindow: { from: windowFrom, to: windowTo },
+    /** Attempts in the rate window that closed before they opened (each costs a client a connect, no reconnect). */
+    failedConnects: inWindow.reduce((a, s) => a + s.failedConnects, 0),
     /** Over the rate window: the longest client-process stall, and how busy the machine was (mean, 0-1). */
     clientLoopDelayMaxMs: inWindow.reduce((m, s) => Math.max(m, s.clientLoopDelayMaxMs), 0),
     machineCpuBusyMean:

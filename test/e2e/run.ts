@@ -175,10 +175,17 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
             else if (msg.type === "tick") {
               lastTick.set(i, msg);
               for (const c of msg.seconds) {
-                const sum = perSecond.get(c.t) ?? { t: c.t, reconnects: 0, moveNotices: 0, messages: 0 };
+                const sum = perSecond.get(c.t) ?? {
+                  t: c.t,
+                  reconnects: 0,
+                  moveNotices: 0,
+                  messages: 0,
+                  failedConnects: 0,
+                };
                 sum.reconnects += c.reconnects;
                 sum.moveNotices += c.moveNotices;
                 sum.messages += c.messages;
+                sum.failedConnects += c.failedConnects;
                 perSecond.set(c.t, sum);
               }
             } else if (msg.type === "result") results.push(msg);
@@ -317,6 +324,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           clientLoopDelayMaxMs: clientTicks.reduce((m, c) => Math.max(m, c.loopDelayMaxMs), 0),
           clientHeapMaxMb: clientTicks.reduce((m, c) => Math.max(m, c.heapUsedMb), 0),
           machineCpuBusy: cpuBusy,
+          failedConnects: 0, // filled from the per-second counts at the end, as reconnects
           coresByKind: cores,
         });
         const s = samples.at(-1) as Sample;
@@ -408,6 +416,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       s.reconnects = inSecond?.reconnects ?? 0;
       s.moveNotices = inSecond?.moveNotices ?? 0;
       s.messages = inSecond?.messages ?? 0;
+      s.failedConnects = inSecond?.failedConnects ?? 0;
     }
 
     const eventList = await rest.list(collection("v1", "events", NS));

@@ -22,6 +22,7 @@ export function sample(t: number, over: Partial<Sample> = {}): Sample {
     duplicated: 0,
     outOfOrder: 0,
     clientLoopDelayMaxMs: 20,
+    failedConnects: 0,
     clientHeapMaxMb: 100,
     machineCpuBusy: 0.5,
     coresByKind: {},
