@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PodView } from "../../src/controllers/autoscaling/pods.js";
-import { AUTOSCALING, controller, fakeApi, fakeFetch, pod, rawPodForWatch } from "./fake-cluster.js";
+import { AUTOSCALING, controller, fakeApi, fakeFetch, pod, podEvent } from "./fake-cluster.js";
 
 describe("autoscaling controller", () => {
   it("scales up through the scale subresource, with status, an Event and deletion costs", async () => {
@@ -197,11 +197,8 @@ describe("autoscaling controller", () => {
       pod("new-b", "10.0.0.4", { templateHash: "bbb", createdAt: 10 }),
       pod("new-c", "10.0.0.5", { templateHash: "bbb", createdAt: 11 }),
     ];
-    for (const p of api.pods)
-      for (const w of api.watchers) if (w.kind === "Pod") w.onEvent("MODIFIED", rawPodForWatch(p));
-    for (const w of api.watchers)
-      if (w.kind === "Pod")
-        w.onEvent("DELETED", rawPodForWatch(pod("old-b", "10.0.0.2", { templateHash: "aaa" })));
+    for (const p of api.pods) podEvent(api, "MODIFIED", p);
+    podEvent(api, "DELETED", pod("old-b", "10.0.0.2", { templateHash: "aaa" }));
     conns.set("10.0.0.4", 500).set("10.0.0.5", 500);
     clock.t += 60_000;
     await c.tick();
@@ -212,11 +209,8 @@ describe("autoscaling controller", () => {
       pod("new-b", "10.0.0.4", { templateHash: "bbb", createdAt: 10 }),
       pod("new-c", "10.0.0.5", { templateHash: "bbb", createdAt: 11 }),
     ];
-    for (const p of api.pods)
-      for (const w of api.watchers) if (w.kind === "Pod") w.onEvent("ADDED", rawPodForWatch(p));
-    for (const w of api.watchers)
-      if (w.kind === "Pod")
-        w.onEvent("DELETED", rawPodForWatch(pod("old-a", "10.0.0.1", { templateHash: "aaa" })));
+    for (const p of api.pods) podEvent(api, "ADDED", p);
+    podEvent(api, "DELETED", pod("old-a", "10.0.0.1", { templateHash: "aaa" }));
     conns.set("10.0.0.4", 2_000).set("10.0.0.5", 2_000);
     clock.t += 60_000;
     await c.tick();
@@ -361,8 +355,7 @@ describe("autoscaling controller: rate-limit history", () => {
     // A pod the watch reports is in the next pass (its deletion cost is written).
     api.pods.push(pod("c", "10.0.0.3"));
     conns.set("10.0.0.3", 4_000);
-    for (const w of api.watchers)
-      if (w.kind === "Pod") w.onEvent("ADDED", rawPodForWatch(api.pods.at(-1) as PodView));
+    podEvent(api, "ADDED", api.pods.at(-1) as PodView);
     await c.tick();
     assert.deepEqual(api.annotations.at(-1), { pod: "c", value: "4000" });
     await c.stop();

@@ -36,8 +36,12 @@ export interface FakeApi extends AutoscalingKube {
   watchers: Watcher[];
 }
 
+/** What the pod watch reports for `p`, to every pod watcher (the informer's cache follows it). */
+export function podEvent(api: FakeApi, type: WatchEventType, p: PodView): void {
+  for (const w of api.watchers) if (w.kind === "Pod") w.onEvent(type, rawPod(p));
+}
+
 /** A PodView as the API server would serve the pod (what the pod informer caches). */
-export const rawPodForWatch = (p: PodView) => rawPod(p);
 function rawPod(p: PodView): KubeObject {
   return {
     apiVersion: "v1",
