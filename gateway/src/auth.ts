@@ -117,8 +117,9 @@ export function createAuthenticator(config: GatewayConfig): Authenticator {
       if (secret) {
         const hs = verifyHs256(token, secret, Math.floor(Date.now() / 1000), claimChecks);
         if (hs.ok) return permissionsOf(hs.payload);
-        // An HS256 token no other key can take (they are asymmetric): its own reason is the answer.
-        if (!hs.otherAlgorithm || keys.length === 0) return { ok: false, reason: hs.reason };
+        // An HS256 token no other key can take (they are asymmetric): its own reason is the answer. With no
+        // other key, the loop below does not run and this reason is returned all the same.
+        if (!hs.otherAlgorithm) return { ok: false, reason: hs.reason };
         lastReason = hs.reason;
       }
       for (const { key, algorithms } of keys) {
