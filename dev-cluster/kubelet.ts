@@ -144,7 +144,11 @@ export class Kubelet {
   }
 
   private spawnGateway(pod: SimPod, env: Record<string, string>): void {
-    const child = spawn(process.execPath, ["--import", "tsx", "gateway/src/main.ts"], {
+    // RTGW_DEV_GATEWAY_CPU_PROF=DIR: each gateway process writes a V8 CPU profile into DIR as it exits (a drained
+    // pod exits by itself, so a rollout's old pods leave one covering their drain).
+    const profileDir = process.env.RTGW_DEV_GATEWAY_CPU_PROF;
+    const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+    const child = spawn(process.execPath, [...profile, "--import", "tsx", "gateway/src/main.ts"], {
       cwd: this.o.rootDir,
       env: {
         PATH: process.env.PATH ?? "",

@@ -4,6 +4,7 @@ import * as z from "zod/mini";
 import type { ClientFrame } from "./client-frames.js";
 import { FRAME_ERROR_CODES, type FrameErrorCode } from "./error-codes.js";
 import { frameId, offset } from "./fields.js";
+import { fastMessage, fastMessageBatch } from "./message-fast-path.js";
 
 export const presenceMember = z.object({
   connectionId: z.string(),
@@ -112,7 +113,12 @@ export const serverPayload = z.union([serverFrame, z.array(messageFrame)]);
  * messages follow the process's zod locale (none in a browser app that sets none: the client ships no locale).
  */
 export function decodeServerFrames(text: string): ServerFrame[] {
-  const parsed = serverPayload.parse(JSON.parse(text));
+  const value: unknown = JSON.parse(text);
+  const message = fastMessage(value);
+  if (message) return [message];
+  const batch = fastMessageBatch(value);
+  if (batch) return batch;
+  const parsed = serverPayload.parse(value);
   return Array.isArray(parsed) ? parsed : [parsed];
 }
 

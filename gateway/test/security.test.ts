@@ -48,6 +48,13 @@ describe("two credentials, two ports", { timeout: 60_000 }, () => {
     assert.equal((await post(`${gw.adminUrl}/api/publish`, API_KEY, { channel: "c", data: 1 })).status, 404);
     assert.equal((await fetch(gw.metricsUrl)).status, 200);
   });
+
+  it("a scrape does not list the process's sockets (no process_open_fds: a readdir of every fd per scrape)", async () => {
+    const text = await (await fetch(gw.metricsUrl)).text();
+    assert.match(text, /^process_max_fds \d+/m);
+    assert.match(text, /^rtgw_connections \d+/m);
+    assert.doesNotMatch(text, /process_open_fds/);
+  });
 });
 
 const SECRET = "security-hs256-secret-0123456789abcdef";

@@ -2,12 +2,14 @@
 // Service stand-in, each subscribed to one channel, and checks every message it is handed: offsets must arrive
 // exactly once and in order from the subscription's start to the channel's last published offset.
 // Parent → child: config, open, close, finish. Child → parent: a tick per second, then the result.
+import { writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { z } from "zod";
 import { type Client, connect } from "../../client/src/index.js";
 import { ServiceEndpoints, serviceWebSocket } from "../../dev-cluster/service.js";
 import { sleep } from "../../test-support/wait.js";
-import type { ClientTotals } from "./report.js";
+import type { ClientTotals, EventCounts } from "./report.js";
 
 const command = z.discriminatedUnion("type", [
   z.object({
@@ -26,6 +28,9 @@ const command = z.discriminatedUnion("type", [
   z.object({ type: z.literal("open"), count: z.number().int().min(0), perSecond: z.number().positive() }),
   z.object({ type: z.literal("close"), count: z.number().int().min(0), perSecond: z.number().positive() }),
   z.object({ type: z.literal("finish"), finalOffsets: z.record(z.string(), z.number()) }),
+  /** E2E_CLIENT_CPU_PROF: profile one phase of the run (the rollout), not the whole process life. */
+  z.object({ type: z.literal("profile-start") }),
+  z.object({ type: z.literal("profile-stop"), file: z.string() }),
 ]);
 type Command = z.infer<typeof command>;
 type Config = Extract<Command, { type: "config" }>;
@@ -55,13 +60,8 @@ export interface ClientTick {
   heapUsedMb: number;
 }
 
-export interface SecondCounts {
+export interface SecondCounts extends EventCounts {
   t: number;
-  reconnects: number;
-  moveNotices: number;
-  messages: number;
-  /** Connection attempts that closed before they opened (refused, a draining pod's 503): CPU spent, no reconnect. */
-  failedConnects: number;
 }
 
 /** A client process's totals as the run sums them, plus what only the process knows. */
@@ -97,6 +97,7 @@ let messages = 0;
 let totalReconnects = 0;
 let opened = 0;
 const bySecond = new Map<number, SecondCounts>();
+let profiler: Session | undefined;
 
 function count(kind: "reconnects" | "moveNotices" | "messages" | "failedConnects"): void {
   const t = Math.floor((Date.now() - (config?.t0 ?? 0)) / 1000);
@@ -266,6 +267,21 @@ async function handle(cmd: Command): Promise<void> {
         t.closed = true;
         t.client.close();
       });
+      return;
+    }
+    case "profile-start": {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post("Profiler.enable");
+      await profiler.post("Profiler.start");
+      return;
+    }
+    case "profile-stop": {
+      if (!profiler) return;
+      const { profile } = await profiler.post("Profiler.stop");
+      profiler.disconnect();
+      profiler = undefined;
+      await writeFile(cmd.file, JSON.stringify(profile));
       return;
     }
     case "finish": {

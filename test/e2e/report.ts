@@ -1,7 +1,18 @@
 // The e2e run's figures and its timeline page. Pure: samples + events in, JSON summary and HTML (inline SVG) out.
 import { type RolloutFacts, rolloutVerdict, summarizeRollout } from "./rollout-report.js";
 
-export interface Sample {
+/** What the client processes counted in one run second, by when each event happened. */
+export interface EventCounts {
+  /** Welcomes after a client's first one. */
+  reconnects: number;
+  /** Drain/shed notices (reconnect frames). */
+  moveNotices: number;
+  messages: number;
+  /** Connection attempts that closed before they opened (refused, a draining pod's 503): CPU spent, no reconnect. */
+  failedConnects: number;
+}
+
+export interface Sample extends EventCounts {
   /** Seconds since the run started. */
   t: number;
   phase: string;
@@ -12,9 +23,6 @@ export interface Sample {
   pods: Record<string, number>;
   clientsOpen: number;
   clientsConnected: number;
-  reconnects: number;
-  moveNotices: number;
-  messages: number;
   published: number;
   /** Cumulative over the clients so far: offsets skipped (losses seen as they happen), duplicates, regressions. */
   gaps: number;
@@ -23,8 +31,6 @@ export interface Sample {
   /** The longest event-loop stall of any client process in its last tick (ms), and the machine's CPU busy share
    * over the last sample (0-1): where rates turn bursty, these say whether the client side was starved. */
   clientLoopDelayMaxMs: number;
-  /** Connection attempts this second that closed before they opened. */
-  failedConnects: number;
   /** The largest V8 heap in use among the client processes (MB). */
   clientHeapMaxMb: number;
   machineCpuBusy: number;

@@ -12,11 +12,12 @@ import { startCluster } from "../../dev-cluster/cluster.js";
 import { collection } from "../../dev-cluster/kube-rest.js";
 import type { PodEvent } from "../../dev-cluster/pod-simulator.js";
 import { startEndpointsFeed } from "../../dev-cluster/service.js";
+import { sourceAddresses } from "../../loadtest/src/load/plan.js";
 import { PRE_STOP_SECONDS } from "../../operator/src/render/deployment.js";
 import type { ClientResult, ClientTick, SecondCounts } from "./clients.js";
 import { busyShare, coresByKind, cpuSecondsByKind, machineCpu } from "./machine-cpu.js";
 import { podConnections, recordPodRemovals } from "./pod-removals.js";
-import type { ClientTotals, RunFacts, Sample, ScalingEvent } from "./report.js";
+import type { ClientTotals, EventCounts, RunFacts, Sample, ScalingEvent } from "./report.js";
 import { recordExits, rollOut } from "./rollout.js";
 import type { RolloutFacts } from "./rollout-report.js";
 import { expectedReplicas, type Scenario } from "./scenario.js";
@@ -156,15 +157,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       Array.from({ length: sc.processes }, async (_, i) => {
         const child = fork(join(ROOT, "test/e2e/clients.ts"), [], {
           cwd: ROOT,
-          // E2E_CLIENT_CPU_PROF=DIR: a V8 CPU profile of each client process, for when the harness itself is the limit.
-          execArgv: [
-            "--import",
-            "tsx",
-            "--max-old-space-size=2048",
-            ...(process.env.E2E_CLIENT_CPU_PROF
-              ? ["--cpu-prof", `--cpu-prof-dir=${process.env.E2E_CLIENT_CPU_PROF}`]
-              : []),
-          ],
+          execArgv: ["--import", "tsx", "--max-old-space-size=2048"],
           stdio: ["ignore", "inherit", "inherit", "ipc"],
         });
         children.push(child);
@@ -197,7 +190,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           serviceUrl: `ws://${NAME}.${NS}.svc/ws`,
           token,
           channels,
-          localAddresses: [1, 2, 3].map((k) => `127.0.${20 + i}.${k}`),
+          localAddresses: sourceAddresses(i, perProcess),
           channelOffset: i * perProcess,
           t0,
         });
@@ -206,18 +199,6 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       }),
     );
     cleanups.push(async () => {
-      // A profiling client writes its profile as it exits (after `finish`): give it the time before the kill.
-      if (process.env.E2E_CLIENT_CPU_PROF)
-        await Promise.all(
-          workers.map((w) =>
-            w.exitCode === null
-              ? new Promise((r) => {
-                  w.once("exit", r);
-                  setTimeout(r, 30_000);
-                })
-              : undefined,
-          ),
-        );
       for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
     });
 
@@ -272,7 +253,8 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     })();
 
     // ---- sampler -----------------------------------------------------------------------------------
-    const samples: Sample[] = [];
+    // The event counts come from the client processes' per-second counts at the end (a tick can reach us late).
+    const samples: Omit<Sample, keyof EventCounts>[] = [];
     let phase = "start";
     const phases: RunFacts["phases"] = [];
     const enter = (name: string) => {
@@ -314,9 +296,6 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           pods,
           clientsOpen: clientTicks.reduce((a, c) => a + c.open, 0),
           clientsConnected: clientTicks.reduce((a, c) => a + c.connected, 0),
-          reconnects: clientTicks.reduce((a, c) => a + c.reconnects, 0),
-          moveNotices: clientTicks.reduce((a, c) => a + c.moveNotices, 0),
-          messages: clientTicks.reduce((a, c) => a + c.messages, 0),
           published,
           gaps: clientTicks.reduce((a, c) => a + c.gaps, 0),
           duplicated: clientTicks.reduce((a, c) => a + c.duplicated, 0),
@@ -324,10 +303,9 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           clientLoopDelayMaxMs: clientTicks.reduce((m, c) => Math.max(m, c.loopDelayMaxMs), 0),
           clientHeapMaxMb: clientTicks.reduce((m, c) => Math.max(m, c.heapUsedMb), 0),
           machineCpuBusy: cpuBusy,
-          failedConnects: 0, // filled from the per-second counts at the end, as reconnects
           coresByKind: cores,
         });
-        const s = samples.at(-1) as Sample;
+        const s = samples.at(-1) as (typeof samples)[number];
         if (second % 5 === 0) {
           const total = Object.values(pods).reduce((a, b) => a + b, 0);
           const scaling = (
@@ -340,7 +318,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
               .map((k) => pods[k])
               .join(
                 " ",
-              )}] clients=${s.clientsConnected}/${s.clientsOpen} reconnects/s=${s.reconnects} published=${published}`,
+              )}] clients=${s.clientsConnected}/${s.clientsOpen} reconnects/s=${clientTicks.reduce((a, c) => a + c.reconnects, 0)} published=${published}`,
           );
         }
         const next = t0 + (second + 1) * 1000;
@@ -359,7 +337,17 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     enter("hold");
     await sleep(sc.holdSeconds * 1000);
     enter("rollout");
+    // E2E_CLIENT_CPU_PROF=DIR: a V8 CPU profile of each client process over the rollout, for when the harness
+    // itself is the limit.
+    const profileDir = process.env.E2E_CLIENT_CPU_PROF;
+    if (profileDir) {
+      mkdirSync(profileDir, { recursive: true });
+      for (const w of workers) w.send({ type: "profile-start" });
+    }
     const rollout = await rollOutAtFullLoad(sc, { rest, running: () => sim.running(), at, log }, podExits);
+    if (profileDir)
+      for (const [i, w] of workers.entries())
+        w.send({ type: "profile-stop", file: resolve(profileDir, `clients-${i}-rollout.cpuprofile`) });
     enter("ramp down");
     const closePerProcess = Math.round(perProcess * 0.75);
     for (const w of workers) {
@@ -411,13 +399,16 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     if (lastPhase) lastPhase.to = at();
     // Per-second counts by when each event happened in the client processes (a tick can reach us late, or two
     // can fold into one second when a client process's event loop is busy).
-    for (const s of samples) {
-      const inSecond = perSecond.get(s.t);
-      s.reconnects = inSecond?.reconnects ?? 0;
-      s.moveNotices = inSecond?.moveNotices ?? 0;
-      s.messages = inSecond?.messages ?? 0;
-      s.failedConnects = inSecond?.failedConnects ?? 0;
-    }
+    const timeline: Sample[] = samples.map((s) => {
+      const c = perSecond.get(s.t);
+      return {
+        ...s,
+        reconnects: c?.reconnects ?? 0,
+        moveNotices: c?.moveNotices ?? 0,
+        messages: c?.messages ?? 0,
+        failedConnects: c?.failedConnects ?? 0,
+      };
+    });
 
     const eventList = await rest.list(collection("v1", "events", NS));
     const events: ScalingEvent[] = eventList
@@ -471,7 +462,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       maxReplicasBound: sc.maxReplicas,
       drainSeconds: sc.drainSeconds,
       preStopSeconds: PRE_STOP_SECONDS,
-      samples,
+      samples: timeline,
       deletions,
       events,
       clients,

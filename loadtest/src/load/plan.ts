@@ -4,8 +4,13 @@ import type { BackoffPolicy } from "../../../client/src/backoff.js";
 
 /** A process may hold 20,000 open files here; keep headroom for pipes, the IPC channel and stragglers. */
 export const MAX_CONNECTIONS_PER_WORKER = 18_000;
-/** The ephemeral port range gives ~28,000 ports per source address; stay well below. */
-export const CONNECTIONS_PER_SOURCE_ADDRESS = 8_000;
+/**
+ * Ports in use per loopback source address. A connect from a bound address is bind(port 0) first, and Linux finds
+ * that free port by scanning half of the ~28,000-port ephemeral range: measured here, 30-40 µs of system time per
+ * connect while an address holds ~2,000 ports (TIME_WAIT included), 3,000-3,800 µs once it holds ~5,000. At 8,000
+ * per address the e2e's rollout reconnects and the box's ramp spent most of their client CPU inside bind().
+ */
+export const CONNECTIONS_PER_SOURCE_ADDRESS = 1_000;
 
 export function workerCount(connections: number, requested: number | "auto"): number {
   const needed = Math.max(1, Math.ceil(connections / 16_000));
