@@ -299,6 +299,30 @@ describe("render", () => {
     assert.deepEqual(egress(full), []);
   });
 
+  it("the backend hooks' ports are egress too, each once, with the JWKS URL's (80 for http, 443 for https)", () => {
+    const hooked = gateway("hk", {
+      image: "i:1",
+      redis: { url: "redis://r:6379" },
+      auth: { issuer: "https://id", jwksUrl: "https://id.example.com/jwks" },
+      defaultNamespace: { proxySubscribe: true },
+      proxy: {
+        connect: { url: "http://backend.app.svc/rt/connect" },
+        subscribe: { url: "http://backend.app.svc:8080/rt/subscribe" },
+        refresh: { url: "https://auth.example.com/rt/refresh" },
+      },
+    });
+    const egress = (renderNetworkPolicy({ gateway: hooked }) as Obj).spec.egress.slice(2);
+    assert.deepEqual(egress, [
+      {
+        ports: [
+          { protocol: "TCP", port: 80 },
+          { protocol: "TCP", port: 443 },
+          { protocol: "TCP", port: 8080 },
+        ],
+      },
+    ]);
+  });
+
   it("spec.tls: the Secret mounted read-only, its paths in the ConfigMap, probes over HTTPS", () => {
     const d = renderDeployment({ gateway: full }) as Obj;
     const pod = d.spec.template.spec;
