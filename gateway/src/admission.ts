@@ -47,7 +47,7 @@ export const ORIGIN_REFUSED: Admission = {
   message: "this Origin may not connect (RTGW_ALLOWED_ORIGINS)",
 };
 
-const refused = ([status, code, message]: NonNullable<Refusal>): Admission => ({
+const refused = ([status, code, message]: NonNullable<Refusal>): Refused => ({
   ok: false,
   status,
   code,
@@ -105,14 +105,25 @@ export interface AdmissionDeps {
   now: () => number;
 }
 
+type Refused = Extract<Admission, { ok: false }>;
+const countRefused = <A extends Admission>(a: A): A => {
+  if (!a.ok) metrics.connectionsRejected.inc({ reason: a.code });
+  return a;
+};
+
+/**
+ * The refusal as it stands after a transport's own later await (SSE asks the subscribe hook after admission): the
+ * same answer and the same count as admission's; undefined when the connection may still open.
+ */
+export function refusedNow(refusal: Refusal): Refused | undefined {
+  return refusal ? countRefused(refused(refusal)) : undefined;
+}
+
 /** Admit or refuse one connection; every refusal is counted in rtgw_connections_rejected_total{reason}. */
 export type AdmitConnection = (request: AdmissionRequest) => Promise<Admission>;
 
 export function createAdmission(d: AdmissionDeps): AdmitConnection {
-  const counted = (a: Admission): Admission => {
-    if (!a.ok) metrics.connectionsRejected.inc({ reason: a.code });
-    return a;
-  };
+  const counted = countRefused;
   return (request) => {
     const early = gate(upgradeOriginAllowed(request.origin, d.allowedOrigins), d.refusal());
     if (early) return Promise.resolve(counted(early));

@@ -5,7 +5,7 @@
 // code. Only the encoding differs (events.ts).
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 import { CloseCode, ErrorCode, encodeFrame } from "../../../protocol/index.js";
-import type { AdmitConnection, Refusal } from "../admission.js";
+import { type AdmitConnection, type Refusal, refusedNow } from "../admission.js";
 import { ANONYMOUS } from "../auth.js";
 import type { GatewayConfig } from "../config.js";
 import { type Connection, connectionId, newConnection, type Socket } from "../connection.js";
@@ -165,11 +165,8 @@ export function createSseRoute(d: SseRouteDeps): SseRoute {
           const message = v.kind === "refuse" ? v.message : v.reason;
           return reject(403, ErrorCode.Forbidden, message, hooked[i]);
         }
-        const late = d.refusal();
-        if (late) {
-          metrics.connectionsRejected.inc({ reason: late[1] });
-          return reject(...late);
-        }
+        const late = refusedNow(d.refusal());
+        if (late) return reject(late.status, late.code, late.message);
         open(res, r, stream, channels, origin);
       });
     });

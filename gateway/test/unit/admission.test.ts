@@ -11,10 +11,12 @@ import {
   gate,
   ORIGIN_REFUSED,
   type Refusal,
+  refusedNow,
   settle,
   tokenOutcome,
 } from "../../src/admission.js";
 import { ANONYMOUS } from "../../src/auth.js";
+import { connectionsRejected } from "../../src/metrics.js";
 import type { ConnectOutcome } from "../../src/proxy/connect.js";
 
 const DRAINING: Refusal = [503, ErrorCode.Draining, "draining"];
@@ -104,5 +106,27 @@ describe("settle", () => {
       code: ErrorCode.Unauthorized,
       message: "no session",
     });
+  });
+});
+
+describe("refusedNow (a transport's own re-check after a later await)", () => {
+  const rejected = async (reason: string) =>
+    (await connectionsRejected.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+
+  it("is undefined while connections are taken, and counts nothing", async () => {
+    const before = await rejected(ErrorCode.Draining);
+    assert.equal(refusedNow(undefined), undefined);
+    assert.equal(await rejected(ErrorCode.Draining), before);
+  });
+
+  it("answers as admission does, and counts the refusal by its code", async () => {
+    const before = await rejected(ErrorCode.Draining);
+    assert.deepEqual(refusedNow(DRAINING), {
+      ok: false,
+      status: 503,
+      code: ErrorCode.Draining,
+      message: "draining",
+    });
+    assert.equal(await rejected(ErrorCode.Draining), before + 1);
   });
 });
