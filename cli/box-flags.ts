@@ -37,7 +37,7 @@ function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
       publishRate: publishRateFlag,
       // The load report is written beside it as *-load.json: any other name would make the two one file.
       out: z.string().regex(/\S\.json$/, rule("a file path ending in .json")),
-      report: text("a file path"),
+      report: text("a file path").optional(),
       updateReadme: text("a file path").optional(),
       profile: z.boolean().optional(),
       // Message rates for a frontier run: the box once per rate, e.g. "5,10,22".
@@ -85,7 +85,8 @@ function boxFlagsSchema({ gatewayCapacity }: BoxFlagContext) {
         channels: f.channels,
         publishRate: f.publishRate,
         json: f.out,
-        html: f.report,
+        // Beside the results unless named: a run with --out elsewhere must not overwrite the committed report.
+        html: f.report ?? f.out.replace(/\.json$/, ".html"),
         readme: f.updateReadme,
         ...(f.profile ? { profile: true } : {}),
         ...(f.frontier ? { frontier: f.frontier.split(",").map(Number) } : {}),

@@ -129,7 +129,7 @@ function boxCommand(): Command {
         "results file, *.json (the load report goes beside it as *-load.json)",
         "loadtest/results/box.json",
       )
-      .option("--report <file>", "HTML report", "loadtest/results/box.html")
+      .option("--report <file>", "HTML report (default: beside --out, as *.html)")
       .option("--update-readme <file>", "regenerate the box results block of this README")
       .option(
         "--profile",

@@ -379,6 +379,18 @@ describe("rtgw bench box flags", () => {
       { ...defaults, connections: 40_000, gateways: 4, workers: 5, rampSeconds: 30, publishRate: 40 },
     ],
     [
+      "a results file elsewhere takes its HTML report along",
+      ["--out", "/tmp/run/box.json"],
+      here,
+      { ...defaults, json: "/tmp/run/box.json", html: "/tmp/run/box.html" },
+    ],
+    [
+      "a report named apart",
+      ["--out", "/tmp/run/box.json", "--report", "/tmp/box-page.html"],
+      here,
+      { ...defaults, json: "/tmp/run/box.json", html: "/tmp/box-page.html" },
+    ],
+    [
       "an unknown open-file limit skips the gateway check",
       ["--gateways", "1"],
       { gatewayCapacity: undefined },
