@@ -3,24 +3,31 @@
 // only ever accepts: anything it does not recognise goes through the full schema, which decides and explains.
 import type { MessageFrame } from "./server-frames.js";
 
-/** `value` (JSON.parse output) as the frame messageFrame.parse would return, or undefined to let zod decide. */
+/** `value` (JSON.parse output) as messageFrame.parse would return it, or undefined to let zod decide. */
 export function fastMessage(value: unknown): MessageFrame | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const f = value as Record<string, unknown>;
-  const { type, channel, offset, epoch } = f;
-  if (type !== "message" || typeof channel !== "string" || !Object.hasOwn(f, "data")) return undefined;
-  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) return undefined;
-  // JSON.parse output: `data` is JSON, and a key is never present with the value undefined.
-  const data = f.data as MessageFrame["data"];
-  if (epoch === undefined) return { type, channel, offset, data };
-  return typeof epoch === "string" ? { type, channel, offset, data, epoch } : undefined;
+  // An array has no `type`; JSON.parse output never holds a key whose value is undefined.
+  if (typeof value !== "object" || value === null || !("data" in value)) return undefined;
+  const { type, channel, offset, epoch, data } = value as Record<string, unknown> & {
+    data: MessageFrame["data"];
+  };
+  if (
+    type !== "message" ||
+    typeof channel !== "string" ||
+    !Number.isSafeInteger(offset) ||
+    (offset as number) < 0
+  )
+    return undefined;
+  const frame: MessageFrame = { type, channel, offset: offset as number, data };
+  if (epoch === undefined) return frame;
+  if (typeof epoch !== "string") return undefined;
+  frame.epoch = epoch;
+  return frame;
 }
 
-/** A batch (a JSON array of message frames), each by fastMessage; undefined when any one needs the schema. */
-export function fastMessageBatch(value: unknown): MessageFrame[] | undefined {
-  if (!Array.isArray(value)) return undefined;
+/** A frame or a batch (a JSON array of message frames), each by fastMessage; undefined when any needs the schema. */
+export function fastMessages(value: unknown): MessageFrame[] | undefined {
   const frames: MessageFrame[] = [];
-  for (const item of value) {
+  for (const item of [value].flat()) {
     const frame = fastMessage(item);
     if (!frame) return undefined;
     frames.push(frame);

@@ -4,7 +4,7 @@ import * as z from "zod/mini";
 import type { ClientFrame } from "./client-frames.js";
 import { FRAME_ERROR_CODES, type FrameErrorCode } from "./error-codes.js";
 import { frameId, offset } from "./fields.js";
-import { fastMessage, fastMessageBatch } from "./message-fast-path.js";
+import { fastMessages } from "./message-fast-path.js";
 
 export const presenceMember = z.object({
   connectionId: z.string(),
@@ -114,12 +114,8 @@ export const serverPayload = z.union([serverFrame, z.array(messageFrame)]);
  */
 export function decodeServerFrames(text: string): ServerFrame[] {
   const value: unknown = JSON.parse(text);
-  const message = fastMessage(value);
-  if (message) return [message];
-  const batch = fastMessageBatch(value);
-  if (batch) return batch;
-  const parsed = serverPayload.parse(value);
-  return Array.isArray(parsed) ? parsed : [parsed];
+  // A batch is flattened: [frame] or [[...frames]] alike become the frames.
+  return fastMessages(value) ?? [serverPayload.parse(value)].flat();
 }
 
 /** A message frame; `epoch` only on the first message of an epoch after a change (see messageFrame). */

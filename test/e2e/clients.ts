@@ -99,7 +99,7 @@ let opened = 0;
 const bySecond = new Map<number, SecondCounts>();
 let profiler: Session | undefined;
 
-function count(kind: "reconnects" | "moveNotices" | "messages" | "failedConnects"): void {
+function count(kind: keyof EventCounts): void {
   const t = Math.floor((Date.now() - (config?.t0 ?? 0)) / 1000);
   let c = bySecond.get(t);
   if (!c) {

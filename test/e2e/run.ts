@@ -22,6 +22,9 @@ import { recordExits, rollOut } from "./rollout.js";
 import type { RolloutFacts } from "./rollout-report.js";
 import { expectedReplicas, type Scenario } from "./scenario.js";
 
+/** A sample as the sampler takes it: everything but the per-second event counts. */
+type LiveSample = Omit<Sample, keyof EventCounts>;
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const NS = "e2e";
 const NAME = "chat";
@@ -254,7 +257,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
 
     // ---- sampler -----------------------------------------------------------------------------------
     // The event counts come from the client processes' per-second counts at the end (a tick can reach us late).
-    const samples: Omit<Sample, keyof EventCounts>[] = [];
+    const samples: LiveSample[] = [];
     let phase = "start";
     const phases: RunFacts["phases"] = [];
     const enter = (name: string) => {
@@ -305,7 +308,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
           machineCpuBusy: cpuBusy,
           coresByKind: cores,
         });
-        const s = samples.at(-1) as (typeof samples)[number];
+        const s = samples.at(-1) as LiveSample;
         if (second % 5 === 0) {
           const total = Object.values(pods).reduce((a, b) => a + b, 0);
           const scaling = (

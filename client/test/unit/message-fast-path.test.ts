@@ -9,8 +9,9 @@ import {
   encodeMessage,
   encodeMessageBatch,
   messageFrame,
+  serverPayload,
 } from "../../../protocol/index.js";
-import { fastMessage, fastMessageBatch } from "../../../protocol/message-fast-path.js";
+import { fastMessage, fastMessages } from "../../../protocol/message-fast-path.js";
 
 const near = <T>(...values: T[]) => fc.constantFrom(...values);
 const frameLike = fc.record(
@@ -47,6 +48,20 @@ describe("message fast path", () => {
     );
   });
 
+  it("a frame or a batch: accepts only what serverPayload accepts, and returns its frames", () => {
+    const payload = fc.oneof(parsedFrame, fc.array(parsedFrame, { maxLength: 4 }), fc.jsonValue());
+    fc.assert(
+      fc.property(payload, (value) => {
+        const fast = fastMessages(value);
+        if (fast === undefined) return;
+        const schema = z.safeParse(serverPayload, value);
+        assert.ok(schema.success, `fast path accepted what the schema refuses: ${JSON.stringify(value)}`);
+        assert.deepEqual(fast, Array.isArray(schema.data) ? schema.data : [schema.data]);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
   it("takes the gateway's own message frames and batches (so the fast path is the path)", () => {
     const one = encodeMessage("chat:42", 17, '{"text":"hi","n":[1,2]}');
     const marked = encodeMessage("chat:42", 1, "null", "e2");
@@ -57,10 +72,10 @@ describe("message fast path", () => {
       data: { text: "hi", n: [1, 2] },
     });
     assert.equal(fastMessage(JSON.parse(marked))?.epoch, "e2");
-    assert.equal(fastMessageBatch(JSON.parse(encodeMessageBatch([one, marked])))?.length, 2);
+    assert.equal(fastMessages(JSON.parse(encodeMessageBatch([one, marked])))?.length, 2);
     assert.deepEqual(
       decodeServerFrames(encodeMessageBatch([one, marked])),
-      fastMessageBatch(JSON.parse(`[${one},${marked}]`)),
+      fastMessages(JSON.parse(`[${one},${marked}]`)),
     );
   });
 
@@ -74,7 +89,7 @@ describe("message fast path", () => {
       '[{"type":"message","channel":"c","offset":1,"data":1},{"type":"ack","id":1}]',
     ]) {
       const value: unknown = JSON.parse(text);
-      assert.equal(Array.isArray(value) ? fastMessageBatch(value) : fastMessage(value), undefined, text);
+      assert.equal(fastMessages(value), undefined, text);
     }
     assert.throws(() => decodeServerFrames('{"type":"message","channel":"c","offset":-1,"data":1}'));
   });
