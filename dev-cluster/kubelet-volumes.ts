@@ -9,13 +9,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { collection, type KubeRest } from "./kube-rest.js";
 import { PendingError } from "./kubelet-env.js";
-import { canRead, describeFile, fileMode, type PodSecurityContext } from "./volume-access.js";
+import { canRead, describeFile, fileMode, type KeyToPath, type PodSecurityContext } from "./volume-access.js";
 
-interface KeyToPath {
-  key: string;
-  path: string;
-  mode?: number;
-}
 export interface Volume {
   name: string;
   configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number };

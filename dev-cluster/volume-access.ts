@@ -11,7 +11,8 @@ export interface PodSecurityContext {
   supplementalGroups?: number[];
 }
 
-interface KeyToPath {
+/** A volume item: a ConfigMap or Secret key written at `path`, with its own mode. */
+export interface KeyToPath {
   key: string;
   path: string;
   mode?: number;

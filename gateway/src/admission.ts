@@ -123,10 +123,9 @@ export function refusedNow(refusal: Refusal): Refused | undefined {
 export type AdmitConnection = (request: AdmissionRequest) => Promise<Admission>;
 
 export function createAdmission(d: AdmissionDeps): AdmitConnection {
-  const counted = countRefused;
   return (request) => {
     const early = gate(upgradeOriginAllowed(request.origin, d.allowedOrigins), d.refusal());
-    if (early) return Promise.resolve(counted(early));
+    if (early) return Promise.resolve(countRefused(early));
     const who = checker(d.auth, request.token !== undefined, request.tokenInFrame ?? false, !!d.connectHook);
     const ask: Promise<ConnectOutcome> =
       who === "frame"
@@ -143,7 +142,7 @@ export function createAdmission(d: AdmissionDeps): AdmitConnection {
     d.pending(1);
     return ask.then((outcome) => {
       d.pending(-1);
-      return counted(settle(outcome, d.refusal(), who === "frame"));
+      return countRefused(settle(outcome, d.refusal(), who === "frame"));
     });
   };
 }

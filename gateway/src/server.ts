@@ -120,6 +120,10 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     if (!broker.healthy()) return [503, ErrorCode.Unavailable, "this gateway's broker is unavailable"];
     return undefined;
   };
+  // A connection still being checked counts against RTGW_MAX_CONNECTIONS, whichever transport it came by.
+  const pending = (delta: 1 | -1) => {
+    pendingUpgrades += delta;
+  };
   // One admission for WebSocket upgrades and SSE streams (admission.ts).
   const admit = createAdmission({
     auth: config.auth,
@@ -127,9 +131,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     authenticator: d.auth,
     connectHook: hooks.connect,
     refusal,
-    pending: (delta) => {
-      pendingUpgrades += delta;
-    },
+    pending,
     now: Date.now,
   });
   const countConnections = () => {
@@ -156,9 +158,7 @@ export function createGatewayServer(d: ServerDeps): GatewayServer {
     limits,
     admit,
     refusal,
-    pending: (delta) => {
-      pendingUpgrades += delta;
-    },
+    pending,
     opened: (s) => {
       sockets.add(s);
       countConnections();
